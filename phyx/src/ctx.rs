@@ -1,0 +1,124 @@
+//! What a handler may use besides its state.
+
+use std::any::Any;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::addr::Addr;
+use crate::clock::Sleep;
+use crate::event::{CustomEvent, EventKind};
+use crate::options::SpawnOptions;
+use crate::process::{Handle, Process, ProcessId};
+use crate::system::spawn;
+
+/// A handler's view of its process: its own handle, the clock, children,
+/// stopping, events.
+///
+/// A `#[public]` method receives it by declaring a parameter
+/// `ctx: &mut Ctx<Self>` anywhere in its list; callers do not pass it.
+///
+/// ```
+/// use phyx::prelude::*;
+/// use std::time::Duration;
+///
+/// #[derive(Default)]
+/// struct Ticker { ticks: u32 }
+///
+/// #[process]
+/// impl Ticker {
+///     #[public]
+///     fn tick(&mut self, ctx: &mut Ctx<Self>) -> Result<(), phyx::SendError> {
+///         self.ticks += 1;
+///         ctx.myself().tick().send_after(Duration::from_secs(1))
+///     }
+/// }
+/// ```
+pub struct Ctx<T: Process> {
+    addr: Addr<T>,
+    stop_requested: bool,
+}
+
+impl<T: Process> Ctx<T> {
+    pub(crate) fn new(addr: Addr<T>) -> Self {
+        Self {
+            addr,
+            stop_requested: false,
+        }
+    }
+
+    /// This process's own handle, e.g. to schedule messages to itself.
+    pub fn myself(&self) -> T::Ref {
+        T::Ref::__from_addr(self.addr.clone())
+    }
+
+    /// This process's id.
+    pub fn id(&self) -> ProcessId {
+        self.addr.core().id
+    }
+
+    /// This process's name.
+    pub fn name(&self) -> &str {
+        &self.addr.core().name
+    }
+
+    /// The current instant on the system's clock.
+    pub fn now(&self) -> Instant {
+        self.addr.core().system.clock.now()
+    }
+
+    /// Waits `duration` on the system's clock. The process handles no other
+    /// message meanwhile.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        self.addr.core().system.clock.sleep(duration)
+    }
+
+    /// Waits until `deadline` on the system's clock.
+    pub fn sleep_until(&self, deadline: Instant) -> Sleep {
+        self.addr.core().system.clock.sleep_until(deadline)
+    }
+
+    /// Starts a child process. It stops when this process stops, crashes or
+    /// restarts (children first), and it is restarted by its own policy.
+    pub fn spawn<C: Process>(&self, factory: impl Fn() -> C + Send + Sync + 'static) -> C::Ref {
+        self.spawn_with(factory, SpawnOptions::new())
+    }
+
+    /// Starts a child process with options; see [`spawn`](Self::spawn).
+    pub fn spawn_with<C: Process>(
+        &self,
+        factory: impl Fn() -> C + Send + Sync + 'static,
+        options: SpawnOptions,
+    ) -> C::Ref {
+        let core = self.addr.core();
+        spawn(&core.system, Some(self.addr.node()), factory, options)
+    }
+
+    /// Stops this process normally once the current handler returns
+    /// ([`StopReason::Normal`](crate::StopReason::Normal)). Queued messages
+    /// are not handled; their callers get
+    /// [`CallError::Stopped`](crate::CallError::Stopped). Only a
+    /// [`Restart::Permanent`](crate::Restart::Permanent) process is
+    /// restarted after a normal stop.
+    pub fn stop(&mut self) {
+        self.stop_requested = true;
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop_requested
+    }
+
+    /// Reports a user event of this process, next to its lifecycle events
+    /// ([`EventKind::Custom`](crate::EventKind::Custom)).
+    pub fn emit<E: Any + fmt::Debug + Send + Sync>(&self, event: E) {
+        self.addr.publish(EventKind::Custom(CustomEvent::new(event)));
+    }
+}
+
+impl<T: Process> fmt::Debug for Ctx<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("process", &self.addr)
+            .field("stop_requested", &self.stop_requested)
+            .finish()
+    }
+}

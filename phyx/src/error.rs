@@ -1,0 +1,173 @@
+//! Why a call or a tell got no reply.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why an ask ([`Call`](crate::Call) awaited) got no reply.
+///
+/// Every ask ends in a reply or one of these; none hangs. A handler that
+/// returns `Err` is a reply, not a `CallError`: the caller receives the
+/// handler's `Result` inside `Ok`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No reply arrived before the deadline set with
+    /// [`Call::timeout`](crate::Call::timeout). The message may still be
+    /// handled later; its reply is then discarded.
+    #[non_exhaustive]
+    Timeout {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// The mailbox was full and its overflow policy is
+    /// [`Overflow::Reject`](crate::Overflow::Reject).
+    #[non_exhaustive]
+    MailboxFull {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+    },
+    /// The process stopped (or the system shut down) before handling the
+    /// call.
+    #[non_exhaustive]
+    Stopped {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+    },
+    /// The handler panicked while handling this call. The process restarts
+    /// according to its restart policy.
+    #[non_exhaustive]
+    Panicked {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+        /// The panic message.
+        message: Arc<str>,
+    },
+    /// The message was dropped from a full mailbox whose overflow policy is
+    /// [`Overflow::DropOldest`](crate::Overflow::DropOldest), to make room
+    /// for a newer one.
+    #[non_exhaustive]
+    Dropped {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+    },
+}
+
+impl CallError {
+    /// Name of the process the failed call was addressed to.
+    pub fn process(&self) -> &str {
+        match self {
+            Self::Timeout { process, .. }
+            | Self::MailboxFull { process, .. }
+            | Self::Stopped { process, .. }
+            | Self::Panicked { process, .. }
+            | Self::Dropped { process, .. } => process,
+        }
+    }
+
+    /// Name of the method the failed call invoked.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::Timeout { method, .. }
+            | Self::MailboxFull { method, .. }
+            | Self::Stopped { method, .. }
+            | Self::Panicked { method, .. }
+            | Self::Dropped { method, .. } => method,
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (process, method) = (self.process(), self.method());
+        write!(f, "call to `{method}` on process `{process}` ")?;
+        match self {
+            Self::Timeout { after, .. } => write!(f, "timed out after {after:?}"),
+            Self::MailboxFull { .. } => f.write_str("was rejected: mailbox full"),
+            Self::Stopped { .. } => f.write_str("failed: process stopped"),
+            Self::Panicked { message, .. } => write!(f, "panicked: {message}"),
+            Self::Dropped { .. } => f.write_str("was dropped by a full mailbox (drop-oldest)"),
+        }
+    }
+}
+
+impl Error for CallError {}
+
+/// Why a tell ([`Call::send`](crate::Call::send) and friends) was not
+/// delivered to the mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The mailbox was full. `send()` never waits; use
+    /// [`Call::send_wait`](crate::Call::send_wait) to wait for room under
+    /// [`Overflow::Backpressure`](crate::Overflow::Backpressure).
+    #[non_exhaustive]
+    MailboxFull {
+        /// Name of the process addressed.
+        process: Arc<str>,
+        /// Method invoked.
+        method: &'static str,
+    },
+    /// The process has stopped.
+    #[non_exhaustive]
+    Stopped {
+        /// Name of the process addressed.
+        process: Arc<str>,
+        /// Method invoked.
+        method: &'static str,
+    },
+}
+
+impl SendError {
+    /// Name of the process the tell was addressed to.
+    pub fn process(&self) -> &str {
+        match self {
+            Self::MailboxFull { process, .. } | Self::Stopped { process, .. } => process,
+        }
+    }
+
+    /// Name of the method the tell invoked.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::MailboxFull { method, .. } | Self::Stopped { method, .. } => method,
+        }
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (process, method) = (self.process(), self.method());
+        match self {
+            Self::MailboxFull { .. } => {
+                write!(f, "tell `{method}` to process `{process}` was rejected: mailbox full")
+            }
+            Self::Stopped { .. } => {
+                write!(f, "tell `{method}` to process `{process}` failed: process stopped")
+            }
+        }
+    }
+}
+
+impl Error for SendError {}
+
+impl From<SendError> for CallError {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::MailboxFull { process, method } => Self::MailboxFull { process, method },
+            SendError::Stopped { process, method } => Self::Stopped { process, method },
+        }
+    }
+}

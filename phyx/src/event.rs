@@ -1,0 +1,294 @@
+//! Lifecycle events: what happened to which process, and when.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
+
+use crate::process::ProcessId;
+
+/// Something that happened to a process.
+///
+/// Every event goes to `tracing` (target `phyx`), to the sinks given to
+/// [`SystemBuilder::on_event`](crate::SystemBuilder::on_event) and to every
+/// [`System::events`](crate::System::events) stream.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Event {
+    /// When it happened, on the system's clock.
+    pub at: Instant,
+    /// The process it happened to.
+    pub process: ProcessId,
+    /// That process's name.
+    pub name: Arc<str>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] reports.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The process was spawned; it starts right after.
+    Spawned {
+        /// The process that spawned it with [`Ctx::spawn`](crate::Ctx::spawn),
+        /// or `None` for a process spawned on the system.
+        parent: Option<ProcessId>,
+    },
+    /// An instance finished its start hook and handles messages from now on.
+    Started,
+    /// A start hook returned `Err`. Counts as a crash.
+    StartFailed {
+        /// The error, formatted with `Display`.
+        error: Arc<str>,
+    },
+    /// A handler, the start hook or the factory panicked. Counts as a crash.
+    Panicked {
+        /// The method being handled, or `None` outside a handler.
+        method: Option<&'static str>,
+        /// The panic message.
+        message: Arc<str>,
+    },
+    /// A new instance will be started after `delay`.
+    Restarting {
+        /// 1 for the first restart within the restart window, then 2, ...
+        attempt: u32,
+        /// The backoff delay before the new instance starts.
+        delay: Duration,
+    },
+    /// The process crashed more than `max_restarts` times within `within`
+    /// and is not restarted again.
+    RestartLimitReached {
+        /// The limit that was exceeded.
+        max_restarts: u32,
+        /// The window it applies to.
+        within: Duration,
+    },
+    /// The process stopped for good; its mailbox is closed and pending
+    /// callers got [`CallError::Stopped`](crate::CallError::Stopped).
+    Stopped {
+        /// Why.
+        reason: StopReason,
+    },
+    /// A queued message was dropped by [`Overflow::DropOldest`](crate::Overflow::DropOldest).
+    MessageDropped {
+        /// The dropped message's method.
+        method: &'static str,
+    },
+    /// A message was refused by a full mailbox.
+    MessageRejected {
+        /// The refused message's method.
+        method: &'static str,
+    },
+    /// A user event, from [`Ctx::emit`](crate::Ctx::emit).
+    Custom(CustomEvent),
+}
+
+/// Why a process instance ended. Given to the stop hook (`#[on_stop]`) and
+/// reported in [`EventKind::Stopped`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The process called [`Ctx::stop`](crate::Ctx::stop).
+    Normal,
+    /// It was stopped from outside: [`Handle::stop`](crate::Handle::stop),
+    /// its parent stopping, or [`System::shutdown`](crate::System::shutdown).
+    Shutdown,
+    /// A handler panicked.
+    Panicked {
+        /// The panic message.
+        message: Arc<str>,
+    },
+    /// The start hook failed (returned `Err` or panicked), so the instance
+    /// never ran.
+    StartFailed {
+        /// The error or panic message.
+        error: Arc<str>,
+    },
+}
+
+impl StopReason {
+    /// Whether this is a crash, which restarts a
+    /// [`Restart::Transient`](crate::Restart::Transient) process.
+    pub fn is_crash(&self) -> bool {
+        matches!(self, Self::Panicked { .. } | Self::StartFailed { .. })
+    }
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Normal => f.write_str("normal stop"),
+            Self::Shutdown => f.write_str("shutdown"),
+            Self::Panicked { message } => write!(f, "panicked: {message}"),
+            Self::StartFailed { error } => write!(f, "start failed: {error}"),
+        }
+    }
+}
+
+/// A value a handler reported with [`Ctx::emit`](crate::Ctx::emit).
+#[derive(Clone)]
+pub struct CustomEvent {
+    value: Arc<dyn Any + Send + Sync>,
+    debug: fn(&(dyn Any + Send + Sync), &mut fmt::Formatter<'_>) -> fmt::Result,
+}
+
+impl CustomEvent {
+    pub(crate) fn new<E: Any + fmt::Debug + Send + Sync>(value: E) -> Self {
+        Self {
+            value: Arc::new(value),
+            debug: |value, f| match value.downcast_ref::<E>() {
+                Some(value) => fmt::Debug::fmt(value, f),
+                None => f.write_str("<custom event>"),
+            },
+        }
+    }
+
+    /// The emitted value, if it is an `E`.
+    pub fn downcast_ref<E: Any>(&self) -> Option<&E> {
+        self.value.downcast_ref()
+    }
+}
+
+impl fmt::Debug for CustomEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.debug)(&*self.value, f)
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}: ", self.name, self.process)?;
+        match &self.kind {
+            EventKind::Spawned { parent: Some(parent) } => write!(f, "spawned by {parent}"),
+            EventKind::Spawned { parent: None } => f.write_str("spawned"),
+            EventKind::Started => f.write_str("started"),
+            EventKind::StartFailed { error } => write!(f, "start failed: {error}"),
+            EventKind::Panicked { method: Some(method), message } => {
+                write!(f, "panicked in `{method}`: {message}")
+            }
+            EventKind::Panicked { method: None, message } => write!(f, "panicked: {message}"),
+            EventKind::Restarting { attempt, delay } => {
+                write!(f, "restart #{attempt} in {delay:?}")
+            }
+            EventKind::RestartLimitReached { max_restarts, within } => {
+                write!(f, "more than {max_restarts} restarts within {within:?}; giving up")
+            }
+            EventKind::Stopped { reason } => write!(f, "stopped ({reason})"),
+            EventKind::MessageDropped { method } => write!(f, "dropped a `{method}` message"),
+            EventKind::MessageRejected { method } => write!(f, "rejected a `{method}` message"),
+            EventKind::Custom(custom) => write!(f, "{custom:?}"),
+        }
+    }
+}
+
+pub(crate) type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// Where a system's events go.
+pub(crate) struct EventHub {
+    sinks: Vec<Sink>,
+    streams: RwLock<Option<broadcast::Sender<Event>>>,
+}
+
+/// Events a lagging [`EventStream`] may fall behind before it skips the
+/// oldest.
+const STREAM_CAPACITY: usize = 4096;
+
+impl EventHub {
+    pub(crate) fn new(sinks: Vec<Sink>) -> Self {
+        Self {
+            sinks,
+            streams: RwLock::new(Some(broadcast::channel(STREAM_CAPACITY).0)),
+        }
+    }
+
+    pub(crate) fn publish(&self, event: Event) {
+        trace(&event);
+        for sink in &self.sinks {
+            sink(&event);
+        }
+        let streams = self.streams.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = streams.as_ref().filter(|s| s.receiver_count() > 0) {
+            // An error only means every receiver left meanwhile.
+            let _ = sender.send(event);
+        }
+    }
+
+    pub(crate) fn subscribe(&self) -> EventStream {
+        let streams = self.streams.read().unwrap_or_else(|e| e.into_inner());
+        EventStream {
+            receiver: streams.as_ref().map(broadcast::Sender::subscribe),
+            missed: 0,
+        }
+    }
+
+    /// Ends every stream once it has delivered what it holds.
+    pub(crate) fn close(&self) {
+        self.streams.write().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+fn trace(event: &Event) {
+    match &event.kind {
+        EventKind::Panicked { .. }
+        | EventKind::StartFailed { .. }
+        | EventKind::RestartLimitReached { .. } => {
+            tracing::warn!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
+        }
+        EventKind::MessageDropped { .. } | EventKind::MessageRejected { .. } => {
+            tracing::debug!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
+        }
+        _ => tracing::info!(target: "phyx", process = %event.name, id = event.process.get(), "{event}"),
+    }
+}
+
+/// The events of a system, from the moment it was subscribed.
+///
+/// Returned by [`System::events`](crate::System::events). A stream that
+/// falls more than 4096 events behind skips the oldest and counts them in
+/// [`missed`](Self::missed); use
+/// [`SystemBuilder::on_event`](crate::SystemBuilder::on_event) to see every
+/// event.
+#[derive(Debug)]
+pub struct EventStream {
+    receiver: Option<broadcast::Receiver<Event>>,
+    missed: u64,
+}
+
+impl EventStream {
+    /// The next event, or `None` once the system has shut down and every
+    /// event before has been received.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: no event is lost if the future is dropped.
+    pub async fn recv(&mut self) -> Option<Event> {
+        let receiver = self.receiver.as_mut()?;
+        loop {
+            match receiver.recv().await {
+                Ok(event) => return Some(event),
+                Err(broadcast::error::RecvError::Lagged(skipped)) => self.missed += skipped,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next event if one is ready now.
+    pub fn try_recv(&mut self) -> Option<Event> {
+        let receiver = self.receiver.as_mut()?;
+        loop {
+            match receiver.try_recv() {
+                Ok(event) => return Some(event),
+                Err(broadcast::error::TryRecvError::Lagged(skipped)) => self.missed += skipped,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Events skipped because this stream fell behind.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+}

@@ -1,0 +1,151 @@
+//! The part of a process every other part may see without knowing its
+//! type: id, name, status, stop signal, children.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+
+use crate::process::{ProcessId, Status};
+use crate::system::SystemInner;
+
+/// A process in the tree, whatever its type.
+pub(crate) trait Node: Send + Sync + 'static {
+    fn core(&self) -> &Core;
+
+    /// Asks the process to stop for good, from outside.
+    fn request_stop(&self);
+}
+
+pub(crate) struct Core {
+    pub(crate) id: ProcessId,
+    pub(crate) name: Arc<str>,
+    pub(crate) system: Arc<SystemInner>,
+    pub(crate) parent: Option<Arc<dyn Node>>,
+    pub(crate) children: Children,
+    status: AtomicU8,
+    stop: Flag,
+    done: Flag,
+}
+
+impl Core {
+    pub(crate) fn new(
+        id: ProcessId,
+        name: Arc<str>,
+        system: Arc<SystemInner>,
+        parent: Option<Arc<dyn Node>>,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            system,
+            parent,
+            children: Children::default(),
+            status: AtomicU8::new(Status::Starting.as_u8()),
+            stop: Flag::default(),
+            done: Flag::default(),
+        }
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        Status::from_u8(self.status.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_status(&self, status: Status) {
+        self.status.store(status.as_u8(), Ordering::Release);
+    }
+
+    pub(crate) fn raise_stop(&self) {
+        self.stop.raise();
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.is_raised()
+    }
+
+    /// Resolves once a stop has been requested.
+    pub(crate) async fn stopping(&self) {
+        self.stop.raised().await;
+    }
+
+    pub(crate) fn mark_stopped(&self) {
+        self.set_status(Status::Stopped);
+        self.done.raise();
+    }
+
+    /// Resolves once the process has stopped for good.
+    pub(crate) async fn stopped(&self) {
+        self.done.raised().await;
+    }
+
+    /// The registry this process is listed in.
+    pub(crate) fn siblings(&self) -> &Children {
+        match &self.parent {
+            Some(parent) => &parent.core().children,
+            None => &self.system.root,
+        }
+    }
+}
+
+/// A one-way latch that can be awaited.
+#[derive(Default)]
+pub(crate) struct Flag {
+    raised: AtomicBool,
+    notify: Notify,
+}
+
+impl Flag {
+    pub(crate) fn raise(&self) {
+        self.raised.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    pub(crate) fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::Acquire)
+    }
+
+    pub(crate) async fn raised(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_raised() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Processes supervised by one parent, in start order.
+#[derive(Default)]
+pub(crate) struct Children {
+    nodes: Mutex<BTreeMap<ProcessId, Arc<dyn Node>>>,
+}
+
+impl Children {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<ProcessId, Arc<dyn Node>>> {
+        self.nodes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn insert(&self, node: Arc<dyn Node>) {
+        let id = node.core().id;
+        self.lock().insert(id, node);
+    }
+
+    pub(crate) fn remove(&self, id: ProcessId) {
+        self.lock().remove(&id);
+    }
+
+    /// Stops every child, the last started first, each before the next.
+    pub(crate) async fn stop_all(&self) {
+        loop {
+            let Some((_, child)) = self.lock().pop_last() else {
+                return;
+            };
+            child.request_stop();
+            child.core().stopped().await;
+        }
+    }
+}

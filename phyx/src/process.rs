@@ -1,0 +1,177 @@
+//! What the macros implement: processes, their messages and their handles.
+
+use std::fmt;
+use std::future::Future;
+
+use crate::addr::Addr;
+use crate::ctx::Ctx;
+use crate::event::StopReason;
+use crate::options::SpawnOptions;
+use crate::reply::{Panic, Undelivered};
+
+/// A type whose `impl` block carries `#[phyx::process]`.
+///
+/// Implemented by the macro, never by hand. Name it in generic code that
+/// spawns or holds any process: `fn start<P: Process>(...) -> P::Ref`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a phyx process",
+    label = "not a process",
+    note = "add `#[phyx::process]` to the `impl` block of `{Self}` that holds its `#[public]` methods"
+)]
+pub trait Process: Sized + Send + 'static {
+    /// The generated message enum (`CounterMsg` for `Counter`).
+    type Message: Message;
+
+    /// The generated handle (`CounterRef` for `Counter`).
+    type Ref: Handle<Process = Self>;
+
+    /// The type's name, the default process name.
+    const NAME: &'static str;
+
+    /// The options written in `#[process(...)]`.
+    fn options() -> SpawnOptions {
+        SpawnOptions::new()
+    }
+
+    #[doc(hidden)]
+    fn __handle<'a>(
+        &'a mut self,
+        ctx: &'a mut Ctx<Self>,
+        message: Self::Message,
+    ) -> impl Future<Output = Result<(), Panic>> + Send + 'a;
+
+    #[doc(hidden)]
+    fn __on_start<'a>(
+        &'a mut self,
+        _ctx: &'a mut Ctx<Self>,
+    ) -> impl Future<Output = Result<(), String>> + Send + 'a {
+        async { Ok(()) }
+    }
+
+    #[doc(hidden)]
+    fn __on_stop<'a>(
+        &'a mut self,
+        _ctx: &'a mut Ctx<Self>,
+        _reason: StopReason,
+    ) -> impl Future<Output = ()> + Send + 'a {
+        async {}
+    }
+}
+
+/// The message enum generated for a process: one variant per `#[public]`
+/// method.
+pub trait Message: Send + 'static {
+    /// The name of the method this message invokes.
+    fn method(&self) -> &'static str;
+
+    #[doc(hidden)]
+    fn __undeliverable(self, why: Undelivered);
+}
+
+/// What every generated handle (`CounterRef`) can do besides calling
+/// methods: lifecycle operations.
+///
+/// These live on a trait so that a process may have `#[public]` methods
+/// named `stop`, `status` or `id`: the handle's own methods win, and the
+/// lifecycle stays reachable as `Handle::stop(&handle)`.
+pub trait Handle: Clone + Send + Sync + 'static {
+    /// The process this handle addresses.
+    type Process: Process<Ref = Self>;
+
+    #[doc(hidden)]
+    fn __addr(&self) -> &Addr<Self::Process>;
+
+    #[doc(hidden)]
+    fn __from_addr(addr: Addr<Self::Process>) -> Self;
+
+    /// The process's id, unique within its system.
+    fn id(&self) -> ProcessId {
+        self.__addr().core().id
+    }
+
+    /// The process's name.
+    fn name(&self) -> &str {
+        &self.__addr().core().name
+    }
+
+    /// Where the process is in its life.
+    fn status(&self) -> Status {
+        self.__addr().core().status()
+    }
+
+    /// Messages waiting in the mailbox.
+    fn queued(&self) -> usize {
+        self.__addr().queued()
+    }
+
+    /// Stops the process (reason [`StopReason::Shutdown`]) and its children,
+    /// and resolves once it has stopped. It is not restarted.
+    ///
+    /// The message being handled may finish, within the process's shutdown
+    /// timeout; queued messages are not handled and their callers get
+    /// [`CallError::Stopped`](crate::CallError::Stopped). From inside one of
+    /// the process's own handlers use [`Ctx::stop`] instead: waiting for
+    /// yourself to stop only ends when the shutdown timeout abandons you.
+    fn stop(&self) -> impl Future<Output = ()> + Send + 'static {
+        let node = self.__addr().node();
+        async move {
+            node.request_stop();
+            node.core().stopped().await;
+        }
+    }
+}
+
+/// A process's id, unique within its system. Displays as `#7`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessId(pub(crate) u64);
+
+impl ProcessId {
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ProcessId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Where a process is in its life; see [`Handle::status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// Building its state or running its start hook.
+    Starting,
+    /// Handling messages, or waiting for one.
+    Running,
+    /// Crashed, waiting out its backoff; messages still queue.
+    Restarting,
+    /// Finishing its last message and running its stop hook.
+    Stopping,
+    /// Stopped for good.
+    Stopped,
+}
+
+impl Status {
+    pub(crate) fn from_u8(value: u8) -> Self {
+        match value {
+            0 => Self::Starting,
+            1 => Self::Running,
+            2 => Self::Restarting,
+            3 => Self::Stopping,
+            _ => Self::Stopped,
+        }
+    }
+
+    pub(crate) fn as_u8(self) -> u8 {
+        match self {
+            Self::Starting => 0,
+            Self::Running => 1,
+            Self::Restarting => 2,
+            Self::Stopping => 3,
+            Self::Stopped => 4,
+        }
+    }
+}

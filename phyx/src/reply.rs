@@ -1,0 +1,107 @@
+//! Replies from a handler to its caller, and what happens when a handler
+//! panics instead of replying.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::task::Poll;
+
+use tokio::sync::oneshot;
+
+/// Why a message reached no handler, told to its caller.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub enum Undelivered {
+    Stopped,
+    Dropped,
+    Panicked(Arc<str>),
+}
+
+/// Where a handler's result goes; `None` for a tell.
+#[doc(hidden)]
+pub type ReplyTo<R> = Option<oneshot::Sender<Result<R, Undelivered>>>;
+
+/// A handler panicked; carries the message.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Panic {
+    pub(crate) message: Arc<str>,
+}
+
+/// Runs a handler, sends its result to the caller, and turns a panic into
+/// an error for the caller and a crash for the process.
+#[doc(hidden)]
+pub async fn reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -> Result<(), Panic> {
+    match catch_unwind(handler).await {
+        Ok(value) => {
+            if let Some(sender) = reply_to {
+                // The caller may have given up (timeout): nothing to do.
+                let _ = sender.send(Ok(value));
+            }
+            Ok(())
+        }
+        Err(message) => {
+            if let Some(sender) = reply_to {
+                let _ = sender.send(Err(Undelivered::Panicked(message.clone())));
+            }
+            Err(Panic { message })
+        }
+    }
+}
+
+#[doc(hidden)]
+pub fn undeliverable<R>(reply_to: ReplyTo<R>, why: Undelivered) {
+    if let Some(sender) = reply_to {
+        let _ = sender.send(Err(why));
+    }
+}
+
+/// Polls `future`, catching a panic from any poll as its message.
+pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Arc<str>> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => Poll::Ready(Err(panic_message(payload))),
+        }
+    })
+    .await
+}
+
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> Arc<str> {
+    match payload.downcast::<String>() {
+        Ok(message) => (*message).into(),
+        Err(payload) => match payload.downcast_ref::<&'static str>() {
+            Some(message) => (*message).into(),
+            None => "panic with a non-string payload".into(),
+        },
+    }
+}
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Turns what a start hook returns into its outcome: `()` is success,
+/// `Result<(), E>` fails with `E`'s `Display`.
+#[doc(hidden)]
+pub trait StartOutcome {
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl StartOutcome for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display> StartOutcome for Result<(), E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map_err(|error| error.to_string())
+    }
+}

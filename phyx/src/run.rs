@@ -1,0 +1,231 @@
+//! The task behind each process: start, serve, crash, restart, stop.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::Instrument;
+
+use crate::addr::{Addr, Shared};
+use crate::ctx::Ctx;
+use crate::event::{EventKind, StopReason};
+use crate::node::Core;
+use crate::options::{Restart, Settings};
+use crate::process::{Message, Process, Status};
+use crate::reply::{Undelivered, catch_unwind, panic_message};
+
+pub(crate) async fn run<T: Process>(
+    shared: Arc<Shared<T>>,
+    factory: impl Fn() -> T + Send + Sync + 'static,
+    settings: Settings,
+) {
+    let addr = Addr::new(shared);
+    let core = addr.core();
+    let mut restarts = RestartWindow::new(settings.max_restarts);
+    let reason = loop {
+        if core.stop_requested() {
+            break StopReason::Shutdown;
+        }
+        let reason = run_instance(&addr, &factory, &settings).await;
+        let restart = match settings.restart {
+            Restart::Permanent => true,
+            Restart::Transient => reason.is_crash(),
+            Restart::Temporary => false,
+        };
+        if !restart || core.stop_requested() {
+            break reason;
+        }
+        let Some(attempt) = restarts.record(core.system.clock.now()) else {
+            let (max_restarts, within) = settings.max_restarts;
+            addr.publish(EventKind::RestartLimitReached {
+                max_restarts,
+                within,
+            });
+            break reason;
+        };
+        let delay = settings.backoff.delay(attempt, core.system.random());
+        core.set_status(Status::Restarting);
+        addr.publish(EventKind::Restarting { attempt, delay });
+        tokio::select! {
+            () = core.system.clock.sleep(delay) => {}
+            () = core.stopping() => break StopReason::Shutdown,
+        }
+    };
+    finish(&addr, reason);
+}
+
+/// One instance: from building fresh state to its stop hook.
+async fn run_instance<T: Process>(addr: &Addr<T>, factory: &impl Fn() -> T, settings: &Settings) -> StopReason {
+    let core = addr.core();
+    core.set_status(Status::Starting);
+    let mut state = match std::panic::catch_unwind(AssertUnwindSafe(factory)) {
+        Ok(state) => state,
+        Err(payload) => {
+            let message = panic_message(payload);
+            addr.publish(EventKind::Panicked {
+                method: None,
+                message: message.clone(),
+            });
+            return StopReason::StartFailed { error: message };
+        }
+    };
+    let mut ctx = Ctx::new(addr.clone());
+    let grace = settings.shutdown_timeout;
+    let reason = match within_grace(core, grace, catch_unwind(state.__on_start(&mut ctx))).await {
+        None => StopReason::Shutdown,
+        Some(Err(message)) => {
+            addr.publish(EventKind::Panicked {
+                method: None,
+                message: message.clone(),
+            });
+            StopReason::StartFailed { error: message }
+        }
+        Some(Ok(Err(error))) => {
+            let error: Arc<str> = error.into();
+            addr.publish(EventKind::StartFailed { error: error.clone() });
+            StopReason::StartFailed { error }
+        }
+        Some(Ok(Ok(()))) => {
+            core.set_status(Status::Running);
+            addr.publish(EventKind::Started);
+            let reason = serve(&mut state, &mut ctx, addr, grace).await;
+            core.set_status(Status::Stopping);
+            core.children.stop_all().await;
+            let stop_hook = catch_unwind(state.__on_stop(&mut ctx, reason.clone()));
+            match run_for(core, grace, stop_hook).await {
+                None => tracing::warn!(
+                    target: "phyx", process = %core.name, id = core.id.get(),
+                    "stop hook abandoned after {grace:?}"
+                ),
+                Some(Err(message)) => addr.publish(EventKind::Panicked { method: None, message }),
+                Some(Ok(())) => {}
+            }
+            reason
+        }
+    };
+    // Children spawned by a start hook that failed, or by the stop hook.
+    core.children.stop_all().await;
+    reason
+}
+
+/// Handles messages one at a time until the instance ends.
+async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T>, grace: Duration) -> StopReason {
+    let core = addr.core();
+    let mailbox = &addr.shared().mailbox;
+    while let Some(message) = mailbox.recv().await {
+        let method = message.method();
+        let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
+        match within_grace(core, grace, state.__handle(ctx, message).instrument(span)).await {
+            None => {
+                tracing::warn!(
+                    target: "phyx", process = %core.name, id = core.id.get(), method,
+                    "handler abandoned {grace:?} after a stop request"
+                );
+                return StopReason::Shutdown;
+            }
+            Some(Err(panic)) => {
+                addr.publish(EventKind::Panicked {
+                    method: Some(method),
+                    message: panic.message.clone(),
+                });
+                return StopReason::Panicked { message: panic.message };
+            }
+            Some(Ok(())) => {}
+        }
+        if ctx.stop_requested() {
+            return StopReason::Normal;
+        }
+    }
+    StopReason::Shutdown
+}
+
+/// Runs `future` to completion unless a stop is requested meanwhile and it
+/// then takes longer than `grace` more.
+async fn within_grace<F: Future>(core: &Core, grace: Duration, future: F) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        output = future => Some(output),
+        () = async {
+            core.stopping().await;
+            core.system.clock.sleep(grace).await;
+        } => None,
+    }
+}
+
+/// Runs `future` for at most `limit` on the system's clock.
+async fn run_for<F: Future>(core: &Core, limit: Duration, future: F) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        output = future => Some(output),
+        () = core.system.clock.sleep(limit) => None,
+    }
+}
+
+/// The end of a process: refuse new messages, fail the queued ones, leave
+/// the tree.
+fn finish<T: Process>(addr: &Addr<T>, reason: StopReason) {
+    let core = addr.core();
+    core.set_status(Status::Stopping);
+    for message in addr.shared().mailbox.close() {
+        message.__undeliverable(Undelivered::Stopped);
+    }
+    core.siblings().remove(core.id);
+    addr.publish(EventKind::Stopped { reason });
+    core.mark_stopped();
+}
+
+/// Restarts within the sliding window, to enforce the restart limit and
+/// number backoff attempts.
+struct RestartWindow {
+    max_restarts: u32,
+    within: Duration,
+    restarts: VecDeque<Instant>,
+}
+
+impl RestartWindow {
+    fn new((max_restarts, within): (u32, Duration)) -> Self {
+        Self {
+            max_restarts,
+            within,
+            restarts: VecDeque::new(),
+        }
+    }
+
+    /// Records a restart at `now`: its attempt number within the window,
+    /// or `None` if it exceeds the limit.
+    fn record(&mut self, now: Instant) -> Option<u32> {
+        while let Some(&oldest) = self.restarts.front() {
+            if now.duration_since(oldest) < self.within {
+                break;
+            }
+            self.restarts.pop_front();
+        }
+        self.restarts.push_back(now);
+        let attempt = u32::try_from(self.restarts.len()).unwrap_or(u32::MAX);
+        (attempt <= self.max_restarts).then_some(attempt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_window_allows_max_then_refuses() {
+        let start = crate::clock::Clock::now(&crate::TokioClock);
+        let mut window = RestartWindow::new((2, Duration::from_secs(10)));
+        assert_eq!(window.record(start), Some(1));
+        assert_eq!(window.record(start + Duration::from_secs(1)), Some(2));
+        assert_eq!(window.record(start + Duration::from_secs(2)), None);
+    }
+
+    #[test]
+    fn restart_window_forgets_old_restarts() {
+        let start = crate::clock::Clock::now(&crate::TokioClock);
+        let mut window = RestartWindow::new((1, Duration::from_secs(10)));
+        assert_eq!(window.record(start), Some(1));
+        assert_eq!(window.record(start + Duration::from_secs(10)), Some(1));
+    }
+}

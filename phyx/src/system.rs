@@ -1,0 +1,280 @@
+//! The root of every process tree.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::addr::{Addr, Shared};
+use crate::clock::{Clock, TokioClock};
+use crate::event::{Event, EventHub, EventKind, EventStream, Sink};
+use crate::mailbox::Mailbox;
+use crate::node::{Children, Core, Flag, Node};
+use crate::options::SpawnOptions;
+use crate::process::{Handle, Process, ProcessId};
+use crate::rng::SplitMix64;
+use crate::run::run;
+
+/// A process system: the root supervisor, its clock and its events.
+///
+/// Cheap to clone; every clone is the same system.
+///
+/// # Examples
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Greeter;
+///
+/// #[process]
+/// impl Greeter {
+///     #[public]
+///     fn greet(&self, name: String) -> String {
+///         format!("hello, {name}")
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), phyx::CallError> {
+/// let system = System::new();
+/// let greeter = system.spawn(|| Greeter);
+/// assert_eq!(greeter.greet("ada".into()).await?, "hello, ada");
+/// system.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct System {
+    inner: Arc<SystemInner>,
+}
+
+pub(crate) struct SystemInner {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) root: Children,
+    events: EventHub,
+    rng: Mutex<SplitMix64>,
+    seed: u64,
+    next_id: AtomicU64,
+    shutting_down: Flag,
+    runtime: tokio::runtime::Handle,
+}
+
+impl System {
+    /// A system on the real clock, with a random seed.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Configures a system: clock, event sinks, seed.
+    pub fn builder() -> SystemBuilder {
+        SystemBuilder {
+            clock: Arc::new(TokioClock),
+            sinks: Vec::new(),
+            seed: None,
+        }
+    }
+
+    /// Starts a process and returns its handle at once.
+    ///
+    /// `factory` builds the process's state, at start and again at every
+    /// restart. Options come from `#[process(...)]`, then phyx's defaults.
+    /// On a system that has shut down, the process stops at once and every
+    /// call to it fails with [`CallError::Stopped`](crate::CallError::Stopped).
+    pub fn spawn<T: Process>(&self, factory: impl Fn() -> T + Send + Sync + 'static) -> T::Ref {
+        self.spawn_with(factory, SpawnOptions::new())
+    }
+
+    /// Starts a process with options that override its `#[process(...)]`
+    /// ones.
+    pub fn spawn_with<T: Process>(
+        &self,
+        factory: impl Fn() -> T + Send + Sync + 'static,
+        options: SpawnOptions,
+    ) -> T::Ref {
+        spawn(&self.inner, None, factory, options)
+    }
+
+    /// Stops every process, children before parents and later-started
+    /// siblings first, running their stop hooks. Callers waiting on a
+    /// stopped process get [`CallError::Stopped`](crate::CallError::Stopped);
+    /// timers from [`Call::send_after`](crate::Call::send_after) are dropped.
+    ///
+    /// Each process gets its shutdown timeout to finish its current
+    /// message and again to run its stop hook; past that it is abandoned,
+    /// so shutdown finishes in bounded time. (A handler that blocks its
+    /// thread without ever yielding to the runtime cannot be abandoned.)
+    pub async fn shutdown(&self) {
+        self.inner.shutting_down.raise();
+        self.inner.root.stop_all().await;
+        self.inner.events.close();
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) has been called.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.shutting_down.is_raised()
+    }
+
+    /// Every event from now on, in order.
+    pub fn events(&self) -> EventStream {
+        self.inner.events.subscribe()
+    }
+
+    /// The current instant on the system's clock.
+    pub fn now(&self) -> Instant {
+        self.inner.clock.now()
+    }
+
+    /// The system's clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
+    /// The seed of the system's random draws (backoff jitter); pass it to
+    /// [`SystemBuilder::seed`] to replay them.
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+}
+
+impl Default for System {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("System")
+            .field("clock", &self.inner.clock)
+            .field("seed", &self.inner.seed)
+            .field("shut_down", &self.is_shut_down())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`System`]; from [`System::builder`].
+#[must_use = "call `.build()` to get the system"]
+pub struct SystemBuilder {
+    clock: Arc<dyn Clock>,
+    sinks: Vec<Sink>,
+    seed: Option<u64>,
+}
+
+impl SystemBuilder {
+    /// The clock every timer reads (default [`TokioClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Calls `sink` with every event, in order, on the thread where it
+    /// happens. Keep it quick: it runs inside the runtime.
+    pub fn on_event(mut self, sink: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.sinks.push(Arc::new(sink));
+        self
+    }
+
+    /// Seeds the system's random draws (backoff jitter), so that a run
+    /// can be replayed. Default: a random seed, readable with
+    /// [`System::seed`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The system.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn build(self) -> System {
+        let runtime = tokio::runtime::Handle::try_current()
+            .expect("phyx::System must be built inside a tokio runtime (e.g. in `#[tokio::main]`)");
+        let seed = self.seed.unwrap_or_else(|| RandomState::new().hash_one(0u8));
+        System {
+            inner: Arc::new(SystemInner {
+                clock: self.clock,
+                root: Children::default(),
+                events: EventHub::new(self.sinks),
+                rng: Mutex::new(SplitMix64::new(seed)),
+                seed,
+                next_id: AtomicU64::new(1),
+                shutting_down: Flag::default(),
+                runtime,
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for SystemBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SystemBuilder")
+            .field("clock", &self.clock)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SystemInner {
+    pub(crate) fn publish(&self, process: ProcessId, name: &Arc<str>, kind: EventKind) {
+        self.events.publish(Event {
+            at: self.clock.now(),
+            process,
+            name: name.clone(),
+            kind,
+        });
+    }
+
+    /// A uniform draw in `0.0..1.0` from the system's seed.
+    pub(crate) fn random(&self) -> f64 {
+        self.rng.lock().unwrap_or_else(PoisonError::into_inner).next_f64()
+    }
+
+    /// Runs a timer task that the system's shutdown cancels.
+    pub(crate) fn spawn_timer(self: &Arc<Self>, timer: impl Future<Output = ()> + Send + 'static) {
+        let system = self.clone();
+        self.runtime.spawn(async move {
+            tokio::select! {
+                () = timer => {}
+                () = system.shutting_down.raised() => {}
+            }
+        });
+    }
+}
+
+/// Registers and starts a process under `parent` (the root when `None`).
+pub(crate) fn spawn<T: Process>(
+    system: &Arc<SystemInner>,
+    parent: Option<Arc<dyn Node>>,
+    factory: impl Fn() -> T + Send + Sync + 'static,
+    options: SpawnOptions,
+) -> T::Ref {
+    let settings = options.or(T::options()).resolve(T::NAME);
+    let id = ProcessId(system.next_id.fetch_add(1, Ordering::Relaxed));
+    let parent_id = parent.as_ref().map(|parent| parent.core().id);
+    let shared = Arc::new(Shared {
+        core: Core::new(id, settings.name.clone(), system.clone(), parent),
+        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
+    });
+    shared.core.siblings().insert(shared.clone());
+    // Checked after inserting: a parent that starts stopping from now on
+    // finds this child in its list, one that already has is caught here.
+    let parent_stopping = match &shared.core.parent {
+        Some(parent) => parent.core().stop_requested(),
+        None => system.shutting_down.is_raised(),
+    };
+    if parent_stopping {
+        shared.request_stop();
+    }
+    system.publish(id, &settings.name, EventKind::Spawned { parent: parent_id });
+    system.runtime.spawn(run(shared.clone(), factory, settings));
+    T::Ref::__from_addr(Addr::new(shared))
+}
