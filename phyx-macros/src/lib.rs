@@ -1,12 +1,50 @@
 //! Attribute macros of [phyx](https://docs.rs/phyx). Depend on `phyx` and
-//! use them as `phyx::process`, `phyx::public`, ...; their documentation
+//! use them as `phyx::process`, `phyx::public`, ...: their documentation
 //! lives there.
+
+mod ast;
+mod attr;
+mod case;
+mod duration;
+mod errors;
+mod expand;
+mod types;
+mod valid;
+
 use proc_macro::TokenStream;
+
+/// Makes the type of an inherent `impl` block a phyx process. See the
+/// `phyx` crate's documentation.
 #[proc_macro_attribute]
-pub fn process(_args: TokenStream, input: TokenStream) -> TokenStream { input }
+pub fn process(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::process(args.into(), input.into()).into()
+}
+
+/// Marks a method of a `#[process]` impl as reachable through the handle.
 #[proc_macro_attribute]
-pub fn public(_args: TokenStream, input: TokenStream) -> TokenStream { input }
+pub fn public(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("public", input)
+}
+
+/// Marks the start hook of a `#[process]` impl.
 #[proc_macro_attribute]
-pub fn on_start(_args: TokenStream, input: TokenStream) -> TokenStream { input }
+pub fn on_start(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("on_start", input)
+}
+
+/// Marks the stop hook of a `#[process]` impl.
 #[proc_macro_attribute]
-pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream { input }
+pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("on_stop", input)
+}
+
+/// `#[process]` consumes its markers; one that reaches the compiler on its
+/// own was written outside a `#[process]` impl.
+fn misplaced(marker: &str, input: TokenStream) -> TokenStream {
+    let message = format!(
+        "`#[{marker}]` only works on a method inside a `#[process]` impl block; add `#[process]` to the impl"
+    );
+    let error = syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error();
+    let input: proc_macro2::TokenStream = input.into();
+    quote::quote!(#error #input).into()
+}

@@ -116,8 +116,10 @@ pub mod prelude {
 pub mod __private {
     pub use crate::addr::Addr;
     pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
+    pub use core::clone::Clone;
+    pub use core::convert::Infallible;
     pub use core::future::Future;
-    pub use core::marker::PhantomData;
+    pub use core::marker::{PhantomData, Send};
     pub use core::option::Option::{None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::string::String;

@@ -1,0 +1,106 @@
+//! The `Process` impl: running one message, and the lifecycle hooks.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+
+use super::{Cx, options};
+use crate::attr::ProcessOptions;
+use crate::valid::{Hook, Param};
+
+pub(super) fn expand(cx: &Cx<'_>, process_options: &ProcessOptions) -> TokenStream {
+    let Cx {
+        krate,
+        message,
+        handle,
+        ..
+    } = cx;
+    let self_ty = &cx.target.self_ty;
+    let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
+    let name = Literal::string(&cx.target.ident.to_string());
+    let options = options::expand(krate, process_options);
+    let private = quote!(#krate::__private);
+
+    let arms = cx.methods.handlers.iter().map(|handler| {
+        let ident = &handler.ident;
+        let variant = &handler.variant;
+        let fields = handler.fields().map(|(field, _)| field);
+        let args = handler.params.iter().map(|param| match param {
+            Param::Ctx => quote!(__phyx_ctx),
+            Param::Value { field, .. } => quote!(#field),
+        });
+        let awaited = handler.is_async.then(|| quote!(.await));
+        quote! {
+            #message::#variant { #(#fields,)* __phyx_reply } => {
+                #private::reply(__phyx_reply, async move { Self::#ident(self, #(#args),*) #awaited }).await
+            }
+        }
+    });
+    let phantom_arm = (!cx.type_params().is_empty()).then(|| quote!(#message::__PhyxPhantom(never, _) => match never {},));
+
+    let on_start = cx.methods.on_start.as_ref().map(|hook| {
+        let call = hook_call(hook, quote!(__phyx_reason_unused));
+        let outcome = quote_spanned!(hook.output_span=> #private::StartOutcome::into_outcome(#call));
+        quote! {
+            fn __on_start<'__phyx>(
+                &'__phyx mut self,
+                __phyx_ctx: &'__phyx mut #krate::Ctx<Self>,
+            ) -> impl #private::Future<Output = #private::Result<(), #private::String>> + #private::Send + '__phyx {
+                async move { #outcome }
+            }
+        }
+    });
+    let on_stop = cx.methods.on_stop.as_ref().map(|hook| {
+        let call = hook_call(hook, quote!(__phyx_reason));
+        quote! {
+            fn __on_stop<'__phyx>(
+                &'__phyx mut self,
+                __phyx_ctx: &'__phyx mut #krate::Ctx<Self>,
+                __phyx_reason: #krate::StopReason,
+            ) -> impl #private::Future<Output = ()> + #private::Send + '__phyx {
+                async move { #call; }
+            }
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Process for #self_ty #where_clause {
+            type Message = #message #ty_generics;
+            type Ref = #handle #ty_generics;
+            const NAME: &'static str = #name;
+
+            fn options() -> #krate::SpawnOptions {
+                #options
+            }
+
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            fn __handle<'__phyx>(
+                &'__phyx mut self,
+                __phyx_ctx: &'__phyx mut #krate::Ctx<Self>,
+                __phyx_message: Self::Message,
+            ) -> impl #private::Future<Output = #private::Result<(), #private::Panic>> + #private::Send + '__phyx {
+                async move {
+                    let __phyx_outcome: #private::Result<(), #private::Panic> = match __phyx_message {
+                        #(#arms)*
+                        #phantom_arm
+                    };
+                    __phyx_outcome
+                }
+            }
+
+            #on_start
+            #on_stop
+        }
+    }
+}
+
+/// `Self::hook(self, ctx, reason)` in the order the method declares them.
+fn hook_call(hook: &Hook, reason: TokenStream) -> TokenStream {
+    let ident = &hook.ident;
+    let args = hook
+        .params
+        .iter()
+        .map(|&is_ctx| if is_ctx { quote!(__phyx_ctx) } else { reason.clone() });
+    let awaited = hook.is_async.then(|| quote!(.await));
+    quote!(Self::#ident(self, #(#args),*) #awaited)
+}

@@ -1,0 +1,125 @@
+//! The handle: `CounterRef`, one method per `#[public]` method.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::Cx;
+
+pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
+    let Cx {
+        krate,
+        message,
+        handle,
+        vis,
+        ..
+    } = cx;
+    let self_ty = &cx.target.self_ty;
+    let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
+    let process = cx.target.ident.to_string();
+    let doc = format!(
+        "A handle to a `{process}` process: one method per `#[public]` method, each returning a \
+         [`Call`]({krate_doc}::Call) to await (ask) or send (tell). Cheap to clone; stays valid \
+         across restarts. Lifecycle operations are on [`Handle`]({krate_doc}::Handle). Generated \
+         by `#[process]`.",
+        krate_doc = quote!(#krate).to_string().replace(' ', ""),
+    );
+
+    let methods = cx.methods.handlers.iter().map(|handler| {
+        let ident = &handler.ident;
+        let variant = &handler.variant;
+        let docs = &handler.docs;
+        let method_vis = &handler.vis;
+        let output = &handler.output;
+        let params = handler.fields().map(|(field, ty)| quote!(#field: #ty));
+        let fields = handler.fields().map(|(field, _)| field);
+        quote! {
+            #(#docs)*
+            #method_vis fn #ident(&self, #(#params),*) -> #krate::Call<#output, #self_ty> {
+                #krate::Call::__new(
+                    #krate::__private::Clone::clone(&self.__phyx_addr),
+                    #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None },
+                    |__phyx_message, __phyx_reply_to| match __phyx_message {
+                        #message::#variant { __phyx_reply, .. } => *__phyx_reply = __phyx_reply_to,
+                        #[allow(unreachable_patterns)]
+                        _ => {}
+                    },
+                )
+            }
+        }
+    });
+
+    // Type errors about what crosses threads land on the user's own tokens.
+    let sendable = cx.methods.handlers.iter().flat_map(|handler| {
+        handler
+            .fields()
+            .map(|(_, ty)| ty)
+            .chain(std::iter::once(&handler.output))
+            .map(|ty| quote_spanned!(ty.span()=> __phyx_sendable::<#ty>();))
+            .collect::<Vec<_>>()
+    });
+
+    quote! {
+        #[doc = #doc]
+        #vis struct #handle #impl_generics #where_clause {
+            __phyx_addr: #krate::__private::Addr<#self_ty>,
+        }
+
+        #[allow(clippy::needless_lifetimes, clippy::too_many_arguments)]
+        impl #impl_generics #handle #ty_generics #where_clause {
+            #(#methods)*
+        }
+
+        #[automatically_derived]
+        impl #impl_generics #krate::Handle for #handle #ty_generics #where_clause {
+            type Process = #self_ty;
+
+            fn __addr(&self) -> &#krate::__private::Addr<#self_ty> {
+                &self.__phyx_addr
+            }
+
+            fn __from_addr(addr: #krate::__private::Addr<#self_ty>) -> Self {
+                Self { __phyx_addr: addr }
+            }
+        }
+
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::Clone for #handle #ty_generics #where_clause {
+            fn clone(&self) -> Self {
+                Self { __phyx_addr: #krate::__private::Clone::clone(&self.__phyx_addr) }
+            }
+        }
+
+        #[automatically_derived]
+        impl #impl_generics ::core::fmt::Debug for #handle #ty_generics #where_clause {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Debug::fmt(&self.__phyx_addr, f)
+            }
+        }
+
+        #[automatically_derived]
+        impl #impl_generics ::core::cmp::PartialEq for #handle #ty_generics #where_clause {
+            fn eq(&self, other: &Self) -> bool {
+                self.__phyx_addr == other.__phyx_addr
+            }
+        }
+
+        #[automatically_derived]
+        impl #impl_generics ::core::cmp::Eq for #handle #ty_generics #where_clause {}
+
+        #[automatically_derived]
+        impl #impl_generics ::core::hash::Hash for #handle #ty_generics #where_clause {
+            fn hash<__PhyxH: ::core::hash::Hasher>(&self, state: &mut __PhyxH) {
+                ::core::hash::Hash::hash(&self.__phyx_addr, state);
+            }
+        }
+
+        const _: () = {
+            fn __phyx_sendable<T: ::core::marker::Send + 'static>() {}
+            #[allow(dead_code)]
+            fn __phyx_check #impl_generics () #where_clause {
+                #(#sendable)*
+            }
+        };
+    }
+}

@@ -1,0 +1,288 @@
+//! The rules a `#[process]` impl and its marked methods must follow, and
+//! the checked model the expansion works from.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, FnArg, GenericParam, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility,
+};
+
+use crate::ast::{Marked, Role};
+use crate::case::pascal_case;
+use crate::errors::Errors;
+use crate::types::{ctx_reference, find_borrow, find_impl_trait, owned_suggestion, replace_self};
+
+/// The process type of the impl.
+pub(crate) struct Target {
+    pub(crate) ident: Ident,
+    pub(crate) self_ty: Type,
+}
+
+/// A `#[public]` method.
+pub(crate) struct Handler {
+    pub(crate) ident: Ident,
+    pub(crate) variant: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) docs: Vec<Attribute>,
+    pub(crate) is_async: bool,
+    pub(crate) params: Vec<Param>,
+    /// The reply type, with `Self` spelled out.
+    pub(crate) output: Type,
+}
+
+pub(crate) enum Param {
+    Ctx,
+    Value { field: Ident, ty: Type },
+}
+
+impl Handler {
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
+        self.params.iter().filter_map(|param| match param {
+            Param::Ctx => None,
+            Param::Value { field, ty } => Some((field, ty)),
+        })
+    }
+}
+
+/// An `#[on_start]` or `#[on_stop]` method.
+pub(crate) struct Hook {
+    pub(crate) ident: Ident,
+    pub(crate) is_async: bool,
+    /// `true` for the context, `false` for the stop reason.
+    pub(crate) params: Vec<bool>,
+    pub(crate) output_span: Span,
+}
+
+#[derive(Default)]
+pub(crate) struct Methods {
+    pub(crate) handlers: Vec<Handler>,
+    pub(crate) on_start: Option<Hook>,
+    pub(crate) on_stop: Option<Hook>,
+}
+
+pub(crate) fn target(item: &ItemImpl, errors: &mut Errors) -> Option<Target> {
+    if let Some((_, path, _)) = &item.trait_ {
+        errors.spanned(
+            path,
+            "`#[process]` goes on the inherent impl of the process type (`impl Counter { ... }`), not on a trait impl",
+        );
+        return None;
+    }
+    for param in &item.generics.params {
+        if let GenericParam::Lifetime(lifetime) = param {
+            errors.spanned(
+                lifetime,
+                "a process owns its state and cannot borrow; remove the lifetime parameter and store owned data (`String`, `Arc<T>`)",
+            );
+        }
+    }
+    let Type::Path(path) = &*item.self_ty else {
+        errors.spanned(&item.self_ty, "`#[process]` goes on the impl of a named struct or enum, e.g. `impl Counter { ... }`");
+        return None;
+    };
+    let Some(last) = path.path.segments.last().filter(|_| path.qself.is_none()) else {
+        errors.spanned(&item.self_ty, "`#[process]` goes on the impl of a named struct or enum, e.g. `impl Counter { ... }`");
+        return None;
+    };
+    Some(Target {
+        ident: last.ident.clone(),
+        self_ty: (*item.self_ty).clone(),
+    })
+}
+
+pub(crate) fn methods(marked: &[Marked], target: &Target, errors: &mut Errors) -> Methods {
+    let mut methods = Methods::default();
+    for Marked { role, marker, method } in marked {
+        match role {
+            Role::Public => {
+                if let Some(handler) = handler(method, target, errors) {
+                    if let Some(twin) = methods.handlers.iter().find(|h| h.variant == handler.variant) {
+                        errors.spanned(
+                            &method.sig.ident,
+                            format!(
+                                "`{}` and `{}` both become the message `{}`; rename one of them",
+                                twin.ident, handler.ident, handler.variant
+                            ),
+                        );
+                    } else {
+                        methods.handlers.push(handler);
+                    }
+                }
+            }
+            Role::OnStart | Role::OnStop => {
+                let slot = if *role == Role::OnStart { &mut methods.on_start } else { &mut methods.on_stop };
+                let hook = hook(*role, method, errors);
+                if let Some(existing) = slot {
+                    errors.spanned(
+                        marker,
+                        format!(
+                            "a process has one `#[{}]` hook and `{}` is already it; merge the two methods",
+                            role.marker(),
+                            existing.ident
+                        ),
+                    );
+                } else {
+                    *slot = hook;
+                }
+            }
+        }
+    }
+    methods
+}
+
+fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<Handler> {
+    let sig = &method.sig;
+    let before = errors.count();
+    common_signature(method, "public", errors);
+    if sig.ident == "clone" {
+        errors.spanned(&sig.ident, "a `#[public]` method named `clone` would hide `Clone::clone` on the handle; rename it");
+    }
+    let mut params = Vec::new();
+    let mut ctx_seen = false;
+    for (index, input) in sig.inputs.iter().enumerate() {
+        let FnArg::Typed(typed) = input else { continue };
+        match ctx_reference(&typed.ty) {
+            Some(is_mut) => {
+                ctx_param(is_mut, &mut ctx_seen, typed, errors);
+                params.push(Param::Ctx);
+                continue;
+            }
+            None => {}
+        }
+        let field = match &*typed.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+            Pat::Wild(wild) => Ident::new(&format!("__phyx_arg{index}"), wild.span()),
+            pat => {
+                errors.spanned(pat, "name each argument of a `#[public]` method plainly (`point: Point`) and destructure it in the body");
+                continue;
+            }
+        };
+        if let Some(span) = find_impl_trait(&typed.ty) {
+            errors.push(syn::Error::new(
+                span,
+                "arguments of `#[public]` methods travel in a message and need a concrete type; replace `impl Trait` with a concrete type or `Box<dyn Trait + Send>`",
+            ));
+            continue;
+        }
+        if let Some(span) = find_borrow(&typed.ty) {
+            let owned = owned_suggestion(&typed.ty).map_or_else(
+                || "an owned type (`String`, `Vec<T>`, `Arc<T>`)".to_owned(),
+                |owned| format!("`{owned}`"),
+            );
+            errors.push(syn::Error::new(
+                span,
+                format!("arguments of `#[public]` methods travel in a message to another task and cannot borrow; take {owned} instead"),
+            ));
+            continue;
+        }
+        let mut ty = (*typed.ty).clone();
+        replace_self(&mut ty, &target.self_ty);
+        params.push(Param::Value { field, ty });
+    }
+    let output = match &sig.output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) => {
+            if let Some(span) = find_impl_trait(ty) {
+                errors.push(syn::Error::new(span, "the reply of a `#[public]` method needs a concrete type; replace `impl Trait` with the type it stands for or `Box<dyn Trait + Send>`"));
+            } else if let Some(span) = find_borrow(ty) {
+                errors.push(syn::Error::new(
+                    span,
+                    "the reply travels to the caller's task and cannot borrow from the process; return an owned value (`String`, `Vec<T>`, a clone)",
+                ));
+            }
+            let mut ty = (**ty).clone();
+            replace_self(&mut ty, &target.self_ty);
+            ty
+        }
+    };
+    if errors.count() > before {
+        return None;
+    }
+    Some(Handler {
+        ident: sig.ident.clone(),
+        variant: pascal_case(&sig.ident),
+        vis: method.vis.clone(),
+        docs: method.attrs.iter().filter(|attr| attr.path().is_ident("doc")).cloned().collect(),
+        is_async: sig.asyncness.is_some(),
+        params,
+        output,
+    })
+}
+
+fn hook(role: Role, method: &ImplItemFn, errors: &mut Errors) -> Option<Hook> {
+    let sig = &method.sig;
+    let before = errors.count();
+    common_signature(method, role.marker(), errors);
+    let shape = match role {
+        Role::OnStop => "`#[on_stop]` takes `&mut self`, optionally `ctx: &mut Ctx<Self>`, and optionally `reason: StopReason`",
+        _ => "`#[on_start]` takes `&mut self` and optionally `ctx: &mut Ctx<Self>`",
+    };
+    let mut params = Vec::new();
+    let mut ctx_seen = false;
+    for input in &sig.inputs {
+        let FnArg::Typed(typed) = input else { continue };
+        if let Some(is_mut) = ctx_reference(&typed.ty) {
+            ctx_param(is_mut, &mut ctx_seen, typed, errors);
+            params.push(true);
+        } else if role == Role::OnStop && !params.contains(&false) {
+            params.push(false);
+        } else {
+            errors.spanned(typed, format!("{shape}; remove this parameter"));
+        }
+    }
+    if role == Role::OnStop {
+        if let ReturnType::Type(_, ty) = &sig.output {
+            errors.spanned(ty, "`#[on_stop]` returns nothing; remove the return type");
+        }
+    }
+    if errors.count() > before {
+        return None;
+    }
+    Some(Hook {
+        ident: sig.ident.clone(),
+        is_async: sig.asyncness.is_some(),
+        params,
+        output_span: match &sig.output {
+            ReturnType::Default => sig.ident.span(),
+            ReturnType::Type(_, ty) => ty.span(),
+        },
+    })
+}
+
+/// Rules shared by handlers and hooks: a `&self`/`&mut self` receiver, no
+/// generics, not `unsafe`.
+fn common_signature(method: &ImplItemFn, marker: &str, errors: &mut Errors) {
+    let sig = &method.sig;
+    if let Some(unsafety) = &sig.unsafety {
+        errors.spanned(unsafety, format!("`#[{marker}]` methods cannot be `unsafe`: the handle could not uphold their contract"));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.spanned(
+            &sig.generics,
+            format!("`#[{marker}]` methods cannot be generic: each message has one concrete type; take a concrete type or an enum instead"),
+        );
+    }
+    match sig.inputs.first() {
+        Some(FnArg::Receiver(receiver)) => {
+            if !matches!(*receiver.ty, Type::Reference(_)) {
+                errors.spanned(
+                    receiver,
+                    format!("`#[{marker}]` methods take `&self` or `&mut self`: the process keeps its state between messages, so it cannot give `self` away"),
+                );
+            }
+        }
+        _ => errors.spanned(
+            &sig.ident,
+            format!("`#[{marker}]` methods need a receiver: add `&self` or `&mut self` as the first parameter"),
+        ),
+    }
+}
+
+fn ctx_param(is_mut: bool, seen: &mut bool, typed: &syn::PatType, errors: &mut Errors) {
+    if !is_mut {
+        errors.spanned(&typed.ty, "take the context as `ctx: &mut Ctx<Self>`");
+    }
+    if std::mem::replace(seen, true) {
+        errors.spanned(typed, "a method takes at most one `ctx: &mut Ctx<Self>` parameter; remove this one");
+    }
+}

@@ -1,0 +1,1 @@
+//! Processes shared by the behaviour tests in `tests/tests/`.

@@ -1,0 +1,1 @@
+//! Compile-fail and compile-pass cases of phyx's macros; see `tests/ui.rs`.
