@@ -17,8 +17,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
             __PhyxPhantom(#krate::__private::Infallible, #krate::__private::PhantomData<fn() -> (#(#type_params,)*)>),
         }
     });
-    let phantom_arm = phantom.as_ref().map(|_| quote!(Self::__PhyxPhantom(never, _) => match *never {},));
-    let phantom_arm_owned = phantom.as_ref().map(|_| quote!(Self::__PhyxPhantom(never, _) => match never {},));
+    let phantom_arm = phantom.as_ref().map(|_| quote!(Self::__PhyxPhantom(never, _) => match never {},));
 
     let variants = cx.methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
@@ -63,7 +62,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
             fn __undeliverable(self, why: #krate::__private::Undelivered) {
                 match self {
                     #(#undeliverable_arms)*
-                    #phantom_arm_owned
+                    #phantom_arm
                 }
             }
         }
