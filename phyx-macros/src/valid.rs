@@ -32,14 +32,14 @@ pub(crate) struct Handler {
 
 pub(crate) enum Param {
     Ctx,
-    Value { field: Ident, ty: Type },
+    Value { field: Ident, ty: Box<Type> },
 }
 
 impl Handler {
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
         self.params.iter().filter_map(|param| match param {
             Param::Ctx => None,
-            Param::Value { field, ty } => Some((field, ty)),
+            Param::Value { field, ty } => Some((field, &**ty)),
         })
     }
 }
@@ -141,13 +141,10 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
     let mut ctx_seen = false;
     for (index, input) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
-        match ctx_reference(&typed.ty) {
-            Some(is_mut) => {
-                ctx_param(is_mut, &mut ctx_seen, typed, errors);
-                params.push(Param::Ctx);
-                continue;
-            }
-            None => {}
+        if let Some(is_mut) = ctx_reference(&typed.ty) {
+            ctx_param(is_mut, &mut ctx_seen, typed, errors);
+            params.push(Param::Ctx);
+            continue;
         }
         let field = match &*typed.pat {
             Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
@@ -177,7 +174,7 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         }
         let mut ty = (*typed.ty).clone();
         replace_self(&mut ty, &target.self_ty);
-        params.push(Param::Value { field, ty });
+        params.push(Param::Value { field, ty: Box::new(ty) });
     }
     let output = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),

@@ -1,6 +1,7 @@
 //! The address behind every handle: a mailbox and the process's core,
 //! shared across restarts.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -8,22 +9,22 @@ use crate::error::{CallError, SendError};
 use crate::event::EventKind;
 use crate::mailbox::{Mailbox, PushError, Pushed};
 use crate::node::{Core, Node};
-use crate::process::{Message, Process};
+use crate::process::Message;
 use crate::reply::Undelivered;
 
 /// Where a handle sends its messages. Outlives every restart of the
 /// process; the generated handle wraps one.
 #[doc(hidden)]
-pub struct Addr<T: Process> {
-    shared: Arc<Shared<T>>,
+pub struct Addr<M: Message> {
+    shared: Arc<Shared<M>>,
 }
 
-pub(crate) struct Shared<T: Process> {
+pub(crate) struct Shared<M> {
     pub(crate) core: Core,
-    pub(crate) mailbox: Mailbox<T::Message>,
+    pub(crate) mailbox: Mailbox<M>,
 }
 
-impl<T: Process> Node for Shared<T> {
+impl<M: Message> Node for Shared<M> {
     fn core(&self) -> &Core {
         &self.core
     }
@@ -31,6 +32,10 @@ impl<T: Process> Node for Shared<T> {
     fn request_stop(&self) {
         self.core.raise_stop();
         self.mailbox.interrupt();
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
     }
 }
 
@@ -40,12 +45,17 @@ pub(crate) enum Refused<M> {
     Stopped,
 }
 
-impl<T: Process> Addr<T> {
-    pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
+impl<M: Message> Addr<M> {
+    pub(crate) fn new(shared: Arc<Shared<M>>) -> Self {
         Self { shared }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared<T>> {
+    /// The address of the process behind `node`, if its messages are `M`s.
+    pub(crate) fn of(node: Arc<dyn Node>) -> Option<Self> {
+        node.into_any().downcast().ok().map(Self::new)
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared<M>> {
         &self.shared
     }
 
@@ -62,18 +72,18 @@ impl<T: Process> Addr<T> {
     }
 
     /// Enqueues without waiting.
-    pub(crate) fn try_deliver(&self, message: T::Message) -> Result<(), Refused<T::Message>> {
+    pub(crate) fn try_deliver(&self, message: M) -> Result<(), Refused<M>> {
         let pushed = self.shared.mailbox.try_push(message);
         self.settle(pushed)
     }
 
     /// Enqueues, waiting for room under backpressure.
-    pub(crate) async fn deliver(&self, message: T::Message) -> Result<(), Refused<T::Message>> {
+    pub(crate) async fn deliver(&self, message: M) -> Result<(), Refused<M>> {
         let pushed = self.shared.mailbox.push(message).await;
         self.settle(pushed)
     }
 
-    fn settle(&self, pushed: Pushed<T::Message>) -> Result<(), Refused<T::Message>> {
+    fn settle(&self, pushed: Pushed<M>) -> Result<(), Refused<M>> {
         match pushed {
             Ok(None) => Ok(()),
             Ok(Some(evicted)) => {
@@ -95,7 +105,7 @@ impl<T: Process> Addr<T> {
 
     /// The error for a message that will not be delivered; a full mailbox
     /// counts it as rejected.
-    pub(crate) fn send_error(&self, method: &'static str, refused: Refused<T::Message>) -> SendError {
+    pub(crate) fn send_error(&self, method: &'static str, refused: Refused<M>) -> SendError {
         let process = self.core().name.clone();
         match refused {
             Refused::Full(_) => {
@@ -120,7 +130,7 @@ impl<T: Process> Addr<T> {
     }
 }
 
-impl<T: Process> Clone for Addr<T> {
+impl<M: Message> Clone for Addr<M> {
     fn clone(&self) -> Self {
         Self {
             shared: self.shared.clone(),
@@ -128,21 +138,21 @@ impl<T: Process> Clone for Addr<T> {
     }
 }
 
-impl<T: Process> PartialEq for Addr<T> {
+impl<M: Message> PartialEq for Addr<M> {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 }
 
-impl<T: Process> Eq for Addr<T> {}
+impl<M: Message> Eq for Addr<M> {}
 
-impl<T: Process> std::hash::Hash for Addr<T> {
+impl<M: Message> std::hash::Hash for Addr<M> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.core().id.hash(state);
     }
 }
 
-impl<T: Process> fmt::Debug for Addr<T> {
+impl<M: Message> fmt::Debug for Addr<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Addr")
             .field("id", &self.core().id)

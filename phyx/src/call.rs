@@ -12,11 +12,12 @@ use crate::addr::{Addr, Refused};
 use crate::clock::Sleep;
 use crate::error::{CallError, SendError};
 use crate::mailbox::Overflow;
-use crate::process::{Message, Process};
+use crate::process::Message;
 use crate::reply::{ReplyTo, Undelivered};
 
 /// A call of a `#[public]` method, returned by the handle's method of the
-/// same name. `R` is the method's return type, `T` the process.
+/// same name. `R` is the method's return type, `M` the process's message
+/// enum (`CounterMsg` for `Counter`).
 ///
 /// Nothing is sent until the call is awaited (an ask, which waits for the
 /// reply) or sent (a tell, which does not):
@@ -40,16 +41,16 @@ use crate::reply::{ReplyTo, Undelivered};
 /// # }
 /// ```
 #[must_use = "a call does nothing until it is awaited or sent"]
-pub struct Call<R, T: Process> {
-    addr: Addr<T>,
-    message: T::Message,
-    attach: fn(&mut T::Message, ReplyTo<R>),
+pub struct Call<R, M: Message> {
+    addr: Addr<M>,
+    message: M,
+    attach: fn(&mut M, ReplyTo<R>),
     timeout: Option<Duration>,
 }
 
-impl<R: Send + 'static, T: Process> Call<R, T> {
+impl<R: Send + 'static, M: Message> Call<R, M> {
     #[doc(hidden)]
-    pub fn __new(addr: Addr<T>, message: T::Message, attach: fn(&mut T::Message, ReplyTo<R>)) -> Self {
+    pub fn __new(addr: Addr<M>, message: M, attach: fn(&mut M, ReplyTo<R>)) -> Self {
         Self {
             addr,
             message,
@@ -138,11 +139,11 @@ impl<R: Send + 'static, T: Process> Call<R, T> {
     }
 }
 
-impl<R: Send + 'static, T: Process> IntoFuture for Call<R, T> {
+impl<R: Send + 'static, M: Message> IntoFuture for Call<R, M> {
     type Output = Result<R, CallError>;
-    type IntoFuture = Ask<R, T>;
+    type IntoFuture = Ask<R, M>;
 
-    fn into_future(self) -> Ask<R, T> {
+    fn into_future(self) -> Ask<R, M> {
         Ask {
             method: self.message.method(),
             state: AskState::Unsent(self),
@@ -151,7 +152,7 @@ impl<R: Send + 'static, T: Process> IntoFuture for Call<R, T> {
     }
 }
 
-impl<R, T: Process> fmt::Debug for Call<R, T> {
+impl<R, M: Message> fmt::Debug for Call<R, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("process", &self.addr)
@@ -171,9 +172,9 @@ type WaitForRoom<M> = Pin<Box<dyn Future<Output = Result<(), Refused<M>>> + Send
 /// after, the process still handles the message and the reply is
 /// discarded.
 #[must_use = "futures do nothing unless polled"]
-pub struct Ask<R, T: Process> {
+pub struct Ask<R, M: Message> {
     method: &'static str,
-    state: AskState<R, T>,
+    state: AskState<R, M>,
     deadline: Option<Deadline>,
 }
 
@@ -183,18 +184,18 @@ struct Deadline {
     process: std::sync::Arc<str>,
 }
 
-enum AskState<R, T: Process> {
-    Unsent(Call<R, T>),
-    WaitingForRoom(Addr<T>, WaitForRoom<T::Message>, oneshot::Receiver<Result<R, Undelivered>>),
-    Queued(Addr<T>, oneshot::Receiver<Result<R, Undelivered>>),
+enum AskState<R, M: Message> {
+    Unsent(Call<R, M>),
+    WaitingForRoom(Addr<M>, WaitForRoom<M>, oneshot::Receiver<Result<R, Undelivered>>),
+    Queued(Addr<M>, oneshot::Receiver<Result<R, Undelivered>>),
     Failed(CallError),
     Done,
 }
 
 // The message is only ever moved, never pinned, so `Ask` need not be.
-impl<R, T: Process> Unpin for Ask<R, T> {}
+impl<R, M: Message> Unpin for Ask<R, M> {}
 
-impl<R: Send + 'static, T: Process> Future for Ask<R, T> {
+impl<R: Send + 'static, M: Message> Future for Ask<R, M> {
     type Output = Result<R, CallError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -250,7 +251,7 @@ impl<R: Send + 'static, T: Process> Future for Ask<R, T> {
     }
 }
 
-fn enqueue<R: Send + 'static, T: Process>(call: Call<R, T>) -> AskState<R, T> {
+fn enqueue<R: Send + 'static, M: Message>(call: Call<R, M>) -> AskState<R, M> {
     let Call {
         addr,
         mut message,

@@ -2,11 +2,14 @@
 
 use std::any::Any;
 use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::addr::Addr;
 use crate::clock::Sleep;
 use crate::event::{CustomEvent, EventKind};
+use crate::node::{Core, Node};
 use crate::options::SpawnOptions;
 use crate::process::{Handle, Process, ProcessId};
 use crate::system::spawn;
@@ -33,48 +36,51 @@ use crate::system::spawn;
 ///     }
 /// }
 /// ```
-pub struct Ctx<T: Process> {
-    addr: Addr<T>,
+pub struct Ctx<T> {
+    // Untyped, so that `Ctx<Self>` is well-formed in the signature of a
+    // generic impl whose parameters lack the bounds a process needs.
+    node: Arc<dyn Node>,
     stop_requested: bool,
+    process: PhantomData<fn() -> T>,
 }
 
-impl<T: Process> Ctx<T> {
-    pub(crate) fn new(addr: Addr<T>) -> Self {
+impl<T> Ctx<T> {
+    pub(crate) fn new(node: Arc<dyn Node>) -> Self {
         Self {
-            addr,
+            node,
             stop_requested: false,
+            process: PhantomData,
         }
     }
 
-    /// This process's own handle, e.g. to schedule messages to itself.
-    pub fn myself(&self) -> T::Ref {
-        T::Ref::__from_addr(self.addr.clone())
+    fn core(&self) -> &Core {
+        self.node.core()
     }
 
     /// This process's id.
     pub fn id(&self) -> ProcessId {
-        self.addr.core().id
+        self.core().id
     }
 
     /// This process's name.
     pub fn name(&self) -> &str {
-        &self.addr.core().name
+        &self.core().name
     }
 
     /// The current instant on the system's clock.
     pub fn now(&self) -> Instant {
-        self.addr.core().system.clock.now()
+        self.core().system.clock.now()
     }
 
     /// Waits `duration` on the system's clock. The process handles no other
     /// message meanwhile.
     pub fn sleep(&self, duration: Duration) -> Sleep {
-        self.addr.core().system.clock.sleep(duration)
+        self.core().system.clock.sleep(duration)
     }
 
     /// Waits until `deadline` on the system's clock.
     pub fn sleep_until(&self, deadline: Instant) -> Sleep {
-        self.addr.core().system.clock.sleep_until(deadline)
+        self.core().system.clock.sleep_until(deadline)
     }
 
     /// Starts a child process. It stops when this process stops, crashes or
@@ -89,8 +95,7 @@ impl<T: Process> Ctx<T> {
         factory: impl Fn() -> C + Send + Sync + 'static,
         options: SpawnOptions,
     ) -> C::Ref {
-        let core = self.addr.core();
-        spawn(&core.system, Some(self.addr.node()), factory, options)
+        spawn(&self.core().system, Some(self.node.clone()), factory, options)
     }
 
     /// Stops this process normally once the current handler returns
@@ -110,14 +115,25 @@ impl<T: Process> Ctx<T> {
     /// Reports a user event of this process, next to its lifecycle events
     /// ([`EventKind::Custom`](crate::EventKind::Custom)).
     pub fn emit<E: Any + fmt::Debug + Send + Sync>(&self, event: E) {
-        self.addr.publish(EventKind::Custom(CustomEvent::new(event)));
+        let core = self.core();
+        core.system
+            .publish(core.id, &core.name, EventKind::Custom(CustomEvent::new(event)));
     }
 }
 
-impl<T: Process> fmt::Debug for Ctx<T> {
+impl<T: Process> Ctx<T> {
+    /// This process's own handle, e.g. to schedule messages to itself.
+    pub fn myself(&self) -> T::Ref {
+        let addr = Addr::<T::Message>::of(self.node.clone()).expect("a context belongs to a process of its own type");
+        T::Ref::__from_addr(addr)
+    }
+}
+
+impl<T> fmt::Debug for Ctx<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ctx")
-            .field("process", &self.addr)
+            .field("id", &self.id())
+            .field("name", &self.name())
             .field("stop_requested", &self.stop_requested)
             .finish()
     }

@@ -1,6 +1,7 @@
 //! The part of a process every other part may see without knowing its
 //! type: id, name, status, stop signal, children.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -13,6 +14,9 @@ use crate::system::SystemInner;
 /// A process in the tree, whatever its type.
 pub(crate) trait Node: Send + Sync + 'static {
     fn core(&self) -> &Core;
+
+    /// The concrete process behind this node, for typed access.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 
     /// Asks the process to stop for good, from outside.
     fn request_stop(&self);

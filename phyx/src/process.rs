@@ -23,7 +23,7 @@ pub trait Process: Sized + Send + 'static {
     type Message: Message;
 
     /// The generated handle (`CounterRef` for `Counter`).
-    type Ref: Handle<Process = Self>;
+    type Ref: Handle<Message = Self::Message>;
 
     /// The type's name, the default process name.
     const NAME: &'static str;
@@ -75,14 +75,14 @@ pub trait Message: Send + 'static {
 /// named `stop`, `status` or `id`: the handle's own methods win, and the
 /// lifecycle stays reachable as `Handle::stop(&handle)`.
 pub trait Handle: Clone + Send + Sync + 'static {
-    /// The process this handle addresses.
-    type Process: Process<Ref = Self>;
+    /// The messages of the process this handle addresses.
+    type Message: Message;
 
     #[doc(hidden)]
-    fn __addr(&self) -> &Addr<Self::Process>;
+    fn __addr(&self) -> &Addr<Self::Message>;
 
     #[doc(hidden)]
-    fn __from_addr(addr: Addr<Self::Process>) -> Self;
+    fn __from_addr(addr: Addr<Self::Message>) -> Self;
 
     /// The process's id, unique within its system.
     fn id(&self) -> ProcessId {

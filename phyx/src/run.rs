@@ -17,7 +17,7 @@ use crate::process::{Message, Process, Status};
 use crate::reply::{Undelivered, catch_unwind, panic_message};
 
 pub(crate) async fn run<T: Process>(
-    shared: Arc<Shared<T>>,
+    shared: Arc<Shared<T::Message>>,
     factory: impl Fn() -> T + Send + Sync + 'static,
     settings: Settings,
 ) {
@@ -57,7 +57,7 @@ pub(crate) async fn run<T: Process>(
 }
 
 /// One instance: from building fresh state to its stop hook.
-async fn run_instance<T: Process>(addr: &Addr<T>, factory: &impl Fn() -> T, settings: &Settings) -> StopReason {
+async fn run_instance<T: Process>(addr: &Addr<T::Message>, factory: &impl Fn() -> T, settings: &Settings) -> StopReason {
     let core = addr.core();
     core.set_status(Status::Starting);
     let mut state = match std::panic::catch_unwind(AssertUnwindSafe(factory)) {
@@ -71,7 +71,7 @@ async fn run_instance<T: Process>(addr: &Addr<T>, factory: &impl Fn() -> T, sett
             return StopReason::StartFailed { error: message };
         }
     };
-    let mut ctx = Ctx::new(addr.clone());
+    let mut ctx = Ctx::new(addr.node());
     let grace = settings.shutdown_timeout;
     let reason = match within_grace(core, grace, catch_unwind(state.__on_start(&mut ctx))).await {
         None => StopReason::Shutdown,
@@ -111,7 +111,7 @@ async fn run_instance<T: Process>(addr: &Addr<T>, factory: &impl Fn() -> T, sett
 }
 
 /// Handles messages one at a time until the instance ends.
-async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T>, grace: Duration) -> StopReason {
+async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Message>, grace: Duration) -> StopReason {
     let core = addr.core();
     let mailbox = &addr.shared().mailbox;
     while let Some(message) = mailbox.recv().await {
@@ -165,7 +165,7 @@ async fn run_for<F: Future>(core: &Core, limit: Duration, future: F) -> Option<F
 
 /// The end of a process: refuse new messages, fail the queued ones, leave
 /// the tree.
-fn finish<T: Process>(addr: &Addr<T>, reason: StopReason) {
+fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
     let core = addr.core();
     core.set_status(Status::Stopping);
     for message in addr.shared().mailbox.close() {

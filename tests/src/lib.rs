@@ -105,6 +105,12 @@ impl Gate {
     }
 }
 
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Every event of a system, in order.
 #[derive(Clone, Default)]
 pub struct EventLog {

@@ -14,8 +14,8 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         vis,
         ..
     } = cx;
-    let self_ty = &cx.target.self_ty;
     let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
+    let message_ty = quote!(#message #ty_generics);
     let process = cx.target.ident.to_string();
     let doc = format!(
         "A handle to a `{process}` process: one method per `#[public]` method, each returning a \
@@ -35,7 +35,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         let fields = handler.fields().map(|(field, _)| field);
         quote! {
             #(#docs)*
-            #method_vis fn #ident(&self, #(#params),*) -> #krate::Call<#output, #self_ty> {
+            #method_vis fn #ident(&self, #(#params),*) -> #krate::Call<#output, #message_ty> {
                 #krate::Call::__new(
                     #krate::__private::Clone::clone(&self.__phyx_addr),
                     #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None },
@@ -62,7 +62,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
     quote! {
         #[doc = #doc]
         #vis struct #handle #impl_generics #where_clause {
-            __phyx_addr: #krate::__private::Addr<#self_ty>,
+            __phyx_addr: #krate::__private::Addr<#message_ty>,
         }
 
         #[allow(clippy::needless_lifetimes, clippy::too_many_arguments)]
@@ -72,13 +72,13 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
 
         #[automatically_derived]
         impl #impl_generics #krate::Handle for #handle #ty_generics #where_clause {
-            type Process = #self_ty;
+            type Message = #message_ty;
 
-            fn __addr(&self) -> &#krate::__private::Addr<#self_ty> {
+            fn __addr(&self) -> &#krate::__private::Addr<#message_ty> {
                 &self.__phyx_addr
             }
 
-            fn __from_addr(addr: #krate::__private::Addr<#self_ty>) -> Self {
+            fn __from_addr(addr: #krate::__private::Addr<#message_ty>) -> Self {
                 Self { __phyx_addr: addr }
             }
         }

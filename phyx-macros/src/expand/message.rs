@@ -23,7 +23,10 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         let variant = &handler.variant;
         let docs = &handler.docs;
         let output = &handler.output;
-        let fields = handler.fields().map(|(field, ty)| quote!(#field: #ty,));
+        let fields = handler.fields().map(|(field, ty)| {
+            let doc = format!("The `{field}` argument.");
+            quote!(#[doc = #doc] #field: #ty,)
+        });
         quote! {
             #(#docs)*
             #variant {

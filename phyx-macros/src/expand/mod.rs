@@ -89,19 +89,11 @@ fn widest_visibility(methods: &Methods) -> Visibility {
 
 fn with_process_bounds(generics: &Generics) -> Generics {
     let mut generics = generics.clone();
-    let params: Vec<Ident> = generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => Some(ty.ident.clone()),
-            _ => None,
-        })
-        .collect();
-    let where_clause = generics.make_where_clause();
-    for param in params {
-        where_clause
-            .predicates
-            .push(syn::parse_quote!(#param: ::core::marker::Send + 'static));
+    for param in &mut generics.params {
+        if let GenericParam::Type(ty) = param {
+            ty.bounds.push(syn::parse_quote!(::core::marker::Send));
+            ty.bounds.push(syn::parse_quote!('static));
+        }
     }
     generics
 }

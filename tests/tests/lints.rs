@@ -1,0 +1,68 @@
+//! Generated code raises no warning, even under clippy's pedantic lints
+//! (checked by `cargo clippy --all-targets -- -D warnings` in CI).
+#![deny(warnings, clippy::pedantic, missing_docs, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::time::Duration;
+
+use phyx::StopReason;
+use phyx::prelude::*;
+
+/// A cache with every kind of handler.
+#[derive(Default)]
+pub struct Cache<K, V> {
+    entries: HashMap<K, V>,
+}
+
+#[process(mailbox = 16, overflow = drop_oldest, restart = permanent, max_restarts = 3, within = "1m", shutdown = "1s",
+          backoff(initial = "10ms", max = "1s", factor = 3, jitter = 0.5))]
+impl<K: Hash + Eq + Clone + Sync, V: Clone + Sync> Cache<K, V> {
+    /// Stores `value` under `key`.
+    #[public]
+    pub fn put(&mut self, key: K, value: V) -> Option<V> {
+        self.entries.insert(key, value)
+    }
+
+    /// The value under `key`, after `delay`.
+    #[public]
+    pub async fn get(&self, ctx: &mut Ctx<Self>, key: K, delay: Duration) -> Option<V> {
+        ctx.sleep(delay).await;
+        self.entries.get(&key).cloned()
+    }
+
+    /// Forgets everything.
+    #[public]
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    #[on_start]
+    async fn warm_up(&mut self, ctx: &mut Ctx<Self>) -> Result<(), String> {
+        ctx.sleep(Duration::ZERO).await;
+        Ok(())
+    }
+
+    #[on_stop]
+    fn flush(&mut self, _ctx: &mut Ctx<Self>, _reason: StopReason) {
+        self.entries.clear();
+    }
+}
+
+/// A process with no public method at all (as private as its handle).
+struct Silent;
+
+#[process]
+impl Silent {}
+
+#[tokio::test]
+async fn a_pedantic_process_works() {
+    let system = System::new();
+    let cache: CacheRef<String, u32> = system.spawn(Cache::default);
+    assert_eq!(cache.put("a".into(), 1).await, Ok(None));
+    assert_eq!(cache.get("a".into(), Duration::ZERO).await, Ok(Some(1)));
+    cache.clear().send().unwrap();
+    let silent: SilentRef = system.spawn(|| Silent);
+    assert_eq!(silent.name(), "Silent");
+    system.shutdown().await;
+}

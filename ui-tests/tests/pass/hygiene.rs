@@ -1,0 +1,49 @@
+//! Generated code names nothing the user could shadow.
+#![allow(dead_code, non_camel_case_types)]
+
+struct Result;
+struct Option;
+struct Some;
+struct None;
+struct Ok;
+struct Err;
+struct Box;
+struct String;
+struct Vec;
+struct Send;
+struct Sync;
+struct Clone;
+struct Future;
+mod core {}
+mod std {}
+mod phyx {}
+
+#[derive(Default)]
+pub struct Counter {
+    count: u64,
+}
+
+#[::phyx::process]
+impl Counter {
+    #[public]
+    pub fn increment(&mut self, by: u64) -> u64 {
+        self.count += by;
+        self.count
+    }
+
+    #[public]
+    pub async fn get(&self, ctx: &mut ::phyx::Ctx<Self>) -> u64 {
+        ctx.sleep(::core::time::Duration::ZERO).await;
+        self.count
+    }
+
+    #[on_start]
+    fn start(&mut self) -> ::core::result::Result<(), &'static str> {
+        ::core::result::Result::Ok(())
+    }
+
+    #[on_stop]
+    fn stop(&mut self, _reason: ::phyx::StopReason) {}
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+use phyx::prelude::*;
+
+pub struct Counter {
+    count: u64,
+}
+
+#[process(backoff(max = "10s"))]
+impl Counter {
+    #[public]
+    pub fn get(&self) -> u64 {
+        self.count
+    }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use phyx::prelude::*;
+
+#[process]
+pub fn counter() -> u64 {
+    0
+}
+
+fn main() {}

@@ -1,0 +1,16 @@
+use phyx::prelude::*;
+use std::rc::Rc;
+
+pub struct Counter {
+    count: u64,
+}
+
+#[process]
+impl Counter {
+    #[public]
+    pub fn add(&mut self, by: Rc<u8>) {
+        self.count += u64::from(*by);
+    }
+}
+
+fn main() {}
