@@ -54,7 +54,7 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
         let markers = strip(attrs);
         let ImplItem::Fn(method) = impl_item else {
             for (role, attr) in markers {
-                errors.spanned(&attr, format!("`#[{}]` goes on a method (`fn`) of the impl", role.marker()));
+                errors.spanned(&attr, format!("`#[{}]` goes on a method (`fn`) of the impl; remove it from this item", role.marker()));
             }
             continue;
         };

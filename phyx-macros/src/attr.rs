@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
-use syn::{Ident, LitFloat, LitInt, LitStr, Path};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Ident, Lit, LitFloat, LitInt, LitStr, Path};
 
 use crate::duration;
 use crate::errors::Errors;
@@ -71,17 +72,25 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
         let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
         let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
         match key.as_str() {
-            "crate" => krate.set(Some(meta.value()?.parse::<Path>()?), span, errors),
-            "name" => name.set(Some(meta.value()?.parse::<LitStr>()?), span, errors),
+            "crate" => {
+                let value = value(&meta, errors, "a path, e.g. `crate = ::my_reexport::phyx`", |expr| match expr {
+                    Expr::Path(path) if path.qself.is_none() => Some(path.path.clone()),
+                    _ => None,
+                })?;
+                krate.set(value, span, errors);
+            }
+            "name" => {
+                let value = value(&meta, errors, "a string, e.g. `name = \"cache\"`", lit_str)?;
+                name.set(value, span, errors);
+            }
             "mailbox" => {
-                let lit: LitInt = meta.value()?.parse()?;
-                let capacity = errors.ok(lit.base10_parse::<usize>());
-                let capacity = capacity.filter(|&capacity| {
-                    let ok = capacity > 0;
-                    if !ok {
+                let lit = value(&meta, errors, "a whole number, e.g. `mailbox = 64`", lit_int)?;
+                let capacity = lit.and_then(|lit| match lit.base10_parse::<usize>() {
+                    Ok(0) | Err(_) => {
                         errors.spanned(&lit, "a mailbox holds at least one message: write `mailbox = 1` or more");
+                        None
                     }
-                    ok
+                    Ok(capacity) => Some(capacity),
                 });
                 mailbox.set(capacity, span, errors);
             }
@@ -106,16 +115,24 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
                 backoff.set(value, span, errors);
             }
             "max_restarts" => {
-                let lit: LitInt = meta.value()?.parse()?;
-                max_restarts.set(errors.ok(lit.base10_parse::<u32>()), span, errors);
+                let lit = value(&meta, errors, "a whole number, e.g. `max_restarts = 5`", lit_int)?;
+                let count = lit.and_then(|lit| errors.ok(lit.base10_parse::<u32>()));
+                max_restarts.set(count, span, errors);
             }
             "within" => {
-                let value = nonzero(duration_value(&meta, errors)?, &meta, errors);
+                let value = duration_value(&meta, errors, |duration, lit, errors| {
+                    let ok = !duration.is_zero();
+                    if !ok {
+                        errors.spanned(lit, "a restart window must be longer than zero, e.g. `within = \"30s\"`");
+                    }
+                    ok
+                })?;
                 within.set(value, span, errors);
             }
-            "shutdown" => shutdown.set(duration_value(&meta, errors)?, span, errors),
+            "shutdown" => shutdown.set(duration_value(&meta, errors, |_, _, _| true)?, span, errors),
             _ => {
-                errors.spanned(&meta.path, format!("unknown `#[process]` option; expected one of {PROCESS_OPTIONS}"));
+                let hint = closest(&key, PROCESS_KEYS).map(|key| format!(" (did you mean `{key}`?)")).unwrap_or_default();
+                errors.spanned(&meta.path, format!("unknown `#[process]` option{hint}; expected one of {PROCESS_OPTIONS}"));
                 skip_value(&meta)?;
             }
         }
@@ -137,25 +154,77 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
     }
 }
 
-/// `key = one_of_these`, giving the runtime's variant name.
-fn choice(meta: &ParseNestedMeta<'_>, errors: &mut Errors, choices: &[(&str, &str)]) -> syn::Result<Option<Ident>> {
-    let value: Ident = meta.value()?.parse()?;
-    let found = choices.iter().find(|(written, _)| value == written);
-    Ok(match found {
-        Some((_, variant)) => Some(Ident::new(variant, value.span())),
-        None => {
-            let expected: Vec<String> = choices.iter().map(|(written, _)| format!("`{written}`")).collect();
-            errors.spanned(&value, format!("unknown value `{value}`; expected one of {}", expected.join(", ")));
-            None
-        }
-    })
+/// `key = value`, parsed as any expression so that a value of the wrong
+/// kind is reported with what to write, and parsing goes on.
+fn value<T>(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+    expected: &str,
+    pick: impl FnOnce(&Expr) -> Option<T>,
+) -> syn::Result<Option<T>> {
+    let expr: Expr = meta.value()?.parse()?;
+    let picked = pick(&expr);
+    if picked.is_none() {
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        errors.spanned(&expr, format!("`{key}` takes {expected}"));
+    }
+    Ok(picked)
 }
 
-/// `key = "250ms"`.
-fn duration_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<Duration>> {
-    let lit: LitStr = meta.value()?.parse()?;
+fn lit_int(expr: &Expr) -> Option<LitInt> {
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Int(lit), .. }) => Some(lit.clone()),
+        _ => None,
+    }
+}
+
+fn lit_str(expr: &Expr) -> Option<LitStr> {
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.clone()),
+        _ => None,
+    }
+}
+
+/// A float written as `2.0` or `2`.
+fn lit_float(expr: &Expr) -> Option<LitFloat> {
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Float(lit), .. }) => Some(lit.clone()),
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => {
+            Some(LitFloat::new(&format!("{}.0", int.base10_digits()), int.span()))
+        }
+        _ => None,
+    }
+}
+
+/// `key = one_of_these`, giving the runtime's variant name.
+fn choice(meta: &ParseNestedMeta<'_>, errors: &mut Errors, choices: &[(&str, &str)]) -> syn::Result<Option<Ident>> {
+    let written: Vec<String> = choices.iter().map(|(written, _)| format!("`{written}`")).collect();
+    let expected = format!("one of {}", written.join(", "));
+    let value = value(meta, errors, &expected, |expr| match expr {
+        Expr::Path(path) => path.path.get_ident().cloned(),
+        _ => None,
+    })?;
+    let Some(value) = value else { return Ok(None) };
+    match choices.iter().find(|(written, _)| value == written) {
+        Some((_, variant)) => Ok(Some(Ident::new(variant, value.span()))),
+        None => {
+            errors.spanned(&value, format!("unknown value `{value}`; expected {expected}"));
+            Ok(None)
+        }
+    }
+}
+
+/// `key = "250ms"`, kept if `accept` agrees.
+fn duration_value(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+    accept: impl FnOnce(Duration, &LitStr, &mut Errors) -> bool,
+) -> syn::Result<Option<Duration>> {
+    let Some(lit) = value(meta, errors, "a duration string, e.g. `\"250ms\"`, `\"5s\"` or `\"2m\"`", lit_str)? else {
+        return Ok(None);
+    };
     Ok(match duration::parse(&lit.value()) {
-        Ok(duration) => Some(duration),
+        Ok(duration) => accept(duration, &lit, errors).then_some(duration),
         Err(message) => {
             errors.spanned(&lit, message);
             None
@@ -163,12 +232,30 @@ fn duration_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Resul
     })
 }
 
-fn nonzero(duration: Option<Duration>, meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> Option<Duration> {
-    if duration == Some(Duration::ZERO) {
-        errors.spanned(&meta.path, "a restart window must be longer than zero, e.g. `within = \"30s\"`");
-        return None;
+const PROCESS_KEYS: &[&str] = &["mailbox", "overflow", "restart", "backoff", "max_restarts", "within", "shutdown", "name", "crate"];
+
+/// The known key nearest to a misspelled one, if any is near.
+fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .copied()
+        .filter(|known| key.contains(known) || known.contains(key) || edit_distance(key, known) <= 2)
+        .min_by_key(|known| edit_distance(key, known))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substituted = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
+        }
     }
-    duration
+    row[b.len()]
 }
 
 /// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.
@@ -186,10 +273,19 @@ fn backoff_options(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Resu
         let span = inner.path.get_ident().map_or_else(Span::call_site, Ident::span);
         let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
         match key.as_str() {
-            "initial" => initial.set(duration_value(&inner, errors)?, span, errors),
-            "max" => max.set(duration_value(&inner, errors)?, span, errors),
+            "initial" => initial.set(duration_value(&inner, errors, |_, _, _| true)?, span, errors),
+            "max" => {
+                let mut value_span = span;
+                let value = duration_value(&inner, errors, |_, lit, _| {
+                    value_span = lit.span();
+                    true
+                })?;
+                max.set(value.map(|duration| (duration, value_span)), span, errors);
+            }
             "factor" => {
-                let lit = float(&inner)?;
+                let Some(lit) = value(&inner, errors, "a number, e.g. `factor = 2.0`", lit_float)? else {
+                    return Ok(());
+                };
                 let value = errors.ok(lit.base10_parse::<f64>()).filter(|value| {
                     let ok = value.is_finite() && *value >= 1.0;
                     if !ok {
@@ -200,7 +296,9 @@ fn backoff_options(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Resu
                 factor.set(value, span, errors);
             }
             "jitter" => {
-                let lit = float(&inner)?;
+                let Some(lit) = value(&inner, errors, "a fraction, e.g. `jitter = 0.1`", lit_float)? else {
+                    return Ok(());
+                };
                 let value = errors.ok(lit.base10_parse::<f64>()).filter(|value| {
                     let ok = (0.0..=1.0).contains(value);
                     if !ok {
@@ -221,9 +319,12 @@ fn backoff_options(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Resu
         errors.spanned(&meta.path, "`backoff(...)` needs `initial`, e.g. `backoff(initial = \"100ms\", max = \"10s\")`");
         return Ok(None);
     };
-    let max = max.get().unwrap_or(initial.max(Duration::from_secs(10)));
+    let (max, max_span) = max.get().unwrap_or((initial.max(Duration::from_secs(10)), meta.path.span()));
     if initial > max {
-        errors.spanned(&meta.path, "the backoff's `initial` delay is longer than its `max`; make `max` at least `initial`");
+        errors.push(syn::Error::new(
+            max_span,
+            "the backoff's `max` is shorter than its `initial` delay; make `max` at least `initial`",
+        ));
         return Ok(None);
     }
     Ok(Some(BackoffOptions {
@@ -232,16 +333,6 @@ fn backoff_options(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Resu
         factor: factor.get().unwrap_or(2.0),
         jitter: jitter.get().unwrap_or(0.0),
     }))
-}
-
-/// A float written as `2.0` or `2`.
-fn float(meta: &ParseNestedMeta<'_>) -> syn::Result<LitFloat> {
-    let input = meta.value()?;
-    if input.peek(LitInt) {
-        let int: LitInt = input.parse()?;
-        return Ok(LitFloat::new(&format!("{}.0", int.base10_digits()), int.span()));
-    }
-    input.parse()
 }
 
 /// Consumes `= value` or `(...)` after an unknown key, so parsing can go on.

@@ -14,7 +14,14 @@ const UNITS: &[(&str, u128)] = &[
 /// Parses one or more `<integer><unit>` parts, units `ns`, `us`, `ms`,
 /// `s`, `m`, `h`.
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
-    let mut rest = text.trim();
+    if text.contains(char::is_whitespace) {
+        let compact: String = text.split_whitespace().collect();
+        return Err(match parse(&compact) {
+            Ok(_) => format!("write durations without spaces: \"{compact}\""),
+            Err(_) => expected(text),
+        });
+    }
+    let mut rest = text;
     if rest.is_empty() {
         return Err(expected(text));
     }

@@ -1,27 +1,27 @@
 //! Questions about the types in a method signature.
 
-use proc_macro2::Span;
-use syn::spanned::Spanned;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
-use syn::{PathArguments, Type, TypePath};
+use syn::{GenericArgument, PathArguments, Type, TypePath, TypeReference};
 
-/// The span of the first borrow in `ty` (a reference, or a lifetime other
-/// than `'static`), if any.
-pub(crate) fn find_borrow(ty: &Type) -> Option<Span> {
-    struct Finder(Option<Span>);
+/// The first borrow in `ty` (a reference, or a lifetime other than
+/// `'static`), as tokens to point an error at.
+pub(crate) fn find_borrow(ty: &Type) -> Option<TokenStream> {
+    struct Finder(Option<TokenStream>);
     impl Visit<'_> for Finder {
-        fn visit_type_reference(&mut self, reference: &syn::TypeReference) {
+        fn visit_type_reference(&mut self, reference: &TypeReference) {
             match &reference.lifetime {
                 Some(lifetime) if lifetime.ident == "static" => self.visit_type(&reference.elem),
                 _ => {
-                    self.0.get_or_insert(reference.span());
+                    self.0.get_or_insert_with(|| reference.to_token_stream());
                 }
             }
         }
         fn visit_lifetime(&mut self, lifetime: &syn::Lifetime) {
             if lifetime.ident != "static" {
-                self.0.get_or_insert(lifetime.span());
+                self.0.get_or_insert_with(|| lifetime.to_token_stream());
             }
         }
         // `fn(&str)` borrows nothing itself.
@@ -32,12 +32,12 @@ pub(crate) fn find_borrow(ty: &Type) -> Option<Span> {
     finder.0
 }
 
-/// Whether `ty` is or contains `impl Trait`.
-pub(crate) fn find_impl_trait(ty: &Type) -> Option<Span> {
-    struct Finder(Option<Span>);
+/// The first `impl Trait` in `ty`, as tokens.
+pub(crate) fn find_impl_trait(ty: &Type) -> Option<TokenStream> {
+    struct Finder(Option<TokenStream>);
     impl Visit<'_> for Finder {
         fn visit_type_impl_trait(&mut self, ty: &syn::TypeImplTrait) {
-            self.0.get_or_insert(ty.span());
+            self.0.get_or_insert_with(|| ty.to_token_stream());
         }
     }
     let mut finder = Finder(None);
@@ -45,33 +45,71 @@ pub(crate) fn find_impl_trait(ty: &Type) -> Option<Span> {
     finder.0
 }
 
-/// `&mut Ctx<..>` (or `&Ctx<..>`, which is an error): `Some(is_mut)`.
-pub(crate) fn ctx_reference(ty: &Type) -> Option<bool> {
+/// A `ctx` parameter: `&mut Ctx<P>` or `&Ctx<P>`.
+pub(crate) struct CtxParam<'a> {
+    pub(crate) is_mut: bool,
+    /// `P`, if written.
+    pub(crate) process: Option<&'a Type>,
+}
+
+pub(crate) fn ctx_param(ty: &Type) -> Option<CtxParam<'_>> {
     let Type::Reference(reference) = ty else {
         return None;
     };
     let Type::Path(TypePath { qself: None, path }) = &*reference.elem else {
         return None;
     };
-    let last = path.segments.last()?;
-    (last.ident == "Ctx").then_some(reference.mutability.is_some())
-}
-
-/// `&str` becomes `String`, `&[T]` becomes `Vec<T>`, `&T` becomes `T`: the
-/// owned type to suggest for a borrowed one.
-pub(crate) fn owned_suggestion(ty: &Type) -> Option<String> {
-    let Type::Reference(reference) = ty else {
-        return None;
+    let last = path.segments.last().filter(|last| last.ident == "Ctx")?;
+    let process = match &last.arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        }),
+        _ => None,
     };
-    Some(match &*reference.elem {
-        Type::Path(path) if path.path.is_ident("str") => "String".to_owned(),
-        Type::Slice(slice) => format!("Vec<{}>", tokens(&slice.elem)),
-        elem => tokens(elem),
+    Some(CtxParam {
+        is_mut: reference.mutability.is_some(),
+        process,
     })
 }
 
-fn tokens(ty: &Type) -> String {
-    quote::quote!(#ty).to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ",")
+/// Whether `ty` is `Self` or names the type `ident` (whatever its
+/// generic arguments).
+pub(crate) fn names_type(ty: &Type, ident: &syn::Ident) -> bool {
+    let Type::Path(TypePath { qself: None, path }) = ty else {
+        return false;
+    };
+    path.is_ident("Self") || path.segments.last().is_some_and(|last| last.ident == *ident)
+}
+
+/// `ty` with every borrow made owned: `&str` becomes `String`, `&[T]`
+/// becomes `Vec<T>`, `&T` becomes `T`. The type to suggest.
+pub(crate) fn owned(ty: &Type) -> String {
+    struct Owner;
+    impl VisitMut for Owner {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if let Type::Reference(reference) = ty {
+                let owned: Type = match &*reference.elem {
+                    Type::Path(path) if path.path.is_ident("str") => syn::parse_quote!(String),
+                    Type::Slice(slice) => {
+                        let elem = &slice.elem;
+                        syn::parse_quote!(Vec<#elem>)
+                    }
+                    elem => elem.clone(),
+                };
+                *ty = owned;
+            }
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+    let mut ty = ty.clone();
+    Owner.visit_type_mut(&mut ty);
+    ty.to_token_stream()
+        .to_string()
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
 }
 
 /// Replaces `Self` by the process type, for types used outside the impl.
@@ -111,9 +149,10 @@ mod tests {
 
     #[test]
     fn suggests_owned_types() {
-        assert_eq!(owned_suggestion(&parse_quote!(&str)).as_deref(), Some("String"));
-        assert_eq!(owned_suggestion(&parse_quote!(&[u8])).as_deref(), Some("Vec<u8>"));
-        assert_eq!(owned_suggestion(&parse_quote!(&Vec<u8>)).as_deref(), Some("Vec<u8>"));
+        assert_eq!(owned(&parse_quote!(&str)), "String");
+        assert_eq!(owned(&parse_quote!(&[u8])), "Vec<u8>");
+        assert_eq!(owned(&parse_quote!(&Vec<u8>)), "Vec<u8>");
+        assert_eq!(owned(&parse_quote!(Option<&str>)), "Option<String>");
     }
 
     #[test]

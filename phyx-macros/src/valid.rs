@@ -4,13 +4,13 @@
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, FnArg, GenericParam, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility,
+    Attribute, FnArg, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility,
 };
 
 use crate::ast::{Marked, Role};
 use crate::case::pascal_case;
 use crate::errors::Errors;
-use crate::types::{ctx_reference, find_borrow, find_impl_trait, owned_suggestion, replace_self};
+use crate::types::{CtxParam, ctx_param, find_borrow, find_impl_trait, names_type, owned, replace_self};
 
 /// The process type of the impl.
 pub(crate) struct Target {
@@ -68,13 +68,15 @@ pub(crate) fn target(item: &ItemImpl, errors: &mut Errors) -> Option<Target> {
         );
         return None;
     }
-    for param in &item.generics.params {
-        if let GenericParam::Lifetime(lifetime) = param {
-            errors.spanned(
-                lifetime,
-                "a process owns its state and cannot borrow; remove the lifetime parameter and store owned data (`String`, `Arc<T>`)",
-            );
-        }
+    let lifetimes: Vec<_> = item.generics.lifetimes().collect();
+    for lifetime in &lifetimes {
+        errors.spanned(
+            lifetime,
+            "a process owns its state and cannot borrow; remove the lifetime parameter and store owned data (`String`, `Arc<T>`)",
+        );
+    }
+    if !lifetimes.is_empty() {
+        return None;
     }
     let Type::Path(path) = &*item.self_ty else {
         errors.spanned(&item.self_ty, "`#[process]` goes on the impl of a named struct or enum, e.g. `impl Counter { ... }`");
@@ -111,7 +113,7 @@ pub(crate) fn methods(marked: &[Marked], target: &Target, errors: &mut Errors) -
             }
             Role::OnStart | Role::OnStop => {
                 let slot = if *role == Role::OnStart { &mut methods.on_start } else { &mut methods.on_stop };
-                let hook = hook(*role, method, errors);
+                let hook = hook(*role, method, target, errors);
                 if let Some(existing) = slot {
                     errors.spanned(
                         marker,
@@ -141,8 +143,8 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
     let mut ctx_seen = false;
     for (index, input) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
-        if let Some(is_mut) = ctx_reference(&typed.ty) {
-            ctx_param(is_mut, &mut ctx_seen, typed, errors);
+        if let Some(ctx) = ctx_param(&typed.ty) {
+            check_ctx(&ctx, &mut ctx_seen, typed, target, errors);
             params.push(Param::Ctx);
             continue;
         }
@@ -154,22 +156,21 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
                 continue;
             }
         };
-        if let Some(span) = find_impl_trait(&typed.ty) {
-            errors.push(syn::Error::new(
-                span,
+        if let Some(tokens) = find_impl_trait(&typed.ty) {
+            errors.spanned(
+                tokens,
                 "arguments of `#[public]` methods travel in a message and need a concrete type; replace `impl Trait` with a concrete type or `Box<dyn Trait + Send>`",
-            ));
+            );
             continue;
         }
-        if let Some(span) = find_borrow(&typed.ty) {
-            let owned = owned_suggestion(&typed.ty).map_or_else(
-                || "an owned type (`String`, `Vec<T>`, `Arc<T>`)".to_owned(),
-                |owned| format!("`{owned}`"),
+        if let Some(tokens) = find_borrow(&typed.ty) {
+            errors.spanned(
+                tokens,
+                format!(
+                    "arguments of `#[public]` methods travel in a message to another task and cannot borrow; take `{}` instead",
+                    owned(&typed.ty)
+                ),
             );
-            errors.push(syn::Error::new(
-                span,
-                format!("arguments of `#[public]` methods travel in a message to another task and cannot borrow; take {owned} instead"),
-            ));
             continue;
         }
         let mut ty = (*typed.ty).clone();
@@ -179,13 +180,16 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
     let output = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, ty) => {
-            if let Some(span) = find_impl_trait(ty) {
-                errors.push(syn::Error::new(span, "the reply of a `#[public]` method needs a concrete type; replace `impl Trait` with the type it stands for or `Box<dyn Trait + Send>`"));
-            } else if let Some(span) = find_borrow(ty) {
-                errors.push(syn::Error::new(
-                    span,
-                    "the reply travels to the caller's task and cannot borrow from the process; return an owned value (`String`, `Vec<T>`, a clone)",
-                ));
+            if let Some(tokens) = find_impl_trait(ty) {
+                errors.spanned(tokens, "the reply of a `#[public]` method needs a concrete type; replace `impl Trait` with the type it stands for or `Box<dyn Trait + Send>`");
+            } else if let Some(tokens) = find_borrow(ty) {
+                errors.spanned(
+                    tokens,
+                    format!(
+                        "the reply travels to the caller's task and cannot borrow from the process; return `{}` (an owned value or a clone)",
+                        owned(ty)
+                    ),
+                );
             }
             let mut ty = (**ty).clone();
             replace_self(&mut ty, &target.self_ty);
@@ -206,7 +210,7 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
     })
 }
 
-fn hook(role: Role, method: &ImplItemFn, errors: &mut Errors) -> Option<Hook> {
+fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<Hook> {
     let sig = &method.sig;
     let before = errors.count();
     common_signature(method, role.marker(), errors);
@@ -218,10 +222,13 @@ fn hook(role: Role, method: &ImplItemFn, errors: &mut Errors) -> Option<Hook> {
     let mut ctx_seen = false;
     for input in &sig.inputs {
         let FnArg::Typed(typed) = input else { continue };
-        if let Some(is_mut) = ctx_reference(&typed.ty) {
-            ctx_param(is_mut, &mut ctx_seen, typed, errors);
+        if let Some(ctx) = ctx_param(&typed.ty) {
+            check_ctx(&ctx, &mut ctx_seen, typed, target, errors);
             params.push(true);
         } else if role == Role::OnStop && !params.contains(&false) {
+            if !is_stop_reason(&typed.ty) {
+                errors.spanned(&typed.ty, "the stop hook's reason is a `phyx::StopReason`; write `reason: StopReason`");
+            }
             params.push(false);
         } else {
             errors.spanned(typed, format!("{shape}; remove this parameter"));
@@ -253,10 +260,15 @@ fn common_signature(method: &ImplItemFn, marker: &str, errors: &mut Errors) {
     if let Some(unsafety) = &sig.unsafety {
         errors.spanned(unsafety, format!("`#[{marker}]` methods cannot be `unsafe`: the handle could not uphold their contract"));
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    if !sig.generics.params.is_empty() {
         errors.spanned(
             &sig.generics,
             format!("`#[{marker}]` methods cannot be generic: each message has one concrete type; take a concrete type or an enum instead"),
+        );
+    } else if let Some(where_clause) = &sig.generics.where_clause {
+        errors.spanned(
+            where_clause,
+            format!("`#[{marker}]` methods cannot have a `where` clause: each message has one concrete type; remove it"),
         );
     }
     match sig.inputs.first() {
@@ -275,11 +287,17 @@ fn common_signature(method: &ImplItemFn, marker: &str, errors: &mut Errors) {
     }
 }
 
-fn ctx_param(is_mut: bool, seen: &mut bool, typed: &syn::PatType, errors: &mut Errors) {
-    if !is_mut {
+fn check_ctx(ctx: &CtxParam<'_>, seen: &mut bool, typed: &syn::PatType, target: &Target, errors: &mut Errors) {
+    if !ctx.is_mut {
         errors.spanned(&typed.ty, "take the context as `ctx: &mut Ctx<Self>`");
+    } else if let Some(process) = ctx.process.filter(|process| !names_type(process, &target.ident)) {
+        errors.spanned(process, "a handler gets its own process's context; write `ctx: &mut Ctx<Self>`");
     }
     if std::mem::replace(seen, true) {
         errors.spanned(typed, "a method takes at most one `ctx: &mut Ctx<Self>` parameter; remove this one");
     }
+}
+
+fn is_stop_reason(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "StopReason"))
 }

@@ -90,6 +90,10 @@ impl fmt::Display for Panic {
 /// Turns what a start hook returns into its outcome: `()` is success,
 /// `Result<(), E>` fails with `E`'s `Display`.
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`#[on_start]` hooks return `()` or `Result<(), E>` where `E: Display`, not `{Self}`",
+    label = "return `()` or `Result<(), E>` here"
+)]
 pub trait StartOutcome {
     fn into_outcome(self) -> Result<(), String>;
 }

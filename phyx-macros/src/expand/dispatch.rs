@@ -39,13 +39,17 @@ pub(super) fn expand(cx: &Cx<'_>, process_options: &ProcessOptions) -> TokenStre
 
     let on_start = cx.methods.on_start.as_ref().map(|hook| {
         let call = hook_call(hook, quote!(__phyx_reason_unused));
-        let outcome = quote_spanned!(hook.output_span=> #private::StartOutcome::into_outcome(#call));
+        // Spanned on the hook's return type, where a wrong one is reported.
+        let outcome = quote_spanned!(hook.output_span=> #private::StartOutcome::into_outcome(__phyx_returned));
         quote! {
             fn __on_start<'__phyx>(
                 &'__phyx mut self,
                 __phyx_ctx: &'__phyx mut #krate::Ctx<Self>,
             ) -> impl #private::Future<Output = #private::Result<(), #private::String>> + #private::Send + '__phyx {
-                async move { #outcome }
+                async move {
+                    let __phyx_returned = #call;
+                    #outcome
+                }
             }
         }
     });

@@ -34,10 +34,7 @@ pub(crate) fn process(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let options = process_options(args, &mut errors);
     let Ok(mut item) = syn::parse2::<ItemImpl>(input.clone()) else {
-        errors.push(syn::Error::new(
-            Span::call_site(),
-            "`#[process]` goes on the inherent impl block of the process type: `#[process] impl Counter { ... }`",
-        ));
+        errors.push(not_an_impl(&input));
         let errors = errors.into_compile_errors();
         return quote!(#errors #input);
     };
@@ -67,6 +64,30 @@ pub(crate) fn process(args: TokenStream, input: TokenStream) -> TokenStream {
         #handle
         #dispatch
         #errors
+    }
+}
+
+fn not_an_impl(input: &TokenStream) -> syn::Error {
+    let definition = |keyword: &dyn quote::ToTokens, ident: &Ident| {
+        syn::Error::new_spanned(
+            quote!(#keyword #ident),
+            format!("`#[process]` goes on the impl block of `{ident}`, not on its definition: write `#[process] impl {ident} {{ ... }}`"),
+        )
+    };
+    match syn::parse2::<syn::Item>(input.clone()) {
+        Ok(syn::Item::Struct(item)) => definition(&item.struct_token, &item.ident),
+        Ok(syn::Item::Enum(item)) => definition(&item.enum_token, &item.ident),
+        Ok(syn::Item::Fn(item)) => syn::Error::new_spanned(
+            {
+                let (fn_token, ident) = (&item.sig.fn_token, &item.sig.ident);
+                quote!(#fn_token #ident)
+            },
+            "`#[process]` goes on the inherent impl block of a type (`#[process] impl Counter { ... }`), not on a function",
+        ),
+        _ => syn::Error::new(
+            Span::call_site(),
+            "`#[process]` goes on the inherent impl block of the process type: `#[process] impl Counter { ... }`",
+        ),
     }
 }
 
