@@ -53,7 +53,11 @@ async fn main() -> Result<(), CallError> {
     let n = counter.get().timeout(Duration::from_millis(100)).await?;
     println!("count after 2 + 3: {n}");
 
-    match counter.slow_get(Duration::from_millis(200)).timeout(Duration::from_millis(50)).await {
+    match counter
+        .slow_get(Duration::from_millis(200))
+        .timeout(Duration::from_millis(50))
+        .await
+    {
         Err(error @ CallError::Timeout { .. }) => println!("slow_get: {error}"),
         other => println!("slow_get unexpectedly returned {other:?}"),
     }

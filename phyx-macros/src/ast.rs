@@ -54,7 +54,13 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
         let markers = strip(attrs);
         let ImplItem::Fn(method) = impl_item else {
             for (role, attr) in markers {
-                errors.spanned(&attr, format!("`#[{}]` goes on a method (`fn`) of the impl; remove it from this item", role.marker()));
+                errors.spanned(
+                    &attr,
+                    format!(
+                        "`#[{}]` goes on a method (`fn`) of the impl; remove it from this item",
+                        role.marker()
+                    ),
+                );
             }
             continue;
         };
@@ -69,7 +75,11 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
                 if other == role {
                     format!("duplicate `#[{}]`; write it once", other.marker())
                 } else {
-                    format!("a method is either `#[public]`, `#[on_start]` or `#[on_stop]`; remove `#[{}]` or `#[{}]`", role.marker(), other.marker())
+                    format!(
+                        "a method is either `#[public]`, `#[on_start]` or `#[on_stop]`; remove `#[{}]` or `#[{}]`",
+                        role.marker(),
+                        other.marker()
+                    )
                 },
             );
         }

@@ -23,7 +23,10 @@ impl<T> Slot<T> {
 
     fn set(&mut self, value: Option<T>, span: Span, errors: &mut Errors) {
         if self.value.is_some() {
-            errors.push(syn::Error::new(span, format!("duplicate `{}` option; give it once", self.name)));
+            errors.push(syn::Error::new(
+                span,
+                format!("duplicate `{}` option; give it once", self.name),
+            ));
         } else if value.is_some() {
             self.value = value;
         }
@@ -73,10 +76,15 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
         let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
         match key.as_str() {
             "crate" => {
-                let value = value(&meta, errors, "a path, e.g. `crate = ::my_reexport::phyx`", |expr| match expr {
-                    Expr::Path(path) if path.qself.is_none() => Some(path.path.clone()),
-                    _ => None,
-                })?;
+                let value = value(
+                    &meta,
+                    errors,
+                    "a path, e.g. `crate = ::my_reexport::phyx`",
+                    |expr| match expr {
+                        Expr::Path(path) if path.qself.is_none() => Some(path.path.clone()),
+                        _ => None,
+                    },
+                )?;
                 krate.set(value, span, errors);
             }
             "name" => {
@@ -87,7 +95,10 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
                 let lit = value(&meta, errors, "a whole number, e.g. `mailbox = 64`", lit_int)?;
                 let capacity = lit.and_then(|lit| match lit.base10_parse::<usize>() {
                     Ok(0) | Err(_) => {
-                        errors.spanned(&lit, "a mailbox holds at least one message: write `mailbox = 1` or more");
+                        errors.spanned(
+                            &lit,
+                            "a mailbox holds at least one message: write `mailbox = 1` or more",
+                        );
                         None
                     }
                     Ok(capacity) => Some(capacity),
@@ -95,19 +106,27 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
                 mailbox.set(capacity, span, errors);
             }
             "overflow" => {
-                let value = choice(&meta, errors, &[
-                    ("reject", "Reject"),
-                    ("drop_oldest", "DropOldest"),
-                    ("backpressure", "Backpressure"),
-                ])?;
+                let value = choice(
+                    &meta,
+                    errors,
+                    &[
+                        ("reject", "Reject"),
+                        ("drop_oldest", "DropOldest"),
+                        ("backpressure", "Backpressure"),
+                    ],
+                )?;
                 overflow.set(value, span, errors);
             }
             "restart" => {
-                let value = choice(&meta, errors, &[
-                    ("permanent", "Permanent"),
-                    ("transient", "Transient"),
-                    ("temporary", "Temporary"),
-                ])?;
+                let value = choice(
+                    &meta,
+                    errors,
+                    &[
+                        ("permanent", "Permanent"),
+                        ("transient", "Transient"),
+                        ("temporary", "Temporary"),
+                    ],
+                )?;
                 restart.set(value, span, errors);
             }
             "backoff" => {
@@ -123,7 +142,10 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
                 let value = duration_value(&meta, errors, |duration, lit, errors| {
                     let ok = !duration.is_zero();
                     if !ok {
-                        errors.spanned(lit, "a restart window must be longer than zero, e.g. `within = \"30s\"`");
+                        errors.spanned(
+                            lit,
+                            "a restart window must be longer than zero, e.g. `within = \"30s\"`",
+                        );
                     }
                     ok
                 })?;
@@ -131,8 +153,13 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
             }
             "shutdown" => shutdown.set(duration_value(&meta, errors, |_, _, _| true)?, span, errors),
             _ => {
-                let hint = closest(&key, PROCESS_KEYS).map(|key| format!(" (did you mean `{key}`?)")).unwrap_or_default();
-                errors.spanned(&meta.path, format!("unknown `#[process]` option{hint}; expected one of {PROCESS_OPTIONS}"));
+                let hint = closest(&key, PROCESS_KEYS)
+                    .map(|key| format!(" (did you mean `{key}`?)"))
+                    .unwrap_or_default();
+                errors.spanned(
+                    &meta.path,
+                    format!("unknown `#[process]` option{hint}; expected one of {PROCESS_OPTIONS}"),
+                );
                 skip_value(&meta)?;
             }
         }
@@ -188,7 +215,9 @@ fn lit_str(expr: &Expr) -> Option<LitStr> {
 /// A float written as `2.0` or `2`.
 fn lit_float(expr: &Expr) -> Option<LitFloat> {
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Float(lit), .. }) => Some(lit.clone()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(lit), ..
+        }) => Some(lit.clone()),
         Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => {
             Some(LitFloat::new(&format!("{}.0", int.base10_digits()), int.span()))
         }
@@ -220,7 +249,13 @@ fn duration_value(
     errors: &mut Errors,
     accept: impl FnOnce(Duration, &LitStr, &mut Errors) -> bool,
 ) -> syn::Result<Option<Duration>> {
-    let Some(lit) = value(meta, errors, "a duration string, e.g. `\"250ms\"`, `\"5s\"` or `\"2m\"`", lit_str)? else {
+    let Some(lit) = value(
+        meta,
+        errors,
+        "a duration string, e.g. `\"250ms\"`, `\"5s\"` or `\"2m\"`",
+        lit_str,
+    )?
+    else {
         return Ok(None);
     };
     Ok(match duration::parse(&lit.value()) {
@@ -232,7 +267,17 @@ fn duration_value(
     })
 }
 
-const PROCESS_KEYS: &[&str] = &["mailbox", "overflow", "restart", "backoff", "max_restarts", "within", "shutdown", "name", "crate"];
+const PROCESS_KEYS: &[&str] = &[
+    "mailbox",
+    "overflow",
+    "restart",
+    "backoff",
+    "max_restarts",
+    "within",
+    "shutdown",
+    "name",
+    "crate",
+];
 
 /// The known key nearest to a misspelled one, if any is near.
 fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
@@ -302,24 +347,35 @@ fn backoff_options(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Resu
                 let value = errors.ok(lit.base10_parse::<f64>()).filter(|value| {
                     let ok = (0.0..=1.0).contains(value);
                     if !ok {
-                        errors.spanned(&lit, "the backoff jitter is a fraction within 0.0..=1.0, e.g. `jitter = 0.1`");
+                        errors.spanned(
+                            &lit,
+                            "the backoff jitter is a fraction within 0.0..=1.0, e.g. `jitter = 0.1`",
+                        );
                     }
                     ok
                 });
                 jitter.set(value, span, errors);
             }
             _ => {
-                errors.spanned(&inner.path, "unknown `backoff` option; expected one of `initial`, `max`, `factor`, `jitter`");
+                errors.spanned(
+                    &inner.path,
+                    "unknown `backoff` option; expected one of `initial`, `max`, `factor`, `jitter`",
+                );
                 skip_value(&inner)?;
             }
         }
         Ok(())
     })?;
     let Some(initial) = initial.get() else {
-        errors.spanned(&meta.path, "`backoff(...)` needs `initial`, e.g. `backoff(initial = \"100ms\", max = \"10s\")`");
+        errors.spanned(
+            &meta.path,
+            "`backoff(...)` needs `initial`, e.g. `backoff(initial = \"100ms\", max = \"10s\")`",
+        );
         return Ok(None);
     };
-    let (max, max_span) = max.get().unwrap_or((initial.max(Duration::from_secs(10)), meta.path.span()));
+    let (max, max_span) = max
+        .get()
+        .unwrap_or((initial.max(Duration::from_secs(10)), meta.path.span()));
     if initial > max {
         errors.push(syn::Error::new(
             max_span,

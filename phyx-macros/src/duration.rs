@@ -53,7 +53,9 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
 }
 
 fn expected(text: &str) -> String {
-    format!("invalid duration \"{text}\": write a whole number and a unit, e.g. \"250ms\", \"5s\", \"2m\", \"1h\" or \"1m30s\"")
+    format!(
+        "invalid duration \"{text}\": write a whole number and a unit, e.g. \"250ms\", \"5s\", \"2m\", \"1h\" or \"1m30s\""
+    )
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Collects every error of an expansion, so all are reported at once.
 
 use proc_macro2::TokenStream;
-use std::fmt::Display;
 use quote::ToTokens;
+use std::fmt::Display;
 
 #[derive(Default)]
 pub(crate) struct Errors {

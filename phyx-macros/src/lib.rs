@@ -41,9 +41,8 @@ pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream {
 /// `#[process]` consumes its markers; one that reaches the compiler on its
 /// own was written outside a `#[process]` impl.
 fn misplaced(marker: &str, input: TokenStream) -> TokenStream {
-    let message = format!(
-        "`#[{marker}]` only works on a method inside a `#[process]` impl block; add `#[process]` to the impl"
-    );
+    let message =
+        format!("`#[{marker}]` only works on a method inside a `#[process]` impl block; add `#[process]` to the impl");
     let error = syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error();
     let input: proc_macro2::TokenStream = input.into();
     quote::quote!(#error #input).into()

@@ -141,9 +141,17 @@ mod tests {
 
     #[test]
     fn finds_borrows_but_not_in_fn_pointers_or_static() {
-        let borrowed: [Type; 3] = [parse_quote!(&str), parse_quote!(Option<&u8>), parse_quote!(Cow<'a, str>)];
+        let borrowed: [Type; 3] = [
+            parse_quote!(&str),
+            parse_quote!(Option<&u8>),
+            parse_quote!(Cow<'a, str>),
+        ];
         assert!(borrowed.iter().all(|ty| find_borrow(ty).is_some()));
-        let owned: [Type; 3] = [parse_quote!(String), parse_quote!(fn(&str) -> bool), parse_quote!(&'static str)];
+        let owned: [Type; 3] = [
+            parse_quote!(String),
+            parse_quote!(fn(&str) -> bool),
+            parse_quote!(&'static str),
+        ];
         assert!(owned.iter().all(|ty| find_borrow(ty).is_none()));
     }
 
@@ -160,6 +168,7 @@ mod tests {
         let self_ty: Type = parse_quote!(Cache<K>);
         let mut ty: Type = parse_quote!(Option<Vec<Self>>);
         replace_self(&mut ty, &self_ty);
-        assert_eq!(ty, parse_quote!(Option<Vec<Cache<K>>>));
+        let expected: Type = parse_quote!(Option<Vec<Cache<K>>>);
+        assert_eq!(ty.to_token_stream().to_string(), expected.to_token_stream().to_string());
     }
 }

@@ -3,9 +3,7 @@
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{
-    Attribute, FnArg, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility,
-};
+use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility};
 
 use crate::ast::{Marked, Role};
 use crate::case::pascal_case;
@@ -79,11 +77,17 @@ pub(crate) fn target(item: &ItemImpl, errors: &mut Errors) -> Option<Target> {
         return None;
     }
     let Type::Path(path) = &*item.self_ty else {
-        errors.spanned(&item.self_ty, "`#[process]` goes on the impl of a named struct or enum, e.g. `impl Counter { ... }`");
+        errors.spanned(
+            &item.self_ty,
+            "`#[process]` goes on the impl of a named struct or enum, e.g. `impl Counter { ... }`",
+        );
         return None;
     };
     let Some(last) = path.path.segments.last().filter(|_| path.qself.is_none()) else {
-        errors.spanned(&item.self_ty, "`#[process]` goes on the impl of a named struct or enum, e.g. `impl Counter { ... }`");
+        errors.spanned(
+            &item.self_ty,
+            "`#[process]` goes on the impl of a named struct or enum, e.g. `impl Counter { ... }`",
+        );
         return None;
     };
     Some(Target {
@@ -112,7 +116,11 @@ pub(crate) fn methods(marked: &[Marked], target: &Target, errors: &mut Errors) -
                 }
             }
             Role::OnStart | Role::OnStop => {
-                let slot = if *role == Role::OnStart { &mut methods.on_start } else { &mut methods.on_stop };
+                let slot = if *role == Role::OnStart {
+                    &mut methods.on_start
+                } else {
+                    &mut methods.on_stop
+                };
                 let hook = hook(*role, method, target, errors);
                 if let Some(existing) = slot {
                     errors.spanned(
@@ -137,7 +145,10 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
     let before = errors.count();
     common_signature(method, "public", errors);
     if sig.ident == "clone" {
-        errors.spanned(&sig.ident, "a `#[public]` method named `clone` would hide `Clone::clone` on the handle; rename it");
+        errors.spanned(
+            &sig.ident,
+            "a `#[public]` method named `clone` would hide `Clone::clone` on the handle; rename it",
+        );
     }
     let mut params = Vec::new();
     let mut ctx_seen = false;
@@ -175,7 +186,10 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         }
         let mut ty = (*typed.ty).clone();
         replace_self(&mut ty, &target.self_ty);
-        params.push(Param::Value { field, ty: Box::new(ty) });
+        params.push(Param::Value {
+            field,
+            ty: Box::new(ty),
+        });
     }
     let output = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
@@ -203,7 +217,12 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         ident: sig.ident.clone(),
         variant: pascal_case(&sig.ident),
         vis: method.vis.clone(),
-        docs: method.attrs.iter().filter(|attr| attr.path().is_ident("doc")).cloned().collect(),
+        docs: method
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("doc"))
+            .cloned()
+            .collect(),
         is_async: sig.asyncness.is_some(),
         params,
         output,
@@ -215,7 +234,9 @@ fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mut Errors) -
     let before = errors.count();
     common_signature(method, role.marker(), errors);
     let shape = match role {
-        Role::OnStop => "`#[on_stop]` takes `&mut self`, optionally `ctx: &mut Ctx<Self>`, and optionally `reason: StopReason`",
+        Role::OnStop => {
+            "`#[on_stop]` takes `&mut self`, optionally `ctx: &mut Ctx<Self>`, and optionally `reason: StopReason`"
+        }
         _ => "`#[on_start]` takes `&mut self` and optionally `ctx: &mut Ctx<Self>`",
     };
     let mut params = Vec::new();
@@ -227,7 +248,10 @@ fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mut Errors) -
             params.push(true);
         } else if role == Role::OnStop && !params.contains(&false) {
             if !is_stop_reason(&typed.ty) {
-                errors.spanned(&typed.ty, "the stop hook's reason is a `phyx::StopReason`; write `reason: StopReason`");
+                errors.spanned(
+                    &typed.ty,
+                    "the stop hook's reason is a `phyx::StopReason`; write `reason: StopReason`",
+                );
             }
             params.push(false);
         } else {
@@ -258,7 +282,10 @@ fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mut Errors) -
 fn common_signature(method: &ImplItemFn, marker: &str, errors: &mut Errors) {
     let sig = &method.sig;
     if let Some(unsafety) = &sig.unsafety {
-        errors.spanned(unsafety, format!("`#[{marker}]` methods cannot be `unsafe`: the handle could not uphold their contract"));
+        errors.spanned(
+            unsafety,
+            format!("`#[{marker}]` methods cannot be `unsafe`: the handle could not uphold their contract"),
+        );
     }
     if !sig.generics.params.is_empty() {
         errors.spanned(
@@ -268,7 +295,9 @@ fn common_signature(method: &ImplItemFn, marker: &str, errors: &mut Errors) {
     } else if let Some(where_clause) = &sig.generics.where_clause {
         errors.spanned(
             where_clause,
-            format!("`#[{marker}]` methods cannot have a `where` clause: each message has one concrete type; remove it"),
+            format!(
+                "`#[{marker}]` methods cannot have a `where` clause: each message has one concrete type; remove it"
+            ),
         );
     }
     match sig.inputs.first() {
@@ -291,10 +320,16 @@ fn check_ctx(ctx: &CtxParam<'_>, seen: &mut bool, typed: &syn::PatType, target: 
     if !ctx.is_mut {
         errors.spanned(&typed.ty, "take the context as `ctx: &mut Ctx<Self>`");
     } else if let Some(process) = ctx.process.filter(|process| !names_type(process, &target.ident)) {
-        errors.spanned(process, "a handler gets its own process's context; write `ctx: &mut Ctx<Self>`");
+        errors.spanned(
+            process,
+            "a handler gets its own process's context; write `ctx: &mut Ctx<Self>`",
+        );
     }
     if std::mem::replace(seen, true) {
-        errors.spanned(typed, "a method takes at most one `ctx: &mut Ctx<Self>` parameter; remove this one");
+        errors.spanned(
+            typed,
+            "a method takes at most one `ctx: &mut Ctx<Self>` parameter; remove this one",
+        );
     }
 }
 

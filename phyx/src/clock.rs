@@ -39,9 +39,7 @@ impl Sleep {
     /// Wraps a future that completes when the timer fires; for [`Clock`]
     /// implementations.
     pub fn new(timer: impl Future<Output = ()> + Send + 'static) -> Self {
-        Self {
-            inner: Box::pin(timer),
-        }
+        Self { inner: Box::pin(timer) }
     }
 }
 

@@ -166,7 +166,10 @@ impl fmt::Display for Event {
             EventKind::Spawned { parent: None } => f.write_str("spawned"),
             EventKind::Started => f.write_str("started"),
             EventKind::StartFailed { error } => write!(f, "start failed: {error}"),
-            EventKind::Panicked { method: Some(method), message } => {
+            EventKind::Panicked {
+                method: Some(method),
+                message,
+            } => {
                 write!(f, "panicked in `{method}`: {message}")
             }
             EventKind::Panicked { method: None, message } => write!(f, "panicked: {message}"),
@@ -232,9 +235,7 @@ impl EventHub {
 
 fn trace(event: &Event) {
     match &event.kind {
-        EventKind::Panicked { .. }
-        | EventKind::StartFailed { .. }
-        | EventKind::RestartLimitReached { .. } => {
+        EventKind::Panicked { .. } | EventKind::StartFailed { .. } | EventKind::RestartLimitReached { .. } => {
             tracing::warn!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
         }
         EventKind::MessageDropped { .. } | EventKind::MessageRejected { .. } => {

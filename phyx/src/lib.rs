@@ -97,13 +97,143 @@ pub use crate::ctx::Ctx;
 pub use crate::error::{CallError, SendError};
 pub use crate::event::{CustomEvent, Event, EventKind, EventStream, StopReason};
 pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
-pub use crate::options::{
-    Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions,
-};
+pub use crate::options::{Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions};
 pub use crate::process::{Handle, Message, Process, ProcessId, Status};
 pub use crate::system::{System, SystemBuilder};
 
-pub use phyx_macros::{on_start, on_stop, process, public};
+/// Makes the type of an inherent `impl` block a process.
+///
+/// For a type `T`, generates `TMsg` (one variant per `#[public]` method)
+/// and `TRef`, the handle returned by [`System::spawn`]: one method per
+/// `#[public]` method, same name, same arguments, returning a [`Call`].
+/// The handle and the message enum are as visible as the most visible
+/// `#[public]` method, so give the type at most that visibility.
+///
+/// Type parameters of a generic process must be `Send + 'static`; the
+/// macro adds those bounds to what it generates. A process whose `async
+/// fn` handlers take `&self` holds `&Self` across `.await`, so the type
+/// must also be `Sync` (add `Sync` to type parameters that need it).
+///
+/// # Options
+///
+/// All optional; [`SpawnOptions`] passed to [`System::spawn_with`] win
+/// over them. Durations are string literals such as `"250ms"`, `"5s"`,
+/// `"2m"`, `"1h"` or `"1m30s"`, checked at compile time.
+///
+/// | option | meaning |
+/// | --- | --- |
+/// | `mailbox = 64` | mailbox capacity ([`DEFAULT_MAILBOX_CAPACITY`] by default) |
+/// | `overflow = reject \| drop_oldest \| backpressure` | [`Overflow`] policy |
+/// | `restart = permanent \| transient \| temporary` | [`Restart`] type |
+/// | `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)` | [`Backoff`]; `max`, `factor` and `jitter` optional |
+/// | `max_restarts = 5, within = "30s"` | restart limit ([`DEFAULT_MAX_RESTARTS`]) |
+/// | `shutdown = "5s"` | shutdown timeout ([`DEFAULT_SHUTDOWN_TIMEOUT`]) |
+/// | `name = "cache"` | process name in events and errors (default: the type's name) |
+/// | `crate = ::my_crate::phyx` | path to phyx, for crates that re-export it |
+///
+/// # Examples
+///
+/// ```
+/// use phyx::prelude::*;
+/// use std::collections::HashMap;
+///
+/// #[derive(Default)]
+/// pub struct Cache {
+///     entries: HashMap<String, String>,
+/// }
+///
+/// #[process(mailbox = 256, overflow = drop_oldest, max_restarts = 10, within = "1m")]
+/// impl Cache {
+///     /// Stores `value` under `key`, returning what was there.
+///     #[public]
+///     pub fn put(&mut self, key: String, value: String) -> Option<String> {
+///         self.entries.insert(key, value)
+///     }
+///
+///     #[public]
+///     pub fn get(&self, key: String) -> Option<String> {
+///         self.entries.get(&key).cloned()
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), phyx::CallError> {
+/// let system = System::new();
+/// let cache: CacheRef = system.spawn(Cache::default);
+/// cache.put("k".into(), "v".into()).await?;
+/// assert_eq!(cache.get("k".into()).await?, Some("v".into()));
+/// # system.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub use phyx_macros::process;
+
+/// Marks a method of a `#[process]` impl as reachable through the handle.
+///
+/// The method may be `fn` or `async fn` and take `&self` or `&mut self`.
+/// Its arguments travel in a message, so they are owned (`String`, not
+/// `&str`) and `Send`; so is its return type, which the caller receives
+/// from the [`Call`]. A `Result` return is a reply like any other: an `Err`
+/// reaches the caller as `Ok(Err(..))` and does not crash the process. One
+/// parameter may be the context, `ctx: &mut Ctx<Self>`, anywhere in the
+/// list; callers do not pass it. Doc comments carry over to the handle.
+///
+/// Methods without `#[public]` stay private to the process. Outside a
+/// `#[process]` impl, `#[public]` is a compile error.
+pub use phyx_macros::public;
+
+/// Marks the start hook of a `#[process]` impl.
+///
+/// Runs before the first message of every instance (the first start and
+/// each restart): `fn` or `async fn`, taking `&mut self` and optionally
+/// `ctx: &mut Ctx<Self>`, returning `()` or `Result<(), E>` with
+/// `E: Display`. An `Err` or a panic is a crash: the process restarts by
+/// its policy, and messages sent meanwhile wait in the mailbox.
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// struct Connection { open: bool }
+///
+/// #[process]
+/// impl Connection {
+///     #[on_start]
+///     async fn connect(&mut self) -> Result<(), String> {
+///         self.open = true;
+///         Ok(())
+///     }
+///
+///     #[public]
+///     fn is_open(&self) -> bool { self.open }
+/// }
+/// ```
+pub use phyx_macros::on_start;
+
+/// Marks the stop hook of a `#[process]` impl.
+///
+/// Runs when an instance that started ends, for whatever reason, after its
+/// children have stopped: `fn` or `async fn`, taking `&mut self`,
+/// optionally `ctx: &mut Ctx<Self>` and optionally `reason: StopReason`.
+/// It gets the process's shutdown timeout to finish.
+///
+/// ```
+/// use phyx::prelude::*;
+/// use phyx::StopReason;
+///
+/// struct Session;
+///
+/// #[process]
+/// impl Session {
+///     #[on_stop]
+///     fn close(&mut self, reason: StopReason) {
+///         println!("session closed: {reason}");
+///     }
+///
+///     #[public]
+///     fn ping(&self) {}
+/// }
+/// ```
+pub use phyx_macros::on_stop;
 
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {

@@ -34,12 +34,7 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(
-        id: ProcessId,
-        name: Arc<str>,
-        system: Arc<SystemInner>,
-        parent: Option<Arc<dyn Node>>,
-    ) -> Self {
+    pub(crate) fn new(id: ProcessId, name: Arc<str>, system: Arc<SystemInner>, parent: Option<Arc<dyn Node>>) -> Self {
         Self {
             id,
             name,

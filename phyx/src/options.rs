@@ -211,7 +211,10 @@ impl SpawnOptions {
     ///
     /// If `within` is zero.
     pub fn max_restarts(mut self, count: u32, within: Duration) -> Self {
-        assert!(!within.is_zero(), "SpawnOptions::max_restarts: `within` must not be zero");
+        assert!(
+            !within.is_zero(),
+            "SpawnOptions::max_restarts: `within` must not be zero"
+        );
         self.max_restarts = Some((count, within));
         self
     }

@@ -41,10 +41,7 @@ pub trait Process: Sized + Send + 'static {
     ) -> impl Future<Output = Result<(), Panic>> + Send + 'a;
 
     #[doc(hidden)]
-    fn __on_start<'a>(
-        &'a mut self,
-        _ctx: &'a mut Ctx<Self>,
-    ) -> impl Future<Output = Result<(), String>> + Send + 'a {
+    fn __on_start<'a>(&'a mut self, _ctx: &'a mut Ctx<Self>) -> impl Future<Output = Result<(), String>> + Send + 'a {
         async { Ok(()) }
     }
 

@@ -61,13 +61,13 @@ pub fn undeliverable<R>(reply_to: ReplyTo<R>, why: Undelivered) {
 /// Polls `future`, catching a panic from any poll as its message.
 pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Arc<str>> {
     let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+    std::future::poll_fn(
+        move |cx| match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(payload) => Poll::Ready(Err(panic_message(payload))),
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -39,10 +39,7 @@ pub(crate) async fn run<T: Process>(
         }
         let Some(attempt) = restarts.record(core.system.clock.now()) else {
             let (max_restarts, within) = settings.max_restarts;
-            addr.publish(EventKind::RestartLimitReached {
-                max_restarts,
-                within,
-            });
+            addr.publish(EventKind::RestartLimitReached { max_restarts, within });
             break reason;
         };
         let delay = settings.backoff.delay(attempt, core.system.random());
@@ -57,7 +54,11 @@ pub(crate) async fn run<T: Process>(
 }
 
 /// One instance: from building fresh state to its stop hook.
-async fn run_instance<T: Process>(addr: &Addr<T::Message>, factory: &impl Fn() -> T, settings: &Settings) -> StopReason {
+async fn run_instance<T: Process>(
+    addr: &Addr<T::Message>,
+    factory: &impl Fn() -> T,
+    settings: &Settings,
+) -> StopReason {
     let core = addr.core();
     core.set_status(Status::Starting);
     let mut state = match std::panic::catch_unwind(AssertUnwindSafe(factory)) {

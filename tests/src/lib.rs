@@ -58,7 +58,9 @@ impl Counter {
     /// Replies `Err` when `by` is zero: an error reply, not a crash.
     #[public]
     pub fn checked_divide(&self, by: u64) -> Result<u64, String> {
-        self.total().checked_div(by).ok_or_else(|| "division by zero".to_owned())
+        self.total()
+            .checked_div(by)
+            .ok_or_else(|| "division by zero".to_owned())
     }
 
     /// Stops this process normally after replying.
@@ -96,7 +98,11 @@ impl Gate {
 
     /// Waits until a handler is blocked at this gate.
     pub async fn entered(&self) {
-        self.entered.acquire().await.expect("the entered semaphore is never closed").forget();
+        self.entered
+            .acquire()
+            .await
+            .expect("the entered semaphore is never closed")
+            .forget();
     }
 
     /// Lets every handler at this gate, now and later, through.
@@ -126,7 +132,9 @@ impl EventLog {
     pub fn system_with(builder: SystemBuilder) -> (System, Self) {
         let log = Self::default();
         let sink = log.events.clone();
-        let system = builder.on_event(move |event| sink.lock().unwrap().push(event.clone())).build();
+        let system = builder
+            .on_event(move |event| sink.lock().unwrap().push(event.clone()))
+            .build();
         (system, log)
     }
 
@@ -136,7 +144,11 @@ impl EventLog {
 
     /// The kinds of events of processes named `name`, in order.
     pub fn kinds_of(&self, name: &str) -> Vec<EventKind> {
-        self.all().into_iter().filter(|event| &*event.name == name).map(|event| event.kind).collect()
+        self.all()
+            .into_iter()
+            .filter(|event| &*event.name == name)
+            .map(|event| event.kind)
+            .collect()
     }
 
     /// Restart attempts and their delays, of processes named `name`.

@@ -77,11 +77,26 @@ async fn calls_to_a_stopped_process_fail_at_once() {
 
     let error = counter.get().await.unwrap_err();
     assert!(matches!(&error, CallError::Stopped { method: "get", .. }), "{error:?}");
-    assert_eq!(error.to_string(), "call to `get` on process `Counter` failed: process stopped");
+    assert_eq!(
+        error.to_string(),
+        "call to `get` on process `Counter` failed: process stopped"
+    );
 
     let error = counter.increment(1).send().unwrap_err();
-    assert!(matches!(error, SendError::Stopped { method: "increment", .. }), "{error:?}");
-    assert!(matches!(counter.increment(1).send_wait().await, Err(SendError::Stopped { .. })));
+    assert!(
+        matches!(
+            error,
+            SendError::Stopped {
+                method: "increment",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(matches!(
+        counter.increment(1).send_wait().await,
+        Err(SendError::Stopped { .. })
+    ));
     assert!(matches!(
         counter.increment(1).send_after(std::time::Duration::from_secs(1)),
         Err(SendError::Stopped { .. })

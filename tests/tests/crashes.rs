@@ -27,7 +27,11 @@ async fn a_panic_reaches_the_caller_and_the_process_restarts_fresh() {
     assert_eq!(counter.get().await, Ok(0), "the new instance starts from the factory");
     assert_eq!(bystander.get().await, Ok(7), "other processes are untouched");
     assert_eq!(log.restarts_of("Counter"), [(1, Duration::from_millis(100))]);
-    assert!(log.kinds_of("bystander").iter().all(|kind| !matches!(kind, EventKind::Panicked { .. })));
+    assert!(
+        log.kinds_of("bystander")
+            .iter()
+            .all(|kind| !matches!(kind, EventKind::Panicked { .. }))
+    );
     system.shutdown().await;
 }
 
@@ -36,8 +40,14 @@ async fn a_panic_in_an_async_handler_crashes_the_same_way() {
     let system = System::new();
     let counter = system.spawn(Counter::default);
     counter.increment(1).await.unwrap();
-    let error = counter.fail_after(Duration::from_secs(1), "late".into()).await.unwrap_err();
-    assert!(matches!(&error, CallError::Panicked { message, .. } if &**message == "late"), "{error:?}");
+    let error = counter
+        .fail_after(Duration::from_secs(1), "late".into())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, CallError::Panicked { message, .. } if &**message == "late"),
+        "{error:?}"
+    );
     assert_eq!(counter.get().await, Ok(0));
     system.shutdown().await;
 }
@@ -86,7 +96,11 @@ async fn a_process_in_backoff_still_queues_messages() {
     counter.increment(4).send().unwrap();
     let started = tokio::time::Instant::now();
     assert_eq!(counter.get().await, Ok(4));
-    assert_eq!(started.elapsed(), Duration::from_secs(10), "handled once the backoff is over");
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(10),
+        "handled once the backoff is over"
+    );
     system.shutdown().await;
 }
 
@@ -165,11 +179,19 @@ async fn a_failed_start_is_a_crash_and_queued_messages_wait_for_a_good_start() {
 
     let (system, log) = EventLog::system();
     let attempts = Arc::new(AtomicU32::new(0));
-    let flaky = system.spawn(move || Flaky { attempts: attempts.clone() });
+    let flaky = system.spawn(move || Flaky {
+        attempts: attempts.clone(),
+    });
     assert_eq!(flaky.attempts().await, Ok(3));
     let kinds = log.kinds_of("Flaky");
-    assert!(matches!(&kinds[1], EventKind::StartFailed { error } if &**error == "connection refused"), "{kinds:?}");
-    assert!(matches!(&kinds[3], EventKind::Panicked { method: None, message } if &**message == "driver crashed"), "{kinds:?}");
+    assert!(
+        matches!(&kinds[1], EventKind::StartFailed { error } if &**error == "connection refused"),
+        "{kinds:?}"
+    );
+    assert!(
+        matches!(&kinds[3], EventKind::Panicked { method: None, message } if &**message == "driver crashed"),
+        "{kinds:?}"
+    );
     assert_eq!(log.restarts_of("Flaky").len(), 2);
     system.shutdown().await;
 }
@@ -193,7 +215,8 @@ async fn a_panicking_factory_is_a_crash() {
 #[tokio::test(start_paused = true)]
 async fn restart_types_decide_what_is_restarted() {
     let (system, log) = EventLog::system();
-    let spawn = |name: &str, restart| system.spawn_with(Counter::default, SpawnOptions::new().name(name).restart(restart));
+    let spawn =
+        |name: &str, restart| system.spawn_with(Counter::default, SpawnOptions::new().name(name).restart(restart));
 
     let transient = spawn("transient", Restart::Transient);
     transient.quit().await.unwrap();
@@ -202,9 +225,19 @@ async fn restart_types_decide_what_is_restarted() {
     let temporary = spawn("temporary", Restart::Temporary);
     temporary.fail("boom".into()).await.unwrap_err();
 
-    assert_eq!(permanent.increment(1).await, Ok(1), "permanent restarts even after a normal stop");
-    assert!(matches!(transient.get().await, Err(CallError::Stopped { .. })), "transient stays stopped");
-    assert!(matches!(temporary.get().await, Err(CallError::Stopped { .. })), "temporary is never restarted");
+    assert_eq!(
+        permanent.increment(1).await,
+        Ok(1),
+        "permanent restarts even after a normal stop"
+    );
+    assert!(
+        matches!(transient.get().await, Err(CallError::Stopped { .. })),
+        "transient stays stopped"
+    );
+    assert!(
+        matches!(temporary.get().await, Err(CallError::Stopped { .. })),
+        "temporary is never restarted"
+    );
     assert_eq!(log.stop_reasons_of("transient"), [StopReason::Normal]);
     assert!(log.restarts_of("temporary").is_empty());
     system.shutdown().await;

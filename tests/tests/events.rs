@@ -41,7 +41,10 @@ async fn sinks_see_every_event_with_its_time() {
     counter.fail("boom".into()).await.unwrap_err();
     counter.get().await.unwrap();
     let events = log.all();
-    let restarted = events.iter().rposition(|e| matches!(e.kind, EventKind::Started)).unwrap();
+    let restarted = events
+        .iter()
+        .rposition(|e| matches!(e.kind, EventKind::Started))
+        .unwrap();
     assert_eq!(events[restarted].at - start, std::time::Duration::from_millis(100));
     system.shutdown().await;
     assert_eq!(log.stop_reasons_of("Counter"), [StopReason::Shutdown]);

@@ -29,7 +29,10 @@ impl Node {
     fn child(&mut self, ctx: &mut Ctx<Self>, name: String) -> NodeRef {
         let journal = self.journal.clone();
         ctx.spawn_with(
-            move || Node { name: name.clone(), journal: journal.clone() },
+            move || Node {
+                name: name.clone(),
+                journal: journal.clone(),
+            },
             SpawnOptions::new().name("child"),
         )
     }
@@ -55,7 +58,10 @@ impl Node {
 
 fn node(system: &System, name: &str, journal: &Journal) -> NodeRef {
     let (name, journal) = (name.to_owned(), journal.clone());
-    system.spawn(move || Node { name: name.clone(), journal: journal.clone() })
+    system.spawn(move || Node {
+        name: name.clone(),
+        journal: journal.clone(),
+    })
 }
 
 #[tokio::test(start_paused = true)]
@@ -78,7 +84,10 @@ async fn stop_hooks_receive_the_reason() {
         "crashing stopped: panicked: crashing crashed",
         "external stopped: shutdown",
     ] {
-        assert!(entries.iter().any(|entry| entry == expected), "missing {expected:?} in {entries:?}");
+        assert!(
+            entries.iter().any(|entry| entry == expected),
+            "missing {expected:?} in {entries:?}"
+        );
     }
     system.shutdown().await;
 }
@@ -93,7 +102,11 @@ async fn children_stop_before_their_parent() {
     let grandchild = first.child("grandchild".into()).await.unwrap();
 
     Handle::stop(&parent).await;
-    let stops: Vec<_> = journal.entries().into_iter().filter(|entry| entry.contains("stopped")).collect();
+    let stops: Vec<_> = journal
+        .entries()
+        .into_iter()
+        .filter(|entry| entry.contains("stopped"))
+        .collect();
     assert_eq!(
         stops,
         [
@@ -120,8 +133,14 @@ async fn children_of_a_crashed_instance_are_stopped_with_it() {
     parent.ping().await.unwrap();
     assert_eq!(child.status(), Status::Stopped);
     let entries = journal.entries();
-    let child_stop = entries.iter().position(|e| e == "child stopped: shutdown").expect("child stopped");
-    let parent_stop = entries.iter().position(|e| e.starts_with("parent stopped: panicked")).expect("parent stopped");
+    let child_stop = entries
+        .iter()
+        .position(|e| e == "child stopped: shutdown")
+        .expect("child stopped");
+    let parent_stop = entries
+        .iter()
+        .position(|e| e.starts_with("parent stopped: panicked"))
+        .expect("parent stopped");
     assert!(child_stop < parent_stop, "{entries:?}");
     assert_eq!(parent.status(), Status::Running, "the parent itself restarted");
     system.shutdown().await;
@@ -144,15 +163,25 @@ async fn shutdown_stops_later_siblings_first_and_resolves_every_caller() {
     let started = tokio::time::Instant::now();
     system.shutdown().await;
     // The blocked handler never returns: abandoned after the shutdown timeout.
-    assert_eq!(started.elapsed(), phyx::DEFAULT_SHUTDOWN_TIMEOUT + Duration::from_millis(2));
+    assert_eq!(
+        started.elapsed(),
+        phyx::DEFAULT_SHUTDOWN_TIMEOUT + Duration::from_millis(2)
+    );
 
     assert!(matches!(blocked.await.unwrap(), Err(CallError::Stopped { .. })));
     for caller in queued {
         assert!(matches!(caller.await.unwrap(), Err(CallError::Stopped { .. })));
     }
-    let stops: Vec<_> = journal.entries().into_iter().filter(|entry| entry.contains("stopped")).collect();
+    let stops: Vec<_> = journal
+        .entries()
+        .into_iter()
+        .filter(|entry| entry.contains("stopped"))
+        .collect();
     assert_eq!(stops, ["busy stopped: shutdown", "first stopped: shutdown"]);
-    assert_eq!(log.stop_reasons_of("Node"), [StopReason::Shutdown, StopReason::Shutdown]);
+    assert_eq!(
+        log.stop_reasons_of("Node"),
+        [StopReason::Shutdown, StopReason::Shutdown]
+    );
     assert!(system.is_shut_down());
 }
 

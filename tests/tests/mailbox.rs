@@ -32,10 +32,28 @@ async fn reject_refuses_tells_and_asks_when_full() {
     counter.increment(2).send().unwrap();
 
     let error = counter.increment(3).send().unwrap_err();
-    assert!(matches!(error, SendError::MailboxFull { method: "increment", .. }), "{error:?}");
-    assert_eq!(error.to_string(), "tell `increment` to process `Counter` was rejected: mailbox full");
-    assert!(matches!(counter.get().await, Err(CallError::MailboxFull { method: "get", .. })));
-    assert!(matches!(counter.increment(3).send_wait().await, Err(SendError::MailboxFull { .. })));
+    assert!(
+        matches!(
+            error,
+            SendError::MailboxFull {
+                method: "increment",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "tell `increment` to process `Counter` was rejected: mailbox full"
+    );
+    assert!(matches!(
+        counter.get().await,
+        Err(CallError::MailboxFull { method: "get", .. })
+    ));
+    assert!(matches!(
+        counter.increment(3).send_wait().await,
+        Err(SendError::MailboxFull { .. })
+    ));
 
     gate.open();
     drained(&counter).await;
@@ -62,7 +80,16 @@ async fn drop_oldest_makes_room_and_tells_the_dropped_caller_at_once() {
 
     // The gate is still closed: the dropped caller hears before any handling.
     let error = oldest.await.unwrap().unwrap_err();
-    assert!(matches!(error, CallError::Dropped { method: "increment", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            CallError::Dropped {
+                method: "increment",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     gate.open();
     drained(&counter).await;
     assert_eq!(counter.history().await.unwrap(), [2, 3]);
@@ -80,7 +107,10 @@ async fn backpressure_makes_asks_wait_and_sends_fail() {
     let (counter, gate) = blocked(&system, 1, Overflow::Backpressure).await;
     counter.increment(1).send().unwrap();
 
-    assert!(matches!(counter.increment(2).send(), Err(SendError::MailboxFull { .. })));
+    assert!(matches!(
+        counter.increment(2).send(),
+        Err(SendError::MailboxFull { .. })
+    ));
     let ask = tokio::spawn(counter.increment(10).into_future());
     let tell = tokio::spawn({
         let counter = counter.clone();
@@ -103,10 +133,18 @@ async fn an_ask_waiting_for_room_times_out() {
     let system = System::new();
     let (counter, gate) = blocked(&system, 1, Overflow::Backpressure).await;
     counter.increment(1).send().unwrap();
-    let error = counter.increment(2).timeout(std::time::Duration::from_secs(1)).await.unwrap_err();
+    let error = counter
+        .increment(2)
+        .timeout(std::time::Duration::from_secs(1))
+        .await
+        .unwrap_err();
     assert!(matches!(error, CallError::Timeout { .. }), "{error:?}");
     gate.open();
-    assert_eq!(counter.history().await.unwrap(), [1], "the timed-out message never entered");
+    assert_eq!(
+        counter.history().await.unwrap(),
+        [1],
+        "the timed-out message never entered"
+    );
     system.shutdown().await;
 }
 

@@ -15,13 +15,20 @@ async fn a_timed_out_ask_fails_at_its_deadline_and_the_process_recovers() {
     let counter = system.spawn(Counter::default);
     let gate = Gate::new();
     let started = tokio::time::Instant::now();
-    let error = counter.wait(gate.clone()).timeout(Duration::from_millis(100)).await.unwrap_err();
+    let error = counter
+        .wait(gate.clone())
+        .timeout(Duration::from_millis(100))
+        .await
+        .unwrap_err();
     assert_eq!(started.elapsed(), Duration::from_millis(100));
     let CallError::Timeout { method, after, .. } = &error else {
         panic!("expected a timeout, got {error:?}");
     };
     assert_eq!((*method, *after), ("wait", Duration::from_millis(100)));
-    assert_eq!(error.to_string(), "call to `wait` on process `Counter` timed out after 100ms");
+    assert_eq!(
+        error.to_string(),
+        "call to `wait` on process `Counter` timed out after 100ms"
+    );
 
     gate.open();
     assert_eq!(counter.increment(1).timeout(Duration::from_millis(100)).await, Ok(1));

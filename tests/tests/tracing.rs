@@ -56,10 +56,20 @@ async fn each_message_is_a_span_and_each_event_a_trace() {
     system.shutdown().await;
 
     let lines = recorder.lines.lock().unwrap().clone();
-    assert!(lines.contains(&"span phyx.handle process=Counter method=\"increment\"".to_owned()), "{lines:#?}");
     assert!(
-        lines.iter().any(|line| line.starts_with("event WARN") && line.contains("panicked in `fail`: boom")),
+        lines.contains(&"span phyx.handle process=Counter method=\"increment\"".to_owned()),
         "{lines:#?}"
     );
-    assert!(lines.iter().any(|line| line.starts_with("event INFO") && line.contains("started")), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("event WARN") && line.contains("panicked in `fail`: boom")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("event INFO") && line.contains("started")),
+        "{lines:#?}"
+    );
 }

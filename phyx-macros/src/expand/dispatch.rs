@@ -9,10 +9,7 @@ use crate::valid::{Hook, Param};
 
 pub(super) fn expand(cx: &Cx<'_>, process_options: &ProcessOptions) -> TokenStream {
     let Cx {
-        krate,
-        message,
-        handle,
-        ..
+        krate, message, handle, ..
     } = cx;
     let self_ty = &cx.target.self_ty;
     let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
@@ -35,7 +32,8 @@ pub(super) fn expand(cx: &Cx<'_>, process_options: &ProcessOptions) -> TokenStre
             }
         }
     });
-    let phantom_arm = (!cx.type_params().is_empty()).then(|| quote!(#message::__PhyxPhantom(never, _) => match never {},));
+    let phantom_arm =
+        (!cx.type_params().is_empty()).then(|| quote!(#message::__PhyxPhantom(never, _) => match never {},));
 
     let on_start = cx.methods.on_start.as_ref().map(|hook| {
         let call = hook_call(hook, quote!(__phyx_reason_unused));

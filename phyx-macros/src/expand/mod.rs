@@ -71,7 +71,9 @@ fn not_an_impl(input: &TokenStream) -> syn::Error {
     let definition = |keyword: &dyn quote::ToTokens, ident: &Ident| {
         syn::Error::new_spanned(
             quote!(#keyword #ident),
-            format!("`#[process]` goes on the impl block of `{ident}`, not on its definition: write `#[process] impl {ident} {{ ... }}`"),
+            format!(
+                "`#[process]` goes on the impl block of `{ident}`, not on its definition: write `#[process] impl {ident} {{ ... }}`"
+            ),
         )
     };
     match syn::parse2::<syn::Item>(input.clone()) {
