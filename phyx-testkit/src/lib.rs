@@ -6,7 +6,7 @@
 //! tests can depend on it from the start. Until it lands, test timers with
 //! tokio's paused clock, which phyx's default clock follows:
 //!
-//! ```
+//! ```rust,ignore
 //! use std::time::Duration;
 //!
 //! #[tokio::test(start_paused = true)]

@@ -235,6 +235,11 @@ pub use phyx_macros::on_start;
 /// ```
 pub use phyx_macros::on_stop;
 
+/// The README's examples, compiled and run as doctests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {
     pub use crate::{Ctx, Handle, System, on_start, on_stop, process, public};
