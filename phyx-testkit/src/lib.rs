@@ -15,3 +15,4 @@
 //!     // now runs on tokio's virtual time
 //! }
 //! ```
+#![warn(missing_docs)]

@@ -57,11 +57,11 @@
 //!   or `async fn`, `&self` or `&mut self`, arguments by value, and
 //!   optionally one `ctx: &mut Ctx<Self>` parameter anywhere in the list.
 //! - [`#[on_start]`](macro@on_start) marks the start hook, run before the
-//!   first message of every instance: `fn` or `async fn`, `&mut self`,
+//!   first message of every instance: `fn` or `async fn`, `&self` or `&mut self`,
 //!   optionally `ctx`, returning `()` or `Result<(), E: Display>`. An `Err`
 //!   or a panic is a crash.
 //! - [`#[on_stop]`](macro@on_stop) marks the stop hook, run when an
-//!   instance ends after a successful start: `&mut self`, optionally `ctx`,
+//!   instance ends after a successful start: `&self` or `&mut self`, optionally `ctx`,
 //!   and a [`StopReason`] by value.
 //!
 //! # Defaults
@@ -185,7 +185,7 @@ pub use phyx_macros::public;
 /// Marks the start hook of a `#[process]` impl.
 ///
 /// Runs before the first message of every instance (the first start and
-/// each restart): `fn` or `async fn`, taking `&mut self` and optionally
+/// each restart): `fn` or `async fn`, taking `&self` or `&mut self` and optionally
 /// `ctx: &mut Ctx<Self>`, returning `()` or `Result<(), E>` with
 /// `E: Display`. An `Err` or a panic is a crash: the process restarts by
 /// its policy, and messages sent meanwhile wait in the mailbox.
@@ -212,7 +212,7 @@ pub use phyx_macros::on_start;
 /// Marks the stop hook of a `#[process]` impl.
 ///
 /// Runs when an instance that started ends, for whatever reason, after its
-/// children have stopped: `fn` or `async fn`, taking `&mut self`,
+/// children have stopped: `fn` or `async fn`, taking `&self` or `&mut self`,
 /// optionally `ctx: &mut Ctx<Self>` and optionally `reason: StopReason`.
 /// It gets the process's shutdown timeout to finish.
 ///
