@@ -1,18 +1,56 @@
-//! The test kit of [phyx](https://docs.rs/phyx): a virtual clock that
-//! drives every timer, deterministic runs, event assertions and fault
-//! injection.
+//! The test kit of [phyx](https://docs.rs/phyx): virtual time that drives
+//! every timer, deterministic runs, event assertions and fault injection.
 //!
-//! Not built yet: this crate holds the place in the workspace so that
-//! tests can depend on it from the start. Until it lands, test timers with
-//! tokio's paused clock, which phyx's default clock follows:
+//! - [`TestSystem`]: a phyx system on a [`VirtualClock`]. An hour of
+//!   timeouts, schedules and backoff runs in milliseconds, at exact virtual
+//!   instants, the same way on every run.
+//! - [`Events`]: every event, in order, with its virtual time; questions
+//!   such as [`Events::restarts_of`] and assertions such as
+//!   [`Events::assert_panicked`].
+//! - Faults without editing the process under test: [`TestSystem::inject`]
+//!   (panic or delay the next, the nth, every or a seeded fraction of calls
+//!   of a method), [`TestSystem::crash`], [`TestSystem::stall`],
+//!   [`TestSystem::fill`].
+//! - [`Isolated`]: one process's handlers without a running system, for
+//!   unit tests of business logic.
 //!
-//! ```rust,ignore
+//! ```
+//! use phyx::prelude::*;
+//! use phyx_testkit::TestSystem;
 //! use std::time::Duration;
 //!
-//! #[tokio::test(start_paused = true)]
-//! async fn an_hour_of_backoff_in_no_time() {
-//!     // every phyx timer (timeouts, `send_after`, `ctx.sleep`, backoff)
-//!     // now runs on tokio's virtual time
+//! #[derive(Default)]
+//! struct Worker { done: u32 }
+//!
+//! #[process(backoff(initial = "60s"))]
+//! impl Worker {
+//!     #[public]
+//!     fn work(&mut self) -> u32 { self.done += 1; self.done }
 //! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let t = TestSystem::new();
+//! let worker = t.system().spawn(Worker::default);
+//! t.inject(&worker, "work").panic("disk full");
+//! assert!(worker.work().await.is_err());
+//! t.advance(Duration::from_secs(60)).await;
+//! assert_eq!(worker.work().await.unwrap(), 1);
+//! let restarts = t.events().restarts_of("Worker");
+//! assert_eq!(restarts[0].delay, Duration::from_secs(60));
+//! # }
 //! ```
 #![warn(missing_docs)]
+
+mod clock;
+mod events;
+mod faults;
+mod isolated;
+mod seed;
+mod system;
+
+pub use crate::clock::VirtualClock;
+pub use crate::events::{Events, PanicRecord, Recorded, RestartRecord};
+pub use crate::isolated::Isolated;
+pub use crate::seed::SEED_VAR;
+pub use crate::system::{Injection, Stall, TestSystem};

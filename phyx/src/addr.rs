@@ -34,6 +34,11 @@ impl<M: Message> Node for Shared<M> {
         self.mailbox.interrupt();
     }
 
+    fn inject_crash(&self, message: Arc<str>) {
+        self.core.set_crash(message);
+        self.mailbox.poke();
+    }
+
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }

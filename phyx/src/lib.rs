@@ -82,6 +82,7 @@ mod clock;
 mod ctx;
 mod error;
 mod event;
+mod fault;
 mod mailbox;
 mod node;
 mod options;
@@ -250,7 +251,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::addr::Addr;
+    pub use crate::fault::{Fault, FaultHook};
     pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
+    pub use crate::rng::SplitMix64;
     pub use core::clone::Clone;
     pub use core::convert::Infallible;
     pub use core::future::Future;
@@ -259,6 +262,23 @@ pub mod __private {
     pub use core::result::Result::{self, Err, Ok};
     pub use std::string::String;
     pub use std::time::Duration;
+
+    /// Crashes the process behind `handle` as if a handler had panicked
+    /// with `message`, once it is not handling a message. For test kits.
+    pub fn crash(handle: &impl crate::Handle, message: &str) {
+        crate::node::Node::inject_crash(&**handle.__addr().shared(), message.into());
+    }
+
+    /// A process of type `T` that no task runs: its context and its queue,
+    /// for testing handlers in isolation.
+    pub fn detached<T: crate::Process>(system: &crate::System, name: &str) -> (crate::Ctx<T>, Addr<T::Message>) {
+        crate::system::detached(system, name)
+    }
+
+    /// The oldest message queued for a detached process.
+    pub fn try_recv<M: crate::Message>(addr: &Addr<M>) -> Option<M> {
+        addr.shared().mailbox.try_recv()
+    }
 
     /// Backoff from `#[process(backoff(...))]`, validated by the macro.
     pub fn backoff(initial: Duration, max: Duration, factor: f64, jitter: f64) -> crate::Backoff {

@@ -55,6 +55,7 @@ struct Queue<M> {
     items: VecDeque<M>,
     closed: bool,
     interrupted: bool,
+    poked: bool,
     receiver: Option<Waker>,
     senders_waiting: usize,
 }
@@ -66,6 +67,7 @@ impl<M> Mailbox<M> {
                 items: VecDeque::new(),
                 closed: false,
                 interrupted: false,
+                poked: false,
                 receiver: None,
                 senders_waiting: 0,
             }),
@@ -128,10 +130,11 @@ impl<M> Mailbox<M> {
         }
     }
 
-    /// The next message, or `None` once [`interrupt`](Self::interrupt)ed.
+    /// The next message, or `None` once [`interrupt`](Self::interrupt)ed
+    /// or [`poke`](Self::poke)d.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<M>> {
         let mut queue = self.lock();
-        if queue.interrupted {
+        if queue.interrupted || std::mem::take(&mut queue.poked) {
             return Poll::Ready(None);
         }
         match queue.items.pop_front() {
@@ -156,12 +159,30 @@ impl<M> Mailbox<M> {
 
     /// Makes the receiver stop receiving, leaving the queue as it is.
     pub(crate) fn interrupt(&self) {
+        self.signal(|queue| queue.interrupted = true);
+    }
+
+    /// Makes the receiver's next receive return `None` once, so that it
+    /// looks at why.
+    pub(crate) fn poke(&self) {
+        self.signal(|queue| queue.poked = true);
+    }
+
+    fn signal(&self, mark: impl FnOnce(&mut Queue<M>)) {
         let mut queue = self.lock();
-        queue.interrupted = true;
+        mark(&mut queue);
         let receiver = queue.receiver.take();
         drop(queue);
         if let Some(waker) = receiver {
             waker.wake();
+        }
+    }
+
+    /// The oldest message, if any, without waiting.
+    pub(crate) fn try_recv(&self) -> Option<M> {
+        match self.poll_recv(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(message) => message,
+            Poll::Pending => None,
         }
     }
 
@@ -206,14 +227,6 @@ impl<M> Drop for WaitingSender<'_, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::task::Waker;
-
-    fn ready<M>(mailbox: &Mailbox<M>) -> Option<M> {
-        match mailbox.poll_recv(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(message) => message,
-            Poll::Pending => None,
-        }
-    }
 
     #[test]
     fn reject_refuses_when_full() {
@@ -221,7 +234,7 @@ mod tests {
         assert!(matches!(mailbox.try_push(1), Ok(None)));
         assert!(matches!(mailbox.try_push(2), Ok(None)));
         assert!(matches!(mailbox.try_push(3), Err(PushError::Full(3))));
-        assert_eq!(ready(&mailbox), Some(1));
+        assert_eq!(mailbox.try_recv(), Some(1));
         assert!(matches!(mailbox.try_push(3), Ok(None)));
     }
 
@@ -232,9 +245,9 @@ mod tests {
             assert!(matches!(mailbox.try_push(n), Ok(None)));
         }
         assert!(matches!(mailbox.try_push(3), Ok(Some(1))));
-        assert_eq!(ready(&mailbox), Some(2));
-        assert_eq!(ready(&mailbox), Some(3));
-        assert_eq!(ready(&mailbox), None);
+        assert_eq!(mailbox.try_recv(), Some(2));
+        assert_eq!(mailbox.try_recv(), Some(3));
+        assert_eq!(mailbox.try_recv(), None);
     }
 
     #[test]
@@ -265,8 +278,17 @@ mod tests {
         let mailbox = Mailbox::new(4, Overflow::Reject);
         assert!(matches!(mailbox.try_push(1), Ok(None)));
         mailbox.interrupt();
-        assert_eq!(ready(&mailbox), None);
+        assert_eq!(mailbox.try_recv(), None);
         assert_eq!(mailbox.close(), [1]);
+    }
+
+    #[test]
+    fn a_poke_interrupts_one_receive() {
+        let mailbox = Mailbox::new(4, Overflow::Reject);
+        assert!(matches!(mailbox.try_push(1), Ok(None)));
+        mailbox.poke();
+        assert_eq!(mailbox.try_recv(), None);
+        assert_eq!(mailbox.try_recv(), Some(1));
     }
 
     #[tokio::test]

@@ -20,6 +20,10 @@ pub(crate) trait Node: Send + Sync + 'static {
 
     /// Asks the process to stop for good, from outside.
     fn request_stop(&self);
+
+    /// Crashes the process as if a handler had panicked with `message`,
+    /// once it is not handling a message.
+    fn inject_crash(&self, message: Arc<str>);
 }
 
 pub(crate) struct Core {
@@ -31,6 +35,7 @@ pub(crate) struct Core {
     status: AtomicU8,
     stop: Flag,
     done: Flag,
+    crash: Mutex<Option<Arc<str>>>,
 }
 
 impl Core {
@@ -44,6 +49,7 @@ impl Core {
             status: AtomicU8::new(Status::Starting.as_u8()),
             stop: Flag::default(),
             done: Flag::default(),
+            crash: Mutex::new(None),
         }
     }
 
@@ -53,6 +59,15 @@ impl Core {
 
     pub(crate) fn set_status(&self, status: Status) {
         self.status.store(status.as_u8(), Ordering::Release);
+    }
+
+    pub(crate) fn set_crash(&self, message: Arc<str>) {
+        *self.crash.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+    }
+
+    /// A crash injected from outside, if one is pending.
+    pub(crate) fn take_crash(&self) -> Option<Arc<str>> {
+        self.crash.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
     pub(crate) fn raise_stop(&self) {

@@ -58,6 +58,9 @@ pub trait Process: Sized + Send + 'static {
 /// The message enum generated for a process: one variant per `#[public]`
 /// method.
 pub trait Message: Send + 'static {
+    /// The names of the process's `#[public]` methods, in declaration order.
+    const METHODS: &'static [&'static str];
+
     /// The name of the method this message invokes.
     fn method(&self) -> &'static str;
 

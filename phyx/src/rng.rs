@@ -2,17 +2,18 @@
 
 /// SplitMix64 (Steele, Lea, Flood 2014): fast, tiny, and good enough for
 /// spreading delays; not for anything secret.
+#[doc(hidden)]
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix64 {
+pub struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self { state: seed }
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -21,7 +22,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `0.0..1.0`.
-    pub(crate) fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         // The top 53 bits fill an f64 mantissa exactly.
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }

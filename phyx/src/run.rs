@@ -11,6 +11,7 @@ use tracing::Instrument;
 use crate::addr::{Addr, Shared};
 use crate::ctx::Ctx;
 use crate::event::{EventKind, StopReason};
+use crate::fault::Fault;
 use crate::node::Core;
 use crate::options::{Restart, Settings};
 use crate::process::{Message, Process, Status};
@@ -115,8 +116,33 @@ async fn run_instance<T: Process>(
 async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Message>, grace: Duration) -> StopReason {
     let core = addr.core();
     let mailbox = &addr.shared().mailbox;
-    while let Some(message) = mailbox.recv().await {
+    loop {
+        let Some(message) = mailbox.recv().await else {
+            // Woken without a message: stopped, or crashed from outside.
+            return match core.take_crash() {
+                Some(message) => crash(addr, None, message),
+                None => StopReason::Shutdown,
+            };
+        };
         let method = message.method();
+        match core
+            .system
+            .faults
+            .as_ref()
+            .and_then(|faults| faults.before_handle(core.id, method))
+        {
+            None => {}
+            Some(Fault::Panic(panic)) => {
+                let panic: Arc<str> = panic.into();
+                message.__undeliverable(Undelivered::Panicked(panic.clone()));
+                return crash(addr, Some(method), panic);
+            }
+            Some(Fault::Wait(wait)) => {
+                let Some(()) = within_grace(core, grace, wait).await else {
+                    return StopReason::Shutdown;
+                };
+            }
+        }
         let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
         match within_grace(core, grace, state.__handle(ctx, message).instrument(span)).await {
             None => {
@@ -126,20 +152,21 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
                 );
                 return StopReason::Shutdown;
             }
-            Some(Err(panic)) => {
-                addr.publish(EventKind::Panicked {
-                    method: Some(method),
-                    message: panic.message.clone(),
-                });
-                return StopReason::Panicked { message: panic.message };
-            }
+            Some(Err(panic)) => return crash(addr, Some(method), panic.message),
             Some(Ok(())) => {}
         }
         if ctx.stop_requested() {
             return StopReason::Normal;
         }
     }
-    StopReason::Shutdown
+}
+
+fn crash<M: Message>(addr: &Addr<M>, method: Option<&'static str>, message: Arc<str>) -> StopReason {
+    addr.publish(EventKind::Panicked {
+        method,
+        message: message.clone(),
+    });
+    StopReason::Panicked { message }
 }
 
 /// Runs `future` to completion unless a stop is requested meanwhile and it

@@ -10,11 +10,13 @@ use std::time::Instant;
 
 use crate::addr::{Addr, Shared};
 use crate::clock::{Clock, TokioClock};
+use crate::ctx::Ctx;
 use crate::event::{Event, EventHub, EventKind, EventStream, Sink};
+use crate::fault::FaultHook;
 use crate::mailbox::Mailbox;
 use crate::node::{Children, Core, Flag, Node};
 use crate::options::SpawnOptions;
-use crate::process::{Handle, Process, ProcessId};
+use crate::process::{Handle, Process, ProcessId, Status};
 use crate::rng::SplitMix64;
 use crate::run::run;
 
@@ -61,6 +63,7 @@ pub(crate) struct SystemInner {
     next_id: AtomicU64,
     shutting_down: Flag,
     runtime: tokio::runtime::Handle,
+    pub(crate) faults: Option<Arc<dyn FaultHook>>,
 }
 
 impl System {
@@ -79,6 +82,7 @@ impl System {
             clock: Arc::new(TokioClock),
             sinks: Vec::new(),
             seed: None,
+            faults: None,
         }
     }
 
@@ -166,6 +170,7 @@ pub struct SystemBuilder {
     clock: Arc<dyn Clock>,
     sinks: Vec<Sink>,
     seed: Option<u64>,
+    faults: Option<Arc<dyn FaultHook>>,
 }
 
 impl SystemBuilder {
@@ -190,6 +195,12 @@ impl SystemBuilder {
         self
     }
 
+    #[doc(hidden)]
+    pub fn __fault_hook(mut self, hook: Arc<dyn FaultHook>) -> Self {
+        self.faults = Some(hook);
+        self
+    }
+
     /// The system.
     ///
     /// # Panics
@@ -209,6 +220,7 @@ impl SystemBuilder {
                 next_id: AtomicU64::new(1),
                 shutting_down: Flag::default(),
                 runtime,
+                faults: self.faults,
             }),
         }
     }
@@ -233,6 +245,10 @@ impl SystemInner {
         });
     }
 
+    pub(crate) fn next_id(&self) -> ProcessId {
+        ProcessId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
     /// A uniform draw in `0.0..1.0` from the system's seed.
     pub(crate) fn random(&self) -> f64 {
         self.rng.lock().unwrap_or_else(PoisonError::into_inner).next_f64()
@@ -250,6 +266,19 @@ impl SystemInner {
     }
 }
 
+/// A process outside the tree that no task runs; see
+/// `__private::detached`.
+pub(crate) fn detached<T: Process>(system: &System, name: &str) -> (Ctx<T>, Addr<T::Message>) {
+    let settings = SpawnOptions::new().name(name).or(T::options()).resolve(T::NAME);
+    let inner = &system.inner;
+    let shared = Arc::new(Shared {
+        core: Core::new(inner.next_id(), settings.name, inner.clone(), None),
+        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
+    });
+    shared.core.set_status(Status::Running);
+    (Ctx::new(shared.clone()), Addr::new(shared))
+}
+
 /// Registers and starts a process under `parent` (the root when `None`).
 pub(crate) fn spawn<T: Process>(
     system: &Arc<SystemInner>,
@@ -258,7 +287,7 @@ pub(crate) fn spawn<T: Process>(
     options: SpawnOptions,
 ) -> T::Ref {
     let settings = options.or(T::options()).resolve(T::NAME);
-    let id = ProcessId(system.next_id.fetch_add(1, Ordering::Relaxed));
+    let id = system.next_id();
     let parent_id = parent.as_ref().map(|parent| parent.core().id);
     let shared = Arc::new(Shared {
         core: Core::new(id, settings.name.clone(), system.clone(), parent),

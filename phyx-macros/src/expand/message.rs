@@ -42,6 +42,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
             },
         }
     });
+    let names = cx.methods.handlers.iter().map(|handler| handler.ident.to_string());
     let method_arms = cx.methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
         let name = handler.ident.to_string();
@@ -61,6 +62,8 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
 
         #[automatically_derived]
         impl #impl_generics #krate::Message for #message #ty_generics #where_clause {
+            const METHODS: &'static [&'static str] = &[#(#names),*];
+
             fn method(&self) -> &'static str {
                 match *self {
                     #(#method_arms)*

@@ -1,0 +1,437 @@
+//! A system on virtual time, with its events recorded and faults at hand.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use phyx::{Call, Clock, Handle, Message, ProcessId, System};
+use tokio::runtime::RuntimeFlavor;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use crate::clock::VirtualClock;
+use crate::events::{Events, Recorder};
+use crate::faults::{Action, FaultPlan, When};
+use crate::seed::{SEED_VAR, default_seed};
+
+/// A [`System`] on a [`VirtualClock`], for tests.
+///
+/// Every phyx timer (ask timeouts, `send_after`, `ctx.sleep`, restart
+/// backoff) runs on virtual time. It moves in [`advance`](Self::advance),
+/// by exactly the duration asked; and, like tokio's paused clock, when the
+/// test awaits something else (an ask, a timeout) and every task is idle,
+/// it jumps to the next timer, so that the await finishes at the exact
+/// virtual instant instead of hanging.
+/// Every event is recorded ([`events`](Self::events)). Random draws
+/// (backoff jitter, fault fractions) come from one seed, the same for a
+/// test on every run; `PHYX_SEED=<n>` replays another. When the test
+/// fails, the seed and every recorded event are printed.
+///
+/// Use it in a plain `#[tokio::test]` (the current-thread runtime): it
+/// pauses tokio's own clock, and uses it to see when every task is idle.
+///
+/// # Examples
+///
+/// ```
+/// use phyx::prelude::*;
+/// use phyx_testkit::TestSystem;
+/// use std::time::Duration;
+///
+/// #[derive(Default)]
+/// struct Ticker { ticks: u32 }
+///
+/// #[process]
+/// impl Ticker {
+///     #[public]
+///     fn tick(&mut self, ctx: &mut Ctx<Self>) {
+///         self.ticks += 1;
+///         ctx.myself().tick().send_after(Duration::from_secs(3600)).unwrap();
+///     }
+///     #[public]
+///     fn ticks(&self) -> u32 { self.ticks }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let t = TestSystem::new();
+/// let ticker = t.system().spawn(Ticker::default);
+/// ticker.tick().send().unwrap();
+/// t.advance(Duration::from_secs(5 * 3600)).await; // five hours, instantly
+/// assert_eq!(ticker.ticks().await.unwrap(), 6);
+/// # }
+/// ```
+pub struct TestSystem {
+    system: System,
+    clock: VirtualClock,
+    recorder: Recorder,
+    faults: Arc<FaultPlan>,
+    seed: u64,
+    driving: Arc<AtomicBool>,
+    idle_jumps: JoinHandle<()>,
+}
+
+impl TestSystem {
+    /// A test system with this test's seed (or `PHYX_SEED`).
+    ///
+    /// # Panics
+    ///
+    /// Outside a current-thread tokio runtime (`#[tokio::test]`).
+    pub fn new() -> Self {
+        Self::with_seed(default_seed())
+    }
+
+    /// A test system with the given seed.
+    ///
+    /// # Panics
+    ///
+    /// Outside a current-thread tokio runtime (`#[tokio::test]`).
+    pub fn with_seed(seed: u64) -> Self {
+        pause_tokio_clock();
+        let clock = VirtualClock::new();
+        let recorder = Recorder::new(clock.origin());
+        let faults = Arc::new(FaultPlan::new(clock.clone(), seed));
+        let sink = recorder.clone();
+        let system = System::builder()
+            .clock(clock.clone())
+            .seed(seed)
+            .on_event(move |event| sink.record(event))
+            .__fault_hook(faults.clone())
+            .build();
+        let driving = Arc::new(AtomicBool::new(false));
+        let idle_jumps = tokio::spawn(jump_when_idle(clock.clone(), driving.clone()));
+        Self {
+            system,
+            clock,
+            recorder,
+            faults,
+            seed,
+            driving,
+            idle_jumps,
+        }
+    }
+
+    /// The system, to spawn processes on.
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    /// The seed of this run's random draws.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> &VirtualClock {
+        &self.clock
+    }
+
+    /// Virtual time since this test system started.
+    pub fn elapsed(&self) -> Duration {
+        self.clock.elapsed()
+    }
+
+    /// Moves virtual time forward by exactly `duration`: fires every timer
+    /// that falls due, in deadline order, and lets every process it wakes
+    /// run until idle before moving on; returns once everything is idle at
+    /// the new time.
+    pub async fn advance(&self, duration: Duration) {
+        let _driving = Driving::start(&self.driving);
+        let target = self.clock.now() + duration;
+        self.run_until_idle().await;
+        while let Some(deadline) = self.clock.next_deadline().filter(|deadline| *deadline <= target) {
+            self.clock.set_now(deadline);
+            self.run_until_idle().await;
+        }
+        self.clock.set_now(target);
+        self.run_until_idle().await;
+    }
+
+    /// Runs until no process has work and no timer is due now, without
+    /// moving virtual time.
+    ///
+    /// A task that never waits (a busy loop that only yields) keeps this
+    /// from returning; work tokio cannot see (a thread of your own) is
+    /// not waited for.
+    pub async fn settle(&self) {
+        let _driving = Driving::start(&self.driving);
+        self.run_until_idle().await;
+    }
+
+    async fn run_until_idle(&self) {
+        loop {
+            runtime_idle().await;
+            if self.clock.fire_due() == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Every event recorded so far.
+    pub fn events(&self) -> Events {
+        self.recorder.snapshot()
+    }
+
+    /// Stops every process, as [`System::shutdown`], and lets the system
+    /// settle.
+    ///
+    /// Shutdown timeouts run on virtual time, which jumps ahead while
+    /// everything waits on them.
+    pub async fn shutdown(&self) {
+        self.system.shutdown().await;
+        self.settle().await;
+    }
+
+    /// Injects a fault into calls of `method` on the process behind
+    /// `handle`, from now on; say which calls and what happens next:
+    ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # use phyx_testkit::TestSystem;
+    /// # #[derive(Default)] struct Worker;
+    /// # #[process] impl Worker { #[public] fn work(&self) -> u32 { 1 } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let t = TestSystem::new();
+    /// let worker = t.system().spawn(Worker::default);
+    /// t.inject(&worker, "work").nth(2).panic("disk full");
+    /// assert!(worker.work().await.is_ok());
+    /// assert!(matches!(worker.work().await, Err(phyx::CallError::Panicked { .. })));
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the process has no `#[public]` method named `method`.
+    #[track_caller]
+    pub fn inject<H: Handle>(&self, handle: &H, method: &str) -> Injection<'_> {
+        let methods = <H::Message as Message>::METHODS;
+        let Some(method) = methods.iter().copied().find(|known| *known == method) else {
+            panic!(
+                "`{}` has no `#[public]` method `{method}`; its methods are: {}",
+                handle.name(),
+                methods.join(", ")
+            );
+        };
+        Injection {
+            faults: &self.faults,
+            process: handle.id(),
+            method,
+            when: When::Nth(1),
+        }
+    }
+
+    /// Crashes the process behind `handle` as if a handler had panicked
+    /// with `message`: at once if it is waiting for a message, else when its
+    /// current message is handled. It restarts by its policy.
+    pub fn crash<H: Handle>(&self, handle: &H, message: &str) {
+        phyx::__private::crash(handle, message);
+    }
+
+    /// Stalls the process behind `handle`: it takes at most one more
+    /// message and holds it, unhandled, until the returned guard is
+    /// released or dropped. Its mailbox fills meanwhile.
+    pub fn stall<H: Handle>(&self, handle: &H) -> Stall {
+        let gate = Arc::new(Semaphore::new(0));
+        self.faults
+            .add(handle.id(), None, When::Every, Action::Stall(gate.clone()));
+        Stall {
+            faults: self.faults.clone(),
+            gate,
+        }
+    }
+
+    /// Tells `call(handle)` until the mailbox refuses one or stops
+    /// growing (under drop-oldest); returns how many were queued.
+    pub fn fill<H: Handle, R: Send + 'static>(&self, handle: &H, call: impl Fn(&H) -> Call<R, H::Message>) -> usize {
+        let mut sent = 0;
+        loop {
+            let before = handle.queued();
+            if call(handle).send().is_err() || handle.queued() <= before {
+                return sent;
+            }
+            sent += 1;
+        }
+    }
+}
+
+impl Default for TestSystem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for TestSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestSystem")
+            .field("seed", &self.seed)
+            .field("elapsed", &self.elapsed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TestSystem {
+    fn drop(&mut self) {
+        self.idle_jumps.abort();
+        if std::thread::panicking() {
+            eprintln!(
+                "phyx-testkit: seed {seed} (replay with {SEED_VAR}={seed}); at {elapsed:?} of virtual time; events:\n{events}",
+                seed = self.seed,
+                elapsed = self.elapsed(),
+                events = self.events(),
+            );
+        }
+    }
+}
+
+/// Which calls a fault hits and what it does; from
+/// [`TestSystem::inject`]. Without `nth`, `every` or `fraction`, it hits
+/// the next call.
+#[must_use = "say what the fault does: `.panic(...)` or `.delay(...)`"]
+pub struct Injection<'a> {
+    faults: &'a Arc<FaultPlan>,
+    process: ProcessId,
+    method: &'static str,
+    when: When,
+}
+
+impl Injection<'_> {
+    /// Hits the `n`th call from now on (1 is the next).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    pub fn nth(mut self, n: u64) -> Self {
+        assert!(n > 0, "calls are counted from 1: `nth(1)` is the next call");
+        self.when = When::Nth(n);
+        self
+    }
+
+    /// Hits every call from now on.
+    pub fn every(mut self) -> Self {
+        self.when = When::Every;
+        self
+    }
+
+    /// Hits each call with probability `fraction`, drawn from the test's
+    /// seed.
+    ///
+    /// # Panics
+    ///
+    /// If `fraction` is not within `0.0..=1.0`.
+    pub fn fraction(mut self, fraction: f64) -> Self {
+        assert!(
+            (0.0..=1.0).contains(&fraction),
+            "a fraction is within 0.0..=1.0, not {fraction}"
+        );
+        self.when = When::Fraction(fraction);
+        self
+    }
+
+    /// The hit calls panic with `message` instead of running the handler:
+    /// the caller gets `CallError::Panicked` and the process crashes.
+    pub fn panic(self, message: &str) {
+        self.faults.add(
+            self.process,
+            Some(self.method),
+            self.when,
+            Action::Panic(message.to_owned()),
+        );
+    }
+
+    /// The hit calls wait `delay` of virtual time before the handler runs;
+    /// the process handles nothing else meanwhile.
+    pub fn delay(self, delay: Duration) {
+        self.faults
+            .add(self.process, Some(self.method), self.when, Action::Delay(delay));
+    }
+}
+
+impl std::fmt::Debug for Injection<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Injection")
+            .field("process", &self.process)
+            .field("method", &self.method)
+            .field("when", &self.when)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stalled process; see [`TestSystem::stall`]. Dropping it releases the
+/// process.
+#[must_use = "the process resumes when this guard is dropped"]
+pub struct Stall {
+    faults: Arc<FaultPlan>,
+    gate: Arc<Semaphore>,
+}
+
+impl Stall {
+    /// Lets the process handle messages again.
+    pub fn release(self) {}
+}
+
+impl Drop for Stall {
+    fn drop(&mut self) {
+        self.faults.remove_stall(&self.gate);
+        self.gate.close();
+    }
+}
+
+impl std::fmt::Debug for Stall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stall").finish_non_exhaustive()
+    }
+}
+
+/// Marks [`TestSystem::advance`] or [`TestSystem::settle`] as moving
+/// time, so that idle moments do not also jump it.
+struct Driving<'a>(&'a AtomicBool);
+
+impl<'a> Driving<'a> {
+    fn start(flag: &'a AtomicBool) -> Self {
+        flag.store(true, Ordering::SeqCst);
+        Self(flag)
+    }
+}
+
+impl Drop for Driving<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// While the test waits on anything but `advance` or `settle` (an ask, a
+/// timeout) and every task is idle, jumps virtual time to the next timer,
+/// as tokio's paused clock does: an await that only time can finish
+/// finishes, at the exact virtual instant.
+async fn jump_when_idle(clock: VirtualClock, driving: Arc<AtomicBool>) {
+    loop {
+        runtime_idle().await;
+        if driving.load(Ordering::SeqCst) {
+            continue;
+        }
+        if !clock.jump_to_next() {
+            // Nothing to jump to: wait for a timer instead of spinning.
+            clock.timer_set().await;
+        }
+    }
+}
+
+/// Resolves once every other task of the runtime is waiting. Tokio's paused
+/// clock jumps forward only when nothing is ready to run, so a 1 ns tokio
+/// sleep ends exactly there.
+async fn runtime_idle() {
+    tokio::time::sleep(Duration::from_nanos(1)).await;
+}
+
+fn pause_tokio_clock() {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        panic!("TestSystem must be made inside a tokio runtime: use it in a `#[tokio::test]`");
+    };
+    assert!(
+        runtime.runtime_flavor() == RuntimeFlavor::CurrentThread,
+        "TestSystem needs tokio's current-thread runtime: use `#[tokio::test]` without `flavor = \"multi_thread\"`"
+    );
+    // A test already on `start_paused = true` is fine: pausing twice only
+    // fails, and the harness keeps that failure's message to itself.
+    let _ = std::panic::catch_unwind(tokio::time::pause);
+}
