@@ -1,7 +1,7 @@
 //! A system on virtual time, with its events recorded and faults at hand.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use phyx::{Call, Clock, Handle, Message, ProcessId, System};
@@ -66,7 +66,7 @@ pub struct TestSystem {
     recorder: Recorder,
     faults: Arc<FaultPlan>,
     seed: u64,
-    driving: Arc<AtomicBool>,
+    driving: Arc<Driver>,
     idle_jumps: JoinHandle<()>,
 }
 
@@ -97,7 +97,7 @@ impl TestSystem {
             .on_event(move |event| sink.record(event))
             .__fault_hook(faults.clone())
             .build();
-        let driving = Arc::new(AtomicBool::new(false));
+        let driving = Arc::new(Driver::default());
         let idle_jumps = tokio::spawn(jump_when_idle(clock.clone(), driving.clone()));
         Self {
             system,
@@ -295,7 +295,8 @@ pub struct Injection<'a> {
 }
 
 impl Injection<'_> {
-    /// Hits the `n`th call from now on (1 is the next).
+    /// Hits the `n`th call from now on (1 is the next). When several
+    /// faults hit one call, the one injected first decides.
     ///
     /// # Panics
     ///
@@ -382,20 +383,30 @@ impl std::fmt::Debug for Stall {
     }
 }
 
-/// Marks [`TestSystem::advance`] or [`TestSystem::settle`] as moving
-/// time, so that idle moments do not also jump it.
-struct Driving<'a>(&'a AtomicBool);
+/// Whether [`TestSystem::advance`] or [`TestSystem::settle`] is moving
+/// time, and how many times they started or ended.
+#[derive(Default)]
+struct Driver {
+    driving: AtomicBool,
+    epoch: AtomicU64,
+}
+
+/// Marks `advance` or `settle` as moving time, so that idle moments do not
+/// also jump it.
+struct Driving<'a>(&'a Driver);
 
 impl<'a> Driving<'a> {
-    fn start(flag: &'a AtomicBool) -> Self {
-        flag.store(true, Ordering::SeqCst);
-        Self(flag)
+    fn start(driver: &'a Driver) -> Self {
+        driver.driving.store(true, Ordering::SeqCst);
+        driver.epoch.fetch_add(1, Ordering::SeqCst);
+        Self(driver)
     }
 }
 
 impl Drop for Driving<'_> {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
+        self.0.driving.store(false, Ordering::SeqCst);
+        self.0.epoch.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -403,10 +414,13 @@ impl Drop for Driving<'_> {
 /// timeout) and every task is idle, jumps virtual time to the next timer,
 /// as tokio's paused clock does: an await that only time can finish
 /// finishes, at the exact virtual instant.
-async fn jump_when_idle(clock: VirtualClock, driving: Arc<AtomicBool>) {
+async fn jump_when_idle(clock: VirtualClock, driver: Arc<Driver>) {
     loop {
+        let epoch = driver.epoch.load(Ordering::SeqCst);
         runtime_idle().await;
-        if driving.load(Ordering::SeqCst) {
+        // An `advance` that ended at the same idle moment has run on since:
+        // the moment is gone.
+        if driver.driving.load(Ordering::SeqCst) || driver.epoch.load(Ordering::SeqCst) != epoch {
             continue;
         }
         if !clock.jump_to_next() {
