@@ -19,7 +19,7 @@ pub struct Recorded {
 
 impl fmt::Display for Recorded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:>10.3?}  {}", self.at, self.event)
+        write!(f, "{:>10.3}s  {}", self.at.as_secs_f64(), self.event)
     }
 }
 

@@ -100,7 +100,7 @@ async fn a_60s_backoff_is_neither_early_nor_late_by_a_millisecond() {
         .iter()
         .filter(|recorded| matches!(recorded.event.kind, EventKind::Started))
         .map(|recorded| recorded.at)
-        .last();
+        .next_back();
     assert_eq!(restarted_at, Some(crashed_at + 60 * SECOND));
     events.assert_panicked("Counter", "boom", crashed_at);
 }
@@ -140,7 +140,10 @@ async fn seeded_scenario(seed: u64) -> Vec<String> {
 async fn a_scenario_run_twice_gives_identical_traces() {
     let first = seeded_scenario(7).await;
     let second = seeded_scenario(7).await;
-    assert!(first.iter().any(|line| line.contains("panicked")), "the scenario has crashes");
+    assert!(
+        first.iter().any(|line| line.contains("panicked")),
+        "the scenario has crashes"
+    );
     assert_eq!(first, second);
 }
 
@@ -190,7 +193,10 @@ async fn crash_from_outside_restarts_the_process() {
     assert_eq!(counter.get().await, Ok(0));
     let panics = t.events().panics_of("Counter");
     assert_eq!(panics.len(), 1);
-    assert_eq!((panics[0].method, panics[0].message.as_str()), (None, "pulled the plug"));
+    assert_eq!(
+        (panics[0].method, panics[0].message.as_str()),
+        (None, "pulled the plug")
+    );
     assert_eq!(t.events().stops_of("Counter"), []);
 }
 
@@ -226,7 +232,9 @@ async fn event_assertions_report_what_was_recorded() {
     let counter = t.system().spawn(Counter::default);
     counter.fail("boom".into()).await.unwrap_err();
     let events = t.events();
-    events.assert_none("restart limit", |kind| matches!(kind, EventKind::RestartLimitReached { .. }));
+    events.assert_none("restart limit", |kind| {
+        matches!(kind, EventKind::RestartLimitReached { .. })
+    });
     let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         events.assert_none("panic", |kind| matches!(kind, EventKind::Panicked { .. }));
     }))
@@ -261,4 +269,34 @@ async fn isolated_handlers_run_without_a_system() {
     let (state, ctx) = counter.parts();
     state.quit(ctx);
     assert_eq!(counter.state().get(), 5);
+}
+
+#[tokio::test]
+async fn readme_testing_example() {
+    #[derive(Default)]
+    struct Worker {
+        done: u32,
+    }
+
+    #[process(backoff(initial = "60s"))]
+    impl Worker {
+        #[public]
+        fn work(&mut self) -> u32 {
+            self.done += 1;
+            self.done
+        }
+    }
+
+    let t = TestSystem::new();
+    let worker = t.system().spawn(Worker::default);
+    t.inject(&worker, "work").panic("disk full");
+    assert!(worker.work().await.is_err());
+
+    t.advance(Duration::from_secs(59)).await;
+    assert_eq!(worker.status(), Status::Restarting);
+    t.advance(Duration::from_secs(1)).await;
+    assert_eq!(worker.work().await.unwrap(), 1);
+
+    t.events().assert_panicked("Worker", "disk full", Duration::ZERO);
+    assert_eq!(t.events().restarts_of("Worker")[0].delay, Duration::from_secs(60));
 }

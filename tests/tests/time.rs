@@ -1,26 +1,25 @@
-//! Timeouts, scheduled messages and sleeps, on tokio's paused clock; and
-//! proof that every timer goes through the system's clock.
+//! Timeouts, scheduled messages and sleeps, on the test kit's virtual
+//! clock; and proof that every timer goes through the system's clock.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use phyx::prelude::*;
 use phyx::{CallError, Clock, Sleep, TokioClock};
+use phyx_testkit::TestSystem;
 use phyx_tests::{Counter, Gate};
-use tokio::time::sleep;
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_timed_out_ask_fails_at_its_deadline_and_the_process_recovers() {
-    let system = System::new();
-    let counter = system.spawn(Counter::default);
+    let t = TestSystem::new();
+    let counter = t.system().spawn(Counter::default);
     let gate = Gate::new();
-    let started = tokio::time::Instant::now();
     let error = counter
         .wait(gate.clone())
         .timeout(Duration::from_millis(100))
         .await
         .unwrap_err();
-    assert_eq!(started.elapsed(), Duration::from_millis(100));
+    assert_eq!(t.elapsed(), Duration::from_millis(100));
     let CallError::Timeout { method, after, .. } = &error else {
         panic!("expected a timeout, got {error:?}");
     };
@@ -32,22 +31,21 @@ async fn a_timed_out_ask_fails_at_its_deadline_and_the_process_recovers() {
 
     gate.open();
     assert_eq!(counter.increment(1).timeout(Duration::from_millis(100)).await, Ok(1));
-    system.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
-async fn send_after_delivers_on_the_system_clock() {
-    let system = System::new();
-    let counter = system.spawn(Counter::default);
+#[tokio::test]
+async fn send_after_delivers_at_the_exact_virtual_instant() {
+    let t = TestSystem::new();
+    let counter = t.system().spawn(Counter::default);
     counter.increment(1).send_after(Duration::from_secs(10)).unwrap();
-    sleep(Duration::from_millis(9_999)).await;
-    assert_eq!(counter.get().await, Ok(0), "not before its time");
-    sleep(Duration::from_millis(2)).await;
+    t.advance(Duration::from_millis(9_999)).await;
+    assert_eq!(counter.queued(), 0, "not before its time");
+    assert_eq!(counter.get().await, Ok(0));
+    t.advance(Duration::from_millis(1)).await;
     assert_eq!(counter.get().await, Ok(1));
-    system.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_process_schedules_messages_to_itself() {
     #[derive(Default)]
     struct Heartbeat {
@@ -66,15 +64,16 @@ async fn a_process_schedules_messages_to_itself() {
         }
     }
 
-    let system = System::new();
-    let heartbeat = system.spawn(Heartbeat::default);
+    let t = TestSystem::new();
+    let heartbeat = t.system().spawn(Heartbeat::default);
     heartbeat.beat().send().unwrap();
-    sleep(Duration::from_millis(4_500)).await;
+    t.advance(Duration::from_millis(4_999)).await;
     assert_eq!(heartbeat.beats().await, Ok(5));
-    system.shutdown().await;
+    t.advance(Duration::from_millis(1)).await;
+    assert_eq!(heartbeat.beats().await, Ok(6));
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn ctx_reads_the_system_clock() {
     struct Timer;
     #[process]
@@ -87,12 +86,12 @@ async fn ctx_reads_the_system_clock() {
         }
     }
 
-    let system = System::new();
-    let timer = system.spawn(|| Timer);
+    let t = TestSystem::new();
+    let timer = t.system().spawn(|| Timer);
     let (before, after) = timer.measure(Duration::from_secs(3)).await.unwrap();
     assert_eq!(after - before, Duration::from_secs(3));
-    assert_eq!(system.now(), after);
-    system.shutdown().await;
+    assert_eq!(t.system().now(), after);
+    assert_eq!(t.elapsed(), Duration::from_secs(3));
 }
 
 /// Delegates to tokio's clock, recording every timer asked of it.
