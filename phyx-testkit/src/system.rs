@@ -149,6 +149,25 @@ impl TestSystem {
     /// Runs until no process has work and no timer is due now, without
     /// moving virtual time.
     ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # use phyx_testkit::TestSystem;
+    /// # #[derive(Default)] struct Log { lines: Vec<String> }
+    /// # #[process] impl Log {
+    /// #     #[public] fn write(&mut self, line: String) { self.lines.push(line); }
+    /// #     #[public] fn lines(&self) -> usize { self.lines.len() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let t = TestSystem::new();
+    /// let log = t.system().spawn(Log::default);
+    /// log.write("a".into()).send().unwrap();
+    /// log.write("b".into()).send().unwrap();
+    /// t.settle().await; // both tells handled, no time passed
+    /// assert_eq!(log.queued(), 0);
+    /// # }
+    /// ```
+    ///
     /// A task that never waits (a busy loop that only yields) keeps this
     /// from returning; work tokio cannot see (a thread of your own) is
     /// not waited for.
@@ -167,6 +186,24 @@ impl TestSystem {
     }
 
     /// Every event recorded so far.
+    ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # use phyx_testkit::TestSystem;
+    /// # use std::time::Duration;
+    /// # struct Fragile;
+    /// # #[process] impl Fragile { #[public] fn poke(&self) { panic!("ouch") } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let t = TestSystem::new();
+    /// let fragile = t.system().spawn(|| Fragile);
+    /// fragile.poke().await.unwrap_err();
+    /// let events = t.events();
+    /// events.assert_panicked("Fragile", "ouch", Duration::ZERO);
+    /// assert_eq!(events.restarts_of("Fragile")[0].delay, Duration::from_millis(100));
+    /// events.assert_none("restart limit", |kind| matches!(kind, phyx::EventKind::RestartLimitReached { .. }));
+    /// # }
+    /// ```
     pub fn events(&self) -> Events {
         self.recorder.snapshot()
     }
@@ -223,6 +260,23 @@ impl TestSystem {
     /// Crashes the process behind `handle` as if a handler had panicked
     /// with `message`: at once if it is waiting for a message, else when its
     /// current message is handled. It restarts by its policy.
+    ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # use phyx_testkit::TestSystem;
+    /// # #[derive(Default)] struct Counter { n: u32 }
+    /// # #[process] impl Counter {
+    /// #     #[public] fn bump(&mut self) -> u32 { self.n += 1; self.n }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let t = TestSystem::new();
+    /// let counter = t.system().spawn(Counter::default);
+    /// counter.bump().await.unwrap();
+    /// t.crash(&counter, "power cut");
+    /// assert_eq!(counter.bump().await.unwrap(), 1); // a fresh instance
+    /// # }
+    /// ```
     pub fn crash<H: Handle>(&self, handle: &H, message: &str) {
         phyx::__private::crash(handle, message);
     }
@@ -230,6 +284,24 @@ impl TestSystem {
     /// Stalls the process behind `handle`: it takes at most one more
     /// message and holds it, unhandled, until the returned guard is
     /// released or dropped. Its mailbox fills meanwhile.
+    ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # use phyx_testkit::TestSystem;
+    /// # struct Sink;
+    /// # #[process(mailbox = 8, overflow = reject)] impl Sink { #[public] fn put(&self) {} }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let t = TestSystem::new();
+    /// let sink = t.system().spawn(|| Sink);
+    /// let stall = t.stall(&sink);
+    /// assert_eq!(t.fill(&sink, |sink| sink.put()), 8);
+    /// assert!(sink.put().send().is_err()); // full
+    /// stall.release();
+    /// t.settle().await;
+    /// assert_eq!(sink.queued(), 0);
+    /// # }
+    /// ```
     pub fn stall<H: Handle>(&self, handle: &H) -> Stall {
         let gate = Arc::new(Semaphore::new(0));
         self.faults
