@@ -11,6 +11,7 @@ pub(crate) enum Role {
     Public,
     OnStart,
     OnStop,
+    Child,
 }
 
 impl Role {
@@ -20,6 +21,7 @@ impl Role {
             "public" => Some(Self::Public),
             "on_start" => Some(Self::OnStart),
             "on_stop" => Some(Self::OnStop),
+            "child" => Some(Self::Child),
             _ => None,
         }
     }
@@ -29,6 +31,7 @@ impl Role {
             Self::Public => "public",
             Self::OnStart => "on_start",
             Self::OnStop => "on_stop",
+            Self::Child => "child",
         }
     }
 }
@@ -68,7 +71,9 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
         let Some((role, marker)) = markers.next() else {
             continue;
         };
-        bare_marker(&marker, role.marker(), errors);
+        if role != Role::Child {
+            bare_marker(&marker, role.marker(), errors);
+        }
         for (other, attr) in markers {
             errors.spanned(
                 &attr,
@@ -76,7 +81,7 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
                     format!("duplicate `#[{}]`; write it once", other.marker())
                 } else {
                     format!(
-                        "a method is either `#[public]`, `#[on_start]` or `#[on_stop]`; remove `#[{}]` or `#[{}]`",
+                        "a method is either `#[public]`, `#[on_start]`, `#[on_stop]` or `#[child]`; remove `#[{}]` or `#[{}]`",
                         role.marker(),
                         other.marker()
                     )

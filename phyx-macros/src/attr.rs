@@ -37,7 +37,104 @@ impl<T> Slot<T> {
     }
 }
 
-/// `#[process(...)]`.
+/// `#[supervisor(...)]`.
+pub(crate) struct SupervisorOptions {
+    pub(crate) krate: Option<Path>,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) strategy: Option<Ident>,
+    pub(crate) max_restarts: Option<u32>,
+    pub(crate) within: Option<Duration>,
+}
+
+const SUPERVISOR_KEYS: &[&str] = &["strategy", "max_restarts", "within", "name", "crate"];
+
+/// Parses `#[supervisor(...)]`, recording every error and keeping what parsed.
+pub(crate) fn supervisor_options(args: TokenStream, errors: &mut Errors) -> SupervisorOptions {
+    let mut krate = Slot::new("crate");
+    let mut name = Slot::new("name");
+    let mut strategy = Slot::new("strategy");
+    let mut max_restarts = Slot::new("max_restarts");
+    let mut within = Slot::new("within");
+    let parser = syn::meta::parser(|meta| {
+        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        match key.as_str() {
+            "crate" => krate.set(crate_path(&meta, errors)?, span, errors),
+            "name" => {
+                let value = value(&meta, errors, "a string, e.g. `name = \"shop\"`", lit_str)?;
+                name.set(value, span, errors);
+            }
+            "strategy" => {
+                let value = choice(
+                    &meta,
+                    errors,
+                    &[
+                        ("one_for_one", "OneForOne"),
+                        ("one_for_all", "OneForAll"),
+                        ("rest_for_one", "RestForOne"),
+                    ],
+                )?;
+                strategy.set(value, span, errors);
+            }
+            "max_restarts" => {
+                let lit = value(&meta, errors, "a whole number, e.g. `max_restarts = 3`", lit_int)?;
+                let count = lit.and_then(|lit| errors.ok(lit.base10_parse::<u32>()));
+                max_restarts.set(count, span, errors);
+            }
+            "within" => {
+                let value = duration_value(&meta, errors, nonzero_window)?;
+                within.set(value, span, errors);
+            }
+            _ => {
+                let hint = closest(&key, SUPERVISOR_KEYS)
+                    .map(|key| format!(" (did you mean `{key}`?)"))
+                    .unwrap_or_default();
+                errors.spanned(
+                    &meta.path,
+                    format!("unknown `#[supervisor]` option{hint}; expected one of `strategy`, `max_restarts`, `within`, `name`, `crate`"),
+                );
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        errors.push(error);
+    }
+    SupervisorOptions {
+        krate: krate.get(),
+        name: name.get(),
+        strategy: strategy.get(),
+        max_restarts: max_restarts.get(),
+        within: within.get(),
+    }
+}
+
+fn nonzero_window(duration: Duration, lit: &LitStr, errors: &mut Errors) -> bool {
+    let ok = !duration.is_zero();
+    if !ok {
+        errors.spanned(
+            lit,
+            "a restart window must be longer than zero, e.g. `within = \"30s\"`",
+        );
+    }
+    ok
+}
+
+fn crate_path(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<Path>> {
+    value(
+        meta,
+        errors,
+        "a path, e.g. `crate = ::my_reexport::phyx`",
+        |expr| match expr {
+            Expr::Path(path) if path.qself.is_none() => Some(path.path.clone()),
+            _ => None,
+        },
+    )
+}
+
+/// `#[process(...)]`, and `#[child(...)]` (which takes the same options
+/// but `crate`).
 pub(crate) struct ProcessOptions {
     pub(crate) krate: Option<Path>,
     pub(crate) name: Option<LitStr>,
@@ -75,18 +172,7 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
         let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
         let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
         match key.as_str() {
-            "crate" => {
-                let value = value(
-                    &meta,
-                    errors,
-                    "a path, e.g. `crate = ::my_reexport::phyx`",
-                    |expr| match expr {
-                        Expr::Path(path) if path.qself.is_none() => Some(path.path.clone()),
-                        _ => None,
-                    },
-                )?;
-                krate.set(value, span, errors);
-            }
+            "crate" => krate.set(crate_path(&meta, errors)?, span, errors),
             "name" => {
                 let value = value(&meta, errors, "a string, e.g. `name = \"cache\"`", lit_str)?;
                 name.set(value, span, errors);
@@ -139,16 +225,7 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
                 max_restarts.set(count, span, errors);
             }
             "within" => {
-                let value = duration_value(&meta, errors, |duration, lit, errors| {
-                    let ok = !duration.is_zero();
-                    if !ok {
-                        errors.spanned(
-                            lit,
-                            "a restart window must be longer than zero, e.g. `within = \"30s\"`",
-                        );
-                    }
-                    ok
-                })?;
+                let value = duration_value(&meta, errors, nonzero_window)?;
                 within.set(value, span, errors);
             }
             "shutdown" => shutdown.set(duration_value(&meta, errors, |_, _, _| true)?, span, errors),

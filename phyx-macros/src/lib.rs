@@ -20,29 +20,42 @@ pub fn process(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::process(args.into(), input.into()).into()
 }
 
+/// Makes the type of an inherent `impl` block a supervisor of the children
+/// its `#[child]` methods build. See the `phyx` crate's documentation.
+#[proc_macro_attribute]
+pub fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::supervisor(args.into(), input.into()).into()
+}
+
+/// Marks a method of a `#[supervisor]` impl that builds a child.
+#[proc_macro_attribute]
+pub fn child(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("child", input, "#[supervisor]")
+}
+
 /// Marks a method of a `#[process]` impl as reachable through the handle.
 #[proc_macro_attribute]
 pub fn public(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("public", input)
+    misplaced("public", input, "#[process]")
 }
 
 /// Marks the start hook of a `#[process]` impl.
 #[proc_macro_attribute]
 pub fn on_start(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("on_start", input)
+    misplaced("on_start", input, "#[process]")
 }
 
 /// Marks the stop hook of a `#[process]` impl.
 #[proc_macro_attribute]
 pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream {
-    misplaced("on_stop", input)
+    misplaced("on_stop", input, "#[process]")
 }
 
-/// `#[process]` consumes its markers; one that reaches the compiler on its
-/// own was written outside a `#[process]` impl.
-fn misplaced(marker: &str, input: TokenStream) -> TokenStream {
+/// `#[process]` and `#[supervisor]` consume their markers; one that reaches
+/// the compiler on its own was written outside such an impl.
+fn misplaced(marker: &str, input: TokenStream, owner: &str) -> TokenStream {
     let message =
-        format!("`#[{marker}]` only works on a method inside a `#[process]` impl block; add `#[process]` to the impl");
+        format!("`#[{marker}]` only works on a method inside a `{owner}` impl block; add `{owner}` to the impl");
     let error = syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error();
     let input: proc_macro2::TokenStream = input.into();
     quote::quote!(#error #input).into()

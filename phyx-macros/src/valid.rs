@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility};
 
 use crate::ast::{Marked, Role};
+use crate::attr::{ProcessOptions, process_options};
 use crate::case::pascal_case;
 use crate::errors::Errors;
 use crate::types::{CtxParam, ctx_param, find_borrow, find_impl_trait, names_type, owned, replace_self};
@@ -115,6 +116,10 @@ pub(crate) fn methods(marked: &[Marked], target: &Target, errors: &mut Errors) -
                     }
                 }
             }
+            Role::Child => errors.spanned(
+                marker,
+                "`#[child]` goes on a method of a `#[supervisor]` impl; in a `#[process]`, spawn children with `ctx.spawn(...)`",
+            ),
             Role::OnStart | Role::OnStop => {
                 let slot = if *role == Role::OnStart {
                     &mut methods.on_start
@@ -335,4 +340,94 @@ fn check_ctx(ctx: &CtxParam<'_>, seen: &mut bool, typed: &syn::PatType, target: 
 
 fn is_stop_reason(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "StopReason"))
+}
+
+/// A `#[child]` method of a supervisor.
+pub(crate) struct ChildMethod {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) docs: Vec<Attribute>,
+    /// The process type it builds.
+    pub(crate) process: Type,
+    pub(crate) options: ProcessOptions,
+}
+
+pub(crate) fn children(marked: &[Marked], item: &syn::ItemImpl, errors: &mut Errors) -> Vec<ChildMethod> {
+    let mut children = Vec::new();
+    for Marked { role, marker, method } in marked {
+        if *role != Role::Child {
+            errors.spanned(
+                marker,
+                format!(
+                    "a `#[supervisor]` has no `#[{}]` methods: its handle's methods are its children; move this method to a `#[process]`",
+                    role.marker()
+                ),
+            );
+            continue;
+        }
+        if let Some(child) = child(marker, method, errors) {
+            children.push(child);
+        }
+    }
+    if children.is_empty() && marked.iter().all(|m| m.role == Role::Child) {
+        errors.spanned(
+            &item.self_ty,
+            "a `#[supervisor]` needs at least one `#[child]` method that builds a child, e.g. `#[child] fn worker(&self) -> Worker { Worker::default() }`",
+        );
+    }
+    children
+}
+
+fn child(marker: &Attribute, method: &ImplItemFn, errors: &mut Errors) -> Option<ChildMethod> {
+    let sig = &method.sig;
+    let before = errors.count();
+    common_signature(method, "child", errors);
+    if let Some(asyncness) = &sig.asyncness {
+        errors.spanned(asyncness, "`#[child]` methods build the child's state at once; remove `async` and do slow work in the child's `#[on_start]`");
+    }
+    for input in sig.inputs.iter().skip(1) {
+        errors.spanned(input, "`#[child]` methods take only `&self`; remove this parameter");
+    }
+    let options = match &marker.meta {
+        syn::Meta::List(list) => {
+            let options = process_options(list.tokens.clone(), errors);
+            if let Some(krate) = &options.krate {
+                errors.spanned(krate, "`crate` goes on `#[supervisor(crate = ...)]`, not on a child");
+            }
+            options
+        }
+        syn::Meta::NameValue(meta) => {
+            errors.spanned(
+                meta,
+                "write child options in parentheses: `#[child(restart = transient)]`",
+            );
+            process_options(proc_macro2::TokenStream::new(), errors)
+        }
+        syn::Meta::Path(_) => process_options(proc_macro2::TokenStream::new(), errors),
+    };
+    let process = match &sig.output {
+        ReturnType::Type(_, ty) => (**ty).clone(),
+        ReturnType::Default => {
+            errors.spanned(
+                &sig.ident,
+                "a `#[child]` method returns the process it builds, e.g. `fn worker(&self) -> Worker`",
+            );
+            return None;
+        }
+    };
+    if errors.count() > before {
+        return None;
+    }
+    Some(ChildMethod {
+        ident: sig.ident.clone(),
+        vis: method.vis.clone(),
+        docs: method
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("doc"))
+            .cloned()
+            .collect(),
+        process,
+        options,
+    })
 }

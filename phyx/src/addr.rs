@@ -39,6 +39,15 @@ impl<M: Message> Node for Shared<M> {
         self.mailbox.poke();
     }
 
+    fn recycle(&self) {
+        self.core.raise_recycle();
+        self.mailbox.poke();
+    }
+
+    fn abandon(self: Arc<Self>) {
+        crate::run::finish(&Addr::new(self), crate::event::StopReason::Shutdown);
+    }
+
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }

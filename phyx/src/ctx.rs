@@ -41,6 +41,7 @@ pub struct Ctx<T> {
     // generic impl whose parameters lack the bounds a process needs.
     node: Arc<dyn Node>,
     stop_requested: bool,
+    failure: Option<Arc<str>>,
     process: PhantomData<fn() -> T>,
 }
 
@@ -49,6 +50,7 @@ impl<T> Ctx<T> {
         Self {
             node,
             stop_requested: false,
+            failure: None,
             process: PhantomData,
         }
     }
@@ -110,6 +112,20 @@ impl<T> Ctx<T> {
 
     pub(crate) fn stop_requested(&self) -> bool {
         self.stop_requested
+    }
+
+    /// Ends this instance as a failure once the current handler returns,
+    /// so that the parent decides (a supervisor escalating).
+    pub(crate) fn fail(&mut self, reason: Arc<str>) {
+        self.failure = Some(reason);
+    }
+
+    pub(crate) fn take_failure(&mut self) -> Option<Arc<str>> {
+        self.failure.take()
+    }
+
+    pub(crate) fn node(&self) -> &Arc<dyn Node> {
+        &self.node
     }
 
     /// Reports a user event of this process, next to its lifecycle events

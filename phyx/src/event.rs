@@ -72,6 +72,18 @@ pub enum EventKind {
         /// Why.
         reason: StopReason,
     },
+    /// A supervisor gave up: its children restarted more than its restart
+    /// intensity allows. It fails, and its parent decides.
+    Escalated {
+        /// Why.
+        reason: Arc<str>,
+    },
+    /// A supervisor removed a child for good: a temporary child that
+    /// ended, or that a sibling's failure took down.
+    ChildRemoved {
+        /// The child removed.
+        child: ProcessId,
+    },
     /// A queued message was dropped by [`Overflow::DropOldest`](crate::Overflow::DropOldest).
     MessageDropped {
         /// The dropped message's method.
@@ -101,6 +113,11 @@ pub enum StopReason {
         /// The panic message.
         message: Arc<str>,
     },
+    /// A supervisor escalated: its children failed too often.
+    Escalated {
+        /// Why.
+        reason: Arc<str>,
+    },
     /// The start hook failed (returned `Err` or panicked), so the instance
     /// never ran.
     StartFailed {
@@ -113,7 +130,10 @@ impl StopReason {
     /// Whether this is a crash, which restarts a
     /// [`Restart::Transient`](crate::Restart::Transient) process.
     pub fn is_crash(&self) -> bool {
-        matches!(self, Self::Panicked { .. } | Self::StartFailed { .. })
+        matches!(
+            self,
+            Self::Panicked { .. } | Self::StartFailed { .. } | Self::Escalated { .. }
+        )
     }
 }
 
@@ -124,6 +144,7 @@ impl fmt::Display for StopReason {
             Self::Shutdown => f.write_str("shutdown"),
             Self::Panicked { message } => write!(f, "panicked: {message}"),
             Self::StartFailed { error } => write!(f, "start failed: {error}"),
+            Self::Escalated { reason } => write!(f, "escalated: {reason}"),
         }
     }
 }
@@ -180,6 +201,8 @@ impl fmt::Display for Event {
                 write!(f, "more than {max_restarts} restarts within {within:?}; giving up")
             }
             EventKind::Stopped { reason } => write!(f, "stopped ({reason})"),
+            EventKind::Escalated { reason } => write!(f, "escalated: {reason}"),
+            EventKind::ChildRemoved { child } => write!(f, "removed child {child}"),
             EventKind::MessageDropped { method } => write!(f, "dropped a `{method}` message"),
             EventKind::MessageRejected { method } => write!(f, "rejected a `{method}` message"),
             EventKind::Custom(custom) => write!(f, "{custom:?}"),
@@ -235,7 +258,10 @@ impl EventHub {
 
 fn trace(event: &Event) {
     match &event.kind {
-        EventKind::Panicked { .. } | EventKind::StartFailed { .. } | EventKind::RestartLimitReached { .. } => {
+        EventKind::Panicked { .. }
+        | EventKind::StartFailed { .. }
+        | EventKind::RestartLimitReached { .. }
+        | EventKind::Escalated { .. } => {
             tracing::warn!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
         }
         EventKind::MessageDropped { .. } | EventKind::MessageRejected { .. } => {

@@ -90,6 +90,7 @@ mod process;
 mod reply;
 mod rng;
 mod run;
+mod supervisor;
 mod system;
 
 pub use crate::call::{Ask, Call};
@@ -100,6 +101,7 @@ pub use crate::event::{CustomEvent, Event, EventKind, EventStream, StopReason};
 pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
 pub use crate::options::{Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions};
 pub use crate::process::{Handle, Message, Process, ProcessId, Status};
+pub use crate::supervisor::{DEFAULT_INTENSITY, Strategy};
 pub use crate::system::{System, SystemBuilder};
 
 /// Makes the type of an inherent `impl` block a process.
@@ -236,6 +238,63 @@ pub use phyx_macros::on_start;
 /// ```
 pub use phyx_macros::on_stop;
 
+/// Makes the type of an inherent `impl` block a supervisor: its `#[child]`
+/// methods build its children, started in order when it starts.
+///
+/// `system.spawn(|| Shop)` starts it like any process; its handle
+/// (`ShopRef`) has one accessor per child, named after the method,
+/// returning that child's handle. A child's handle stays valid across every
+/// restart of the child, including restarts its siblings cause. The type
+/// must be `Clone + Send + Sync`: each child's `#[child]` method is called
+/// on it at every start of that child, for fresh state.
+///
+/// | option | meaning |
+/// | --- | --- |
+/// | `strategy = one_for_one \| one_for_all \| rest_for_one` | [`Strategy`]; `one_for_one` by default |
+/// | `max_restarts = 3, within = "5s"` | restart intensity ([`DEFAULT_INTENSITY`]): more restarts than this within the window and the supervisor stops its children and fails, escalating to its parent; at the root, the subtree stops |
+/// | `name = "shop"`, `crate = path` | as for `#[process]` |
+///
+/// `#[child(...)]` takes the options of `#[process(...)]` (`restart`,
+/// `backoff(...)`, `shutdown`, `mailbox`, `overflow`, `max_restarts` and
+/// `within` for the backoff's reset window, `name`); a child is
+/// [`Restart::Permanent`] unless it says otherwise, and is named after
+/// its method.
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Inventory { items: u32 }
+///
+/// #[process]
+/// impl Inventory {
+///     #[public]
+///     fn add(&mut self, n: u32) -> u32 { self.items += n; self.items }
+/// }
+///
+/// #[derive(Clone)]
+/// struct Shop;
+///
+/// #[supervisor(strategy = one_for_all, max_restarts = 3, within = "5s")]
+/// impl Shop {
+///     #[child(backoff(initial = "1s"))]
+///     fn inventory(&self) -> Inventory { Inventory::default() }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let system = System::new();
+/// let shop = system.spawn(|| Shop);
+/// assert_eq!(shop.inventory().add(2).await.unwrap(), 2);
+/// # system.shutdown().await;
+/// # }
+/// ```
+pub use phyx_macros::supervisor;
+
+/// Marks a method of a `#[supervisor]` impl that builds a child; see
+/// [`macro@supervisor`].
+pub use phyx_macros::child;
+
 /// The README's examples, compiled and run as doctests so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -243,7 +302,7 @@ struct ReadmeDoctests;
 
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Ctx, Handle, System, on_start, on_stop, process, public};
+    pub use crate::{Ctx, Handle, System, child, on_start, on_stop, process, public, supervisor};
 }
 
 /// Used by the code the macros generate; not part of the API and exempt
@@ -254,11 +313,25 @@ pub mod __private {
     pub use crate::fault::{Fault, FaultHook};
     pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
     pub use crate::rng::SplitMix64;
+    pub use crate::supervisor::{SupervisorMsg, SupervisorSpec, handle as supervise, start as start_children};
+
+    /// The handle of child `index` of the supervisor at `addr`.
+    pub fn child<C: crate::Process, M: crate::Message>(addr: &Addr<M>, index: usize) -> C::Ref {
+        let node = addr
+            .core()
+            .supervision
+            .get()
+            .and_then(|supervision| supervision.child(index));
+        let child = node.and_then(Addr::<C::Message>::of);
+        // The macro declares child `index` as a `C`, so this always holds.
+        let child = child.expect("a supervisor's child has the type its `#[child]` method returns");
+        crate::Handle::__from_addr(child)
+    }
     pub use core::clone::Clone;
     pub use core::convert::Infallible;
     pub use core::future::Future;
     pub use core::marker::{PhantomData, Send};
-    pub use core::option::Option::{None, Some};
+    pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use std::string::String;
     pub use std::time::Duration;

@@ -4,16 +4,24 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::sync::Notify;
 
 use crate::process::{ProcessId, Status};
+use crate::supervisor::{Link, Supervision};
 use crate::system::SystemInner;
 
 /// A process in the tree, whatever its type.
 pub(crate) trait Node: Send + Sync + 'static {
     fn core(&self) -> &Core;
+
+    /// Ends this instance (as a stop would) but keeps the process, to be
+    /// restarted when its supervisor says so.
+    fn recycle(&self);
+
+    /// Ends a process whose task never started.
+    fn abandon(self: Arc<Self>);
 
     /// The concrete process behind this node, for typed access.
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -35,7 +43,12 @@ pub(crate) struct Core {
     status: AtomicU8,
     stop: Flag,
     done: Flag,
+    recycle: Flag,
     crash: Mutex<Option<Arc<str>>>,
+    /// For a child of a supervisor: where it reports the end of an instance.
+    pub(crate) link: OnceLock<Link>,
+    /// For a supervisor: its children and strategy.
+    pub(crate) supervision: OnceLock<Arc<Supervision>>,
 }
 
 impl Core {
@@ -49,7 +62,10 @@ impl Core {
             status: AtomicU8::new(Status::Starting.as_u8()),
             stop: Flag::default(),
             done: Flag::default(),
+            recycle: Flag::default(),
             crash: Mutex::new(None),
+            link: OnceLock::new(),
+            supervision: OnceLock::new(),
         }
     }
 
@@ -78,9 +94,26 @@ impl Core {
         self.stop.is_raised()
     }
 
-    /// Resolves once a stop has been requested.
+    /// Resolves once a stop (or a recycle) has been requested.
     pub(crate) async fn stopping(&self) {
+        tokio::select! {
+            () = self.stop.raised() => {}
+            () = self.recycle.raised() => {}
+        }
+    }
+
+    /// Resolves once a stop for good has been requested.
+    pub(crate) async fn stopping_for_good(&self) {
         self.stop.raised().await;
+    }
+
+    pub(crate) fn raise_recycle(&self) {
+        self.recycle.raise();
+    }
+
+    /// Whether this instance was recycled; clears the request.
+    pub(crate) fn take_recycle(&self) -> bool {
+        self.recycle.lower()
     }
 
     pub(crate) fn mark_stopped(&self) {
@@ -113,6 +146,11 @@ impl Flag {
     pub(crate) fn raise(&self) {
         self.raised.store(true, Ordering::Release);
         self.notify.notify_waiters();
+    }
+
+    /// Lowers the flag again; returns whether it was raised.
+    pub(crate) fn lower(&self) -> bool {
+        self.raised.swap(false, Ordering::AcqRel)
     }
 
     pub(crate) fn is_raised(&self) -> bool {

@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::event::StopReason;
 use crate::options::SpawnOptions;
 use crate::reply::{Panic, Undelivered};
+use crate::supervisor::SupervisorSpec;
 
 /// A type whose `impl` block carries `#[phyx::process]`.
 ///
@@ -39,6 +40,11 @@ pub trait Process: Sized + Send + 'static {
         ctx: &'a mut Ctx<Self>,
         message: Self::Message,
     ) -> impl Future<Output = Result<(), Panic>> + Send + 'a;
+
+    #[doc(hidden)]
+    fn __supervision() -> Option<SupervisorSpec<Self>> {
+        None
+    }
 
     #[doc(hidden)]
     fn __on_start<'a>(&'a mut self, _ctx: &'a mut Ctx<Self>) -> impl Future<Output = Result<(), String>> + Send + 'a {

@@ -16,6 +16,7 @@ use crate::node::Core;
 use crate::options::{Restart, Settings};
 use crate::process::{Message, Process, Status};
 use crate::reply::{Undelivered, catch_unwind, panic_message};
+use crate::supervisor::Command;
 
 pub(crate) async fn run<T: Process>(
     shared: Arc<Shared<T::Message>>,
@@ -30,6 +31,31 @@ pub(crate) async fn run<T: Process>(
             break StopReason::Shutdown;
         }
         let reason = run_instance(&addr, &factory, &settings).await;
+        if core.stop_requested() {
+            break reason;
+        }
+        if let Some(link) = core.link.get() {
+            let recycled = core.take_recycle();
+            match link.report(core, reason.clone(), recycled).await {
+                Command::Restart { attempt, delay } => {
+                    if !delay.is_zero() {
+                        core.set_status(Status::Restarting);
+                        addr.publish(EventKind::Restarting { attempt, delay });
+                        tokio::select! {
+                            () = core.system.clock.sleep(delay) => {}
+                            () = core.stopping_for_good() => break StopReason::Shutdown,
+                        }
+                    }
+                    continue;
+                }
+                Command::Stop => break reason,
+            }
+        }
+        // A supervisor that escalates with no supervisor above it: the
+        // subtree stops, as its events say.
+        if matches!(reason, StopReason::Escalated { .. }) {
+            break reason;
+        }
         let restart = match settings.restart {
             Restart::Permanent => true,
             Restart::Transient => reason.is_crash(),
@@ -51,6 +77,12 @@ pub(crate) async fn run<T: Process>(
             () = core.stopping() => break StopReason::Shutdown,
         }
     };
+    // A supervisor keeps its children across its own restarts; they end
+    // with it.
+    if let Some(supervision) = core.supervision.get() {
+        supervision.abandon_reserved();
+    }
+    core.children.stop_all().await;
     finish(&addr, reason);
 }
 
@@ -94,7 +126,7 @@ async fn run_instance<T: Process>(
             addr.publish(EventKind::Started);
             let reason = serve(&mut state, &mut ctx, addr, grace).await;
             core.set_status(Status::Stopping);
-            core.children.stop_all().await;
+            stop_instance_children(core).await;
             let stop_hook = catch_unwind(state.__on_stop(&mut ctx, reason.clone()));
             match run_for(core, grace, stop_hook).await {
                 None => tracing::warn!(
@@ -108,8 +140,16 @@ async fn run_instance<T: Process>(
         }
     };
     // Children spawned by a start hook that failed, or by the stop hook.
-    core.children.stop_all().await;
+    stop_instance_children(core).await;
     reason
+}
+
+/// Children stop with the instance that spawned them; a supervisor's
+/// children wait for its next instance, unless it stops for good.
+async fn stop_instance_children(core: &Core) {
+    if core.supervision.get().is_none() || core.stop_requested() {
+        core.children.stop_all().await;
+    }
 }
 
 /// Handles messages one at a time until the instance ends.
@@ -155,6 +195,10 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
             Some(Err(panic)) => return crash(addr, Some(method), panic.message),
             Some(Ok(())) => {}
         }
+        if let Some(reason) = ctx.take_failure() {
+            addr.publish(EventKind::Escalated { reason: reason.clone() });
+            return StopReason::Escalated { reason };
+        }
         if ctx.stop_requested() {
             return StopReason::Normal;
         }
@@ -193,7 +237,7 @@ async fn run_for<F: Future>(core: &Core, limit: Duration, future: F) -> Option<F
 
 /// The end of a process: refuse new messages, fail the queued ones, leave
 /// the tree.
-fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
+pub(crate) fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
     let core = addr.core();
     core.set_status(Status::Stopping);
     for message in addr.shared().mailbox.close() {
@@ -206,14 +250,14 @@ fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
 
 /// Restarts within the sliding window, to enforce the restart limit and
 /// number backoff attempts.
-struct RestartWindow {
+pub(crate) struct RestartWindow {
     max_restarts: u32,
     within: Duration,
     restarts: VecDeque<Instant>,
 }
 
 impl RestartWindow {
-    fn new((max_restarts, within): (u32, Duration)) -> Self {
+    pub(crate) fn new((max_restarts, within): (u32, Duration)) -> Self {
         Self {
             max_restarts,
             within,
@@ -223,7 +267,7 @@ impl RestartWindow {
 
     /// Records a restart at `now`: its attempt number within the window,
     /// or `None` if it exceeds the limit.
-    fn record(&mut self, now: Instant) -> Option<u32> {
+    pub(crate) fn record(&mut self, now: Instant) -> Option<u32> {
         while let Some(&oldest) = self.restarts.front() {
             if now.duration_since(oldest) < self.within {
                 break;

@@ -19,6 +19,7 @@ use crate::options::SpawnOptions;
 use crate::process::{Handle, Process, ProcessId, Status};
 use crate::rng::SplitMix64;
 use crate::run::run;
+use crate::supervisor;
 
 /// A process system: the root supervisor, its clock and its events.
 ///
@@ -249,6 +250,10 @@ impl SystemInner {
         ProcessId(self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
+    pub(crate) fn spawn_task(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
+    }
+
     /// A uniform draw in `0.0..1.0` from the system's seed.
     pub(crate) fn random(&self) -> f64 {
         self.rng.lock().unwrap_or_else(PoisonError::into_inner).next_f64()
@@ -304,6 +309,9 @@ pub(crate) fn spawn<T: Process>(
         shared.request_stop();
     }
     system.publish(id, &settings.name, EventKind::Spawned { parent: parent_id });
+    if let Some(spec) = T::__supervision() {
+        supervisor::reserve(system, &shared, spec);
+    }
     system.runtime.spawn(run(shared.clone(), factory, settings));
     T::Ref::__from_addr(Addr::new(shared))
 }

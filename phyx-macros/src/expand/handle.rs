@@ -59,15 +59,40 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
             .collect::<Vec<_>>()
     });
 
+    let handle_type = handle_type(krate, handle, vis, &cx.generics, &message_ty, &doc);
     quote! {
-        #[doc = #doc]
-        #vis struct #handle #impl_generics #where_clause {
-            __phyx_addr: #krate::__private::Addr<#message_ty>,
-        }
+        #handle_type
 
         #[allow(clippy::needless_lifetimes, clippy::too_many_arguments)]
         impl #impl_generics #handle #ty_generics #where_clause {
             #(#methods)*
+        }
+
+        const _: () = {
+            fn __phyx_sendable<T: ::core::marker::Send + 'static>() {}
+            #[allow(dead_code)]
+            fn __phyx_check #impl_generics () #where_clause {
+                #(#sendable)*
+            }
+        };
+    }
+}
+
+/// The handle struct and its trait impls: `Handle`, `Clone`, `Debug`,
+/// `PartialEq`, `Eq`, `Hash`. Shared by processes and supervisors.
+pub(super) fn handle_type(
+    krate: &syn::Path,
+    handle: &syn::Ident,
+    vis: &syn::Visibility,
+    generics: &syn::Generics,
+    message_ty: &TokenStream,
+    doc: &str,
+) -> TokenStream {
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    quote! {
+        #[doc = #doc]
+        #vis struct #handle #impl_generics #where_clause {
+            __phyx_addr: #krate::__private::Addr<#message_ty>,
         }
 
         #[automatically_derived]
@@ -113,13 +138,5 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
                 ::core::hash::Hash::hash(&self.__phyx_addr, state);
             }
         }
-
-        const _: () = {
-            fn __phyx_sendable<T: ::core::marker::Send + 'static>() {}
-            #[allow(dead_code)]
-            fn __phyx_check #impl_generics () #where_clause {
-                #(#sendable)*
-            }
-        };
     }
 }

@@ -5,6 +5,9 @@ mod dispatch;
 mod handle;
 mod message;
 mod options;
+mod supervisor;
+
+pub(crate) use supervisor::supervisor;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
