@@ -86,6 +86,7 @@ mod fault;
 mod mailbox;
 mod node;
 mod options;
+mod pool;
 mod process;
 mod reply;
 mod rng;

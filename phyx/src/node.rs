@@ -41,6 +41,7 @@ pub(crate) struct Core {
     pub(crate) parent: Option<Arc<dyn Node>>,
     pub(crate) children: Children,
     status: AtomicU8,
+    busy: AtomicBool,
     stop: Flag,
     done: Flag,
     recycle: Flag,
@@ -60,6 +61,7 @@ impl Core {
             parent,
             children: Children::default(),
             status: AtomicU8::new(Status::Starting.as_u8()),
+            busy: AtomicBool::new(false),
             stop: Flag::default(),
             done: Flag::default(),
             recycle: Flag::default(),
@@ -75,6 +77,15 @@ impl Core {
 
     pub(crate) fn set_status(&self, status: Status) {
         self.status.store(status.as_u8(), Ordering::Release);
+    }
+
+    /// Marks whether a handler is running, for pools choosing a member.
+    pub(crate) fn set_busy(&self, busy: bool) {
+        self.busy.store(busy, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed)
     }
 
     pub(crate) fn set_crash(&self, message: Arc<str>) {

@@ -184,7 +184,10 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
             }
         }
         let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
-        match within_grace(core, grace, state.__handle(ctx, message).instrument(span)).await {
+        core.set_busy(true);
+        let handled = within_grace(core, grace, state.__handle(ctx, message).instrument(span)).await;
+        core.set_busy(false);
+        match handled {
             None => {
                 tracing::warn!(
                     target: "phyx", process = %core.name, id = core.id.get(), method,

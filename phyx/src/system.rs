@@ -15,8 +15,8 @@ use crate::event::{Event, EventHub, EventKind, EventStream, Sink};
 use crate::fault::FaultHook;
 use crate::mailbox::Mailbox;
 use crate::node::{Children, Core, Flag, Node};
-use crate::options::SpawnOptions;
-use crate::process::{Handle, Process, ProcessId, Status};
+use crate::options::{Settings, SpawnOptions};
+use crate::process::{Handle, Message, Process, ProcessId, Status};
 use crate::rng::SplitMix64;
 use crate::run::run;
 use crate::supervisor;
@@ -105,6 +105,63 @@ impl System {
         options: SpawnOptions,
     ) -> T::Ref {
         spawn(&self.inner, None, factory, options)
+    }
+
+    /// Starts a pool of `size` instances of a process behind one handle of
+    /// the process's own type: each call goes to the member with the
+    /// fewest messages waiting (an idle one first). Members that crash
+    /// restart by their policy, so the pool keeps its size.
+    ///
+    /// The pool's mailbox takes the process's mailbox options; each member
+    /// has a mailbox of the same capacity, under backpressure. Stopping the
+    /// pool stops its members.
+    ///
+    /// # Panics
+    ///
+    /// If `size` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use phyx::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Hasher;
+    ///
+    /// #[process]
+    /// impl Hasher {
+    ///     #[public]
+    ///     fn hash(&self, data: Vec<u8>) -> u64 {
+    ///         data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = System::new();
+    /// let hashers: HasherRef = system.pool(4, || Hasher);
+    /// let hash = hashers.hash(b"phyx".to_vec()).await.unwrap();
+    /// # let _ = hash;
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
+    pub fn pool<T: Process>(&self, size: usize, factory: impl Fn() -> T + Send + Sync + 'static) -> T::Ref {
+        self.pool_with(size, factory, SpawnOptions::new())
+    }
+
+    /// A pool with options for the pool and its members; see
+    /// [`pool`](Self::pool).
+    ///
+    /// # Panics
+    ///
+    /// If `size` is 0.
+    pub fn pool_with<T: Process>(
+        &self,
+        size: usize,
+        factory: impl Fn() -> T + Send + Sync + 'static,
+        options: SpawnOptions,
+    ) -> T::Ref {
+        crate::pool::pool(&self.inner, size, factory, options)
     }
 
     /// Stops every process, children before parents and later-started
@@ -292,6 +349,20 @@ pub(crate) fn spawn<T: Process>(
     options: SpawnOptions,
 ) -> T::Ref {
     let settings = options.or(T::options()).resolve(T::NAME);
+    let shared = register(system, parent, &settings);
+    if let Some(spec) = T::__supervision() {
+        supervisor::reserve(system, &shared, spec);
+    }
+    system.runtime.spawn(run(shared.clone(), factory, settings));
+    T::Ref::__from_addr(Addr::new(shared))
+}
+
+/// Creates a process's address and puts it in the tree under `parent`.
+pub(crate) fn register<M: Message>(
+    system: &Arc<SystemInner>,
+    parent: Option<Arc<dyn Node>>,
+    settings: &Settings,
+) -> Arc<Shared<M>> {
     let id = system.next_id();
     let parent_id = parent.as_ref().map(|parent| parent.core().id);
     let shared = Arc::new(Shared {
@@ -309,9 +380,5 @@ pub(crate) fn spawn<T: Process>(
         shared.request_stop();
     }
     system.publish(id, &settings.name, EventKind::Spawned { parent: parent_id });
-    if let Some(spec) = T::__supervision() {
-        supervisor::reserve(system, &shared, spec);
-    }
-    system.runtime.spawn(run(shared.clone(), factory, settings));
-    T::Ref::__from_addr(Addr::new(shared))
+    shared
 }
