@@ -369,7 +369,7 @@ pub(crate) fn children(marked: &[Marked], item: &syn::ItemImpl, errors: &mut Err
             children.push(child);
         }
     }
-    if children.is_empty() && marked.iter().all(|m| m.role == Role::Child) {
+    if !marked.iter().any(|marked| marked.role == Role::Child) {
         errors.spanned(
             &item.self_ty,
             "a `#[supervisor]` needs at least one `#[child]` method that builds a child, e.g. `#[child] fn worker(&self) -> Worker { Worker::default() }`",

@@ -314,7 +314,9 @@ pub mod __private {
     pub use crate::fault::{Fault, FaultHook};
     pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
     pub use crate::rng::SplitMix64;
-    pub use crate::supervisor::{SupervisorMsg, SupervisorSpec, handle as supervise, start as start_children};
+    pub use crate::supervisor::{
+        SupervisorMsg, SupervisorSpec, SupervisorState, handle as supervise, start as start_children,
+    };
 
     /// The handle of child `index` of the supervisor at `addr`.
     pub fn child<C: crate::Process, M: crate::Message>(addr: &Addr<M>, index: usize) -> C::Ref {

@@ -41,6 +41,17 @@ pub enum Strategy {
 /// that crashes now and then never trips it.
 pub const DEFAULT_INTENSITY: (u32, Duration) = (3, Duration::from_secs(5));
 
+/// What a `#[supervisor]` type must be: its `#[child]` methods are called
+/// on a shared copy of it at every start of a child.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a `#[supervisor]` type must be `Clone + Send + Sync + 'static`, and `{Self}` is not",
+    label = "add `#[derive(Clone)]` to this type (its fields must be `Send + Sync`)"
+)]
+pub trait SupervisorState: Clone + Send + Sync + 'static {}
+
+impl<T: Clone + Send + Sync + 'static> SupervisorState for T {}
+
 /// What a supervised child does after an instance ended.
 pub(crate) enum Command {
     Restart { attempt: u32, delay: Duration },
@@ -116,7 +127,7 @@ pub struct SupervisorSpec<S: Process> {
     children: Vec<Reserve>,
 }
 
-impl<S: Process + Clone + Sync> SupervisorSpec<S>
+impl<S: Process + SupervisorState> SupervisorSpec<S>
 where
     S::Message: From<SupervisorMsg>,
 {
@@ -282,7 +293,7 @@ impl Supervision {
 /// A supervisor instance starts: first starts of its children, or restarts
 /// of those its last instance left parked.
 #[doc(hidden)]
-pub fn start<S: Process + Clone + Sync>(state: &S, ctx: &mut Ctx<S>) {
+pub fn start<S: Process + SupervisorState>(state: &S, ctx: &mut Ctx<S>) {
     let Some(supervision) = ctx.node().core().supervision.get().cloned() else {
         return;
     };

@@ -83,6 +83,7 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
         target.ident
     );
     let handle_type = handle_type(&krate, &handle, &vis, &item.generics, &quote!(#message), &doc);
+    let state_check = quote_spanned!(self_ty.span()=> __phyx_supervisor_state::<#self_ty>(););
     let errors = errors.into_compile_errors();
 
     quote! {
@@ -114,6 +115,14 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
 
             fn __undeliverable(self, _why: #private::Undelivered) {}
         }
+
+        const _: () = {
+            fn __phyx_supervisor_state<T: #private::SupervisorState>() {}
+            #[allow(dead_code)]
+            fn __phyx_check() {
+                #state_check
+            }
+        };
 
         #[automatically_derived]
         impl #krate::Process for #self_ty {
@@ -175,9 +184,10 @@ fn accessor(krate: &syn::Path, message: &syn::Ident, index: usize, child: &Child
     let vis = &child.vis;
     let docs = &child.docs;
     let process = &child.process;
+    let handle = quote_spanned!(process.span()=> <#process as #krate::Process>::Ref);
     quote! {
         #(#docs)*
-        #vis fn #ident(&self) -> <#process as #krate::Process>::Ref {
+        #vis fn #ident(&self) -> #handle {
             #krate::__private::child::<#process, #message>(&self.__phyx_addr, #index)
         }
     }

@@ -1,0 +1,21 @@
+use phyx::prelude::*;
+
+#[derive(Default)]
+struct Worker;
+
+#[process]
+impl Worker {
+    #[public]
+    fn ping(&self) {}
+}
+
+#[derive(Clone)]
+struct Shop;
+
+#[supervisor]
+impl Shop {
+    #[child]
+    fn worker(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,18 @@
+use phyx::prelude::*;
+
+#[derive(Default)]
+struct Worker;
+
+#[process]
+impl Worker {
+    #[public]
+    fn ping(&self) {}
+}
+
+#[derive(Clone)]
+struct Shop;
+
+#[supervisor]
+impl Shop {}
+
+fn main() {}
