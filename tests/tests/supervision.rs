@@ -447,3 +447,116 @@ async fn shutdown_stops_the_tree_children_first() {
         ["c stopped: shutdown", "b stopped: shutdown", "a stopped: shutdown"]
     );
 }
+
+#[derive(Clone)]
+struct Strict {
+    journal: Journal,
+}
+
+#[supervisor(strategy = one_for_all, max_restarts = 1, within = "1m")]
+impl Strict {
+    #[child]
+    fn first(&self) -> Member {
+        Member::new("first", &self.journal)
+    }
+
+    #[child(restart = temporary)]
+    fn loner(&self) -> Member {
+        Member::new("loner", &self.journal)
+    }
+
+    #[child]
+    fn last(&self) -> Member {
+        Member::new("last", &self.journal)
+    }
+}
+
+#[tokio::test]
+async fn a_one_for_all_restart_counts_once_and_a_crashed_temporary_child_is_removed() {
+    let t = TestSystem::new();
+    let sup = t.system().spawn(|| Strict {
+        journal: Journal::new(),
+    });
+    sup.loner().crash().await.unwrap_err();
+    t.settle().await;
+    assert_eq!(
+        sup.loner().status(),
+        Status::Stopped,
+        "a temporary child is not restarted"
+    );
+    assert_eq!(sup.first().bump().await, Ok(1), "and its crash restarted no one");
+
+    sup.last().crash().await.unwrap_err();
+    t.advance(SECOND).await;
+    assert_eq!(
+        sup.status(),
+        Status::Running,
+        "three children restarted, one restart counted"
+    );
+    assert_eq!(sup.first().bump().await, Ok(1));
+    let events = t.events().of("Strict");
+    assert_eq!(events.count(|kind| matches!(kind, EventKind::ChildRemoved { .. })), 1);
+    events.assert_none("escalation", |kind| matches!(kind, EventKind::Escalated { .. }));
+}
+
+/// Never finishes a `hang`.
+struct Stuck;
+
+#[process]
+impl Stuck {
+    #[public]
+    async fn hang(&self) {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[derive(Clone)]
+struct Patient;
+
+#[supervisor]
+impl Patient {
+    #[child(shutdown = "2s")]
+    fn stuck(&self) -> Stuck {
+        Stuck
+    }
+}
+
+#[tokio::test]
+async fn a_childs_shutdown_timeout_bounds_how_long_its_supervisor_waits() {
+    let t = TestSystem::new();
+    let sup = t.system().spawn(|| Patient);
+    let hanging = tokio::spawn(sup.stuck().hang().into_future());
+    t.settle().await;
+    t.shutdown().await;
+    assert_eq!(t.elapsed(), 2 * SECOND);
+    assert!(matches!(hanging.await.unwrap(), Err(CallError::Stopped { .. })));
+    assert_eq!(sup.status(), Status::Stopped);
+}
+
+/// Spawns workers on request, as a dynamic parent.
+struct Foreman;
+
+#[process]
+impl Foreman {
+    #[public]
+    fn hire(&self, ctx: &mut Ctx<Self>) -> MemberRef {
+        let options = phyx::SpawnOptions::new()
+            .name("hired")
+            .backoff(phyx::Backoff::exponential(3 * SECOND, 3 * SECOND));
+        ctx.spawn_with(|| Member::new("hired", &Journal::new()), options)
+    }
+}
+
+#[tokio::test]
+async fn dynamic_children_restart_with_the_options_they_were_spawned_with() {
+    let t = TestSystem::new();
+    let foreman = t.system().spawn(|| Foreman);
+    let hired = foreman.hire().await.unwrap();
+    hired.bump().await.unwrap();
+    hired.crash().await.unwrap_err();
+    assert_eq!(t.events().restarts_of("hired")[0].delay, 3 * SECOND);
+    t.advance(3 * SECOND).await;
+    assert_eq!(hired.bump().await, Ok(1));
+    Handle::stop(&foreman).await;
+    assert_eq!(hired.status(), Status::Stopped, "a dynamic child stops with its parent");
+}
