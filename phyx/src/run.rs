@@ -271,6 +271,13 @@ impl RestartWindow {
     /// Records a restart at `now`: its attempt number within the window,
     /// or `None` if it exceeds the limit.
     pub(crate) fn record(&mut self, now: Instant) -> Option<u32> {
+        let attempt = self.count(now);
+        (attempt <= self.max_restarts).then_some(attempt)
+    }
+
+    /// Records a restart at `now`: its attempt number within the window,
+    /// whatever the limit.
+    pub(crate) fn count(&mut self, now: Instant) -> u32 {
         while let Some(&oldest) = self.restarts.front() {
             if now.duration_since(oldest) < self.within {
                 break;
@@ -278,8 +285,7 @@ impl RestartWindow {
             self.restarts.pop_front();
         }
         self.restarts.push_back(now);
-        let attempt = u32::try_from(self.restarts.len()).unwrap_or(u32::MAX);
-        (attempt <= self.max_restarts).then_some(attempt)
+        u32::try_from(self.restarts.len()).unwrap_or(u32::MAX)
     }
 }
 
@@ -294,6 +300,15 @@ mod tests {
         assert_eq!(window.record(start), Some(1));
         assert_eq!(window.record(start + Duration::from_secs(1)), Some(2));
         assert_eq!(window.record(start + Duration::from_secs(2)), None);
+    }
+
+    #[test]
+    fn counting_goes_past_the_limit() {
+        let start = crate::clock::Clock::now(&crate::TokioClock);
+        let mut window = RestartWindow::new((1, Duration::from_secs(10)));
+        assert_eq!(window.count(start), 1);
+        assert_eq!(window.count(start), 2);
+        assert_eq!(window.count(start + Duration::from_secs(10)), 1);
     }
 
     #[test]

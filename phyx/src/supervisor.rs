@@ -390,7 +390,9 @@ fn on_exit<S>(supervision: &Supervision, state: &mut State, ctx: &mut Ctx<S>, ex
         return;
     }
     let slot = &mut state.slots[index];
-    let attempt = slot.window.record(now).unwrap_or(u32::MAX);
+    // The supervisor's intensity limits restarts; the child's own window
+    // only numbers them for its backoff.
+    let attempt = slot.window.count(now);
     let delay = slot.backoff.delay(attempt, core.system.random());
     let affected: Vec<usize> = match supervision.strategy {
         Strategy::OneForOne => vec![index],
