@@ -45,6 +45,12 @@
 //! factory, messages queued behind the crash are handled by the new
 //! instance, and the handle keeps working.
 //!
+//! Supervisors ([`macro@supervisor`]) restart groups of children by a
+//! [`Strategy`], under a restart intensity past which the failure
+//! escalates; pools ([`System::pool`]) put several instances behind one
+//! handle. Every timer reads the system's [`Clock`]; `phyx-testkit` drives
+//! it virtually.
+//!
 //! # The macros
 //!
 //! - [`#[process]`](macro@process) on an inherent `impl` block of `T`
@@ -60,6 +66,8 @@
 //!   first message of every instance: `fn` or `async fn`, `&self` or `&mut self`,
 //!   optionally `ctx`, returning `()` or `Result<(), E: Display>`. An `Err`
 //!   or a panic is a crash.
+//! - [`#[supervisor]`](macro@supervisor) and [`#[child]`](macro@child)
+//!   declare a supervisor and the children it builds, in start order.
 //! - [`#[on_stop]`](macro@on_stop) marks the stop hook, run when an
 //!   instance ends after a successful start: `&self` or `&mut self`, optionally `ctx`,
 //!   and a [`StopReason`] by value.
