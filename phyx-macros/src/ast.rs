@@ -41,6 +41,16 @@ pub(crate) struct Marked {
     pub(crate) role: Role,
     pub(crate) marker: Attribute,
     pub(crate) method: ImplItemFn,
+    /// `#[circuit_breaker]` and `#[rate_limit]` on it.
+    pub(crate) guards: Vec<Attribute>,
+}
+
+/// Whether `attr` is one of the per-method resilience attributes.
+fn is_guard(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "circuit_breaker" || last.ident == "rate_limit")
 }
 
 /// Removes phyx's markers from the impl, returning the methods they marked.
@@ -55,6 +65,14 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
             _ => continue,
         };
         let markers = strip(attrs);
+        let mut guards = Vec::new();
+        attrs.retain(|attr| {
+            let guard = is_guard(attr);
+            if guard {
+                guards.push(attr.clone());
+            }
+            !guard
+        });
         let ImplItem::Fn(method) = impl_item else {
             for (role, attr) in markers {
                 errors.spanned(
@@ -69,8 +87,28 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
         };
         let mut markers = markers.into_iter();
         let Some((role, marker)) = markers.next() else {
+            for guard in guards {
+                let name = guard
+                    .path()
+                    .segments
+                    .last()
+                    .map(|last| last.ident.to_string())
+                    .unwrap_or_default();
+                errors.spanned(
+                    &guard,
+                    format!("`#[{name}]` goes on a `#[public]` method: add `#[public]`, or remove `#[{name}]`"),
+                );
+            }
             continue;
         };
+        if role != Role::Public {
+            for guard in &guards {
+                errors.spanned(
+                    guard,
+                    "resilience attributes go on `#[public]` methods, not on hooks or children",
+                );
+            }
+        }
         if role != Role::Child {
             bare_marker(&marker, role.marker(), errors);
         }
@@ -92,6 +130,7 @@ pub(crate) fn take_markers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Mark
             role,
             marker,
             method: method.clone(),
+            guards,
         });
     }
     marked

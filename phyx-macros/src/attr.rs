@@ -484,3 +484,156 @@ pub(crate) fn bare_marker(attr: &syn::Attribute, name: &str, errors: &mut Errors
         errors.spanned(&attr.meta, format!("`#[{name}]` takes no arguments; write `#[{name}]`"));
     }
 }
+
+/// `#[circuit_breaker(...)]`.
+pub(crate) struct BreakerOptions {
+    pub(crate) failures: u32,
+    pub(crate) cooldown: Duration,
+    pub(crate) trials: u32,
+}
+
+/// `#[rate_limit(...)]`.
+pub(crate) struct RateOptions {
+    pub(crate) per: Duration,
+    pub(crate) count: u32,
+    pub(crate) burst: u32,
+    pub(crate) wait: bool,
+    pub(crate) key: Option<Ident>,
+}
+
+fn positive(lit: Option<LitInt>, what: &str, errors: &mut Errors) -> Option<u32> {
+    let lit = lit?;
+    match lit.base10_parse::<u32>() {
+        Ok(0) => {
+            errors.spanned(&lit, format!("`{what}` must be at least 1"));
+            None
+        }
+        Ok(value) => Some(value),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    }
+}
+
+/// Parses `#[circuit_breaker(failures = 5, cooldown = "30s", trials = 1)]`.
+pub(crate) fn breaker_options(attr: &syn::Attribute, errors: &mut Errors) -> Option<BreakerOptions> {
+    let mut failures = Slot::new("failures");
+    let mut cooldown = Slot::new("cooldown");
+    let mut trials = Slot::new("trials");
+    let before = errors.count();
+    let args = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => TokenStream::new(),
+    };
+    let parser = syn::meta::parser(|meta| {
+        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        match key.as_str() {
+            "failures" => {
+                let lit = value(&meta, errors, "a whole number, e.g. `failures = 5`", lit_int)?;
+                let value = positive(lit, "failures", errors);
+                failures.set(value, span, errors);
+            }
+            "trials" => {
+                let lit = value(&meta, errors, "a whole number, e.g. `trials = 1`", lit_int)?;
+                let value = positive(lit, "trials", errors);
+                trials.set(value, span, errors);
+            }
+            "cooldown" => {
+                let value = duration_value(&meta, errors, nonzero_window)?;
+                cooldown.set(value, span, errors);
+            }
+            _ => {
+                errors.spanned(
+                    &meta.path,
+                    "unknown `#[circuit_breaker]` option; expected one of `failures`, `cooldown`, `trials`",
+                );
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        errors.push(error);
+    }
+    (errors.count() == before).then(|| BreakerOptions {
+        failures: failures.get().unwrap_or(5),
+        cooldown: cooldown.get().unwrap_or(Duration::from_secs(30)),
+        trials: trials.get().unwrap_or(1),
+    })
+}
+
+/// Parses `#[rate_limit(per_second = 100, burst = 10, wait, key = user)]`.
+pub(crate) fn rate_options(attr: &syn::Attribute, errors: &mut Errors) -> Option<RateOptions> {
+    let mut per = Slot::new("per_second` or `per_minute");
+    let mut burst = Slot::new("burst");
+    let mut wait = Slot::new("wait");
+    let mut key = Slot::new("key");
+    let before = errors.count();
+    let args = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => TokenStream::new(),
+    };
+    let parser = syn::meta::parser(|meta| {
+        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
+        let name = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        match name.as_str() {
+            "per_second" | "per_minute" => {
+                let lit = value(&meta, errors, "a whole number, e.g. `per_second = 100`", lit_int)?;
+                let count = positive(lit, &name, errors);
+                let period = if name == "per_second" {
+                    Duration::from_secs(1)
+                } else {
+                    Duration::from_secs(60)
+                };
+                per.set(count.map(|count| (period, count)), span, errors);
+            }
+            "burst" => {
+                let lit = value(&meta, errors, "a whole number, e.g. `burst = 10`", lit_int)?;
+                let value = positive(lit, "burst", errors);
+                burst.set(value, span, errors);
+            }
+            "wait" => wait.set(Some(true), span, errors),
+            "key" => {
+                let value = value(
+                    &meta,
+                    errors,
+                    "the name of an argument, e.g. `key = user_id`",
+                    |expr| match expr {
+                        Expr::Path(path) => path.path.get_ident().cloned(),
+                        _ => None,
+                    },
+                )?;
+                key.set(value, span, errors);
+            }
+            _ => {
+                errors.spanned(
+                    &meta.path,
+                    "unknown `#[rate_limit]` option; expected one of `per_second`, `per_minute`, `burst`, `wait`, `key`",
+                );
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        errors.push(error);
+    }
+    let Some((per, count)) = per.get() else {
+        if errors.count() == before {
+            errors.spanned(
+                attr,
+                "a rate limit needs a quota: write `#[rate_limit(per_second = 100)]` or `per_minute = ...`",
+            );
+        }
+        return None;
+    };
+    (errors.count() == before).then(|| RateOptions {
+        per,
+        count,
+        burst: burst.get().unwrap_or(count),
+        wait: wait.get().unwrap_or(false),
+        key: key.get(),
+    })
+}

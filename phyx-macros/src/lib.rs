@@ -33,6 +33,18 @@ pub fn child(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced("child", input, "#[supervisor]")
 }
 
+/// A circuit breaker on a `#[public]` method of a `#[process]` impl.
+#[proc_macro_attribute]
+pub fn circuit_breaker(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("circuit_breaker", input, "#[process]")
+}
+
+/// A rate limit on a `#[public]` method of a `#[process]` impl.
+#[proc_macro_attribute]
+pub fn rate_limit(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("rate_limit", input, "#[process]")
+}
+
 /// Marks a method of a `#[process]` impl as reachable through the handle.
 #[proc_macro_attribute]
 pub fn public(_args: TokenStream, input: TokenStream) -> TokenStream {

@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility};
 
 use crate::ast::{Marked, Role};
-use crate::attr::{ProcessOptions, process_options};
+use crate::attr::{BreakerOptions, ProcessOptions, RateOptions, breaker_options, process_options, rate_options};
 use crate::case::pascal_case;
 use crate::errors::Errors;
 use crate::types::{CtxParam, ctx_param, find_borrow, find_impl_trait, names_type, owned, replace_self};
@@ -27,6 +27,8 @@ pub(crate) struct Handler {
     pub(crate) params: Vec<Param>,
     /// The reply type, with `Self` spelled out.
     pub(crate) output: Type,
+    pub(crate) breaker: Option<BreakerOptions>,
+    pub(crate) rate: Option<RateOptions>,
 }
 
 pub(crate) enum Param {
@@ -99,10 +101,17 @@ pub(crate) fn target(item: &ItemImpl, errors: &mut Errors) -> Option<Target> {
 
 pub(crate) fn methods(marked: &[Marked], target: &Target, errors: &mut Errors) -> Methods {
     let mut methods = Methods::default();
-    for Marked { role, marker, method } in marked {
+    for Marked {
+        role,
+        marker,
+        method,
+        guards,
+    } in marked
+    {
         match role {
             Role::Public => {
-                if let Some(handler) = handler(method, target, errors) {
+                if let Some(mut handler) = handler(method, target, errors) {
+                    resilience(&mut handler, guards, errors);
                     if let Some(twin) = methods.handlers.iter().find(|h| h.variant == handler.variant) {
                         errors.spanned(
                             &method.sig.ident,
@@ -231,7 +240,53 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         is_async: sig.asyncness.is_some(),
         params,
         output,
+        breaker: None,
+        rate: None,
     })
+}
+
+/// Reads `#[circuit_breaker]` and `#[rate_limit]` into the handler.
+fn resilience(handler: &mut Handler, guards: &[Attribute], errors: &mut Errors) {
+    for guard in guards {
+        let is_breaker = guard
+            .path()
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "circuit_breaker");
+        let name = if is_breaker { "circuit_breaker" } else { "rate_limit" };
+        let taken = if is_breaker {
+            handler.breaker.is_some()
+        } else {
+            handler.rate.is_some()
+        };
+        if taken {
+            errors.spanned(guard, format!("duplicate `#[{name}]`; a method has one"));
+            continue;
+        }
+        if is_breaker {
+            handler.breaker = breaker_options(guard, errors);
+        } else if let Some(rate) = rate_options(guard, errors) {
+            if let Some(key) = &rate.key {
+                if !handler.fields().any(|(field, _)| field == key) {
+                    let arguments: Vec<String> = handler.fields().map(|(field, _)| format!("`{field}`")).collect();
+                    errors.spanned(
+                        key,
+                        format!(
+                            "`{}` has no argument `{key}` to key the rate limit by; its arguments are {}",
+                            handler.ident,
+                            if arguments.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                arguments.join(", ")
+                            }
+                        ),
+                    );
+                    continue;
+                }
+            }
+            handler.rate = Some(rate);
+        }
+    }
 }
 
 fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<Hook> {
@@ -354,7 +409,10 @@ pub(crate) struct ChildMethod {
 
 pub(crate) fn children(marked: &[Marked], item: &syn::ItemImpl, errors: &mut Errors) -> Vec<ChildMethod> {
     let mut children = Vec::new();
-    for Marked { role, marker, method } in marked {
+    for Marked {
+        role, marker, method, ..
+    } in marked
+    {
         if *role != Role::Child {
             errors.spanned(
                 marker,

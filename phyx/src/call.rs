@@ -8,9 +8,13 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use std::sync::Arc;
+
 use crate::addr::{Addr, Refused};
 use crate::clock::Sleep;
 use crate::error::{CallError, SendError};
+use crate::event::EventKind;
+use crate::guard::{MethodGuard, Permit};
 use crate::mailbox::Overflow;
 use crate::process::Message;
 use crate::reply::{ReplyTo, Undelivered};
@@ -46,6 +50,14 @@ pub struct Call<R, M: Message> {
     message: M,
     attach: fn(&mut M, ReplyTo<R>),
     timeout: Option<Duration>,
+    guard: Option<Guard<R>>,
+}
+
+/// The rate limit and breaker of a guarded method, for one call.
+struct Guard<R> {
+    method: Arc<MethodGuard>,
+    key: u64,
+    is_ok: fn(&R) -> bool,
 }
 
 impl<R: Send + 'static, M: Message> Call<R, M> {
@@ -56,12 +68,30 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
             message,
             attach,
             timeout: None,
+            guard: None,
         }
     }
 
+    /// Puts the call under its method's `#[rate_limit]` and
+    /// `#[circuit_breaker]`: `key` picks a keyed quota, `is_ok` tells a
+    /// successful reply from a failed one.
+    #[doc(hidden)]
+    pub fn __guarded(mut self, key: u64, is_ok: fn(&R) -> bool) -> Self {
+        let method = self.message.method();
+        let guards = self.addr.core().guards.get();
+        let guard = guards.and_then(|guards| guards.iter().find(|guard| guard.method == method));
+        self.guard = guard.map(|method| Guard {
+            method: method.clone(),
+            key,
+            is_ok,
+        });
+        self
+    }
+
     /// Bounds the ask: if no reply arrived `timeout` after it was first
-    /// polled (time spent waiting for room in the mailbox included), it
-    /// fails with [`CallError::Timeout`]. Measured on the system's clock.
+    /// polled (time spent waiting for room in the mailbox, or for a rate
+    /// limit, included), it fails with [`CallError::Timeout`]. Measured on
+    /// the system's clock.
     ///
     /// The message itself is not withdrawn once queued: the process still
     /// handles it, and the late reply is discarded.
@@ -78,16 +108,19 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     ///
     /// [`SendError::MailboxFull`] if the mailbox is full (and its policy is
     /// not [`Overflow::DropOldest`]), [`SendError::Stopped`] if the process
-    /// has stopped.
+    /// has stopped, [`SendError::RateLimited`] or
+    /// [`SendError::CircuitOpen`] if the method's guards refuse it.
     pub fn send(self) -> Result<(), SendError> {
         let method = self.message.method();
+        self.admit_tell()?;
         self.addr
             .try_deliver(self.message)
             .map_err(|refused| self.addr.send_error(method, refused))
     }
 
     /// Tells, waiting for room when the mailbox is full and its policy is
-    /// [`Overflow::Backpressure`]; under the other policies it is
+    /// [`Overflow::Backpressure`] (and for its rate limit when the method
+    /// says `#[rate_limit(wait)]`); under the other policies it is
     /// [`send`](Self::send).
     ///
     /// # Errors
@@ -100,6 +133,8 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     /// Dropping the future before it completes drops the message unsent.
     pub async fn send_wait(self) -> Result<(), SendError> {
         let method = self.message.method();
+        self.wait_for_rate().await;
+        self.admit_tell()?;
         self.addr
             .deliver(self.message)
             .await
@@ -107,8 +142,8 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     }
 
     /// Tells later: the message is queued once `delay` has passed on the
-    /// system's clock, waiting for room as [`send_wait`](Self::send_wait)
-    /// does. A process schedules messages to itself this way:
+    /// system's clock, as [`send_wait`](Self::send_wait) would queue it
+    /// then. A process schedules messages to itself this way:
     /// `ctx.myself().tick().send_after(Duration::from_secs(1))`.
     ///
     /// The timer is dropped if the system shuts down first. If the process
@@ -129,12 +164,59 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
         let sleep = system.clock.sleep(delay);
         system.spawn_timer(async move {
             sleep.await;
-            let method = self.message.method();
-            if let Err(refused) = self.addr.deliver(self.message).await {
-                // No one is left to tell but the event this records.
-                self.addr.send_error(method, refused);
-            }
+            // A refusal now has no one to tell but the event it records.
+            let _ = self.send_wait().await;
         });
+        Ok(())
+    }
+
+    /// Waits while the method's rate limit is reached, if it says to wait.
+    fn wait_for_rate(&self) -> impl Future<Output = ()> + Send + 'static {
+        let addr = self.addr.clone();
+        let waiting = self
+            .guard
+            .as_ref()
+            .filter(|guard| guard.method.limiter.as_ref().is_some_and(|limiter| limiter.wait))
+            .map(|guard| (guard.method.clone(), guard.key));
+        async move {
+            let Some((method, key)) = waiting else { return };
+            let Some(limiter) = &method.limiter else { return };
+            while let Err(retry_after) = limiter.check(key) {
+                addr.publish(EventKind::RateLimited {
+                    method: method.method,
+                    retry_after,
+                });
+                addr.core().system.clock.sleep(retry_after).await;
+            }
+        }
+    }
+
+    /// Checks a tell against the method's guards: a rate limit takes one
+    /// call from its quota (unless waiting already did); a breaker refuses
+    /// while open.
+    fn admit_tell(&self) -> Result<(), SendError> {
+        let Some(guard) = &self.guard else { return Ok(()) };
+        let core = self.addr.core();
+        let (process, method) = (core.name.clone(), guard.method.method);
+        if let Some(limiter) = guard.method.limiter.as_ref().filter(|limiter| !limiter.wait) {
+            if let Err(retry_after) = limiter.check(guard.key) {
+                self.addr.publish(EventKind::RateLimited { method, retry_after });
+                return Err(SendError::RateLimited {
+                    process,
+                    method,
+                    retry_after,
+                });
+            }
+        }
+        if let Some(breaker) = &guard.method.breaker {
+            if let Err(retry_after) = breaker.allows(core.system.clock.now()) {
+                return Err(SendError::CircuitOpen {
+                    process,
+                    method,
+                    retry_after,
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -148,6 +230,7 @@ impl<R: Send + 'static, M: Message> IntoFuture for Call<R, M> {
             method: self.message.method(),
             state: AskState::Unsent(self),
             deadline: None,
+            breaker: None,
         }
     }
 }
@@ -158,6 +241,7 @@ impl<R, M: Message> fmt::Debug for Call<R, M> {
             .field("process", &self.addr)
             .field("method", &self.message.method())
             .field("timeout", &self.timeout)
+            .field("guarded", &self.guard.is_some())
             .finish()
     }
 }
@@ -176,16 +260,26 @@ pub struct Ask<R, M: Message> {
     method: &'static str,
     state: AskState<R, M>,
     deadline: Option<Deadline>,
+    breaker: Option<BreakerPass<R, M>>,
 }
 
 struct Deadline {
     sleep: Sleep,
     after: Duration,
-    process: std::sync::Arc<str>,
+    process: Arc<str>,
+}
+
+/// A call the method's breaker let through, to report its result to.
+struct BreakerPass<R, M: Message> {
+    addr: Addr<M>,
+    guard: Arc<MethodGuard>,
+    permit: Option<Permit>,
+    is_ok: fn(&R) -> bool,
 }
 
 enum AskState<R, M: Message> {
     Unsent(Call<R, M>),
+    WaitingForRate(Call<R, M>, Sleep),
     WaitingForRoom(Addr<M>, WaitForRoom<M>, oneshot::Receiver<Result<R, Undelivered>>),
     Queued(Addr<M>, oneshot::Receiver<Result<R, Undelivered>>),
     Failed(CallError),
@@ -200,54 +294,136 @@ impl<R: Send + 'static, M: Message> Future for Ask<R, M> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        let result = std::task::ready!(this.poll_reply(cx));
+        if let Some(pass) = &mut this.breaker {
+            let success = match &result {
+                Ok(value) => Some((pass.is_ok)(value)),
+                Err(CallError::Panicked { .. } | CallError::Timeout { .. }) => Some(false),
+                Err(_) => None,
+            };
+            pass.report(success);
+        }
+        Poll::Ready(result)
+    }
+}
+
+impl<R: Send + 'static, M: Message> Ask<R, M> {
+    fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, CallError>> {
         loop {
-            let pending = match std::mem::replace(&mut this.state, AskState::Done) {
+            let pending = match std::mem::replace(&mut self.state, AskState::Done) {
                 AskState::Unsent(call) => {
                     if let Some(after) = call.timeout {
                         let core = call.addr.core();
-                        this.deadline = Some(Deadline {
+                        self.deadline = Some(Deadline {
                             sleep: core.system.clock.sleep(after),
                             after,
                             process: core.name.clone(),
                         });
                     }
-                    this.state = enqueue(call);
+                    self.state = self.admit(call);
                     continue;
                 }
+                AskState::WaitingForRate(call, mut sleep) => match Pin::new(&mut sleep).poll(cx) {
+                    Poll::Ready(()) => {
+                        self.state = self.admit(call);
+                        continue;
+                    }
+                    Poll::Pending => AskState::WaitingForRate(call, sleep),
+                },
                 AskState::WaitingForRoom(addr, mut waiting, reply) => match waiting.as_mut().poll(cx) {
                     Poll::Ready(Ok(())) => {
-                        this.state = AskState::Queued(addr, reply);
+                        self.state = AskState::Queued(addr, reply);
                         continue;
                     }
                     Poll::Ready(Err(refused)) => {
-                        return Poll::Ready(Err(addr.send_error(this.method, refused).into()));
+                        return Poll::Ready(Err(addr.send_error(self.method, refused).into()));
                     }
                     Poll::Pending => AskState::WaitingForRoom(addr, waiting, reply),
                 },
                 AskState::Queued(addr, mut reply) => match Pin::new(&mut reply).poll(cx) {
                     Poll::Ready(Ok(Ok(value))) => return Poll::Ready(Ok(value)),
-                    Poll::Ready(Ok(Err(why))) => return Poll::Ready(Err(addr.call_error(this.method, why))),
+                    Poll::Ready(Ok(Err(why))) => return Poll::Ready(Err(addr.call_error(self.method, why))),
                     // The message was dropped unhandled: the process stopped.
                     Poll::Ready(Err(_)) => {
-                        return Poll::Ready(Err(addr.call_error(this.method, Undelivered::Stopped)));
+                        return Poll::Ready(Err(addr.call_error(self.method, Undelivered::Stopped)));
                     }
                     Poll::Pending => AskState::Queued(addr, reply),
                 },
                 AskState::Failed(error) => return Poll::Ready(Err(error)),
                 AskState::Done => panic!("`Ask` polled after completion"),
             };
-            if let Some(deadline) = &mut this.deadline {
+            if let Some(deadline) = &mut self.deadline {
                 if Pin::new(&mut deadline.sleep).poll(cx).is_ready() {
                     return Poll::Ready(Err(CallError::Timeout {
                         process: deadline.process.clone(),
-                        method: this.method,
+                        method: self.method,
                         after: deadline.after,
                     }));
                 }
             }
-            this.state = pending;
+            self.state = pending;
             return Poll::Pending;
         }
+    }
+
+    /// Passes the call through its method's rate limit, then its breaker
+    /// (in that order), then into the mailbox.
+    fn admit(&mut self, mut call: Call<R, M>) -> AskState<R, M> {
+        let Some(guard) = call.guard.take() else {
+            return enqueue(call);
+        };
+        let core = call.addr.core();
+        let (process, method) = (core.name.clone(), guard.method.method);
+        if let Some(limiter) = &guard.method.limiter {
+            if let Err(retry_after) = limiter.check(guard.key) {
+                call.addr.publish(EventKind::RateLimited { method, retry_after });
+                if limiter.wait {
+                    let sleep = core.system.clock.sleep(retry_after);
+                    call.guard = Some(guard);
+                    return AskState::WaitingForRate(call, sleep);
+                }
+                return AskState::Failed(CallError::RateLimited {
+                    process,
+                    method,
+                    retry_after,
+                });
+            }
+        }
+        if let Some(breaker) = &guard.method.breaker {
+            match breaker.acquire(core, method) {
+                Ok(permit) => {
+                    self.breaker = Some(BreakerPass {
+                        addr: call.addr.clone(),
+                        guard: guard.method.clone(),
+                        permit: Some(permit),
+                        is_ok: guard.is_ok,
+                    });
+                }
+                Err(retry_after) => {
+                    return AskState::Failed(CallError::CircuitOpen {
+                        process,
+                        method,
+                        retry_after,
+                    });
+                }
+            }
+        }
+        enqueue(call)
+    }
+}
+
+impl<R, M: Message> BreakerPass<R, M> {
+    fn report(&mut self, success: Option<bool>) {
+        if let (Some(permit), Some(breaker)) = (self.permit.take(), &self.guard.breaker) {
+            breaker.record(permit, success, self.addr.core(), self.guard.method);
+        }
+    }
+}
+
+impl<R, M: Message> Drop for BreakerPass<R, M> {
+    fn drop(&mut self) {
+        // An ask dropped before its result neither succeeded nor failed.
+        self.report(None);
     }
 }
 

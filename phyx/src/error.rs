@@ -54,6 +54,28 @@ pub enum CallError {
         /// The panic message.
         message: Arc<str>,
     },
+    /// The method's circuit breaker is open: the call failed fast, without
+    /// entering the mailbox.
+    #[non_exhaustive]
+    CircuitOpen {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+        /// When the breaker lets a trial call through.
+        retry_after: Duration,
+    },
+    /// The method's rate limit is reached: the call failed fast, without
+    /// entering the mailbox.
+    #[non_exhaustive]
+    RateLimited {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+        /// When a call may pass again.
+        retry_after: Duration,
+    },
     /// The message was dropped from a full mailbox whose overflow policy is
     /// [`Overflow::DropOldest`](crate::Overflow::DropOldest), to make room
     /// for a newer one.
@@ -74,6 +96,8 @@ impl CallError {
             | Self::MailboxFull { process, .. }
             | Self::Stopped { process, .. }
             | Self::Panicked { process, .. }
+            | Self::CircuitOpen { process, .. }
+            | Self::RateLimited { process, .. }
             | Self::Dropped { process, .. } => process,
         }
     }
@@ -85,6 +109,8 @@ impl CallError {
             | Self::MailboxFull { method, .. }
             | Self::Stopped { method, .. }
             | Self::Panicked { method, .. }
+            | Self::CircuitOpen { method, .. }
+            | Self::RateLimited { method, .. }
             | Self::Dropped { method, .. } => method,
         }
     }
@@ -100,6 +126,12 @@ impl fmt::Display for CallError {
             Self::Stopped { .. } => f.write_str("failed: process stopped"),
             Self::Panicked { message, .. } => write!(f, "panicked: {message}"),
             Self::Dropped { .. } => f.write_str("was dropped by a full mailbox (drop-oldest)"),
+            Self::CircuitOpen { retry_after, .. } => {
+                write!(f, "failed fast: circuit open, retry in {retry_after:?}")
+            }
+            Self::RateLimited { retry_after, .. } => {
+                write!(f, "was refused: rate limit reached, retry in {retry_after:?}")
+            }
         }
     }
 }
@@ -129,20 +161,46 @@ pub enum SendError {
         /// Method invoked.
         method: &'static str,
     },
+    /// The method's circuit breaker is open.
+    #[non_exhaustive]
+    CircuitOpen {
+        /// Name of the process addressed.
+        process: Arc<str>,
+        /// Method invoked.
+        method: &'static str,
+        /// When the breaker lets calls through again.
+        retry_after: Duration,
+    },
+    /// The method's rate limit is reached.
+    #[non_exhaustive]
+    RateLimited {
+        /// Name of the process addressed.
+        process: Arc<str>,
+        /// Method invoked.
+        method: &'static str,
+        /// When a call may pass again.
+        retry_after: Duration,
+    },
 }
 
 impl SendError {
     /// Name of the process the tell was addressed to.
     pub fn process(&self) -> &str {
         match self {
-            Self::MailboxFull { process, .. } | Self::Stopped { process, .. } => process,
+            Self::MailboxFull { process, .. }
+            | Self::Stopped { process, .. }
+            | Self::CircuitOpen { process, .. }
+            | Self::RateLimited { process, .. } => process,
         }
     }
 
     /// Name of the method the tell invoked.
     pub fn method(&self) -> &'static str {
         match self {
-            Self::MailboxFull { method, .. } | Self::Stopped { method, .. } => method,
+            Self::MailboxFull { method, .. }
+            | Self::Stopped { method, .. }
+            | Self::CircuitOpen { method, .. }
+            | Self::RateLimited { method, .. } => method,
         }
     }
 }
@@ -157,6 +215,16 @@ impl fmt::Display for SendError {
             Self::Stopped { .. } => {
                 write!(f, "tell `{method}` to process `{process}` failed: process stopped")
             }
+            Self::CircuitOpen { retry_after, .. } => {
+                write!(
+                    f,
+                    "tell `{method}` to process `{process}` failed fast: circuit open, retry in {retry_after:?}"
+                )
+            }
+            Self::RateLimited { retry_after, .. } => write!(
+                f,
+                "tell `{method}` to process `{process}` was refused: rate limit reached, retry in {retry_after:?}"
+            ),
         }
     }
 }
@@ -168,6 +236,24 @@ impl From<SendError> for CallError {
         match error {
             SendError::MailboxFull { process, method } => Self::MailboxFull { process, method },
             SendError::Stopped { process, method } => Self::Stopped { process, method },
+            SendError::CircuitOpen {
+                process,
+                method,
+                retry_after,
+            } => Self::CircuitOpen {
+                process,
+                method,
+                retry_after,
+            },
+            SendError::RateLimited {
+                process,
+                method,
+                retry_after,
+            } => Self::RateLimited {
+                process,
+                method,
+                retry_after,
+            },
         }
     }
 }

@@ -84,6 +84,20 @@ pub enum EventKind {
         /// The child removed.
         child: ProcessId,
     },
+    /// A method's circuit breaker changed state.
+    Circuit {
+        /// The guarded method.
+        method: &'static str,
+        /// Its new state.
+        state: CircuitState,
+    },
+    /// A call was refused (or made to wait) by a method's rate limit.
+    RateLimited {
+        /// The limited method.
+        method: &'static str,
+        /// When a call may pass again.
+        retry_after: Duration,
+    },
     /// A queued message was dropped by [`Overflow::DropOldest`](crate::Overflow::DropOldest).
     MessageDropped {
         /// The dropped message's method.
@@ -96,6 +110,24 @@ pub enum EventKind {
     },
     /// A user event, from [`Ctx::emit`](crate::Ctx::emit).
     Custom(CustomEvent),
+}
+
+/// The state of a method's circuit breaker; see [`EventKind::Circuit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CircuitState {
+    /// Calls pass; failures are counted.
+    Closed,
+    /// Calls fail fast with
+    /// [`CallError::CircuitOpen`](crate::CallError::CircuitOpen) until the
+    /// cooldown ends.
+    Open {
+        /// The cooldown.
+        retry_after: Duration,
+    },
+    /// A limited number of trial calls pass; their results close or reopen
+    /// the breaker.
+    HalfOpen,
 }
 
 /// Why a process instance ended. Given to the stop hook (`#[on_stop]`) and
@@ -203,6 +235,16 @@ impl fmt::Display for Event {
             EventKind::Stopped { reason } => write!(f, "stopped ({reason})"),
             EventKind::Escalated { reason } => write!(f, "escalated: {reason}"),
             EventKind::ChildRemoved { child } => write!(f, "removed child {child}"),
+            EventKind::Circuit { method, state } => match state {
+                CircuitState::Closed => write!(f, "circuit of `{method}` closed"),
+                CircuitState::Open { retry_after } => {
+                    write!(f, "circuit of `{method}` opened for {retry_after:?}")
+                }
+                CircuitState::HalfOpen => write!(f, "circuit of `{method}` half-open"),
+            },
+            EventKind::RateLimited { method, retry_after } => {
+                write!(f, "rate limit of `{method}` reached; next call in {retry_after:?}")
+            }
             EventKind::MessageDropped { method } => write!(f, "dropped a `{method}` message"),
             EventKind::MessageRejected { method } => write!(f, "rejected a `{method}` message"),
             EventKind::Custom(custom) => write!(f, "{custom:?}"),
@@ -264,7 +306,7 @@ fn trace(event: &Event) {
         | EventKind::Escalated { .. } => {
             tracing::warn!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
         }
-        EventKind::MessageDropped { .. } | EventKind::MessageRejected { .. } => {
+        EventKind::MessageDropped { .. } | EventKind::MessageRejected { .. } | EventKind::RateLimited { .. } => {
             tracing::debug!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
         }
         _ => tracing::info!(target: "phyx", process = %event.name, id = event.process.get(), "{event}"),

@@ -91,6 +91,7 @@ mod ctx;
 mod error;
 mod event;
 mod fault;
+mod guard;
 mod mailbox;
 mod node;
 mod options;
@@ -106,7 +107,7 @@ pub use crate::call::{Ask, Call};
 pub use crate::clock::{Clock, Sleep, TokioClock};
 pub use crate::ctx::Ctx;
 pub use crate::error::{CallError, SendError};
-pub use crate::event::{CustomEvent, Event, EventKind, EventStream, StopReason};
+pub use crate::event::{CircuitState, CustomEvent, Event, EventKind, EventStream, StopReason};
 pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
 pub use crate::options::{Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions};
 pub use crate::process::{Handle, Message, Process, ProcessId, Status};
@@ -304,6 +305,74 @@ pub use phyx_macros::supervisor;
 /// [`macro@supervisor`].
 pub use phyx_macros::child;
 
+/// A circuit breaker on a `#[public]` method:
+/// `#[circuit_breaker(failures = 5, cooldown = "30s", trials = 1)]` (the
+/// defaults).
+///
+/// A failure is a reply of `Err` (for a method returning `Result`), a
+/// panic, or a timeout of the ask; any other reply is a success. The
+/// breaker is per method and per process, shared by every clone of the
+/// handle, and survives restarts. It is checked at the caller, after the
+/// rate limit:
+///
+/// - closed: calls pass; `failures` failures in a row open it;
+/// - open: calls fail at once with [`CallError::CircuitOpen`] (carrying
+///   when to retry), without entering the mailbox, until `cooldown` has
+///   passed on the system's clock;
+/// - half-open: the next `trials` asks pass as trials (others fail fast
+///   with a zero `retry_after`); a failure reopens it, `trials` successes
+///   close it.
+///
+/// Results of calls let through before a transition are ignored. Asks
+/// feed the breaker; tells are refused while it is open but report no
+/// result (their caller does not see it). Every transition is an
+/// [`EventKind::Circuit`].
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// struct Payments;
+///
+/// #[process]
+/// impl Payments {
+///     #[public]
+///     #[circuit_breaker(failures = 3, cooldown = "10s")]
+///     fn charge(&mut self, cents: u64) -> Result<String, String> {
+///         Err(format!("gateway down, {cents} not charged"))
+///     }
+/// }
+/// ```
+pub use phyx_macros::circuit_breaker;
+
+/// A rate limit on a `#[public]` method, built on `governor`:
+/// `#[rate_limit(per_second = 100, burst = 10)]` (or `per_minute`).
+///
+/// `burst` (default: the quota) calls may pass at once; the quota then
+/// refills one call every `1/per_second` seconds of the system's clock,
+/// so virtual time drives it in tests. Over the quota a call fails at the
+/// caller with [`CallError::RateLimited`] carrying when to retry, without
+/// entering the mailbox; with `wait` it waits instead, on the system's
+/// clock, at the caller (the process keeps handling other messages).
+/// `key = arg` keeps one quota per value of the argument `arg` (which must
+/// be `Hash`); quotas of keys that are full again are forgotten past 10,000
+/// keys. Checked before the circuit breaker.
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// struct Api;
+///
+/// #[process]
+/// impl Api {
+///     #[public]
+///     #[rate_limit(per_minute = 60, burst = 5, key = user)]
+///     fn search(&self, user: String, query: String) -> Vec<String> {
+///         vec![format!("{user}: {query}")]
+///     }
+/// }
+/// ```
+pub use phyx_macros::rate_limit;
+
 /// The README's examples, compiled and run as doctests so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -311,7 +380,9 @@ struct ReadmeDoctests;
 
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Ctx, Handle, System, child, on_start, on_stop, process, public, supervisor};
+    pub use crate::{
+        Ctx, Handle, System, child, circuit_breaker, on_start, on_stop, process, public, rate_limit, supervisor,
+    };
 }
 
 /// Used by the code the macros generate; not part of the API and exempt
@@ -320,6 +391,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::addr::Addr;
     pub use crate::fault::{Fault, FaultHook};
+    pub use crate::guard::{BreakerSpec, GuardSpec, RateSpec, key_of};
     pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
     pub use crate::rng::SplitMix64;
     pub use crate::supervisor::{

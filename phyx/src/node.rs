@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::sync::Notify;
 
+use crate::guard::MethodGuard;
 use crate::process::{ProcessId, Status};
 use crate::supervisor::{Link, Supervision};
 use crate::system::SystemInner;
@@ -48,6 +49,8 @@ pub(crate) struct Core {
     crash: Mutex<Option<Arc<str>>>,
     /// For a child of a supervisor: where it reports the end of an instance.
     pub(crate) link: OnceLock<Link>,
+    /// Rate limits and circuit breakers of its methods.
+    pub(crate) guards: OnceLock<Vec<Arc<MethodGuard>>>,
     /// For a supervisor: its children and strategy.
     pub(crate) supervision: OnceLock<Arc<Supervision>>,
 }
@@ -67,6 +70,7 @@ impl Core {
             recycle: Flag::default(),
             crash: Mutex::new(None),
             link: OnceLock::new(),
+            guards: OnceLock::new(),
             supervision: OnceLock::new(),
         }
     }

@@ -8,7 +8,7 @@ use crate::mailbox::Overflow;
 use crate::options::SpawnOptions;
 use crate::process::{Handle, Message, Process, Status};
 use crate::run::finish;
-use crate::system::{SystemInner, register, spawn};
+use crate::system::{SystemInner, install_guards, register, spawn};
 
 pub(crate) fn pool<T: Process>(
     system: &Arc<SystemInner>,
@@ -19,6 +19,7 @@ pub(crate) fn pool<T: Process>(
     assert!(size > 0, "System::pool: a pool needs at least one member");
     let settings = options.clone().or(T::options()).resolve(T::NAME);
     let router = register::<T::Message>(system, None, &settings);
+    install_guards::<T>(system, &router.core);
     let factory = Arc::new(factory);
     let members = (0..size)
         .map(|index| {

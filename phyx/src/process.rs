@@ -6,6 +6,7 @@ use std::future::Future;
 use crate::addr::Addr;
 use crate::ctx::Ctx;
 use crate::event::StopReason;
+use crate::guard::GuardSpec;
 use crate::options::SpawnOptions;
 use crate::reply::{Panic, Undelivered};
 use crate::supervisor::SupervisorSpec;
@@ -28,6 +29,9 @@ pub trait Process: Sized + Send + 'static {
 
     /// The type's name, the default process name.
     const NAME: &'static str;
+
+    #[doc(hidden)]
+    const __GUARDS: &'static [GuardSpec] = &[];
 
     /// The options written in `#[process(...)]`.
     fn options() -> SpawnOptions {

@@ -152,6 +152,7 @@ where
                 mailbox: Mailbox::new(settings.mailbox, settings.overflow),
             });
             let _ = shared.core.link.set(link);
+            crate::system::install_guards::<C>(system, &shared.core);
             shared.core.siblings().insert(shared.clone());
             system.publish(
                 shared.core.id,

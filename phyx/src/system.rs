@@ -350,11 +350,20 @@ pub(crate) fn spawn<T: Process>(
 ) -> T::Ref {
     let settings = options.or(T::options()).resolve(T::NAME);
     let shared = register(system, parent, &settings);
+    install_guards::<T>(system, &shared.core);
     if let Some(spec) = T::__supervision() {
         supervisor::reserve(system, &shared, spec);
     }
     system.runtime.spawn(run(shared.clone(), factory, settings));
     T::Ref::__from_addr(Addr::new(shared))
+}
+
+/// Builds the rate limits and breakers `T` declares; they live as long as
+/// the process, across its restarts.
+pub(crate) fn install_guards<T: Process>(system: &Arc<SystemInner>, core: &Core) {
+    if !T::__GUARDS.is_empty() {
+        let _ = core.guards.set(crate::guard::build(&system.clock, T::__GUARDS));
+    }
 }
 
 /// Creates a process's address and puts it in the tree under `parent`.

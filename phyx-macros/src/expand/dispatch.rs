@@ -15,6 +15,7 @@ pub(super) fn expand(cx: &Cx<'_>, process_options: &ProcessOptions) -> TokenStre
     let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
     let name = Literal::string(&cx.target.ident.to_string());
     let options = options::expand(krate, process_options);
+    let guards = guard_specs(cx);
     let private = quote!(#krate::__private);
 
     let arms = cx.methods.handlers.iter().map(|handler| {
@@ -70,6 +71,7 @@ pub(super) fn expand(cx: &Cx<'_>, process_options: &ProcessOptions) -> TokenStre
             type Message = #message #ty_generics;
             type Ref = #handle #ty_generics;
             const NAME: &'static str = #name;
+            #guards
 
             fn options() -> #krate::SpawnOptions {
                 #options
@@ -105,4 +107,43 @@ fn hook_call(hook: &Hook, reason: TokenStream) -> TokenStream {
         .map(|&is_ctx| if is_ctx { quote!(__phyx_ctx) } else { reason.clone() });
     let awaited = hook.is_async.then(|| quote!(.await));
     quote!(Self::#ident(self, #(#args),*) #awaited)
+}
+
+/// `const __GUARDS`: the rate limits and breakers of the guarded methods.
+fn guard_specs(cx: &Cx<'_>) -> Option<TokenStream> {
+    let private = {
+        let krate = &cx.krate;
+        quote!(#krate::__private)
+    };
+    let duration = |d: &std::time::Duration| {
+        let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
+        quote!(#private::Duration::new(#secs, #nanos))
+    };
+    let specs: Vec<TokenStream> = cx
+        .methods
+        .handlers
+        .iter()
+        .filter(|handler| handler.breaker.is_some() || handler.rate.is_some())
+        .map(|handler| {
+            let method = handler.ident.to_string();
+            let rate = handler.rate.as_ref().map_or_else(
+                || quote!(#private::None),
+                |rate| {
+                    let per = duration(&rate.per);
+                    let (count, burst, wait, keyed) = (rate.count, rate.burst, rate.wait, rate.key.is_some());
+                    quote!(#private::Some(#private::RateSpec { per: #per, count: #count, burst: #burst, wait: #wait, keyed: #keyed }))
+                },
+            );
+            let breaker = handler.breaker.as_ref().map_or_else(
+                || quote!(#private::None),
+                |breaker| {
+                    let cooldown = duration(&breaker.cooldown);
+                    let (failures, trials) = (breaker.failures, breaker.trials);
+                    quote!(#private::Some(#private::BreakerSpec { failures: #failures, cooldown: #cooldown, trials: #trials }))
+                },
+            );
+            quote!(#private::GuardSpec { method: #method, rate: #rate, breaker: #breaker })
+        })
+        .collect();
+    (!specs.is_empty()).then(|| quote!(const __GUARDS: &'static [#private::GuardSpec] = &[#(#specs),*];))
 }

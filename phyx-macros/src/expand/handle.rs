@@ -33,9 +33,16 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         let output = &handler.output;
         let params = handler.fields().map(|(field, ty)| quote!(#field: #ty));
         let fields = handler.fields().map(|(field, _)| field);
+        let guarded = (handler.breaker.is_some() || handler.rate.is_some()).then(|| guarded(handler));
+        let key = handler
+            .rate
+            .as_ref()
+            .and_then(|rate| rate.key.as_ref())
+            .map(|key| quote_spanned!(key.span()=> let __phyx_key = #krate::__private::key_of(&#key);));
         quote! {
             #(#docs)*
             #method_vis fn #ident(&self, #(#params),*) -> #krate::Call<#output, #message_ty> {
+                #key
                 #krate::Call::__new(
                     #krate::__private::Clone::clone(&self.__phyx_addr),
                     #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None },
@@ -45,6 +52,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
                         _ => {}
                     },
                 )
+                #guarded
             }
         }
     });
@@ -139,4 +147,22 @@ pub(super) fn handle_type(
             }
         }
     }
+}
+
+/// `.__guarded(key, is_ok)`: a reply is a success unless it is an `Err`.
+fn guarded(handler: &crate::valid::Handler) -> TokenStream {
+    let output = &handler.output;
+    let key = if handler.rate.as_ref().is_some_and(|rate| rate.key.is_some()) {
+        quote!(__phyx_key)
+    } else {
+        quote!(0)
+    };
+    let is_result =
+        matches!(output, syn::Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Result"));
+    let is_ok = if is_result {
+        quote!(|__phyx_reply: &#output| __phyx_reply.is_ok())
+    } else {
+        quote!(|_: &#output| true)
+    };
+    quote!(.__guarded(#key, #is_ok))
 }
