@@ -37,6 +37,50 @@ impl<T> Slot<T> {
     }
 }
 
+/// Runs `each` on every option of an attribute's arguments with the
+/// option's name and span, recording a syntax error (which ends parsing).
+fn parse_each(
+    args: TokenStream,
+    errors: &mut Errors,
+    mut each: impl FnMut(&ParseNestedMeta<'_>, &str, Span, &mut Errors) -> syn::Result<()>,
+) {
+    let parser = syn::meta::parser(|meta| {
+        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        each(&meta, &key, span, errors)
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        errors.push(error);
+    }
+}
+
+/// The arguments of `#[name(...)]`; none for a bare `#[name]`.
+fn attr_args(attr: &syn::Attribute) -> TokenStream {
+    match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        _ => TokenStream::new(),
+    }
+}
+
+/// Reports an unknown option of `#[attribute]`, suggesting the nearest
+/// known one, and skips its value so that parsing goes on.
+fn unknown_option(
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    attribute: &str,
+    (known, expected): (&[&str], &str),
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let hint = closest(key, known)
+        .map(|key| format!(" (did you mean `{key}`?)"))
+        .unwrap_or_default();
+    errors.spanned(
+        &meta.path,
+        format!("unknown `#[{attribute}]` option{hint}; expected one of {expected}"),
+    );
+    skip_value(meta)
+}
+
 /// `#[supervisor(...)]`.
 pub(crate) struct SupervisorOptions {
     pub(crate) krate: Option<Path>,
@@ -55,18 +99,16 @@ pub(crate) fn supervisor_options(args: TokenStream, errors: &mut Errors) -> Supe
     let mut strategy = Slot::new("strategy");
     let mut max_restarts = Slot::new("max_restarts");
     let mut within = Slot::new("within");
-    let parser = syn::meta::parser(|meta| {
-        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
-        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
-        match key.as_str() {
-            "crate" => krate.set(crate_path(&meta, errors)?, span, errors),
+    parse_each(args, errors, |meta, key, span, errors| {
+        match key {
+            "crate" => krate.set(crate_path(meta, errors)?, span, errors),
             "name" => {
-                let value = value(&meta, errors, "a string, e.g. `name = \"shop\"`", lit_str)?;
+                let value = value(meta, errors, "a string, e.g. `name = \"shop\"`", lit_str)?;
                 name.set(value, span, errors);
             }
             "strategy" => {
                 let value = choice(
-                    &meta,
+                    meta,
                     errors,
                     &[
                         ("one_for_one", "OneForOne"),
@@ -77,30 +119,24 @@ pub(crate) fn supervisor_options(args: TokenStream, errors: &mut Errors) -> Supe
                 strategy.set(value, span, errors);
             }
             "max_restarts" => {
-                let lit = value(&meta, errors, "a whole number, e.g. `max_restarts = 3`", lit_int)?;
+                let lit = value(meta, errors, "a whole number, e.g. `max_restarts = 3`", lit_int)?;
                 let count = lit.and_then(|lit| errors.ok(lit.base10_parse::<u32>()));
                 max_restarts.set(count, span, errors);
             }
             "within" => {
-                let value = duration_value(&meta, errors, nonzero_window)?;
+                let value = duration_value(meta, errors, nonzero_window)?;
                 within.set(value, span, errors);
             }
-            _ => {
-                let hint = closest(&key, SUPERVISOR_KEYS)
-                    .map(|key| format!(" (did you mean `{key}`?)"))
-                    .unwrap_or_default();
-                errors.spanned(
-                    &meta.path,
-                    format!("unknown `#[supervisor]` option{hint}; expected one of `strategy`, `max_restarts`, `within`, `name`, `crate`"),
-                );
-                skip_value(&meta)?;
-            }
+            _ => unknown_option(
+                meta,
+                key,
+                "supervisor",
+                (SUPERVISOR_KEYS, "`strategy`, `max_restarts`, `within`, `name`, `crate`"),
+                errors,
+            )?,
         }
         Ok(())
     });
-    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
-        errors.push(error);
-    }
     SupervisorOptions {
         krate: krate.get(),
         name: name.get(),
@@ -168,17 +204,15 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
     let mut max_restarts = Slot::new("max_restarts");
     let mut within = Slot::new("within");
     let mut shutdown = Slot::new("shutdown");
-    let parser = syn::meta::parser(|meta| {
-        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
-        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
-        match key.as_str() {
-            "crate" => krate.set(crate_path(&meta, errors)?, span, errors),
+    parse_each(args, errors, |meta, key, span, errors| {
+        match key {
+            "crate" => krate.set(crate_path(meta, errors)?, span, errors),
             "name" => {
-                let value = value(&meta, errors, "a string, e.g. `name = \"cache\"`", lit_str)?;
+                let value = value(meta, errors, "a string, e.g. `name = \"cache\"`", lit_str)?;
                 name.set(value, span, errors);
             }
             "mailbox" => {
-                let lit = value(&meta, errors, "a whole number, e.g. `mailbox = 64`", lit_int)?;
+                let lit = value(meta, errors, "a whole number, e.g. `mailbox = 64`", lit_int)?;
                 let capacity = lit.and_then(|lit| match lit.base10_parse::<usize>() {
                     Ok(0) | Err(_) => {
                         errors.spanned(
@@ -193,7 +227,7 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
             }
             "overflow" => {
                 let value = choice(
-                    &meta,
+                    meta,
                     errors,
                     &[
                         ("reject", "Reject"),
@@ -205,7 +239,7 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
             }
             "restart" => {
                 let value = choice(
-                    &meta,
+                    meta,
                     errors,
                     &[
                         ("permanent", "Permanent"),
@@ -216,35 +250,23 @@ pub(crate) fn process_options(args: TokenStream, errors: &mut Errors) -> Process
                 restart.set(value, span, errors);
             }
             "backoff" => {
-                let value = backoff_options(&meta, errors)?;
+                let value = backoff_options(meta, errors)?;
                 backoff.set(value, span, errors);
             }
             "max_restarts" => {
-                let lit = value(&meta, errors, "a whole number, e.g. `max_restarts = 5`", lit_int)?;
+                let lit = value(meta, errors, "a whole number, e.g. `max_restarts = 5`", lit_int)?;
                 let count = lit.and_then(|lit| errors.ok(lit.base10_parse::<u32>()));
                 max_restarts.set(count, span, errors);
             }
             "within" => {
-                let value = duration_value(&meta, errors, nonzero_window)?;
+                let value = duration_value(meta, errors, nonzero_window)?;
                 within.set(value, span, errors);
             }
-            "shutdown" => shutdown.set(duration_value(&meta, errors, |_, _, _| true)?, span, errors),
-            _ => {
-                let hint = closest(&key, PROCESS_KEYS)
-                    .map(|key| format!(" (did you mean `{key}`?)"))
-                    .unwrap_or_default();
-                errors.spanned(
-                    &meta.path,
-                    format!("unknown `#[process]` option{hint}; expected one of {PROCESS_OPTIONS}"),
-                );
-                skip_value(&meta)?;
-            }
+            "shutdown" => shutdown.set(duration_value(meta, errors, |_, _, _| true)?, span, errors),
+            _ => unknown_option(meta, key, "process", (PROCESS_KEYS, PROCESS_OPTIONS), errors)?,
         }
         Ok(())
     });
-    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
-        errors.push(error);
-    }
     ProcessOptions {
         krate: krate.get(),
         name: name.get(),
@@ -522,41 +544,32 @@ pub(crate) fn breaker_options(attr: &syn::Attribute, errors: &mut Errors) -> Opt
     let mut cooldown = Slot::new("cooldown");
     let mut trials = Slot::new("trials");
     let before = errors.count();
-    let args = match &attr.meta {
-        syn::Meta::List(list) => list.tokens.clone(),
-        _ => TokenStream::new(),
-    };
-    let parser = syn::meta::parser(|meta| {
-        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
-        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
-        match key.as_str() {
+    parse_each(attr_args(attr), errors, |meta, key, span, errors| {
+        match key {
             "failures" => {
-                let lit = value(&meta, errors, "a whole number, e.g. `failures = 5`", lit_int)?;
+                let lit = value(meta, errors, "a whole number, e.g. `failures = 5`", lit_int)?;
                 let value = positive(lit, "failures", errors);
                 failures.set(value, span, errors);
             }
             "trials" => {
-                let lit = value(&meta, errors, "a whole number, e.g. `trials = 1`", lit_int)?;
+                let lit = value(meta, errors, "a whole number, e.g. `trials = 1`", lit_int)?;
                 let value = positive(lit, "trials", errors);
                 trials.set(value, span, errors);
             }
             "cooldown" => {
-                let value = duration_value(&meta, errors, nonzero_window)?;
+                let value = duration_value(meta, errors, nonzero_window)?;
                 cooldown.set(value, span, errors);
             }
-            _ => {
-                errors.spanned(
-                    &meta.path,
-                    "unknown `#[circuit_breaker]` option; expected one of `failures`, `cooldown`, `trials`",
-                );
-                skip_value(&meta)?;
-            }
+            _ => unknown_option(
+                meta,
+                key,
+                "circuit_breaker",
+                (&["failures", "cooldown", "trials"], "`failures`, `cooldown`, `trials`"),
+                errors,
+            )?,
         }
         Ok(())
     });
-    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
-        errors.push(error);
-    }
     (errors.count() == before).then(|| BreakerOptions {
         failures: failures.get().unwrap_or(5),
         cooldown: cooldown.get().unwrap_or(Duration::from_secs(30)),
@@ -571,17 +584,11 @@ pub(crate) fn rate_options(attr: &syn::Attribute, errors: &mut Errors) -> Option
     let mut wait = Slot::new("wait");
     let mut key = Slot::new("key");
     let before = errors.count();
-    let args = match &attr.meta {
-        syn::Meta::List(list) => list.tokens.clone(),
-        _ => TokenStream::new(),
-    };
-    let parser = syn::meta::parser(|meta| {
-        let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
-        let name = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
-        match name.as_str() {
+    parse_each(attr_args(attr), errors, |meta, name, span, errors| {
+        match name {
             "per_second" | "per_minute" => {
-                let lit = value(&meta, errors, "a whole number, e.g. `per_second = 100`", lit_int)?;
-                let count = positive(lit, &name, errors);
+                let lit = value(meta, errors, "a whole number, e.g. `per_second = 100`", lit_int)?;
+                let count = positive(lit, name, errors);
                 let period = if name == "per_second" {
                     Duration::from_secs(1)
                 } else {
@@ -590,14 +597,14 @@ pub(crate) fn rate_options(attr: &syn::Attribute, errors: &mut Errors) -> Option
                 per.set(count.map(|count| (period, count)), span, errors);
             }
             "burst" => {
-                let lit = value(&meta, errors, "a whole number, e.g. `burst = 10`", lit_int)?;
+                let lit = value(meta, errors, "a whole number, e.g. `burst = 10`", lit_int)?;
                 let value = positive(lit, "burst", errors);
                 burst.set(value, span, errors);
             }
             "wait" => wait.set(Some(true), span, errors),
             "key" => {
                 let value = value(
-                    &meta,
+                    meta,
                     errors,
                     "the name of an argument, e.g. `key = user_id`",
                     |expr| match expr {
@@ -607,19 +614,19 @@ pub(crate) fn rate_options(attr: &syn::Attribute, errors: &mut Errors) -> Option
                 )?;
                 key.set(value, span, errors);
             }
-            _ => {
-                errors.spanned(
-                    &meta.path,
-                    "unknown `#[rate_limit]` option; expected one of `per_second`, `per_minute`, `burst`, `wait`, `key`",
-                );
-                skip_value(&meta)?;
-            }
+            _ => unknown_option(
+                meta,
+                name,
+                "rate_limit",
+                (
+                    &["per_second", "per_minute", "burst", "wait", "key"],
+                    "`per_second`, `per_minute`, `burst`, `wait`, `key`",
+                ),
+                errors,
+            )?,
         }
         Ok(())
     });
-    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
-        errors.push(error);
-    }
     let Some((per, count)) = per.get() else {
         if errors.count() == before {
             errors.spanned(

@@ -231,12 +231,7 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         ident: sig.ident.clone(),
         variant: pascal_case(&sig.ident),
         vis: method.vis.clone(),
-        docs: method
-            .attrs
-            .iter()
-            .filter(|attr| attr.path().is_ident("doc"))
-            .cloned()
-            .collect(),
+        docs: docs(method),
         is_async: sig.asyncness.is_some(),
         params,
         output,
@@ -479,13 +474,18 @@ fn child(marker: &Attribute, method: &ImplItemFn, errors: &mut Errors) -> Option
     Some(ChildMethod {
         ident: sig.ident.clone(),
         vis: method.vis.clone(),
-        docs: method
-            .attrs
-            .iter()
-            .filter(|attr| attr.path().is_ident("doc"))
-            .cloned()
-            .collect(),
+        docs: docs(method),
         process,
         options,
     })
+}
+
+/// The doc comments of a method, to carry over to what is generated for it.
+fn docs(method: &ImplItemFn) -> Vec<Attribute> {
+    method
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .cloned()
+        .collect()
 }
