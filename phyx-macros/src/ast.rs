@@ -41,7 +41,7 @@ pub(crate) struct Marked {
     pub(crate) role: Role,
     pub(crate) marker: Attribute,
     pub(crate) method: ImplItemFn,
-    /// `#[circuit_breaker]` and `#[rate_limit]` on it.
+    /// `#[circuit_breaker]`, `#[rate_limit]` and `#[compensate]` on it.
     pub(crate) guards: Vec<Attribute>,
 }
 
@@ -50,7 +50,7 @@ fn is_guard(attr: &Attribute) -> bool {
     attr.path()
         .segments
         .last()
-        .is_some_and(|last| last.ident == "circuit_breaker" || last.ident == "rate_limit")
+        .is_some_and(|last| last.ident == "circuit_breaker" || last.ident == "rate_limit" || last.ident == "compensate")
 }
 
 /// Removes phyx's markers from the impl, returning the methods they marked.

@@ -379,7 +379,7 @@ const PROCESS_KEYS: &[&str] = &[
 ];
 
 /// The known key nearest to a misspelled one, if any is near.
-fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
         .copied()
@@ -643,4 +643,24 @@ pub(crate) fn rate_options(attr: &syn::Attribute, errors: &mut Errors) -> Option
         wait: wait.get().unwrap_or(false),
         key: key.get(),
     })
+}
+
+/// Parses `#[compensate(release)]`: the name of the undo method.
+pub(crate) fn compensate_options(attr: &syn::Attribute, errors: &mut Errors) -> Option<Ident> {
+    let expected = "`#[compensate(...)]` takes the name of the `#[public]` method that undoes this one, e.g. `#[compensate(release)]`";
+    let syn::Meta::List(list) = &attr.meta else {
+        errors.spanned(attr, expected);
+        return None;
+    };
+    match syn::parse2::<Ident>(list.tokens.clone()) {
+        Ok(undo) => Some(undo),
+        Err(_) if list.tokens.is_empty() => {
+            errors.spanned(attr, expected);
+            None
+        }
+        Err(_) => {
+            errors.spanned(&list.tokens, expected);
+            None
+        }
+    }
 }

@@ -5,6 +5,7 @@
 mod ast;
 mod attr;
 mod case;
+mod compensate;
 mod duration;
 mod errors;
 mod expand;
@@ -43,6 +44,12 @@ pub fn circuit_breaker(_args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn rate_limit(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced("rate_limit", input, "#[process]")
+}
+
+/// The undo of a `#[public]` method of a `#[process]` impl, for sagas.
+#[proc_macro_attribute]
+pub fn compensate(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("compensate", input, "#[process]")
 }
 
 /// Marks a method of a `#[process]` impl as reachable through the handle.

@@ -6,8 +6,11 @@ use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility};
 
 use crate::ast::{Marked, Role};
-use crate::attr::{BreakerOptions, ProcessOptions, RateOptions, breaker_options, process_options, rate_options};
+use crate::attr::{
+    BreakerOptions, ProcessOptions, RateOptions, breaker_options, compensate_options, process_options, rate_options,
+};
 use crate::case::pascal_case;
+use crate::compensate::UndoArgs;
 use crate::errors::Errors;
 use crate::types::{CtxParam, ctx_param, find_borrow, find_impl_trait, names_type, owned, replace_self};
 
@@ -29,6 +32,10 @@ pub(crate) struct Handler {
     pub(crate) output: Type,
     pub(crate) breaker: Option<BreakerOptions>,
     pub(crate) rate: Option<RateOptions>,
+    /// The undo named by `#[compensate(undo)]`.
+    pub(crate) compensate: Option<Ident>,
+    /// How to call it, once checked against the undo's signature.
+    pub(crate) undo: Option<UndoArgs>,
 }
 
 pub(crate) enum Param {
@@ -237,28 +244,34 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         output,
         breaker: None,
         rate: None,
+        compensate: None,
+        undo: None,
     })
 }
 
-/// Reads `#[circuit_breaker]` and `#[rate_limit]` into the handler.
+/// Reads `#[circuit_breaker]`, `#[rate_limit]` and `#[compensate]` into
+/// the handler.
 fn resilience(handler: &mut Handler, guards: &[Attribute], errors: &mut Errors) {
     for guard in guards {
-        let is_breaker = guard
+        let name = guard
             .path()
             .segments
             .last()
-            .is_some_and(|last| last.ident == "circuit_breaker");
-        let name = if is_breaker { "circuit_breaker" } else { "rate_limit" };
-        let taken = if is_breaker {
-            handler.breaker.is_some()
-        } else {
-            handler.rate.is_some()
+            .map(|last| last.ident.to_string())
+            .unwrap_or_default();
+        let is_breaker = name == "circuit_breaker";
+        let taken = match name.as_str() {
+            "circuit_breaker" => handler.breaker.is_some(),
+            "compensate" => handler.compensate.is_some(),
+            _ => handler.rate.is_some(),
         };
         if taken {
             errors.spanned(guard, format!("duplicate `#[{name}]`; a method has one"));
             continue;
         }
-        if is_breaker {
+        if name == "compensate" {
+            handler.compensate = compensate_options(guard, errors);
+        } else if is_breaker {
             handler.breaker = breaker_options(guard, errors);
         } else if let Some(rate) = rate_options(guard, errors) {
             if let Some(key) = &rate.key {

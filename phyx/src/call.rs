@@ -18,6 +18,7 @@ use crate::guard::{MethodGuard, Permit};
 use crate::mailbox::Overflow;
 use crate::process::Message;
 use crate::reply::{ReplyTo, Undelivered};
+use crate::saga::{StepKey, Undo};
 
 /// A call of a `#[public]` method, returned by the handle's method of the
 /// same name. `R` is the method's return type, `M` the process's message
@@ -51,6 +52,19 @@ pub struct Call<R, M: Message> {
     attach: fn(&mut M, ReplyTo<R>),
     timeout: Option<Duration>,
     guard: Option<Guard<R>>,
+    undo: Option<UndoOf<R, M>>,
+}
+
+/// Builds the compensation of a successful call from its reply: see
+/// `#[compensate]`.
+pub(crate) type UndoOf<R, M> = fn(&Addr<M>, &R, &StepKey) -> Option<Undo>;
+
+/// A call as a saga step sees it; see [`Call::for_saga`].
+pub(crate) struct ForSaga<R, M: Message> {
+    pub(crate) addr: Addr<M>,
+    pub(crate) method: &'static str,
+    pub(crate) undo_of: Option<UndoOf<R, M>>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// The rate limit and breaker of a guarded method, for one call.
@@ -69,6 +83,25 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
             attach,
             timeout: None,
             guard: None,
+            undo: None,
+        }
+    }
+
+    /// Gives the call the compensation a saga records when it succeeds.
+    #[doc(hidden)]
+    pub fn __compensated(mut self, undo: UndoOf<R, M>) -> Self {
+        self.undo = Some(undo);
+        self
+    }
+
+    /// What a saga step needs before asking. The timeout is taken: the
+    /// saga applies it itself, to keep listening for a late reply.
+    pub(crate) fn for_saga(&mut self) -> ForSaga<R, M> {
+        ForSaga {
+            addr: self.addr.clone(),
+            method: self.message.method(),
+            undo_of: self.undo,
+            timeout: self.timeout.take(),
         }
     }
 

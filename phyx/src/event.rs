@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 use crate::process::ProcessId;
+use crate::saga::StepKey;
 
 /// Something that happened to a process.
 ///
@@ -98,6 +99,26 @@ pub enum EventKind {
         /// When a call may pass again.
         retry_after: Duration,
     },
+    /// A saga step that called this process ended.
+    SagaStep {
+        /// The step's saga and number.
+        key: StepKey,
+        /// The method the step called.
+        method: &'static str,
+        /// How it ended.
+        outcome: StepOutcome,
+    },
+    /// An attempt to compensate a saga step on this process ended.
+    Compensation {
+        /// The compensated step's saga and number.
+        key: StepKey,
+        /// The undo method called.
+        method: &'static str,
+        /// 1 for the first attempt, then 2, ...
+        attempt: u32,
+        /// How it ended.
+        outcome: AttemptOutcome,
+    },
     /// A queued message was dropped by [`Overflow::DropOldest`](crate::Overflow::DropOldest).
     MessageDropped {
         /// The dropped message's method.
@@ -128,6 +149,42 @@ pub enum CircuitState {
     /// A limited number of trial calls pass; their results close or reopen
     /// the breaker.
     HalfOpen,
+}
+
+/// How a saga step ended; see [`EventKind::SagaStep`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StepOutcome {
+    /// It succeeded; its compensation, if it has one, is recorded.
+    Done,
+    /// It failed: the saga compensates the steps before it.
+    Failed {
+        /// Why.
+        error: Arc<str>,
+    },
+    /// It timed out and sent no reply within the saga's settle window.
+    Unknown,
+}
+
+/// How an attempt to compensate a saga step ended; see
+/// [`EventKind::Compensation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttemptOutcome {
+    /// The step is undone.
+    Undone,
+    /// The attempt failed; the next one starts after `after`.
+    Retrying {
+        /// Why it failed.
+        error: Arc<str>,
+        /// The backoff before the next attempt.
+        after: Duration,
+    },
+    /// The last allowed attempt failed; the step stays done.
+    GaveUp {
+        /// Why it failed.
+        error: Arc<str>,
+    },
 }
 
 /// Why a process instance ended. Given to the stop hook (`#[on_stop]`) and
@@ -245,6 +302,27 @@ impl fmt::Display for Event {
             EventKind::RateLimited { method, retry_after } => {
                 write!(f, "rate limit of `{method}` reached; next call in {retry_after:?}")
             }
+            EventKind::SagaStep { key, method, outcome } => match outcome {
+                StepOutcome::Done => write!(f, "saga step {key} `{method}` done"),
+                StepOutcome::Failed { error } => write!(f, "saga step {key} `{method}` failed: {error}"),
+                StepOutcome::Unknown => write!(f, "saga step {key} `{method}` timed out; outcome unknown"),
+            },
+            EventKind::Compensation {
+                key,
+                method,
+                attempt,
+                outcome,
+            } => match outcome {
+                AttemptOutcome::Undone => write!(f, "saga step {key} undone by `{method}` (attempt {attempt})"),
+                AttemptOutcome::Retrying { error, after } => write!(
+                    f,
+                    "compensation `{method}` of saga step {key} failed (attempt {attempt}): {error}; retrying in {after:?}"
+                ),
+                AttemptOutcome::GaveUp { error } => write!(
+                    f,
+                    "compensation `{method}` of saga step {key} gave up after {attempt} attempts: {error}"
+                ),
+            },
             EventKind::MessageDropped { method } => write!(f, "dropped a `{method}` message"),
             EventKind::MessageRejected { method } => write!(f, "rejected a `{method}` message"),
             EventKind::Custom(custom) => write!(f, "{custom:?}"),
@@ -303,7 +381,11 @@ fn trace(event: &Event) {
         EventKind::Panicked { .. }
         | EventKind::StartFailed { .. }
         | EventKind::RestartLimitReached { .. }
-        | EventKind::Escalated { .. } => {
+        | EventKind::Escalated { .. }
+        | EventKind::Compensation {
+            outcome: AttemptOutcome::GaveUp { .. },
+            ..
+        } => {
             tracing::warn!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
         }
         EventKind::MessageDropped { .. } | EventKind::MessageRejected { .. } | EventKind::RateLimited { .. } => {

@@ -100,6 +100,7 @@ mod process;
 mod reply;
 mod rng;
 mod run;
+mod saga;
 mod supervisor;
 mod system;
 
@@ -107,10 +108,16 @@ pub use crate::call::{Ask, Call};
 pub use crate::clock::{Clock, Sleep, TokioClock};
 pub use crate::ctx::Ctx;
 pub use crate::error::{CallError, SendError};
-pub use crate::event::{CircuitState, CustomEvent, Event, EventKind, EventStream, StopReason};
+pub use crate::event::{
+    AttemptOutcome, CircuitState, CustomEvent, Event, EventKind, EventStream, StepOutcome, StopReason,
+};
 pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
 pub use crate::options::{Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions};
 pub use crate::process::{Handle, Message, Process, ProcessId, Status};
+pub use crate::saga::{
+    Compensation, CompensationOutcome, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE,
+    Rejection, Saga, SagaError, SagaId, SagaReply, StepFailure, StepKey,
+};
 pub use crate::supervisor::{DEFAULT_INTENSITY, Strategy};
 pub use crate::system::{System, SystemBuilder};
 
@@ -373,6 +380,49 @@ pub use phyx_macros::circuit_breaker;
 /// ```
 pub use phyx_macros::rate_limit;
 
+/// Names the `#[public]` method of the same process that undoes this one
+/// when a later step of a [`Saga`] fails.
+///
+/// `#[compensate(undo)]` goes on a `#[public]` method that returns
+/// `Result<T, E>` (or nothing). When a saga step calling it succeeds, the
+/// saga records a call of `undo` with what the step produced; if a later
+/// step fails, it makes that call (retried with backoff until it succeeds
+/// or the saga's attempts run out). `undo` is an ordinary `#[public]`
+/// method of the same impl; its arguments, after an optional context, are
+/// checked by the compiler to be:
+///
+/// - `(key: StepKey, value: T)`: the step's idempotency key and the `T` the
+///   step returned in `Ok` (cloned for every attempt, so `T: Clone`), or
+///   `(value: T)` without the key;
+/// - `(key: StepKey)` or nothing at all when `T` is `()`.
+///
+/// The undo returns `Result<_, E>` (an `Err` is a failed attempt) or
+/// nothing.
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Payments { charged: Vec<(StepKey, u64)> }
+///
+/// #[process]
+/// impl Payments {
+///     #[public]
+///     #[compensate(refund)]
+///     fn charge(&mut self, key: StepKey, cents: u64) -> Result<u64, String> {
+///         self.charged.push((key, cents));
+///         Ok(cents)
+///     }
+///
+///     /// Idempotent: refunding a step twice, or one never charged, is a no-op.
+///     #[public]
+///     fn refund(&mut self, key: StepKey, _cents: u64) {
+///         self.charged.retain(|(charged, _)| *charged != key);
+///     }
+/// }
+/// ```
+pub use phyx_macros::compensate;
+
 /// The README's examples, compiled and run as doctests so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -381,7 +431,8 @@ struct ReadmeDoctests;
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Ctx, Handle, System, child, circuit_breaker, on_start, on_stop, process, public, rate_limit, supervisor,
+        Ctx, Handle, SagaError, StepKey, System, child, circuit_breaker, compensate, on_start, on_stop, process,
+        public, rate_limit, supervisor,
     };
 }
 
@@ -394,6 +445,7 @@ pub mod __private {
     pub use crate::guard::{BreakerSpec, GuardSpec, RateSpec, key_of};
     pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
     pub use crate::rng::SplitMix64;
+    pub use crate::saga::Undo;
     pub use crate::supervisor::{
         SupervisorMsg, SupervisorSpec, SupervisorState, handle as supervise, start as start_children,
     };

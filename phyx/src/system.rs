@@ -19,6 +19,7 @@ use crate::options::{Settings, SpawnOptions};
 use crate::process::{Handle, Message, Process, ProcessId, Status};
 use crate::rng::SplitMix64;
 use crate::run::run;
+use crate::saga::{Saga, SagaId};
 use crate::supervisor;
 
 /// A process system: the root supervisor, its clock and its events.
@@ -203,6 +204,16 @@ impl System {
     /// [`SystemBuilder::seed`] to replay them.
     pub fn seed(&self) -> u64 {
         self.inner.seed
+    }
+
+    /// Starts a saga named `id`: steps across processes, compensated in
+    /// reverse order when one fails. See [`Saga`].
+    pub fn saga(&self, id: impl Into<SagaId>) -> Saga {
+        Saga::new(self.clone(), id.into())
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<SystemInner> {
+        &self.inner
     }
 }
 

@@ -5,6 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::Cx;
+use crate::compensate::UndoArgs;
 
 pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
     let Cx {
@@ -34,6 +35,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         let params = handler.fields().map(|(field, ty)| quote!(#field: #ty));
         let fields = handler.fields().map(|(field, _)| field);
         let guarded = (handler.breaker.is_some() || handler.rate.is_some()).then(|| guarded(handler));
+        let compensated = compensated(krate, handler);
         let key = handler
             .rate
             .as_ref()
@@ -53,6 +55,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
                     },
                 )
                 #guarded
+                #compensated
             }
         }
     });
@@ -165,4 +168,30 @@ fn guarded(handler: &crate::valid::Handler) -> TokenStream {
         quote!(|_: &#output| true)
     };
     quote!(.__guarded(#key, #is_ok))
+}
+
+/// `.__compensated(...)`: how a saga undoes a successful call, for a method
+/// with `#[compensate(undo)]`. Spanned on `undo`, where a compiler error
+/// about the undo's arguments or reply belongs.
+fn compensated(krate: &syn::Path, handler: &crate::valid::Handler) -> Option<TokenStream> {
+    let (undo, args) = (handler.compensate.as_ref()?, handler.undo?);
+    let clone = quote!(#krate::__private::Clone::clone);
+    let value = quote_spanned!(undo.span()=> #clone(&__phyx_value));
+    let key = quote!(#clone(&__phyx_key));
+    let args = match args {
+        UndoArgs::Nothing => quote!(),
+        UndoArgs::Key => key,
+        UndoArgs::Value => value,
+        UndoArgs::KeyValue => quote!(#key, #value),
+    };
+    let first_value = quote_spanned!(undo.span()=> #clone(#krate::SagaReply::value(__phyx_reply)?));
+    let undo_call = quote_spanned!(undo.span()=> #krate::__private::Undo::__new(move || __phyx_undo.#undo(#args)));
+    Some(quote! {
+        .__compensated(|__phyx_addr, __phyx_reply, __phyx_key| {
+            let __phyx_value = #first_value;
+            let __phyx_key = #clone(__phyx_key);
+            let __phyx_undo = <Self as #krate::Handle>::__from_addr(#clone(__phyx_addr));
+            #krate::__private::Some(#undo_call)
+        })
+    })
 }

@@ -16,6 +16,7 @@ use syn::{GenericParam, Generics, Ident, ItemImpl, Path, Visibility};
 use crate::ast::take_markers;
 use crate::attr::process_options;
 use crate::case::suffixed;
+use crate::compensate;
 use crate::errors::Errors;
 use crate::valid::{self, Methods, Target};
 
@@ -46,7 +47,8 @@ pub(crate) fn process(args: TokenStream, input: TokenStream) -> TokenStream {
         let errors = errors.into_compile_errors();
         return quote!(#errors #item);
     };
-    let methods = valid::methods(&marked, &target, &mut errors);
+    let mut methods = valid::methods(&marked, &target, &mut errors);
+    compensate::link(&mut methods.handlers, &marked, &item, &mut errors);
     let cx = Cx {
         krate: options.krate.clone().unwrap_or_else(|| syn::parse_quote!(::phyx)),
         message: suffixed(&target.ident, "Msg"),

@@ -1,0 +1,110 @@
+//! Running compensations: last step first, each retried with backoff on
+//! the system's clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event::{AttemptOutcome, EventKind};
+use crate::options::Backoff;
+use crate::saga::{Compensation, CompensationOutcome, StepKey, Undo};
+use crate::system::SystemInner;
+
+/// A completed step's compensation, kept until the saga ends.
+pub(crate) struct Recorded {
+    pub(crate) key: StepKey,
+    pub(crate) undo: Undo,
+}
+
+/// How a saga waits and retries.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub(crate) step_timeout: Option<Duration>,
+    pub(crate) settle: Duration,
+    pub(crate) attempts: u32,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) backoff: Backoff,
+}
+
+/// Attempts per compensation unless [`Saga::attempts`](crate::Saga::attempts)
+/// says otherwise.
+pub const DEFAULT_COMPENSATION_ATTEMPTS: u32 = 5;
+
+/// How long one compensation attempt may take unless
+/// [`Saga::attempt_timeout`](crate::Saga::attempt_timeout) says otherwise.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a saga waits for the late reply of a timed-out step unless
+/// [`Saga::settle`](crate::Saga::settle) says otherwise.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(5);
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            step_timeout: None,
+            settle: DEFAULT_SETTLE,
+            attempts: DEFAULT_COMPENSATION_ATTEMPTS,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Undoes `done` in reverse order. Every compensation is tried, whatever
+/// happened to the ones before it: each undoes a different step.
+pub(crate) async fn compensate(system: Arc<SystemInner>, policy: Policy, done: Vec<Recorded>) -> Vec<Compensation> {
+    let mut report = Vec::with_capacity(done.len());
+    for Recorded { key, undo } in done.into_iter().rev() {
+        // Owned, not borrowed, across the awaits: an undo is `Send` but not `Sync`.
+        let (undo, outcome) = undo_with_retries(&system, &policy, &key, undo).await;
+        report.push(Compensation {
+            key,
+            process: undo.process().clone(),
+            method: undo.method(),
+            outcome,
+        });
+    }
+    report
+}
+
+async fn undo_with_retries(
+    system: &SystemInner,
+    policy: &Policy,
+    key: &StepKey,
+    undo: Undo,
+) -> (Undo, CompensationOutcome) {
+    let attempts = policy.attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        let error = match undo.attempt(policy.attempt_timeout).await {
+            Ok(()) => {
+                undo.publish(event(key, &undo, attempt, AttemptOutcome::Undone));
+                return (undo, CompensationOutcome::Undone { attempts: attempt });
+            }
+            Err(error) => error,
+        };
+        if attempt == attempts {
+            let outcome = AttemptOutcome::GaveUp {
+                error: error.as_str().into(),
+            };
+            undo.publish(event(key, &undo, attempt, outcome));
+            return (undo, CompensationOutcome::Failed { attempts, error });
+        }
+        let after = policy.backoff.delay(attempt, system.random());
+        let outcome = AttemptOutcome::Retrying {
+            error: error.into(),
+            after,
+        };
+        undo.publish(event(key, &undo, attempt, outcome));
+        system.clock.sleep(after).await;
+        attempt += 1;
+    }
+}
+
+fn event(key: &StepKey, undo: &Undo, attempt: u32, outcome: AttemptOutcome) -> EventKind {
+    EventKind::Compensation {
+        key: key.clone(),
+        method: undo.method(),
+        attempt,
+        outcome,
+    }
+}

@@ -1,0 +1,81 @@
+//! Names for a saga and its steps, stable enough to deduplicate by.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The identity of a saga, given to [`System::saga`](crate::System::saga).
+///
+/// Choose one that names the business transaction (an order number, a
+/// transfer id): it is part of every [`StepKey`], so a saga run again under
+/// the same id produces the same keys and processes can recognise steps and
+/// compensations they have already done.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SagaId(Arc<str>);
+
+impl SagaId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SagaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for SagaId {
+    fn from(id: &str) -> Self {
+        Self(id.into())
+    }
+}
+
+impl From<String> for SagaId {
+    fn from(id: String) -> Self {
+        Self(id.into())
+    }
+}
+
+impl From<u64> for SagaId {
+    fn from(id: u64) -> Self {
+        Self(id.to_string().into())
+    }
+}
+
+/// The idempotency key of one saga step: the saga's id and the step's
+/// number (1 for the first step).
+///
+/// A step receives it to pass along to the process it calls, and the
+/// compensation of that step receives the same key, so both can be made
+/// idempotent: a process that records the keys it has seen can ignore a
+/// step or an undo delivered twice (a compensation is retried when an
+/// attempt fails or times out, and a timed-out attempt may still have run).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepKey {
+    saga: SagaId,
+    step: u32,
+}
+
+impl StepKey {
+    pub(crate) fn new(saga: SagaId, step: u32) -> Self {
+        Self { saga, step }
+    }
+
+    /// The saga the step belongs to.
+    pub fn saga(&self) -> &SagaId {
+        &self.saga
+    }
+
+    /// The step's number within its saga, from 1.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+}
+
+impl fmt::Display for StepKey {
+    /// `order-42/2` for step 2 of saga `order-42`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.saga, self.step)
+    }
+}

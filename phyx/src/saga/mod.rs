@@ -1,0 +1,377 @@
+//! Sagas: steps across processes, undone in reverse order when one fails.
+
+mod compensate;
+mod error;
+mod key;
+mod reply;
+mod undo;
+
+use std::future::{Future, IntoFuture, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+pub use crate::saga::compensate::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE};
+pub(crate) use crate::saga::compensate::{Policy, Recorded, compensate};
+use crate::saga::error::Failure;
+pub use crate::saga::error::{Compensation, CompensationOutcome, SagaError, StepFailure};
+pub use crate::saga::key::{SagaId, StepKey};
+pub use crate::saga::reply::{Rejection, SagaReply};
+pub use crate::saga::undo::Undo;
+
+use crate::addr::Addr;
+use crate::call::{Ask, Call, ForSaga, UndoOf};
+use crate::clock::Sleep;
+use crate::error::CallError;
+use crate::event::{EventKind, StepOutcome};
+use crate::options::Backoff;
+use crate::process::Message;
+use crate::system::System;
+
+/// A saga: calls on any processes, made in order as steps, whose completed
+/// steps are compensated, last first, when a later one fails.
+///
+/// A step calls a method with `#[compensate(undo)]` (or any method that
+/// returns `Result` or nothing; one without `#[compensate]` has nothing to
+/// undo). When the step succeeds, the saga records the undo call with the
+/// step's reply; when a step fails, the recorded undos run in reverse
+/// order, each retried with backoff, and the step returns a [`SagaError`]
+/// saying which step failed and what every compensation did.
+///
+/// ```
+/// # use phyx::prelude::*;
+/// # #[derive(Default)] struct Inventory { reserved: u32 }
+/// # #[process] impl Inventory {
+/// #     #[public] #[compensate(release)]
+/// #     fn reserve(&mut self, _key: StepKey, qty: u32) -> Result<u32, String> { self.reserved += qty; Ok(qty) }
+/// #     #[public] fn release(&mut self, _key: StepKey, qty: u32) { self.reserved -= qty; }
+/// #     #[public] fn reserved(&self) -> u32 { self.reserved }
+/// # }
+/// # #[derive(Default)] struct Payment;
+/// # #[process] impl Payment {
+/// #     #[public] fn charge(&mut self, _key: StepKey, amount: u64) -> Result<(), String> { Err(format!("card declined for {amount}")) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # let system = System::new();
+/// # let inventory = system.spawn(Inventory::default);
+/// # let payment = system.spawn(Payment::default);
+/// let mut saga = system.saga("order-42");
+/// let outcome = async {
+///     saga.step(|key| inventory.reserve(key, 2)).await?;
+///     saga.step(|key| payment.charge(key, 30)).await?;
+///     Ok::<_, SagaError>(())
+/// }
+/// .await;
+/// let error = outcome.unwrap_err();
+/// assert_eq!(error.key().step(), 2);
+/// assert!(error.is_compensated());
+/// assert_eq!(inventory.reserved().await.unwrap(), 0);
+/// # }
+/// ```
+///
+/// # Unknown outcomes
+///
+/// A step that times out ([`step_timeout`](Self::step_timeout), or the
+/// call's own [`Call::timeout`]) fails the saga, but its message is still in
+/// the process's mailbox and may yet be handled. The saga waits a further
+/// [`settle`](Self::settle) window for the late reply: a late success is
+/// compensated first, like any completed step; a late failure needs no
+/// compensation; no reply at all leaves the step
+/// [`Unknown`](StepFailure::Unknown), reported and not compensated (its undo
+/// needs its reply). Compensations themselves are retried after a failure
+/// or a timed-out attempt, so an undo may arrive twice: make it idempotent
+/// with the [`StepKey`] it receives.
+///
+/// # Cancellation
+///
+/// A saga runs to a decision even if its caller goes away. Dropping the
+/// future of a step aborts the saga: the step in flight is given the settle
+/// window to reply, then it and the steps before it are compensated in a
+/// task of their own. Dropping the saga without [`commit`](Self::commit)
+/// compensates its completed steps the same way, as a database transaction
+/// dropped without commit rolls back. Compensations started by a failed
+/// step keep running if the step's caller is dropped. The outcome of
+/// background compensations is reported in events
+/// ([`EventKind::Compensation`]).
+#[must_use = "a saga dropped without `commit()` compensates its completed steps"]
+pub struct Saga {
+    system: System,
+    id: SagaId,
+    policy: Policy,
+    steps: u32,
+    done: Vec<Recorded>,
+    ended: bool,
+}
+
+impl Saga {
+    pub(crate) fn new(system: System, id: SagaId) -> Self {
+        Self {
+            system,
+            id,
+            policy: Policy::default(),
+            steps: 0,
+            done: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// The saga's id, part of every step's key.
+    pub fn id(&self) -> &SagaId {
+        &self.id
+    }
+
+    /// Bounds every step that has no [`Call::timeout`] of its own. Without
+    /// it, a step waits for its reply as long as an ask does.
+    pub fn step_timeout(mut self, timeout: Duration) -> Self {
+        self.policy.step_timeout = Some(timeout);
+        self
+    }
+
+    /// How long to wait for the late reply of a timed-out step before
+    /// calling its outcome unknown ([`DEFAULT_SETTLE`] unless set).
+    pub fn settle(mut self, settle: Duration) -> Self {
+        self.policy.settle = settle;
+        self
+    }
+
+    /// Attempts per compensation before it is reported as failed
+    /// ([`DEFAULT_COMPENSATION_ATTEMPTS`] unless set; at least one is
+    /// always made).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.policy.attempts = attempts.max(1);
+        self
+    }
+
+    /// How long one compensation attempt may take before it counts as
+    /// failed and is retried ([`DEFAULT_ATTEMPT_TIMEOUT`] unless set).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.policy.attempt_timeout = timeout;
+        self
+    }
+
+    /// The delays between compensation attempts: the `n`th retry waits
+    /// `backoff.delay(n, ...)` on the system's clock ([`Backoff::default`]
+    /// unless set: 100 ms doubling up to 10 s).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.policy.backoff = backoff;
+        self
+    }
+
+    /// Runs the next step: `call` builds the call from the step's key (pass
+    /// it along for idempotency, or ignore it), and the saga asks it.
+    ///
+    /// # Errors
+    ///
+    /// If the step fails (its handler returns `Err`, or the call gets no
+    /// reply), the completed steps are compensated, last first, before this
+    /// returns a [`SagaError`] with the whole story. The saga has then
+    /// ended: later steps return [`StepFailure::Ended`] without being run.
+    pub async fn step<R: SagaReply, M: Message>(
+        &mut self,
+        call: impl FnOnce(StepKey) -> Call<R, M>,
+    ) -> Result<R::Value, SagaError> {
+        self.steps += 1;
+        let key = StepKey::new(self.id.clone(), self.steps);
+        let mut call = call(key.clone());
+        let ForSaga {
+            addr,
+            method,
+            undo_of,
+            timeout,
+        } = call.for_saga();
+        let process = addr.core().name.clone();
+        if self.ended {
+            return Err(SagaError::new(key, process, method, Failure::Other(StepFailure::Ended)));
+        }
+        let clock = self.system.inner().clock.clone();
+        let settle = self.policy.settle;
+        let mut flight = InFlight {
+            ask: Some(call.into_future()),
+            addr: addr.clone(),
+            method,
+            key: key.clone(),
+            undo_of,
+            saga: self,
+        };
+        let timeout = timeout.or(flight.saga.policy.step_timeout);
+        let mut reply = flight.reply(timeout.map(|after| clock.sleep(after))).await;
+        let mut timed_out = None;
+        if let (None, Some(after)) = (&reply, timeout) {
+            timed_out = Some(CallError::Timeout {
+                process: process.clone(),
+                method,
+                after,
+            });
+            reply = flight.reply(Some(clock.sleep(settle))).await;
+        }
+        flight.ask = None;
+        let undo = match &reply {
+            Some(Ok(reply)) => undo_of.and_then(|undo_of| undo_of(&addr, reply, &key)),
+            _ => None,
+        };
+        drop(flight);
+        if let Some(undo) = undo {
+            self.done.push(Recorded { key: key.clone(), undo });
+        }
+        let failure = match (reply, timed_out) {
+            (Some(Ok(reply)), None) => match reply.into_outcome() {
+                Ok(value) => {
+                    addr.publish(step_event(&key, method, StepOutcome::Done));
+                    return Ok(value);
+                }
+                Err(rejection) => Failure::Rejected(rejection),
+            },
+            (Some(Err(error)), None) => Failure::Other(StepFailure::Call(error)),
+            (Some(_), Some(timeout)) => Failure::Other(StepFailure::Call(timeout)),
+            (None, _) => Failure::Other(StepFailure::Unknown {
+                timeout: timeout.unwrap_or_default(),
+                settle,
+            }),
+        };
+        let outcome = match &failure {
+            Failure::Rejected(rejection) => StepOutcome::Failed {
+                error: rejection.message.as_str().into(),
+            },
+            Failure::Other(StepFailure::Unknown { .. }) => StepOutcome::Unknown,
+            Failure::Other(other) => StepOutcome::Failed {
+                error: other.to_string().into(),
+            },
+        };
+        let mut error = SagaError::new(key, process, method, failure);
+        addr.publish(step_event(&error.key, method, outcome));
+        // Awaited here, run elsewhere: dropping this future leaves them running.
+        let report = self.compensate_in_background(None);
+        error.compensations = report.await.unwrap_or_default();
+        Err(error)
+    }
+
+    /// Ends the saga successfully: its completed steps stay done.
+    pub fn commit(mut self) {
+        self.ended = true;
+        self.done.clear();
+    }
+
+    /// Ends the saga by compensating its completed steps, last first, and
+    /// returns what each compensation did.
+    pub async fn abort(mut self) -> Vec<Compensation> {
+        self.compensate_in_background(None).await.unwrap_or_default()
+    }
+
+    /// Ends the saga and compensates, in a task of its own, the completed
+    /// steps and then `late` (a step in flight when its caller went away),
+    /// which is undone first if it turns out to have succeeded.
+    fn compensate_in_background(
+        &mut self,
+        late: Option<Pin<Box<dyn Future<Output = Option<Recorded>> + Send>>>,
+    ) -> oneshot::Receiver<Vec<Compensation>> {
+        self.ended = true;
+        let mut done = std::mem::take(&mut self.done);
+        let (sender, receiver) = oneshot::channel();
+        let inner = self.system.inner().clone();
+        let policy = self.policy.clone();
+        self.system.inner().spawn_task(async move {
+            if let Some(late) = late {
+                done.extend(late.await);
+            }
+            // Nobody may be listening any more; the events tell the story.
+            let _ = sender.send(compensate(inner, policy, done).await);
+        });
+        receiver
+    }
+}
+
+impl Drop for Saga {
+    fn drop(&mut self) {
+        if !self.ended && !self.done.is_empty() {
+            drop(self.compensate_in_background(None));
+        }
+    }
+}
+
+impl std::fmt::Debug for Saga {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Saga")
+            .field("id", &self.id)
+            .field("steps", &self.steps)
+            .field("to_compensate", &self.done.len())
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A step being asked. Dropped while the ask is still in flight (its
+/// caller went away), it aborts the saga and hands the ask to the
+/// compensation, which waits for its late reply first.
+struct InFlight<'a, R: SagaReply, M: Message> {
+    saga: &'a mut Saga,
+    ask: Option<Ask<R, M>>,
+    addr: Addr<M>,
+    method: &'static str,
+    key: StepKey,
+    undo_of: Option<UndoOf<R, M>>,
+}
+
+impl<R: SagaReply, M: Message> InFlight<'_, R, M> {
+    /// The reply, or `None` if `deadline` came first.
+    async fn reply(&mut self, deadline: Option<Sleep>) -> Option<Result<R, CallError>> {
+        reply_within(self.ask.as_mut()?, deadline).await
+    }
+}
+
+impl<R: SagaReply, M: Message> Drop for InFlight<'_, R, M> {
+    fn drop(&mut self) {
+        let Some(mut ask) = self.ask.take() else { return };
+        let (addr, method, key, undo_of) = (self.addr.clone(), self.method, self.key.clone(), self.undo_of);
+        let settle = self.saga.system.inner().clock.sleep(self.saga.policy.settle);
+        let late = async move {
+            let reply = reply_within(&mut ask, Some(settle)).await;
+            let undo = match &reply {
+                Some(Ok(reply)) => undo_of.and_then(|undo_of| undo_of(&addr, reply, &key)),
+                _ => None,
+            };
+            let outcome = match reply {
+                Some(Ok(reply)) => match reply.into_outcome() {
+                    Ok(_) => StepOutcome::Done,
+                    Err(rejection) => StepOutcome::Failed {
+                        error: rejection.message.into(),
+                    },
+                },
+                Some(Err(error)) => StepOutcome::Failed {
+                    error: error.to_string().into(),
+                },
+                None => StepOutcome::Unknown,
+            };
+            addr.publish(step_event(&key, method, outcome));
+            undo.map(|undo| Recorded { key, undo })
+        };
+        drop(self.saga.compensate_in_background(Some(Box::pin(late))));
+    }
+}
+
+/// The reply of `ask`, or `None` if `deadline` came first.
+async fn reply_within<R: SagaReply, M: Message>(
+    ask: &mut Ask<R, M>,
+    mut deadline: Option<Sleep>,
+) -> Option<Result<R, CallError>> {
+    poll_fn(|cx| {
+        if let Poll::Ready(reply) = Pin::new(&mut *ask).poll(cx) {
+            return Poll::Ready(Some(reply));
+        }
+        let expired = deadline
+            .as_mut()
+            .is_some_and(|sleep| Pin::new(sleep).poll(cx).is_ready());
+        if expired { Poll::Ready(None) } else { Poll::Pending }
+    })
+    .await
+}
+
+fn step_event(key: &StepKey, method: &'static str, outcome: StepOutcome) -> EventKind {
+    EventKind::SagaStep {
+        key: key.clone(),
+        method,
+        outcome,
+    }
+}
