@@ -175,23 +175,33 @@ fn guarded(handler: &crate::valid::Handler) -> TokenStream {
 /// about the undo's arguments or reply belongs.
 fn compensated(krate: &syn::Path, handler: &crate::valid::Handler) -> Option<TokenStream> {
     let (undo, args) = (handler.compensate.as_ref()?, handler.undo?);
-    let clone = quote!(#krate::__private::Clone::clone);
-    let value = quote_spanned!(undo.span()=> #clone(&__phyx_value));
-    let key = quote!(#clone(&__phyx_key));
+    let span = undo.span();
+    // The crate path too, or errors about bounds would point at `#[process]`.
+    let krate: TokenStream = quote!(#krate)
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect();
+    let clone = quote_spanned!(span=> #krate::__private::Clone::clone);
+    let (key, value) = (quote_spanned!(span=> __phyx_key_arg), quote_spanned!(span=> __phyx_value_arg));
     let args = match args {
         UndoArgs::Nothing => quote!(),
         UndoArgs::Key => key,
         UndoArgs::Value => value,
         UndoArgs::KeyValue => quote!(#key, #value),
     };
-    let first_value = quote_spanned!(undo.span()=> #clone(#krate::SagaReply::value(__phyx_reply)?));
-    let undo_call = quote_spanned!(undo.span()=> #krate::__private::Undo::__new(move || __phyx_undo.#undo(#args)));
-    Some(quote! {
+    Some(quote_spanned! {span=>
         .__compensated(|__phyx_addr, __phyx_reply, __phyx_key| {
-            let __phyx_value = #first_value;
+            let __phyx_value = #clone(#krate::SagaReply::value(__phyx_reply)?);
             let __phyx_key = #clone(__phyx_key);
             let __phyx_undo = <Self as #krate::Handle>::__from_addr(#clone(__phyx_addr));
-            #krate::__private::Some(#undo_call)
+            #krate::__private::Some(#krate::__private::Undo::__new(move || {
+                let __phyx_key_arg = #clone(&__phyx_key);
+                let __phyx_value_arg = #clone(&__phyx_value);
+                __phyx_undo.#undo(#args)
+            }))
         })
     })
 }

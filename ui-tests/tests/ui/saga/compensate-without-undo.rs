@@ -1,0 +1,31 @@
+use phyx::prelude::*;
+
+struct Inventory;
+
+#[process]
+impl Inventory {
+    #[public]
+    #[compensate]
+    fn reserve(&mut self, quantity: u32) -> Result<u32, String> {
+        Ok(quantity)
+    }
+
+    #[public]
+    #[compensate(release, restock)]
+    fn order(&mut self, quantity: u32) -> Result<u32, String> {
+        Ok(quantity)
+    }
+
+    #[public]
+    #[compensate("release")]
+    fn hold(&mut self, quantity: u32) -> Result<u32, String> {
+        Ok(quantity)
+    }
+
+    #[public]
+    fn release(&mut self, quantity: u32) {
+        let _ = quantity;
+    }
+}
+
+fn main() {}
