@@ -20,9 +20,12 @@ pub(crate) enum UndoArgs {
 /// Checks every `#[compensate(undo)]` against its undo and records how to
 /// call it.
 pub(crate) fn link(handlers: &mut [Handler], marked: &[Marked], item: &ItemImpl, errors: &mut Errors) {
-    let arities: Vec<_> = handlers
+    let undos: Vec<_> = handlers
         .iter()
-        .map(|handler| (handler.ident.clone(), handler.fields().count()))
+        .map(|handler| {
+            let takes_key: Vec<bool> = handler.fields().map(|(_, ty)| is_step_key(ty)).collect();
+            (handler.ident.clone(), takes_key)
+        })
         .collect();
     for handler in handlers.iter_mut() {
         let Some(undo) = &handler.compensate else { continue };
@@ -43,15 +46,15 @@ pub(crate) fn link(handlers: &mut [Handler], marked: &[Marked], item: &ItemImpl,
             );
             continue;
         }
-        let Some(&(_, arity)) = arities.iter().find(|(ident, _)| ident == undo) else {
-            missing(undo, step, &arities, marked, item, errors);
+        let Some((_, takes_key)) = undos.iter().find(|(ident, _)| ident == undo) else {
+            missing(undo, step, &undos, marked, item, errors);
             continue;
         };
-        handler.undo = match (value.is_some(), arity) {
-            (false, 0) => Some(UndoArgs::Nothing),
-            (false, 1) => Some(UndoArgs::Key),
-            (true, 1) => Some(UndoArgs::Value),
-            (true, 2) => Some(UndoArgs::KeyValue),
+        handler.undo = match (value.is_some(), takes_key.as_slice()) {
+            (_, []) => Some(UndoArgs::Nothing),
+            (_, [true]) => Some(UndoArgs::Key),
+            (true, [false]) => Some(UndoArgs::Value),
+            (true, [_, _]) => Some(UndoArgs::KeyValue),
             (false, _) => {
                 errors.spanned(
                     undo,
@@ -65,13 +68,18 @@ pub(crate) fn link(handlers: &mut [Handler], marked: &[Marked], item: &ItemImpl,
                 errors.spanned(
                     undo,
                     format!(
-                        "`{undo}` cannot undo `{step}`: an undo takes the step's key and the value `{step}` returns in `Ok`, e.g. `fn {undo}(&mut self, key: StepKey, value: T)`, or the value alone"
+                        "`{undo}` cannot undo `{step}`: an undo takes the step's key and the value `{step}` returns in `Ok`, e.g. `fn {undo}(&mut self, key: StepKey, value: T)`, or one of them, or nothing"
                     ),
                 );
                 None
             }
         };
     }
+}
+
+/// Whether `ty` names phyx's `StepKey`, which an undo may take alone.
+fn is_step_key(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none() && path.path.segments.last().is_some_and(|last| last.ident == "StepKey"))
 }
 
 /// `Some(Some(T))` for `Result<T, E>`, `Some(None)` for `()` and
@@ -95,7 +103,7 @@ fn success_value(output: &Type) -> Option<Option<&Type>> {
 fn missing(
     undo: &syn::Ident,
     step: &syn::Ident,
-    arities: &[(syn::Ident, usize)],
+    undos: &[(syn::Ident, Vec<bool>)],
     marked: &[Marked],
     item: &ItemImpl,
     errors: &mut Errors,
@@ -119,7 +127,7 @@ fn missing(
         );
         return;
     }
-    let names: Vec<String> = arities.iter().map(|(ident, _)| ident.to_string()).collect();
+    let names: Vec<String> = undos.iter().map(|(ident, _)| ident.to_string()).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let hint = closest(&undo.to_string(), &names)
         .map(|name| format!(" (did you mean `{name}`?)"))

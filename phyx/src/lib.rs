@@ -389,12 +389,15 @@ pub use phyx_macros::rate_limit;
 /// step fails, it makes that call (retried with backoff until it succeeds
 /// or the saga's attempts run out). `undo` is an ordinary `#[public]`
 /// method of the same impl; its arguments, after an optional context, are
-/// checked by the compiler to be:
+/// checked by the compiler to be one of:
 ///
 /// - `(key: StepKey, value: T)`: the step's idempotency key and the `T` the
-///   step returned in `Ok` (cloned for every attempt, so `T: Clone`), or
-///   `(value: T)` without the key;
-/// - `(key: StepKey)` or nothing at all when `T` is `()`.
+///   step returned in `Ok` (cloned for every attempt, so `T: Clone`);
+/// - `(value: T)` or `(key: StepKey)`: one of them;
+/// - nothing at all.
+///
+/// A step that returns nothing (`()` or `Result<(), E>`) has no value to
+/// pass: its undo takes the key or nothing.
 ///
 /// The undo returns `Result<_, E>` (an `Err` is a failed attempt) or
 /// nothing.

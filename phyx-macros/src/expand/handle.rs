@@ -185,7 +185,10 @@ fn compensated(krate: &syn::Path, handler: &crate::valid::Handler) -> Option<Tok
         })
         .collect();
     let clone = quote_spanned!(span=> #krate::__private::Clone::clone);
-    let (key, value) = (quote_spanned!(span=> __phyx_key_arg), quote_spanned!(span=> __phyx_value_arg));
+    let (key, value) = (
+        quote_spanned!(span=> __phyx_key_arg),
+        quote_spanned!(span=> __phyx_value_arg),
+    );
     let args = match args {
         UndoArgs::Nothing => quote!(),
         UndoArgs::Key => key,

@@ -41,6 +41,18 @@ impl Store {
     }
 
     #[public]
+    #[compensate(forget)]
+    fn note(&mut self, key: StepKey) -> Result<u64, String> {
+        let _ = key;
+        Ok(7)
+    }
+
+    #[public]
+    fn forget(&mut self, key: StepKey) {
+        let _ = key;
+    }
+
+    #[public]
     #[compensate(unlock)]
     fn lock(&mut self, key: StepKey) -> Result<(), String> {
         let _ = key;
@@ -65,6 +77,7 @@ async fn order(system: &System, store: &StoreRef) -> Result<(), SagaError> {
     let reservation = saga.step(|key| store.reserve(key, 1)).await?;
     let _: u32 = saga.step(|_| store.take(reservation.0)).await?;
     saga.step(|key| store.lock(key)).await?;
+    saga.step(|key| store.note(key)).await?;
     saga.step(|_| store.mark()).await?;
     saga.commit();
     Ok(())
