@@ -71,6 +71,10 @@
 //! - [`#[on_stop]`](macro@on_stop) marks the stop hook, run when an
 //!   instance ends after a successful start: `&self` or `&mut self`, optionally `ctx`,
 //!   and a [`StopReason`] by value.
+//! - [`#[circuit_breaker]`](macro@circuit_breaker) and
+//!   [`#[rate_limit]`](macro@rate_limit) guard a `#[public]` method at the
+//!   caller; [`#[compensate(undo)]`](macro@compensate) names the method
+//!   that undoes it when a later step of a [`Saga`] fails.
 //!
 //! # Defaults
 //!
@@ -82,6 +86,9 @@
 //! | backoff | 100 ms doubling to 10 s, no jitter | `backoff(...)`, [`SpawnOptions::backoff`] |
 //! | restart limit | [`DEFAULT_MAX_RESTARTS`]: 5 within 30 s | `max_restarts`, `within`, [`SpawnOptions::max_restarts`] |
 //! | shutdown timeout | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | `shutdown = "..."`, [`SpawnOptions::shutdown_timeout`] |
+//! | saga: attempts per compensation | [`DEFAULT_COMPENSATION_ATTEMPTS`] (5), 100 ms doubling to 10 s between them | [`Saga::attempts`], [`Saga::backoff`] |
+//! | saga: one compensation attempt | [`DEFAULT_ATTEMPT_TIMEOUT`] (5 s) | [`Saga::attempt_timeout`] |
+//! | saga: late reply of a timed-out step | [`DEFAULT_SETTLE`] (5 s) | [`Saga::settle`] |
 #![warn(missing_docs)]
 
 mod addr;
