@@ -114,17 +114,24 @@ impl Shop {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let system = System::builder()
-        .on_event(|event| {
-            if let EventKind::SagaStep { .. } | EventKind::Compensation { .. } = event.kind {
-                println!("  event: {event}");
-            }
-        })
-        .build();
-    let shop = Shop::open(&system);
+/// What [`run`] saw: each order's outcome, and what is left afterwards.
+pub struct Summary {
+    pub shipped: Vec<String>,
+    pub failed: Vec<SagaError>,
+    pub stock: u32,
+    pub charged_cents: u64,
+}
 
+/// Two orders: the first ships; the second cannot be shipped, so its charge
+/// is refunded and its reservation released.
+pub async fn run(system: &System) -> Result<Summary, phyx::CallError> {
+    let shop = Shop::open(system);
+    let mut summary = Summary {
+        shipped: Vec::new(),
+        failed: Vec::new(),
+        stock: 0,
+        charged_cents: 0,
+    };
     for (id, quantity, address) in [("order-1", 2, "12 Main St"), ("order-2", 1, "1 Coral Way, Atlantis")] {
         println!("{id}: {quantity} item(s) to {address}");
         let mut saga = system.saga(id);
@@ -132,13 +139,33 @@ async fn main() {
             Ok(parcel) => {
                 saga.commit();
                 println!("{id}: shipped {parcel}");
+                summary.shipped.push(parcel);
             }
-            Err(error) => println!("{id}: {error}"),
+            Err(error) => {
+                println!("{id}: {error}");
+                summary.failed.push(error);
+            }
         }
     }
+    summary.stock = shop.inventory.stock().await?;
+    summary.charged_cents = shop.payment.total().await?;
+    println!(
+        "stock left: {} of 5; charged in total: {} cents",
+        summary.stock, summary.charged_cents
+    );
+    Ok(summary)
+}
 
-    let stock = shop.inventory.stock().await.expect("inventory is running");
-    let charged = shop.payment.total().await.expect("payment is running");
-    println!("stock left: {stock} of 5; charged in total: {charged} cents");
+#[tokio::main]
+async fn main() -> Result<(), phyx::CallError> {
+    let system = System::builder()
+        .on_event(|event| {
+            if let EventKind::SagaStep { .. } | EventKind::Compensation { .. } = event.kind {
+                println!("  event: {event}");
+            }
+        })
+        .build();
+    run(&system).await?;
     system.shutdown().await;
+    Ok(())
 }
