@@ -16,12 +16,18 @@ use phyx_testkit::TestSystem;
 #[path = "../flaky_worker.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod flaky_worker;
+#[path = "../heartbeat.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod heartbeat;
 #[path = "../quickstart.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod quickstart;
 #[path = "../request_reply.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod request_reply;
+#[path = "../telemetry.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod telemetry;
 
 #[tokio::test]
 async fn quickstart_tells_asks_times_out_and_recovers() {
@@ -75,4 +81,50 @@ async fn request_reply_finds_users_and_times_out_on_the_slow_shard() {
     let (id, result) = lookups.last().unwrap();
     assert_eq!(id, "archived-dave");
     assert!(matches!(result, Err(CallError::Timeout { after, .. }) if *after == Duration::from_millis(100)));
+}
+
+#[tokio::test]
+async fn heartbeat_beats_every_second_of_virtual_time() {
+    let t = TestSystem::new();
+    let gaps = heartbeat::run(t.system(), 3).await.unwrap();
+    assert_eq!(gaps, [heartbeat::INTERVAL; 3]);
+    assert_eq!(t.elapsed(), Duration::from_millis(3500));
+
+    // An hour of beats, in virtual time.
+    let beating: heartbeat::HeartbeatRef = t.system().spawn(heartbeat::Heartbeat::default);
+    t.advance(Duration::from_secs(3600)).await;
+    let gaps = beating.gaps().await.unwrap();
+    assert_eq!(gaps.len(), 3600, "a beat at 1 s, 2 s, ... 3600 s after the start");
+    assert!(gaps.iter().all(|gap| *gap == heartbeat::INTERVAL));
+}
+
+#[tokio::test]
+async fn telemetry_prints_every_event_as_a_json_line() {
+    let t = TestSystem::new();
+    let lines = telemetry::run(t.system()).await;
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    assert_eq!(events.len(), t.events().len(), "one line per event");
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|event| match &event["task"] {
+            serde_json::Value::Null => event["event"].as_str().unwrap().to_owned(),
+            task => format!("{} {task}", event["event"].as_str().unwrap()),
+        })
+        .collect();
+    #[rustfmt::skip]
+    assert_eq!(kinds, [
+        "spawned", "started",
+        "task_started 1", "task_completed 1", "task_started 2", "task_completed 2",
+        "task_started 3", "panicked", "restarting", "started",
+        "task_started 4", "task_completed 4",
+        "stopped",
+    ]);
+    let panicked = events.iter().find(|event| event["event"] == "panicked").unwrap();
+    assert_eq!(panicked["method"], "run_task");
+    assert!(panicked["message"].as_str().unwrap().contains(r#"task 3: "bad input""#));
+    assert_eq!(events[3]["at_ms"], 10, "task 1 took 10 ms of virtual time");
+    assert!(events.iter().all(|event| event["process"] == "Worker"));
 }
