@@ -13,6 +13,9 @@ use phyx_testkit::TestSystem;
 
 // Each example's `main` is for `cargo run --example`; these tests call its
 // `run`, so `main` is dead code here.
+#[path = "../backoff.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod backoff;
 #[path = "../flaky_worker.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod flaky_worker;
@@ -25,6 +28,9 @@ pub mod quickstart;
 #[path = "../request_reply.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod request_reply;
+#[path = "../supervision.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod supervision;
 #[path = "../telemetry.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod telemetry;
@@ -127,4 +133,51 @@ async fn telemetry_prints_every_event_as_a_json_line() {
     assert!(panicked["message"].as_str().unwrap().contains(r#"task 3: "bad input""#));
     assert_eq!(events[3]["at_ms"], 10, "task 1 took 10 ms of virtual time");
     assert!(events.iter().all(|event| event["process"] == "Worker"));
+}
+
+/// Whether `delay` is within 10% of `ms` milliseconds.
+fn about(delay: Duration, ms: u64) -> bool {
+    let ms = Duration::from_millis(ms);
+    delay >= ms.mul_f64(0.9) && delay <= ms.mul_f64(1.1)
+}
+
+#[tokio::test]
+async fn backoff_doubles_then_recovers_or_gives_up_at_the_limit() {
+    let t = TestSystem::new();
+    let (orders, reports) = backoff::run(t.system()).await;
+
+    assert_eq!(orders.reply.as_deref(), Ok("rows for `select * from orders`"));
+    assert!(!orders.gave_up);
+    assert_eq!(orders.delays.len(), 3);
+    assert!(
+        orders.delays.iter().zip([20, 40, 80]).all(|(d, ms)| about(*d, ms)),
+        "{:?}",
+        orders.delays
+    );
+
+    assert!(matches!(reports.reply, Err(CallError::Stopped { .. })));
+    assert!(reports.gave_up);
+    assert_eq!(reports.delays.len(), 5, "five restarts, then the limit");
+    assert!(
+        reports
+            .delays
+            .iter()
+            .zip([20, 40, 80, 160, 320])
+            .all(|(d, ms)| about(*d, ms)),
+        "{:?}",
+        reports.delays
+    );
+}
+
+#[tokio::test]
+async fn supervision_restarts_the_gateway_and_leaves_the_inventory_alone() {
+    let t = TestSystem::new();
+    let summary = supervision::run(t.system()).await.unwrap();
+    assert!(matches!(
+        &summary.charges[..2],
+        [Err(CallError::Panicked { .. }), Err(CallError::Panicked { .. })]
+    ));
+    assert_eq!(summary.charges[2].as_deref(), Ok("receipt for 1999 cents (attempt 3)"));
+    assert_eq!(summary.reserved, (2, 3), "the inventory kept its state");
+    assert_eq!(summary.gateway_restarts, 2);
 }
