@@ -16,6 +16,9 @@ use phyx_testkit::TestSystem;
 #[path = "../backoff.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod backoff;
+#[path = "../connection_pool.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod connection_pool;
 #[path = "../flaky_worker.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod flaky_worker;
@@ -31,6 +34,9 @@ pub mod request_reply;
 #[path = "../supervision.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod supervision;
+#[path = "../task_manager.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod task_manager;
 #[path = "../telemetry.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod telemetry;
@@ -180,4 +186,30 @@ async fn supervision_restarts_the_gateway_and_leaves_the_inventory_alone() {
     assert_eq!(summary.charges[2].as_deref(), Ok("receipt for 1999 cents (attempt 3)"));
     assert_eq!(summary.reserved, (2, 3), "the inventory kept its state");
     assert_eq!(summary.gateway_restarts, 2);
+}
+
+#[tokio::test]
+async fn task_manager_distributes_to_every_child_and_they_stop_with_it() {
+    let t = TestSystem::new();
+    let summary = task_manager::run(t.system()).await.unwrap();
+    assert_eq!(summary.completed, [2, 2, 2]);
+    assert_eq!(summary.after_stop, [phyx::Status::Stopped; 3]);
+    let spawned_by_manager = t
+        .events()
+        .count(|kind| matches!(kind, phyx::EventKind::Spawned { parent: Some(_) }));
+    assert_eq!(spawned_by_manager, 3);
+}
+
+#[tokio::test]
+async fn connection_pool_hands_out_up_to_its_limit_then_none_and_reuses_released() {
+    let t = TestSystem::new();
+    let summary = connection_pool::run(t.system()).await.unwrap();
+    assert_eq!(summary.acquired, [1, 2, 3]);
+    assert_eq!(summary.exhausted, None);
+    assert_eq!(
+        summary.reacquired,
+        Some(summary.released),
+        "the released connection is reused"
+    );
+    assert_eq!(summary.stats, (0, 3), "all back, none leaked");
 }
