@@ -16,6 +16,9 @@ use phyx_testkit::TestSystem;
 #[path = "../backoff.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod backoff;
+#[path = "../bank_account.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod bank_account;
 #[path = "../connection_pool.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod connection_pool;
@@ -212,4 +215,33 @@ async fn connection_pool_hands_out_up_to_its_limit_then_none_and_reuses_released
         "the released connection is reused"
     );
     assert_eq!(summary.stats, (0, 3), "all back, none leaked");
+}
+
+#[tokio::test]
+async fn bank_account_refuses_overdrafts_and_replays_its_journal_after_a_crash() {
+    use bank_account::{BankError, Entry};
+    let t = TestSystem::new();
+    let summary = bank_account::run(t.system()).await.unwrap();
+    assert_eq!(
+        summary.replies,
+        [
+            Ok(100),
+            Ok(70),
+            Err(BankError::InsufficientFunds {
+                balance: 70,
+                requested: 500
+            }),
+            Ok(95),
+        ]
+    );
+    assert_eq!(
+        summary.journal,
+        [Entry::Deposited(100), Entry::Withdrew(30), Entry::Deposited(25)]
+    );
+    assert_eq!((summary.before_crash, summary.after_crash), (95, 95));
+    assert_eq!(
+        t.events().restarts_of("Account").len(),
+        1,
+        "the balance came back through a restart"
+    );
 }
