@@ -25,6 +25,9 @@ pub mod connection_pool;
 #[path = "../flaky_worker.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod flaky_worker;
+#[path = "../gossip_cache.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod gossip_cache;
 #[path = "../heartbeat.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod heartbeat;
@@ -244,4 +247,24 @@ async fn bank_account_refuses_overdrafts_and_replays_its_journal_after_a_crash()
         1,
         "the balance came back through a restart"
     );
+}
+
+#[tokio::test]
+async fn gossip_cache_ends_with_every_key_on_every_node_newest_value_winning() {
+    let t = TestSystem::new();
+    let summary = gossip_cache::run(t.system()).await.unwrap();
+    assert!(
+        !summary.node3_before_gossip.contains_key("user:bob"),
+        "node3 joined after bob was written: {:?}",
+        summary.node3_before_gossip
+    );
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("user:alice", "Alice Liddell"),
+        ("user:bob", "Bob"),
+        ("user:charlie", "Charlie"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    .collect();
+    assert_eq!(summary.nodes, [expected.clone(), expected.clone(), expected]);
 }
