@@ -19,6 +19,9 @@ pub mod backoff;
 #[path = "../bank_account.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod bank_account;
+#[path = "../client_server.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod client_server;
 #[path = "../connection_pool.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod connection_pool;
@@ -31,6 +34,9 @@ pub mod gossip_cache;
 #[path = "../heartbeat.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod heartbeat;
+#[path = "../ping_pong.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod ping_pong;
 #[path = "../quickstart.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod quickstart;
@@ -267,4 +273,38 @@ async fn gossip_cache_ends_with_every_key_on_every_node_newest_value_winning() {
     .map(|(key, value)| (key.to_owned(), value.to_owned()))
     .collect();
     assert_eq!(summary.nodes, [expected.clone(), expected.clone(), expected]);
+}
+
+#[tokio::test]
+async fn ping_pong_plays_a_fixed_number_of_rounds() {
+    let t = TestSystem::new();
+    let summary = ping_pong::run(t.system(), 5).await.unwrap();
+    assert_eq!(
+        summary,
+        ping_pong::Summary {
+            last_ball: 5,
+            ping_hits: 5,
+            pong_hits: 5
+        }
+    );
+}
+
+#[tokio::test]
+async fn client_server_matches_out_of_order_replies_by_id() {
+    let t = TestSystem::new();
+    let replies = client_server::run(t.system()).await.unwrap();
+    let arrived: Vec<(u64, &str, &str)> = replies
+        .iter()
+        .map(|reply| (reply.id, reply.command.as_str(), reply.result.as_str()))
+        .collect();
+    assert_eq!(
+        arrived,
+        [
+            (102, "ping", "pong"),
+            (101, "search", "3 hits"),
+            (100, "report", "report ready")
+        ],
+        "the last request sent is answered first, and each reply is matched to its request"
+    );
+    assert_eq!(t.elapsed(), Duration::from_millis(300), "the three ran at once");
 }
