@@ -43,6 +43,9 @@ pub mod quickstart;
 #[path = "../request_reply.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod request_reply;
+#[path = "../resilience.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod resilience;
 #[path = "../supervision.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod supervision;
@@ -52,6 +55,9 @@ pub mod task_manager;
 #[path = "../telemetry.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod telemetry;
+#[path = "../worker_pool.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod worker_pool;
 
 #[tokio::test]
 async fn quickstart_tells_asks_times_out_and_recovers() {
@@ -307,4 +313,55 @@ async fn client_server_matches_out_of_order_replies_by_id() {
         "the last request sent is answered first, and each reply is matched to its request"
     );
     assert_eq!(t.elapsed(), Duration::from_millis(300), "the three ran at once");
+}
+
+#[tokio::test]
+async fn worker_pool_computes_every_job_and_spreads_them_over_the_members() {
+    let t = TestSystem::new();
+    let summary = worker_pool::run(t.system(), 100).await.unwrap();
+    // The primes below 10,000, by a sieve.
+    let mut composite = vec![false; 10_000];
+    let mut sieve = Vec::new();
+    for n in 2..composite.len() {
+        if !composite[n] {
+            sieve.push(n as u64);
+            (n * n..composite.len()).step_by(n).for_each(|m| composite[m] = true);
+        }
+    }
+    let expected: Vec<(u32, u64)> = (1..=8).map(|k| (k * 100, sieve[k as usize * 100 - 1])).collect();
+    assert_eq!(summary.primes, expected);
+    assert_eq!(
+        summary.per_member.len(),
+        4,
+        "every member worked: {:?}",
+        summary.per_member
+    );
+    assert_eq!(summary.per_member.values().sum::<u32>(), 8);
+}
+
+#[tokio::test]
+async fn resilience_limits_the_rate_and_breaks_the_circuit_until_a_trial_succeeds() {
+    use phyx::CircuitState::{Closed, HalfOpen, Open};
+    let t = TestSystem::new();
+    let summary = resilience::run(t.system()).await;
+    assert_eq!(summary.temperature, ["ok", "ok", "rate limited", "ok"]);
+    #[rustfmt::skip]
+    assert_eq!(summary.forecast, [
+        "failed", "failed", "failed",   // three in a row open the breaker
+        "circuit open",                 // fails fast; wait out the cooldown
+        "failed",                       // the trial fails: open again
+        "circuit open",
+        "ok", "ok",                     // the trial succeeds: closed
+    ]);
+    let cooldown = Duration::from_millis(200);
+    assert_eq!(
+        summary.circuit,
+        [
+            Open { retry_after: cooldown },
+            HalfOpen,
+            Open { retry_after: cooldown },
+            HalfOpen,
+            Closed
+        ]
+    );
 }
