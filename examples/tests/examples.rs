@@ -365,3 +365,26 @@ async fn resilience_limits_the_rate_and_breaks_the_circuit_until_a_trial_succeed
         ]
     );
 }
+
+#[test]
+fn every_example_in_the_manifest_is_run_by_a_test_here() {
+    let manifest = include_str!("../Cargo.toml");
+    let tests = include_str!("examples.rs");
+    let names: Vec<&str> = manifest
+        .split("[[example]]")
+        .skip(1)
+        .filter_map(|entry| {
+            entry
+                .lines()
+                .find_map(|line| line.strip_prefix("name = \"")?.strip_suffix('"'))
+        })
+        .collect();
+    assert_eq!(names.len(), 15);
+    for name in names {
+        assert!(
+            tests.contains(&format!("#[path = \"../{name}.rs\"]")),
+            "{name} is not a module here"
+        );
+        assert!(tests.contains(&format!("{name}::run(")), "no test runs {name}");
+    }
+}
