@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use phyx::CallError;
 use phyx::prelude::*;
-use phyx::{CallError, EventKind};
 
 #[derive(Default)]
 pub struct Counter {
@@ -42,41 +42,60 @@ impl Counter {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), CallError> {
-    let system = System::new();
-    let mut events = system.events();
+/// What the run saw.
+#[derive(Debug)]
+pub struct Summary {
+    /// The count after a tell of 2 and an ask of 3.
+    pub count: u64,
+    /// `slow_get` asked with a timeout shorter than its sleep.
+    pub slow_get: Result<u64, CallError>,
+    /// `divide(0)`: the panic, as its caller sees it.
+    pub divide: Result<u64, CallError>,
+    /// The count after the restart and one more increment.
+    pub after_restart: u64,
+}
+
+pub async fn run(system: &System) -> Result<Summary, CallError> {
     let counter: CounterRef = system.spawn(Counter::default);
 
     counter.increment(2).send()?; // tell: fire and forget
     counter.increment(3).await?; // ask: waits until handled
-    let n = counter.get().timeout(Duration::from_millis(100)).await?;
-    println!("count after 2 + 3: {n}");
+    let count = counter.get().timeout(Duration::from_millis(100)).await?;
+    println!("count after 2 + 3: {count}");
 
-    match counter
+    let slow_get = counter
         .slow_get(Duration::from_millis(200))
         .timeout(Duration::from_millis(50))
-        .await
-    {
-        Err(error @ CallError::Timeout { .. }) => println!("slow_get: {error}"),
-        other => println!("slow_get unexpectedly returned {other:?}"),
+        .await;
+    match &slow_get {
+        Err(error) => println!("slow_get: {error}"),
+        Ok(n) => println!("slow_get returned {n} in time"),
     }
 
     // The panic crashes only this process; its caller gets the message.
-    match counter.divide(0).await {
-        Err(error @ CallError::Panicked { .. }) => println!("divide(0): {error}"),
-        other => println!("divide(0) unexpectedly returned {other:?}"),
+    let divide = counter.divide(0).await;
+    match &divide {
+        Err(error) => println!("divide(0): {error}"),
+        Ok(n) => println!("divide(0) returned {n}"),
     }
 
     // Same handle, new instance with fresh state from `Counter::default`.
     counter.increment(1).await?;
-    println!("count after the restart and one increment: {}", counter.get().await?);
+    let after_restart = counter.get().await?;
+    println!("count after the restart and one increment: {after_restart}");
 
+    Ok(Summary {
+        count,
+        slow_get,
+        divide,
+        after_restart,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), CallError> {
+    let system = System::new();
+    run(&system).await?;
     system.shutdown().await;
-    while let Some(event) = events.recv().await {
-        if !matches!(event.kind, EventKind::Custom(_)) {
-            println!("event: {event}");
-        }
-    }
     Ok(())
 }

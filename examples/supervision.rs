@@ -75,32 +75,56 @@ impl Shop {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), CallError> {
-    let system = System::builder()
-        .on_event(|event| {
-            if matches!(
-                event.kind,
-                EventKind::Panicked { .. } | EventKind::Restarting { .. } | EventKind::Escalated { .. }
-            ) {
-                println!("  event: {event}");
-            }
-        })
-        .build();
+/// What the run saw.
+#[derive(Debug)]
+pub struct Summary {
+    /// The three charges, through the same gateway handle.
+    pub charges: Vec<Result<String, CallError>>,
+    /// Items reserved before and after the gateway's crashes.
+    pub reserved: (u32, u32),
+    /// Restarts of the gateway, from the system's events.
+    pub gateway_restarts: usize,
+}
+
+pub async fn run(system: &System) -> Result<Summary, CallError> {
+    let mut events = system.events();
     let shop = system.spawn(|| Shop);
     let gateway = shop.payments().gateway(); // valid across every restart
 
-    println!("reserved: {}", shop.inventory().reserve(2).await?);
+    let before = shop.inventory().reserve(2).await?;
+    println!("reserved: {before}");
+    let mut charges = Vec::new();
     for attempt in 1..=3 {
-        match gateway.charge(1999).await {
+        let charge = gateway.charge(1999).await;
+        match &charge {
             Ok(receipt) => println!("charge {attempt}: {receipt}"),
             Err(error) => println!("charge {attempt} failed: {error}"),
         }
+        charges.push(charge);
     }
-    println!(
-        "inventory untouched by the gateway's crashes: {}",
-        shop.inventory().reserve(1).await?
-    );
+    let after = shop.inventory().reserve(1).await?;
+    println!("inventory untouched by the gateway's crashes: {after}");
+
+    let mut gateway_restarts = 0;
+    while let Some(event) = events.try_recv() {
+        match event.kind {
+            EventKind::Restarting { .. } if &*event.name == "gateway" => gateway_restarts += 1,
+            EventKind::Panicked { .. } | EventKind::Escalated { .. } => {}
+            _ => continue,
+        }
+        println!("  event: {event}");
+    }
+    Ok(Summary {
+        charges,
+        reserved: (before, after),
+        gateway_restarts,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), CallError> {
+    let system = System::new();
+    run(&system).await?;
     system.shutdown().await;
     Ok(())
 }

@@ -32,21 +32,40 @@ impl Prime {
     }
 }
 
+#[derive(Debug)]
+pub struct Summary {
+    /// `(n, the nth prime)` for each job, in order.
+    pub primes: Vec<(u32, u64)>,
+    /// How many jobs each member computed.
+    pub per_member: BTreeMap<String, u32>,
+}
+
+/// Eight jobs: the `step`th, `2 * step`th, ... `8 * step`th primes.
+pub async fn run(system: &System, step: u32) -> Result<Summary, CallError> {
+    let primes: PrimeRef = system.pool(4, Prime::default);
+
+    // Eight asks at once, each on a task of its own.
+    let jobs: Vec<_> = (1..=8)
+        .map(|k| tokio::spawn(primes.nth(k * step).into_future()))
+        .collect();
+    let mut summary = Summary {
+        primes: Vec::new(),
+        per_member: BTreeMap::new(),
+    };
+    for (k, job) in (1..=8).zip(jobs) {
+        let (member, prime) = job.await.expect("the job task ran")?;
+        println!("prime #{:>6} = {prime:>7} (by {member})", k * step);
+        summary.primes.push((k * step, prime));
+        *summary.per_member.entry(member).or_insert(0) += 1;
+    }
+    println!("jobs per member: {:?}", summary.per_member);
+    Ok(summary)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), CallError> {
     let system = System::new();
-    let primes: PrimeRef = system.pool(4, Prime::default);
-
-    let jobs: Vec<_> = (1..=8)
-        .map(|k| tokio::spawn(primes.nth(k * 2_000).into_future()))
-        .collect();
-    let mut per_member = BTreeMap::new();
-    for (k, job) in (1..=8).zip(jobs) {
-        let (member, prime) = job.await.expect("the job task ran")?;
-        println!("prime #{:>6} = {prime:>7} (by {member})", k * 2_000);
-        *per_member.entry(member).or_insert(0) += 1;
-    }
-    println!("jobs per member: {per_member:?}");
+    run(&system, 2_000).await?;
     system.shutdown().await;
     Ok(())
 }

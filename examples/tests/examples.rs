@@ -1,0 +1,422 @@
+//! Runs every example's logic and checks what it reports.
+//!
+//! Each example is a module here (`#[path]`), so these tests call the same
+//! `run` that its `main` calls. Most run on the test kit's virtual time, so
+//! sleeps, timeouts and backoff take no real time and every run is the
+//! same.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use phyx::CallError;
+use phyx_testkit::TestSystem;
+
+// Each example's `main` is for `cargo run --example`; these tests call its
+// `run`, so `main` is dead code here.
+#[path = "../backoff.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod backoff;
+#[path = "../bank_account.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod bank_account;
+#[path = "../client_server.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod client_server;
+#[path = "../connection_pool.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod connection_pool;
+#[path = "../flaky_worker.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod flaky_worker;
+#[path = "../gossip_cache.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod gossip_cache;
+#[path = "../heartbeat.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod heartbeat;
+#[path = "../ping_pong.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod ping_pong;
+#[path = "../quickstart.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod quickstart;
+#[path = "../request_reply.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod request_reply;
+#[path = "../resilience.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod resilience;
+#[path = "../saga.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod saga;
+#[path = "../supervision.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod supervision;
+#[path = "../task_manager.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod task_manager;
+#[path = "../telemetry.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod telemetry;
+#[path = "../worker_pool.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod worker_pool;
+
+#[tokio::test]
+async fn quickstart_tells_asks_times_out_and_recovers() {
+    let t = TestSystem::new();
+    let summary = quickstart::run(t.system()).await.unwrap();
+    assert_eq!(summary.count, 5);
+    assert!(matches!(summary.slow_get, Err(CallError::Timeout { after, .. }) if after == Duration::from_millis(50)));
+    assert!(matches!(summary.divide, Err(CallError::Panicked { .. })));
+    assert_eq!(summary.after_restart, 1, "fresh state after the crash");
+}
+
+#[tokio::test]
+async fn flaky_worker_loses_only_the_items_that_panicked() {
+    let t = TestSystem::with_seed(2024);
+    let summary = flaky_worker::run(t.system(), 100).await.unwrap();
+    let unlucky: BTreeSet<u32> = (1..=100).filter(|&item| flaky_worker::fails(2024, item)).collect();
+    assert!((5..=20).contains(&unlucky.len()), "about a tenth: {unlucky:?}");
+    assert_eq!(summary.lost, unlucky);
+    assert_eq!(summary.done.len() + summary.lost.len(), 100);
+    assert_eq!(summary.crashes, summary.lost.len(), "one crash per lost item");
+    let last_lost = summary.lost.last().unwrap();
+    assert_eq!(
+        summary.last_instance_processed,
+        100 - last_lost,
+        "the last instance started fresh after the last crash"
+    );
+}
+
+#[tokio::test]
+async fn request_reply_finds_users_and_times_out_on_the_slow_shard() {
+    let t = TestSystem::new();
+    let lookups = request_reply::run(t.system()).await.unwrap();
+    let found: Vec<(&str, Option<&str>)> = lookups
+        .iter()
+        .filter_map(|(id, result)| {
+            Some((
+                id.as_str(),
+                result.as_ref().ok()?.as_ref().map(|user| user.name.as_str()),
+            ))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("alice", Some("Alice")),
+            ("carol", Some("Carol")),
+            ("mallory", None),
+            ("bob", Some("Bob"))
+        ]
+    );
+    let (id, result) = lookups.last().unwrap();
+    assert_eq!(id, "archived-dave");
+    assert!(matches!(result, Err(CallError::Timeout { after, .. }) if *after == Duration::from_millis(100)));
+}
+
+#[tokio::test]
+async fn heartbeat_beats_every_second_of_virtual_time() {
+    let t = TestSystem::new();
+    let gaps = heartbeat::run(t.system(), 3).await.unwrap();
+    assert_eq!(gaps, [heartbeat::INTERVAL; 3]);
+    assert_eq!(t.elapsed(), Duration::from_millis(3500));
+
+    // An hour of beats, in virtual time.
+    let beating: heartbeat::HeartbeatRef = t.system().spawn(heartbeat::Heartbeat::default);
+    t.advance(Duration::from_secs(3600)).await;
+    let gaps = beating.gaps().await.unwrap();
+    assert_eq!(gaps.len(), 3600, "a beat at 1 s, 2 s, ... 3600 s after the start");
+    assert!(gaps.iter().all(|gap| *gap == heartbeat::INTERVAL));
+}
+
+#[tokio::test]
+async fn telemetry_prints_every_event_as_a_json_line() {
+    let t = TestSystem::new();
+    let lines = telemetry::run(t.system()).await;
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    assert_eq!(events.len(), t.events().len(), "one line per event");
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|event| match &event["task"] {
+            serde_json::Value::Null => event["event"].as_str().unwrap().to_owned(),
+            task => format!("{} {task}", event["event"].as_str().unwrap()),
+        })
+        .collect();
+    #[rustfmt::skip]
+    assert_eq!(kinds, [
+        "spawned", "started",
+        "task_started 1", "task_completed 1", "task_started 2", "task_completed 2",
+        "task_started 3", "panicked", "restarting", "started",
+        "task_started 4", "task_completed 4",
+        "stopped",
+    ]);
+    let panicked = events.iter().find(|event| event["event"] == "panicked").unwrap();
+    assert_eq!(panicked["method"], "run_task");
+    assert!(panicked["message"].as_str().unwrap().contains(r#"task 3: "bad input""#));
+    assert_eq!(events[3]["at_ms"], 10, "task 1 took 10 ms of virtual time");
+    assert!(events.iter().all(|event| event["process"] == "Worker"));
+}
+
+/// Whether `delay` is within 10% of `ms` milliseconds.
+fn about(delay: Duration, ms: u64) -> bool {
+    let ms = Duration::from_millis(ms);
+    delay >= ms.mul_f64(0.9) && delay <= ms.mul_f64(1.1)
+}
+
+#[tokio::test]
+async fn backoff_doubles_then_recovers_or_gives_up_at_the_limit() {
+    let t = TestSystem::new();
+    let (orders, reports) = backoff::run(t.system()).await;
+
+    assert_eq!(orders.reply.as_deref(), Ok("rows for `select * from orders`"));
+    assert!(!orders.gave_up);
+    assert_eq!(orders.delays.len(), 3);
+    assert!(
+        orders.delays.iter().zip([20, 40, 80]).all(|(d, ms)| about(*d, ms)),
+        "{:?}",
+        orders.delays
+    );
+
+    assert!(matches!(reports.reply, Err(CallError::Stopped { .. })));
+    assert!(reports.gave_up);
+    assert_eq!(reports.delays.len(), 5, "five restarts, then the limit");
+    assert!(
+        reports
+            .delays
+            .iter()
+            .zip([20, 40, 80, 160, 320])
+            .all(|(d, ms)| about(*d, ms)),
+        "{:?}",
+        reports.delays
+    );
+}
+
+#[tokio::test]
+async fn supervision_restarts_the_gateway_and_leaves_the_inventory_alone() {
+    let t = TestSystem::new();
+    let summary = supervision::run(t.system()).await.unwrap();
+    assert!(matches!(
+        &summary.charges[..2],
+        [Err(CallError::Panicked { .. }), Err(CallError::Panicked { .. })]
+    ));
+    assert_eq!(summary.charges[2].as_deref(), Ok("receipt for 1999 cents (attempt 3)"));
+    assert_eq!(summary.reserved, (2, 3), "the inventory kept its state");
+    assert_eq!(summary.gateway_restarts, 2);
+}
+
+#[tokio::test]
+async fn task_manager_distributes_to_every_child_and_they_stop_with_it() {
+    let t = TestSystem::new();
+    let summary = task_manager::run(t.system()).await.unwrap();
+    assert_eq!(summary.completed, [2, 2, 2]);
+    assert_eq!(summary.after_stop, [phyx::Status::Stopped; 3]);
+    let spawned_by_manager = t
+        .events()
+        .count(|kind| matches!(kind, phyx::EventKind::Spawned { parent: Some(_) }));
+    assert_eq!(spawned_by_manager, 3);
+}
+
+#[tokio::test]
+async fn connection_pool_hands_out_up_to_its_limit_then_none_and_reuses_released() {
+    let t = TestSystem::new();
+    let summary = connection_pool::run(t.system()).await.unwrap();
+    assert_eq!(summary.acquired, [1, 2, 3]);
+    assert_eq!(summary.exhausted, None);
+    assert_eq!(
+        summary.reacquired,
+        Some(summary.released),
+        "the released connection is reused"
+    );
+    assert_eq!(summary.stats, (0, 3), "all back, none leaked");
+}
+
+#[tokio::test]
+async fn bank_account_refuses_overdrafts_and_replays_its_journal_after_a_crash() {
+    use bank_account::{BankError, Entry};
+    let t = TestSystem::new();
+    let summary = bank_account::run(t.system()).await.unwrap();
+    assert_eq!(
+        summary.replies,
+        [
+            Ok(100),
+            Ok(70),
+            Err(BankError::InsufficientFunds {
+                balance: 70,
+                requested: 500
+            }),
+            Ok(95),
+        ]
+    );
+    assert_eq!(
+        summary.journal,
+        [Entry::Deposited(100), Entry::Withdrew(30), Entry::Deposited(25)]
+    );
+    assert_eq!((summary.before_crash, summary.after_crash), (95, 95));
+    assert_eq!(
+        t.events().restarts_of("Account").len(),
+        1,
+        "the balance came back through a restart"
+    );
+}
+
+#[tokio::test]
+async fn gossip_cache_ends_with_every_key_on_every_node_newest_value_winning() {
+    let t = TestSystem::new();
+    let summary = gossip_cache::run(t.system()).await.unwrap();
+    assert!(
+        !summary.node3_before_gossip.contains_key("user:bob"),
+        "node3 joined after bob was written: {:?}",
+        summary.node3_before_gossip
+    );
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("user:alice", "Alice Liddell"),
+        ("user:bob", "Bob"),
+        ("user:charlie", "Charlie"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    .collect();
+    assert_eq!(summary.nodes, [expected.clone(), expected.clone(), expected]);
+}
+
+#[tokio::test]
+async fn ping_pong_plays_a_fixed_number_of_rounds() {
+    let t = TestSystem::new();
+    let summary = ping_pong::run(t.system(), 5).await.unwrap();
+    assert_eq!(
+        summary,
+        ping_pong::Summary {
+            last_ball: 5,
+            ping_hits: 5,
+            pong_hits: 5
+        }
+    );
+}
+
+#[tokio::test]
+async fn client_server_matches_out_of_order_replies_by_id() {
+    let t = TestSystem::new();
+    let replies = client_server::run(t.system()).await.unwrap();
+    let arrived: Vec<(u64, &str, &str)> = replies
+        .iter()
+        .map(|reply| (reply.id, reply.command.as_str(), reply.result.as_str()))
+        .collect();
+    assert_eq!(
+        arrived,
+        [
+            (102, "ping", "pong"),
+            (101, "search", "3 hits"),
+            (100, "report", "report ready")
+        ],
+        "the last request sent is answered first, and each reply is matched to its request"
+    );
+    assert_eq!(t.elapsed(), Duration::from_millis(300), "the three ran at once");
+}
+
+#[tokio::test]
+async fn worker_pool_computes_every_job_and_spreads_them_over_the_members() {
+    let t = TestSystem::new();
+    let summary = worker_pool::run(t.system(), 100).await.unwrap();
+    // The primes below 10,000, by a sieve.
+    let mut composite = vec![false; 10_000];
+    let mut sieve = Vec::new();
+    for n in 2..composite.len() {
+        if !composite[n] {
+            sieve.push(n as u64);
+            (n * n..composite.len()).step_by(n).for_each(|m| composite[m] = true);
+        }
+    }
+    let expected: Vec<(u32, u64)> = (1..=8).map(|k| (k * 100, sieve[k as usize * 100 - 1])).collect();
+    assert_eq!(summary.primes, expected);
+    assert_eq!(
+        summary.per_member.len(),
+        4,
+        "every member worked: {:?}",
+        summary.per_member
+    );
+    assert_eq!(summary.per_member.values().sum::<u32>(), 8);
+}
+
+#[tokio::test]
+async fn resilience_limits_the_rate_and_breaks_the_circuit_until_a_trial_succeeds() {
+    use phyx::CircuitState::{Closed, HalfOpen, Open};
+    let t = TestSystem::new();
+    let summary = resilience::run(t.system()).await;
+    assert_eq!(summary.temperature, ["ok", "ok", "rate limited", "ok"]);
+    #[rustfmt::skip]
+    assert_eq!(summary.forecast, [
+        "failed", "failed", "failed",   // three in a row open the breaker
+        "circuit open",                 // fails fast; wait out the cooldown
+        "failed",                       // the trial fails: open again
+        "circuit open",
+        "ok", "ok",                     // the trial succeeds: closed
+    ]);
+    let cooldown = Duration::from_millis(200);
+    assert_eq!(
+        summary.circuit,
+        [
+            Open { retry_after: cooldown },
+            HalfOpen,
+            Open { retry_after: cooldown },
+            HalfOpen,
+            Closed
+        ]
+    );
+}
+
+#[tokio::test]
+async fn saga_ships_one_order_and_undoes_the_other_last_step_first() {
+    let t = TestSystem::new();
+    let summary = saga::run(t.system()).await.unwrap();
+    assert_eq!(summary.shipped, ["parcel #1 to 12 Main St"]);
+    let [failed] = summary.failed.as_slice() else {
+        panic!("one order fails: {:?}", summary.failed)
+    };
+    assert_eq!(
+        (failed.key().to_string(), failed.method()),
+        ("order-2/3".to_owned(), "ship")
+    );
+    let undone: Vec<_> = failed
+        .compensations()
+        .iter()
+        .map(|c| (c.key.to_string(), c.method))
+        .collect();
+    assert_eq!(
+        undone,
+        [("order-2/2".to_owned(), "refund"), ("order-2/1".to_owned(), "release")]
+    );
+    assert!(failed.is_compensated());
+    assert_eq!(
+        (summary.stock, summary.charged_cents),
+        (3, 2_500),
+        "only order-1 holds stock and money"
+    );
+}
+
+#[test]
+fn every_example_in_the_manifest_is_run_by_a_test_here() {
+    let manifest = include_str!("../Cargo.toml");
+    let tests = include_str!("examples.rs");
+    let names: Vec<&str> = manifest
+        .split("[[example]]")
+        .skip(1)
+        .filter_map(|entry| {
+            entry
+                .lines()
+                .find_map(|line| line.strip_prefix("name = \"")?.strip_suffix('"'))
+        })
+        .collect();
+    assert_eq!(names.len(), 16);
+    for name in names {
+        assert!(
+            tests.contains(&format!("#[path = \"../{name}.rs\"]")),
+            "{name} is not a module here"
+        );
+        assert!(tests.contains(&format!("{name}::run(")), "no test runs {name}");
+    }
+}
