@@ -172,14 +172,14 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
 
     /// Waits while the method's rate limit is reached, if it says to wait.
     fn wait_for_rate(&self) -> impl Future<Output = ()> + Send + 'static {
-        let addr = self.addr.clone();
+        // Clones only for a method that waits: an unguarded tell pays nothing.
         let waiting = self
             .guard
             .as_ref()
             .filter(|guard| guard.method.limiter.as_ref().is_some_and(|limiter| limiter.wait))
-            .map(|guard| (guard.method.clone(), guard.key));
+            .map(|guard| (guard.method.clone(), guard.key, self.addr.clone()));
         async move {
-            let Some((method, key)) = waiting else { return };
+            let Some((method, key, addr)) = waiting else { return };
             let Some(limiter) = &method.limiter else { return };
             while let Err(retry_after) = limiter.check(key) {
                 addr.publish(EventKind::RateLimited {
