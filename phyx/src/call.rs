@@ -197,21 +197,21 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     fn admit_tell(&self) -> Result<(), SendError> {
         let Some(guard) = &self.guard else { return Ok(()) };
         let core = self.addr.core();
-        let (process, method) = (core.name.clone(), guard.method.method);
+        let method = guard.method.method;
         if let Some(limiter) = guard.method.limiter.as_ref().filter(|limiter| !limiter.wait) {
             if let Err(retry_after) = limiter.check(guard.key) {
                 self.addr.publish(EventKind::RateLimited { method, retry_after });
                 return Err(SendError::RateLimited {
-                    process,
+                    process: core.name.clone(),
                     method,
                     retry_after,
                 });
             }
         }
         if let Some(breaker) = &guard.method.breaker {
-            if let Err(retry_after) = breaker.allows(core.system.clock.now()) {
+            if let Err(retry_after) = breaker.allows(|| core.system.clock.now()) {
                 return Err(SendError::CircuitOpen {
-                    process,
+                    process: core.name.clone(),
                     method,
                     retry_after,
                 });
