@@ -205,14 +205,14 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
 
     /// Waits while the method's rate limit is reached, if it says to wait.
     fn wait_for_rate(&self) -> impl Future<Output = ()> + Send + 'static {
-        let addr = self.addr.clone();
+        // Clones only for a method that waits: an unguarded tell pays nothing.
         let waiting = self
             .guard
             .as_ref()
             .filter(|guard| guard.method.limiter.as_ref().is_some_and(|limiter| limiter.wait))
-            .map(|guard| (guard.method.clone(), guard.key));
+            .map(|guard| (guard.method.clone(), guard.key, self.addr.clone()));
         async move {
-            let Some((method, key)) = waiting else { return };
+            let Some((method, key, addr)) = waiting else { return };
             let Some(limiter) = &method.limiter else { return };
             while let Err(retry_after) = limiter.check(key) {
                 addr.publish(EventKind::RateLimited {
@@ -230,21 +230,21 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     fn admit_tell(&self) -> Result<(), SendError> {
         let Some(guard) = &self.guard else { return Ok(()) };
         let core = self.addr.core();
-        let (process, method) = (core.name.clone(), guard.method.method);
+        let method = guard.method.method;
         if let Some(limiter) = guard.method.limiter.as_ref().filter(|limiter| !limiter.wait) {
             if let Err(retry_after) = limiter.check(guard.key) {
                 self.addr.publish(EventKind::RateLimited { method, retry_after });
                 return Err(SendError::RateLimited {
-                    process,
+                    process: core.name.clone(),
                     method,
                     retry_after,
                 });
             }
         }
         if let Some(breaker) = &guard.method.breaker {
-            if let Err(retry_after) = breaker.allows(core.system.clock.now()) {
+            if let Err(retry_after) = breaker.allows(|| core.system.clock.now()) {
                 return Err(SendError::CircuitOpen {
-                    process,
+                    process: core.name.clone(),
                     method,
                     retry_after,
                 });

@@ -124,7 +124,6 @@ impl Limiter {
 
     /// Takes one call from the quota, or says how long until one is free.
     pub(crate) fn check(&self, key: u64) -> Result<(), Duration> {
-        let now = governor::clock::Clock::now(&self.clock);
         let outcome = match &self.kind {
             LimiterKind::Direct(limiter) => limiter.check(),
             LimiterKind::Keyed(limiter) => {
@@ -135,7 +134,9 @@ impl Limiter {
                 outcome
             }
         };
-        outcome.map_err(|not_until| not_until.wait_time_from(now))
+        // The clock is read again only to say how long to wait: a call
+        // within its quota reads it once, inside governor.
+        outcome.map_err(|not_until| not_until.wait_time_from(governor::clock::Clock::now(&self.clock)))
     }
 }
 
@@ -225,9 +226,15 @@ impl Breaker {
 
     /// Whether a tell may pass: not while open. Tells take no trial slot
     /// and report no result: their outcome is not seen by the caller.
-    pub(crate) fn allows(&self, now: Instant) -> Result<(), Duration> {
+    ///
+    /// `now` is read only while the breaker is open: a closed breaker costs
+    /// a tell no clock read.
+    pub(crate) fn allows(&self, now: impl FnOnce() -> Instant) -> Result<(), Duration> {
         match self.lock().phase {
-            Phase::Open { until } if now < until => Err(until - now),
+            Phase::Open { until } => {
+                let now = now();
+                if now < until { Err(until - now) } else { Ok(()) }
+            }
             _ => Ok(()),
         }
     }

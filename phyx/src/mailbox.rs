@@ -118,14 +118,23 @@ impl<M> Mailbox<M> {
             return self.try_push(message);
         }
         loop {
-            let room = self.room.notified();
-            tokio::pin!(room);
-            room.as_mut().enable();
+            // The common case, room at once, registers nothing: enabling a
+            // `Notified` locks the `Notify` twice (in and out).
             message = match self.try_push(message) {
                 Err(PushError::Full(message)) => message,
                 pushed => return pushed,
             };
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            // Counted before trying again: a receiver that makes room after
+            // this sees the count and notifies; one that made room before it
+            // left the room for this second try.
             let _waiting = WaitingSender::register(self);
+            message = match self.try_push(message) {
+                Err(PushError::Full(message)) => message,
+                pushed => return pushed,
+            };
             room.await;
         }
     }
@@ -139,7 +148,12 @@ impl<M> Mailbox<M> {
         }
         match queue.items.pop_front() {
             Some(message) => {
-                let wake_sender = queue.senders_waiting > 0;
+                // Waiting senders are woken once the queue is down to half
+                // its capacity, not at every message taken: a woken sender
+                // then fills many slots in a row instead of trading one
+                // wake-up (a cross-thread one on a multi-thread runtime) for
+                // every message.
+                let wake_sender = queue.senders_waiting > 0 && queue.items.len() <= self.capacity / 2;
                 drop(queue);
                 if wake_sender {
                     self.room.notify_one();
@@ -271,6 +285,25 @@ mod tests {
         assert_eq!(mailbox.recv().await, Some(1));
         assert!(sender.await.unwrap());
         assert_eq!(mailbox.recv().await, Some(2));
+    }
+
+    #[tokio::test]
+    async fn waiting_senders_wake_once_the_queue_is_half_empty() {
+        let mailbox = std::sync::Arc::new(Mailbox::new(4, Overflow::Backpressure));
+        for n in 1..=4 {
+            assert!(matches!(mailbox.try_push(n), Ok(None)));
+        }
+        let sender = tokio::spawn({
+            let mailbox = mailbox.clone();
+            async move { matches!(mailbox.push(5).await, Ok(None)) }
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(mailbox.recv().await, Some(1));
+        tokio::task::yield_now().await;
+        assert!(!sender.is_finished(), "three of four queued: not woken yet");
+        assert_eq!(mailbox.recv().await, Some(2));
+        assert!(sender.await.unwrap());
+        assert_eq!(mailbox.len(), 3);
     }
 
     #[test]

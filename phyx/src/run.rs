@@ -72,9 +72,14 @@ pub(crate) async fn run<T: Process>(
         let delay = settings.backoff.delay(attempt, core.system.random());
         core.set_status(Status::Restarting);
         addr.publish(EventKind::Restarting { attempt, delay });
-        tokio::select! {
-            () = core.system.clock.sleep(delay) => {}
-            () = core.stopping() => break StopReason::Shutdown,
+        // No backoff, no timer: a zero sleep still waits for the timer
+        // wheel's next tick (a millisecond on tokio's real clock). A stop
+        // requested meanwhile is seen at the top of the loop.
+        if !delay.is_zero() {
+            tokio::select! {
+                () = core.system.clock.sleep(delay) => {}
+                () = core.stopping() => break StopReason::Shutdown,
+            }
         }
     };
     // A supervisor keeps its children across its own restarts; they end
@@ -185,7 +190,13 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
         }
         let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
         core.set_busy(true);
-        let handled = within_grace(core, grace, state.__handle(ctx, message).instrument(span)).await;
+        // With no subscriber interested the span is a no-op; not wrapping
+        // the handler in it spares entering and leaving it at every poll.
+        let handled = if span.is_disabled() {
+            within_grace(core, grace, state.__handle(ctx, message)).await
+        } else {
+            within_grace(core, grace, state.__handle(ctx, message).instrument(span)).await
+        };
         core.set_busy(false);
         match handled {
             None => {

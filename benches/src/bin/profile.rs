@@ -1,0 +1,58 @@
+//! Runs one scenario once, for a profiler:
+//! `valgrind --tool=callgrind target/release/profile tell phyx current`.
+//!
+//! Arguments: scenario (`tell`, `ask`, `spawn`, `fan-in`, `ring`,
+//! `guarded`, `restart`), system (`tokio`, `tokio-unbounded`, `phyx`,
+//! `kameo`, `ractor`, `actix`; for `guarded`: `none`, `breaker`, `rate`,
+//! `both`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
+
+use phyx_benches::actix_counter::Actix;
+use phyx_benches::kameo_counter::Kameo;
+use phyx_benches::phyx_counter::Phyx;
+use phyx_benches::phyx_only::{self, Guard};
+use phyx_benches::ractor_counter::Ractor;
+use phyx_benches::tokio_baseline::Tokio;
+use phyx_benches::{Flavor, Sizes, Subject};
+
+fn run<S: Subject>(scenario: &str, flavor: Flavor, sizes: Sizes) {
+    match scenario {
+        "tell" => println!("{:?}", S::tell(flavor, sizes.tells)),
+        "ask" => println!("mean {:?}", S::ask(flavor, sizes.asks).mean()),
+        "spawn" => println!("{:?}", S::spawn(flavor, sizes.spawns)),
+        "fan-in" => println!("{:?}", S::fan_in(flavor, sizes.senders, sizes.tells)),
+        "ring" => println!("{:?}", S::ring(flavor, sizes.ring_size, sizes.ring_hops)),
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [scenario, system, flavor] = args.as_slice() else {
+        panic!("usage: profile SCENARIO SYSTEM current|multi");
+    };
+    let flavor = if flavor == "multi" {
+        Flavor::MultiThread
+    } else {
+        Flavor::CurrentThread
+    };
+    let sizes = Sizes::from_env();
+    match (scenario.as_str(), system.as_str()) {
+        ("guarded", guard) => {
+            let guard = match guard {
+                "breaker" => Guard::Breaker,
+                "rate" => Guard::RateLimit,
+                "both" => Guard::Both,
+                _ => Guard::None,
+            };
+            println!("{:?}", phyx_only::guarded(flavor, guard, sizes.tells));
+        }
+        ("restart", _) => println!("mean {:?}", phyx_only::restart(flavor, sizes.restarts).mean()),
+        (scenario, "tokio") => run::<Tokio<true>>(scenario, flavor, sizes),
+        (scenario, "tokio-unbounded") => run::<Tokio<false>>(scenario, flavor, sizes),
+        (scenario, "phyx") => run::<Phyx>(scenario, flavor, sizes),
+        (scenario, "kameo") => run::<Kameo>(scenario, flavor, sizes),
+        (scenario, "ractor") => run::<Ractor>(scenario, flavor, sizes),
+        (scenario, "actix") => run::<Actix>(scenario, flavor, sizes),
+        (_, other) => panic!("unknown system {other}"),
+    }
+}
