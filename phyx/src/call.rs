@@ -67,9 +67,11 @@ pub(crate) struct ForSaga<R, M: Message> {
     pub(crate) timeout: Option<Duration>,
 }
 
-/// The rate limit and breaker of a guarded method, for one call.
+/// The rate limit and breaker of a guarded method, for one call: which of
+/// the process's guards (an index, so a call costs no lookup and no
+/// reference count), the quota's key, and how to judge a reply.
 struct Guard<R> {
-    method: Arc<MethodGuard>,
+    index: usize,
     key: u64,
     is_ok: fn(&R) -> bool,
 }
@@ -106,19 +108,20 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     }
 
     /// Puts the call under its method's `#[rate_limit]` and
-    /// `#[circuit_breaker]`: `key` picks a keyed quota, `is_ok` tells a
-    /// successful reply from a failed one.
+    /// `#[circuit_breaker]`, the `index`th of the process's guarded methods:
+    /// `key` picks a keyed quota, `is_ok` tells a successful reply from a
+    /// failed one.
     #[doc(hidden)]
-    pub fn __guarded(mut self, key: u64, is_ok: fn(&R) -> bool) -> Self {
-        let method = self.message.method();
-        let guards = self.addr.core().guards.get();
-        let guard = guards.and_then(|guards| guards.iter().find(|guard| guard.method == method));
-        self.guard = guard.map(|method| Guard {
-            method: method.clone(),
-            key,
-            is_ok,
-        });
+    pub fn __guarded(mut self, index: usize, key: u64, is_ok: fn(&R) -> bool) -> Self {
+        self.guard = Some(Guard { index, key, is_ok });
         self
+    }
+
+    /// The call's guard and the method's live guards, if it has any.
+    fn guard(&self) -> Option<(&Guard<R>, &Arc<MethodGuard>)> {
+        let guard = self.guard.as_ref()?;
+        let method = self.addr.core().guards.get()?.get(guard.index)?;
+        Some((guard, method))
     }
 
     /// Bounds the ask: if no reply arrived `timeout` after it was first
@@ -207,10 +210,9 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     fn wait_for_rate(&self) -> impl Future<Output = ()> + Send + 'static {
         // Clones only for a method that waits: an unguarded tell pays nothing.
         let waiting = self
-            .guard
-            .as_ref()
-            .filter(|guard| guard.method.limiter.as_ref().is_some_and(|limiter| limiter.wait))
-            .map(|guard| (guard.method.clone(), guard.key, self.addr.clone()));
+            .guard()
+            .filter(|(_, method)| method.limiter.as_ref().is_some_and(|limiter| limiter.wait))
+            .map(|(guard, method)| (method.clone(), guard.key, self.addr.clone()));
         async move {
             let Some((method, key, addr)) = waiting else { return };
             let Some(limiter) = &method.limiter else { return };
@@ -228,10 +230,12 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     /// call from its quota (unless waiting already did); a breaker refuses
     /// while open.
     fn admit_tell(&self) -> Result<(), SendError> {
-        let Some(guard) = &self.guard else { return Ok(()) };
+        let Some((guard, guards)) = self.guard() else {
+            return Ok(());
+        };
         let core = self.addr.core();
-        let method = guard.method.method;
-        if let Some(limiter) = guard.method.limiter.as_ref().filter(|limiter| !limiter.wait) {
+        let method = guards.method;
+        if let Some(limiter) = guards.limiter.as_ref().filter(|limiter| !limiter.wait) {
             if let Err(retry_after) = limiter.check(guard.key) {
                 self.addr.publish(EventKind::RateLimited { method, retry_after });
                 return Err(SendError::RateLimited {
@@ -241,7 +245,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
                 });
             }
         }
-        if let Some(breaker) = &guard.method.breaker {
+        if let Some(breaker) = &guards.breaker {
             if let Err(retry_after) = breaker.allows(|| core.system.clock.now()) {
                 return Err(SendError::CircuitOpen {
                     process: core.name.clone(),
@@ -402,12 +406,15 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
     /// Passes the call through its method's rate limit, then its breaker
     /// (in that order), then into the mailbox.
     fn admit(&mut self, mut call: Call<R, M>) -> AskState<R, M> {
+        let Some(guards) = call.guard().map(|(_, guards)| guards.clone()) else {
+            return enqueue(call);
+        };
         let Some(guard) = call.guard.take() else {
             return enqueue(call);
         };
         let core = call.addr.core();
-        let (process, method) = (core.name.clone(), guard.method.method);
-        if let Some(limiter) = &guard.method.limiter {
+        let (process, method) = (core.name.clone(), guards.method);
+        if let Some(limiter) = &guards.limiter {
             if let Err(retry_after) = limiter.check(guard.key) {
                 call.addr.publish(EventKind::RateLimited { method, retry_after });
                 if limiter.wait {
@@ -422,12 +429,12 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
                 });
             }
         }
-        if let Some(breaker) = &guard.method.breaker {
+        if let Some(breaker) = &guards.breaker {
             match breaker.acquire(core, method) {
                 Ok(permit) => {
                     self.breaker = Some(BreakerPass {
                         addr: call.addr.clone(),
-                        guard: guard.method.clone(),
+                        guard: guards.clone(),
                         permit: Some(permit),
                         is_ok: guard.is_ok,
                     });

@@ -3,6 +3,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -154,6 +155,9 @@ pub fn key_of<K: Hash + ?Sized>(value: &K) -> u64 {
 pub(crate) struct Breaker {
     spec: BreakerSpec,
     state: Mutex<BreakerState>,
+    /// Whether the phase is `Open`, readable without the lock: a tell
+    /// through a breaker that is not open costs one atomic load.
+    open: AtomicBool,
 }
 
 struct BreakerState {
@@ -183,6 +187,7 @@ impl Breaker {
                 phase: Phase::Closed { consecutive: 0 },
                 generation: 0,
             }),
+            open: AtomicBool::new(false),
         }
     }
 
@@ -205,8 +210,7 @@ impl Breaker {
                         in_flight: 1,
                         succeeded: 0,
                     },
-                    core,
-                    method,
+                    (core, method, &self.open),
                     now,
                 );
                 Ok(Permit {
@@ -230,6 +234,9 @@ impl Breaker {
     /// `now` is read only while the breaker is open: a closed breaker costs
     /// a tell no clock read.
     pub(crate) fn allows(&self, now: impl FnOnce() -> Instant) -> Result<(), Duration> {
+        if !self.open.load(Ordering::Acquire) {
+            return Ok(());
+        }
         match self.lock().phase {
             Phase::Open { until } => {
                 let now = now();
@@ -256,18 +263,18 @@ impl Breaker {
                 *consecutive += 1;
                 if *consecutive >= spec.failures {
                     let until = now + spec.cooldown;
-                    state.transition(Phase::Open { until }, core, method, now);
+                    state.transition(Phase::Open { until }, (core, method, &self.open), now);
                 }
             }
             (Phase::HalfOpen { .. }, Some(false)) => {
                 let until = now + spec.cooldown;
-                state.transition(Phase::Open { until }, core, method, now);
+                state.transition(Phase::Open { until }, (core, method, &self.open), now);
             }
             (Phase::HalfOpen { in_flight, succeeded }, Some(true)) => {
                 *in_flight = in_flight.saturating_sub(1);
                 *succeeded += 1;
                 if *succeeded >= spec.trials {
-                    state.transition(Phase::Closed { consecutive: 0 }, core, method, now);
+                    state.transition(Phase::Closed { consecutive: 0 }, (core, method, &self.open), now);
                 }
             }
         }
@@ -275,7 +282,10 @@ impl Breaker {
 }
 
 impl BreakerState {
-    fn transition(&mut self, phase: Phase, core: &Core, method: &'static str, now: Instant) {
+    /// Moves to `phase`, mirrors whether it is open in `open`, and reports
+    /// it as an event of `method` on the process `core`.
+    fn transition(&mut self, phase: Phase, (core, method, open): (&Core, &'static str, &AtomicBool), now: Instant) {
+        open.store(matches!(phase, Phase::Open { .. }), Ordering::Release);
         let state = match phase {
             Phase::Closed { .. } => CircuitState::Closed,
             Phase::Open { until } => CircuitState::Open {

@@ -123,6 +123,7 @@ fn guard_specs(cx: &Cx<'_>) -> Option<TokenStream> {
         .methods
         .handlers
         .iter()
+        // In the order the handle's `__guarded(index, ..)` counts them.
         .filter(|handler| handler.breaker.is_some() || handler.rate.is_some())
         .map(|handler| {
             let method = handler.ident.to_string();

@@ -34,7 +34,17 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         let output = &handler.output;
         let params = handler.fields().map(|(field, ty)| quote!(#field: #ty));
         let fields = handler.fields().map(|(field, _)| field);
-        let guarded = (handler.breaker.is_some() || handler.rate.is_some()).then(|| guarded(handler));
+        let guarded = is_guarded(handler).then(|| {
+            // Its place among the guarded methods, as `__GUARDS` lists them.
+            let index = cx
+                .methods
+                .handlers
+                .iter()
+                .take_while(|h| h.ident != handler.ident)
+                .filter(|h| is_guarded(h))
+                .count();
+            guarded(handler, index)
+        });
         let compensated = compensated(krate, handler);
         let key = handler
             .rate
@@ -152,8 +162,13 @@ pub(super) fn handle_type(
     }
 }
 
-/// `.__guarded(key, is_ok)`: a reply is a success unless it is an `Err`.
-fn guarded(handler: &crate::valid::Handler) -> TokenStream {
+fn is_guarded(handler: &crate::valid::Handler) -> bool {
+    handler.breaker.is_some() || handler.rate.is_some()
+}
+
+/// `.__guarded(index, key, is_ok)`: a reply is a success unless it is an
+/// `Err`.
+fn guarded(handler: &crate::valid::Handler, index: usize) -> TokenStream {
     let output = &handler.output;
     let key = if handler.rate.as_ref().is_some_and(|rate| rate.key.is_some()) {
         quote!(__phyx_key)
@@ -167,7 +182,7 @@ fn guarded(handler: &crate::valid::Handler) -> TokenStream {
     } else {
         quote!(|_: &#output| true)
     };
-    quote!(.__guarded(#key, #is_ok))
+    quote!(.__guarded(#index, #key, #is_ok))
 }
 
 /// `.__compensated(...)`: how a saga undoes a successful call, for a method
