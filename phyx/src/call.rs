@@ -169,12 +169,22 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     /// Dropping the future before it completes drops the message unsent.
     pub async fn send_wait(self) -> Result<(), SendError> {
         let method = self.message.method();
-        self.wait_for_rate().await;
+        let waits_for_rate = self
+            .guard()
+            .is_some_and(|(_, guards)| guards.limiter.as_ref().is_some_and(|limiter| limiter.wait));
+        if waits_for_rate {
+            self.wait_for_rate().await;
+        }
         self.admit_tell()?;
-        self.addr
-            .deliver(self.message)
-            .await
-            .map_err(|refused| self.addr.send_error(method, refused))
+        // The common case, room at once, costs what `send` costs: no nested
+        // future is built unless the mailbox is full.
+        match self.addr.try_deliver(self.message) {
+            Err(Refused::Full(message)) if self.addr.shared().mailbox.overflow() == Overflow::Backpressure => {
+                self.addr.deliver(message).await
+            }
+            other => other,
+        }
+        .map_err(|refused| self.addr.send_error(method, refused))
     }
 
     /// Tells later: the message is queued once `delay` has passed on the
