@@ -44,6 +44,9 @@ pub(crate) enum PushError<M> {
 /// A message pushed in, and possibly the oldest one evicted to make room.
 pub(crate) type Pushed<M> = Result<Option<M>, PushError<M>>;
 
+/// Scheduler turns a sender waiting for room yields before it parks.
+const YIELDS_BEFORE_PARKING: u32 = 16;
+
 pub(crate) struct Mailbox<M> {
     queue: Mutex<Queue<M>>,
     capacity: usize,
@@ -117,6 +120,7 @@ impl<M> Mailbox<M> {
         if self.overflow != Overflow::Backpressure {
             return self.try_push(message);
         }
+        let mut yields = 0;
         loop {
             // The common case, room at once, registers nothing: enabling a
             // `Notified` locks the `Notify` twice (in and out).
@@ -124,6 +128,17 @@ impl<M> Mailbox<M> {
                 Err(PushError::Full(message)) => message,
                 pushed => return pushed,
             };
+            // A full mailbox whose process is running makes room within a
+            // few scheduler turns. Yielding for them before parking spares
+            // the sender a park and a wake-up, which on a multi-thread
+            // runtime often means putting a worker thread to sleep and
+            // waking it again.
+            if yields < YIELDS_BEFORE_PARKING {
+                yields += 1;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            yields = 0;
             let room = self.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
@@ -288,7 +303,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn waiting_senders_wake_once_the_queue_is_half_empty() {
+    async fn a_sender_finds_room_made_while_it_yields_without_parking() {
         let mailbox = std::sync::Arc::new(Mailbox::new(4, Overflow::Backpressure));
         for n in 1..=4 {
             assert!(matches!(mailbox.try_push(n), Ok(None)));
@@ -298,6 +313,31 @@ mod tests {
             async move { matches!(mailbox.push(5).await, Ok(None)) }
         });
         tokio::task::yield_now().await;
+        assert_eq!(mailbox.recv().await, Some(1));
+        // One slot free, far above half empty: only a sender still trying
+        // (not parked, waiting for the half-empty wake-up) takes it.
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        assert!(sender.is_finished());
+        assert!(sender.await.unwrap());
+        assert_eq!(mailbox.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn parked_senders_wake_once_the_queue_is_half_empty() {
+        let mailbox = std::sync::Arc::new(Mailbox::new(4, Overflow::Backpressure));
+        for n in 1..=4 {
+            assert!(matches!(mailbox.try_push(n), Ok(None)));
+        }
+        let sender = tokio::spawn({
+            let mailbox = mailbox.clone();
+            async move { matches!(mailbox.push(5).await, Ok(None)) }
+        });
+        // Long enough for the sender to give up yielding and park.
+        for _ in 0..=YIELDS_BEFORE_PARKING {
+            tokio::task::yield_now().await;
+        }
+        assert!(!sender.is_finished());
         assert_eq!(mailbox.recv().await, Some(1));
         tokio::task::yield_now().await;
         assert!(!sender.is_finished(), "three of four queued: not woken yet");
