@@ -110,11 +110,12 @@ impl Core {
     }
 
     /// Resolves once a stop (or a recycle) has been requested.
+    ///
+    /// It waits on the stop flag alone, which a recycle also wakes: one
+    /// registration instead of two, in a future that is part of every
+    /// message being handled, and so of every idle process's size.
     pub(crate) async fn stopping(&self) {
-        tokio::select! {
-            () = self.stop.raised() => {}
-            () = self.recycle.raised() => {}
-        }
+        self.stop.raised_or(&self.recycle).await;
     }
 
     /// Resolves once a stop for good has been requested.
@@ -124,6 +125,7 @@ impl Core {
 
     pub(crate) fn raise_recycle(&self) {
         self.recycle.raise();
+        self.stop.wake();
     }
 
     /// Whether this instance was recycled; clears the request.
@@ -173,15 +175,26 @@ impl Flag {
     }
 
     pub(crate) async fn raised(&self) {
+        self.raised_or(self).await;
+    }
+
+    /// Resolves once this flag or `other` is raised; `other` must
+    /// [`wake`](Self::wake) this flag when it is.
+    pub(crate) async fn raised_or(&self, other: &Flag) {
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.is_raised() {
+            if self.is_raised() || other.is_raised() {
                 return;
             }
             notified.await;
         }
+    }
+
+    /// Wakes the tasks waiting on this flag without raising it.
+    pub(crate) fn wake(&self) {
+        self.notify.notify_waiters();
     }
 }
 

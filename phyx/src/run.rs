@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -112,7 +113,8 @@ async fn run_instance<T: Process>(
     };
     let mut ctx = Ctx::new(addr.node());
     let grace = settings.shutdown_timeout;
-    let reason = match within_grace(core, grace, catch_unwind(state.__on_start(&mut ctx))).await {
+    let started = within_grace(core, grace, pin!(catch_unwind(state.__on_start(&mut ctx)))).await;
+    let reason = match started {
         None => StopReason::Shutdown,
         Some(Err(message)) => {
             addr.publish(EventKind::Panicked {
@@ -182,8 +184,8 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
                 message.__undeliverable(Undelivered::Panicked(panic.clone()));
                 return crash(addr, Some(method), panic);
             }
-            Some(Fault::Wait(wait)) => {
-                let Some(()) = within_grace(core, grace, wait).await else {
+            Some(Fault::Wait(mut wait)) => {
+                let Some(()) = within_grace(core, grace, wait.as_mut()).await else {
                     return StopReason::Shutdown;
                 };
             }
@@ -193,9 +195,9 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
         // With no subscriber interested the span is a no-op; not wrapping
         // the handler in it spares entering and leaving it at every poll.
         let handled = if span.is_disabled() {
-            within_grace(core, grace, state.__handle(ctx, message)).await
+            within_grace(core, grace, pin!(state.__handle(ctx, message))).await
         } else {
-            within_grace(core, grace, state.__handle(ctx, message).instrument(span)).await
+            within_grace(core, grace, pin!(state.__handle(ctx, message).instrument(span))).await
         };
         core.set_busy(false);
         match handled {
@@ -229,7 +231,11 @@ fn crash<M: Message>(addr: &Addr<M>, method: Option<&'static str>, message: Arc<
 
 /// Runs `future` to completion unless a stop is requested meanwhile and it
 /// then takes longer than `grace` more.
-async fn within_grace<F: Future>(core: &Core, grace: Duration, future: F) -> Option<F::Output> {
+///
+/// The future is pinned by the caller and borrowed here, so it is stored
+/// once, in the caller's state: this runs around every message, and its
+/// size is part of every idle process's.
+async fn within_grace<F: Future + ?Sized>(core: &Core, grace: Duration, future: Pin<&mut F>) -> Option<F::Output> {
     tokio::select! {
         biased;
         output = future => Some(output),
