@@ -6,14 +6,14 @@ use std::fmt;
 /// A reply a saga can judge: `Result<T, E>` (an `Err` fails the step) or
 /// `()` (the step cannot fail by itself).
 ///
-/// Implemented for those two; a saga step, and a compensation, must call a
-/// method that returns one of them.
+/// Implemented for those two, and sealed: a saga step, and a compensation,
+/// must call a method that returns one of them.
 #[diagnostic::on_unimplemented(
     message = "a saga step must call a method that returns `Result<T, E>` or nothing, not `{Self}`",
     label = "this method's reply cannot tell a failed step from a done one",
     note = "make the method return `Result<{Self}, E>` with an error type `E: Display + Send + Sync`"
 )]
-pub trait SagaReply: Send + 'static {
+pub trait SagaReply: sealed::Sealed + Send + 'static {
     /// What a successful step gives back: `T` of `Result<T, E>`.
     type Value: Send + 'static;
 
@@ -23,6 +23,8 @@ pub trait SagaReply: Send + 'static {
     /// The value, or why the step failed.
     fn into_outcome(self) -> Result<Self::Value, Rejection>;
 }
+
+impl sealed::Sealed for () {}
 
 impl SagaReply for () {
     type Value = ();
@@ -35,6 +37,8 @@ impl SagaReply for () {
         Ok(())
     }
 }
+
+impl<T, E> sealed::Sealed for Result<T, E> {}
 
 impl<T, E> SagaReply for Result<T, E>
 where
@@ -66,4 +70,10 @@ impl fmt::Debug for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Rejection").field(&self.message).finish()
     }
+}
+
+mod sealed {
+    /// Keeps [`SagaReply`](super::SagaReply) to the replies a saga knows
+    /// how to judge.
+    pub trait Sealed {}
 }
