@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -336,6 +337,11 @@ pub(crate) type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
 pub(crate) struct EventHub {
     sinks: Vec<Sink>,
     streams: RwLock<Option<broadcast::Sender<Event>>>,
+    /// Streams not yet dropped. While there are none, publishing takes no
+    /// lock: the broadcast channel would lock its one queue for every event
+    /// of every process, which processes starting on other threads then
+    /// contend for.
+    open_streams: Arc<AtomicUsize>,
 }
 
 /// Events a lagging [`EventStream`] may fall behind before it skips the
@@ -347,6 +353,7 @@ impl EventHub {
         Self {
             sinks,
             streams: RwLock::new(Some(broadcast::channel(STREAM_CAPACITY).0)),
+            open_streams: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -355,18 +362,25 @@ impl EventHub {
         for sink in &self.sinks {
             sink(&event);
         }
+        if self.open_streams.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         let streams = self.streams.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(sender) = streams.as_ref().filter(|s| s.receiver_count() > 0) {
+        if let Some(sender) = streams.as_ref() {
             // An error only means every receiver left meanwhile.
             let _ = sender.send(event);
         }
     }
 
     pub(crate) fn subscribe(&self) -> EventStream {
+        // Counted before subscribing, so no event published after this
+        // returns skips the channel.
+        let open = OpenStream::new(&self.open_streams);
         let streams = self.streams.read().unwrap_or_else(|e| e.into_inner());
         EventStream {
             receiver: streams.as_ref().map(broadcast::Sender::subscribe),
             missed: 0,
+            _open: open,
         }
     }
 
@@ -406,6 +420,24 @@ fn trace(event: &Event) {
 pub struct EventStream {
     receiver: Option<broadcast::Receiver<Event>>,
     missed: u64,
+    _open: OpenStream,
+}
+
+/// Counts an [`EventStream`] among the hub's open streams while it lives.
+#[derive(Debug)]
+struct OpenStream(Arc<AtomicUsize>);
+
+impl OpenStream {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl EventStream {

@@ -34,6 +34,30 @@ async fn the_event_stream_tells_a_process_life_in_order() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_stream_keeps_receiving_when_another_is_dropped_and_a_new_one_sees_what_follows() {
+    let system = System::new();
+    let (first, mut second) = (system.events(), system.events());
+    drop(first);
+    let counter = system.spawn(Counter::default);
+    counter.get().await.unwrap();
+    let mut third = system.events();
+    system.shutdown().await;
+
+    let id = counter.id();
+    let mut seen = Vec::new();
+    while let Some(event) = second.recv().await {
+        seen.push(event.to_string());
+    }
+    assert_eq!(seen.first(), Some(&format!("Counter{id}: spawned")));
+    assert_eq!(seen.last(), Some(&format!("Counter{id}: stopped (shutdown)")));
+    let mut later = Vec::new();
+    while let Some(event) = third.recv().await {
+        later.push(event.to_string());
+    }
+    assert_eq!(later, [format!("Counter{id}: stopped (shutdown)")]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn sinks_see_every_event_with_its_time() {
     let (system, log) = EventLog::system();
     let start = system.now();
