@@ -169,11 +169,8 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     /// Dropping the future before it completes drops the message unsent.
     pub async fn send_wait(self) -> Result<(), SendError> {
         let method = self.message.method();
-        let waits_for_rate = self
-            .guard()
-            .is_some_and(|(_, guards)| guards.limiter.as_ref().is_some_and(|limiter| limiter.wait));
-        if waits_for_rate {
-            self.wait_for_rate().await;
+        if let Some(waiting) = self.wait_for_rate() {
+            waiting.await;
         }
         self.admit_tell()?;
         // The common case, room at once, costs what `send` costs: no nested
@@ -216,15 +213,14 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
         Ok(())
     }
 
-    /// Waits while the method's rate limit is reached, if it says to wait.
-    fn wait_for_rate(&self) -> impl Future<Output = ()> + Send + 'static {
-        // Clones only for a method that waits: an unguarded tell pays nothing.
-        let waiting = self
-            .guard()
-            .filter(|(_, method)| method.limiter.as_ref().is_some_and(|limiter| limiter.wait))
-            .map(|(guard, method)| (method.clone(), guard.key, self.addr.clone()));
-        async move {
-            let Some((method, key, addr)) = waiting else { return };
+    /// Waiting while the method's rate limit is reached, for a method that
+    /// says `#[rate_limit(wait)]`; `None` for any other, which then builds
+    /// no future and clones nothing.
+    fn wait_for_rate(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let (guard, method) = self.guard()?;
+        method.limiter.as_ref().filter(|limiter| limiter.wait)?;
+        let (method, key, addr) = (method.clone(), guard.key, self.addr.clone());
+        Some(async move {
             let Some(limiter) = &method.limiter else { return };
             while let Err(retry_after) = limiter.check(key) {
                 addr.publish(EventKind::RateLimited {
@@ -233,7 +229,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
                 });
                 addr.core().system.clock.sleep(retry_after).await;
             }
-        }
+        })
     }
 
     /// Checks a tell against the method's guards: a rate limit takes one
@@ -415,21 +411,20 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
 
     /// Passes the call through its method's rate limit, then its breaker
     /// (in that order), then into the mailbox.
-    fn admit(&mut self, mut call: Call<R, M>) -> AskState<R, M> {
-        let Some(guards) = call.guard().map(|(_, guards)| guards.clone()) else {
-            return enqueue(call);
-        };
-        let Some(guard) = call.guard.take() else {
+    fn admit(&mut self, call: Call<R, M>) -> AskState<R, M> {
+        let Some((key, is_ok, guards)) = call
+            .guard()
+            .map(|(guard, guards)| (guard.key, guard.is_ok, guards.clone()))
+        else {
             return enqueue(call);
         };
         let core = call.addr.core();
         let (process, method) = (core.name.clone(), guards.method);
         if let Some(limiter) = &guards.limiter {
-            if let Err(retry_after) = limiter.check(guard.key) {
+            if let Err(retry_after) = limiter.check(key) {
                 call.addr.publish(EventKind::RateLimited { method, retry_after });
                 if limiter.wait {
                     let sleep = core.system.clock.sleep(retry_after);
-                    call.guard = Some(guard);
                     return AskState::WaitingForRate(call, sleep);
                 }
                 return AskState::Failed(CallError::RateLimited {
@@ -446,7 +441,7 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
                         addr: call.addr.clone(),
                         guard: guards.clone(),
                         permit: Some(permit),
-                        is_ok: guard.is_ok,
+                        is_ok,
                     });
                 }
                 Err(retry_after) => {

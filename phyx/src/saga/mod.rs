@@ -208,14 +208,8 @@ impl Saga {
             reply = flight.reply(Some(clock.sleep(settle))).await;
         }
         flight.ask = None;
-        let undo = match &reply {
-            Some(Ok(reply)) => undo_of.and_then(|undo_of| undo_of(&addr, reply, &key)),
-            _ => None,
-        };
         drop(flight);
-        if let Some(undo) = undo {
-            self.done.push(Recorded { key: key.clone(), undo });
-        }
+        self.done.extend(recorded(undo_of, &addr, &key, &reply));
         let failure = match (reply, timed_out) {
             (Some(Ok(reply)), None) => match reply.into_outcome() {
                 Ok(value) => {
@@ -328,10 +322,7 @@ impl<R: SagaReply, M: Message> Drop for InFlight<'_, R, M> {
         let settle = self.saga.system.inner().clock.sleep(self.saga.policy.settle);
         let late = async move {
             let reply = reply_within(&mut ask, Some(settle)).await;
-            let undo = match &reply {
-                Some(Ok(reply)) => undo_of.and_then(|undo_of| undo_of(&addr, reply, &key)),
-                _ => None,
-            };
+            let recorded = recorded(undo_of, &addr, &key, &reply);
             let outcome = match reply {
                 Some(Ok(reply)) => match reply.into_outcome() {
                     Ok(_) => StepOutcome::Done,
@@ -345,10 +336,23 @@ impl<R: SagaReply, M: Message> Drop for InFlight<'_, R, M> {
                 None => StepOutcome::Unknown,
             };
             addr.publish(step_event(&key, method, outcome));
-            undo.map(|undo| Recorded { key, undo })
+            recorded
         };
         drop(self.saga.compensate_in_background(Some(Box::pin(late))));
     }
+}
+
+/// The compensation a step's reply calls for: its undo, if the step has
+/// one and succeeded.
+fn recorded<R: SagaReply, M: Message>(
+    undo_of: Option<UndoOf<R, M>>,
+    addr: &Addr<M>,
+    key: &StepKey,
+    reply: &Option<Result<R, CallError>>,
+) -> Option<Recorded> {
+    let Some(Ok(reply)) = reply else { return None };
+    let undo = undo_of?(addr, reply, key)?;
+    Some(Recorded { key: key.clone(), undo })
 }
 
 /// The reply of `ask`, or `None` if `deadline` came first.
