@@ -16,7 +16,7 @@ use std::time::Instant;
 use actix::{Actor, Addr, Context, Handler, Message};
 use tokio::sync::Notify;
 
-use crate::{Flavor, Latencies, MailboxKind, Meter, Run, SpawnCost, Subject, live_bytes};
+use crate::{Flavor, Latencies, MailboxKind, Meter, Run, SpawnCost, Subject, bytes_each_since, live_bytes};
 
 /// The counter actor.
 #[derive(Debug, Default)]
@@ -171,7 +171,7 @@ impl Subject for Actix {
             for counter in &handles {
                 get(counter).await;
             }
-            let idle_bytes = (live_bytes() - before) / i64::try_from(n.max(1)).unwrap_or(1);
+            let idle_bytes = bytes_each_since(before, n);
             // An actor stops once its last address is gone.
             drop(handles);
             SpawnCost {

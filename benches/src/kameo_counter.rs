@@ -11,7 +11,9 @@ use kameo::mailbox;
 use kameo::message::{Context, Message};
 use tokio::sync::Notify;
 
-use crate::{Flavor, Latencies, MAILBOX, MailboxKind, Meter, Run, SpawnCost, Subject, live_bytes, run_on};
+use crate::{
+    Flavor, Latencies, MAILBOX, MailboxKind, Meter, Run, SpawnCost, Subject, bytes_each_since, live_bytes, run_on,
+};
 
 /// The counter actor.
 #[derive(Debug, Default, kameo::Actor)]
@@ -145,7 +147,7 @@ impl Subject for Kameo {
             for counter in &handles {
                 get(counter).await;
             }
-            let idle_bytes = (live_bytes() - before) / i64::try_from(n.max(1)).unwrap_or(1);
+            let idle_bytes = bytes_each_since(before, n);
             for counter in &handles {
                 stop(counter).await;
             }

@@ -231,10 +231,17 @@ impl SpawnCost {
     }
 }
 
-/// Live heap bytes now; call before spawning and again once the processes
-/// are idle: the difference divided by their count is their footprint.
+/// Live heap bytes now; call before spawning, then pass the reading to
+/// [`bytes_each_since`] once the processes are idle.
 pub fn live_bytes() -> i64 {
     alloc::live_bytes()
+}
+
+/// The heap bytes each of `count` processes keeps: live bytes now, less
+/// `before` (a [`live_bytes`] reading from before they were spawned),
+/// divided among them.
+pub fn bytes_each_since(before: i64, count: usize) -> i64 {
+    (live_bytes() - before) / i64::try_from(count.max(1)).unwrap_or(1)
 }
 
 /// `count / n` as a float, for per-message figures.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use phyx::prelude::*;
 use tokio::sync::Notify;
 
-use crate::{Flavor, Latencies, MailboxKind, Meter, Run, SpawnCost, Subject, live_bytes, run_on};
+use crate::{Flavor, Latencies, MailboxKind, Meter, Run, SpawnCost, Subject, bytes_each_since, live_bytes, run_on};
 
 /// The counter process.
 #[derive(Debug, Default)]
@@ -115,7 +115,7 @@ impl Subject for Phyx {
             for counter in &handles {
                 counter.get().await.expect("started");
             }
-            let idle_bytes = (live_bytes() - before) / i64::try_from(n.max(1)).unwrap_or(1);
+            let idle_bytes = bytes_each_since(before, n);
             system.shutdown().await;
             SpawnCost {
                 spawn,

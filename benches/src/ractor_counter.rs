@@ -10,7 +10,7 @@ use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::Notify;
 
-use crate::{Flavor, Latencies, MailboxKind, Meter, Run, SpawnCost, Subject, live_bytes, run_on};
+use crate::{Flavor, Latencies, MailboxKind, Meter, Run, SpawnCost, Subject, bytes_each_since, live_bytes, run_on};
 
 /// The counter's messages.
 #[derive(Debug)]
@@ -166,7 +166,7 @@ impl Subject for Ractor {
             for (counter, _) in &handles {
                 get(counter).await;
             }
-            let idle_bytes = (live_bytes() - before) / i64::try_from(n.max(1)).unwrap_or(1);
+            let idle_bytes = bytes_each_since(before, n);
             for (counter, task) in handles {
                 counter.stop(None);
                 task.await.expect("stopped");

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::{Flavor, Latencies, MAILBOX, MailboxKind, Meter, Run, SpawnCost, Subject, live_bytes, run_on};
+use crate::{
+    Flavor, Latencies, MAILBOX, MailboxKind, Meter, Run, SpawnCost, Subject, bytes_each_since, live_bytes, run_on,
+};
 
 /// A counter's messages.
 #[derive(Debug)]
@@ -178,7 +180,7 @@ impl<const BOUNDED: bool> Subject for Tokio<BOUNDED> {
             for (tx, _) in &handles {
                 get(tx).await;
             }
-            let idle_bytes = (live_bytes() - before) / i64::try_from(n.max(1)).unwrap_or(1);
+            let idle_bytes = bytes_each_since(before, n);
             for (tx, task) in handles {
                 drop(tx);
                 task.await.expect("the counter ends");
