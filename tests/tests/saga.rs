@@ -149,6 +149,7 @@ impl Shipping {
     }
 }
 
+#[derive(Clone)]
 struct Shop {
     inventory: InventoryRef,
     payment: PaymentRef,
@@ -497,17 +498,10 @@ async fn a_cancelled_caller_leaves_the_step_in_flight_to_settle_then_compensates
     let t = TestSystem::new();
     let shop = Shop::new(&t);
     shop.shipping.configure(false, 10 * SECOND).await.unwrap();
-    let (system, inventory, payment, shipping) = (
-        t.system().clone(),
-        shop.inventory.clone(),
-        shop.payment.clone(),
-        shop.shipping.clone(),
-    );
+    let (system, customer) = (t.system().clone(), shop.clone());
     let caller = tokio::spawn(async move {
         let mut saga = system.saga("order-12").settle(2 * SECOND);
-        saga.step(|key| inventory.reserve(key, 2)).await?;
-        saga.step(|_| payment.charge(30)).await?;
-        saga.step(|_| shipping.ship("Main St".into())).await
+        customer.order(&mut saga).await
     });
     t.advance(SECOND).await;
     caller.abort();
@@ -548,17 +542,10 @@ async fn compensation_keeps_running_when_the_caller_is_cancelled_during_it() {
     let shop = Shop::new(&t);
     shop.shipping.configure(true, Duration::ZERO).await.unwrap();
     shop.inventory.fail_releases(3).await.unwrap();
-    let (system, inventory, payment, shipping) = (
-        t.system().clone(),
-        shop.inventory.clone(),
-        shop.payment.clone(),
-        shop.shipping.clone(),
-    );
+    let (system, customer) = (t.system().clone(), shop.clone());
     let caller = tokio::spawn(async move {
         let mut saga = system.saga("order-14").backoff(Backoff::exponential(SECOND, SECOND));
-        saga.step(|key| inventory.reserve(key, 2)).await?;
-        saga.step(|_| payment.charge(30)).await?;
-        saga.step(|_| shipping.ship("Main St".into())).await
+        customer.order(&mut saga).await
     });
     t.advance(SECOND + 500 * MS).await;
     caller.abort();
