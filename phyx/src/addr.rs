@@ -53,10 +53,11 @@ impl<M: Message> Node for Shared<M> {
     }
 }
 
-/// Why a message did not enter the mailbox.
+/// Why a message did not enter the mailbox; it comes back with the
+/// refusal.
 pub(crate) enum Refused<M> {
     Full(M),
-    Stopped,
+    Stopped(M),
 }
 
 impl<M: Message> Addr<M> {
@@ -104,11 +105,11 @@ impl<M: Message> Addr<M> {
                 self.publish(EventKind::MessageDropped {
                     method: evicted.method(),
                 });
-                evicted.__undeliverable(Undelivered::Dropped);
+                crate::current::quietly(|| evicted.__undeliverable(Undelivered::Dropped));
                 Ok(())
             }
             Err(PushError::Full(message)) => Err(Refused::Full(message)),
-            Err(PushError::Closed(_)) => Err(Refused::Stopped),
+            Err(PushError::Closed(message)) => Err(Refused::Stopped(message)),
         }
     }
 
@@ -126,7 +127,7 @@ impl<M: Message> Addr<M> {
                 self.publish(EventKind::MessageRejected { method });
                 SendError::MailboxFull { process, method }
             }
-            Refused::Stopped => SendError::Stopped { process, method },
+            Refused::Stopped(_) => SendError::Stopped { process, method },
         }
     }
 

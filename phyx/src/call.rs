@@ -162,7 +162,9 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     /// # Errors
     ///
     /// As [`send`](Self::send), except that a backpressured mailbox makes
-    /// it wait instead of failing with [`SendError::MailboxFull`].
+    /// it wait instead of failing with [`SendError::MailboxFull`]; but a
+    /// process telling itself gets `MailboxFull` at once, since only it
+    /// could make the room it would wait for.
     ///
     /// # Cancel safety
     ///
@@ -176,7 +178,12 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
         // The common case, room at once, costs what `send` costs: no nested
         // future is built unless the mailbox is full.
         match self.addr.try_deliver(self.message) {
-            Err(Refused::Full(message)) if self.addr.shared().mailbox.overflow() == Overflow::Backpressure => {
+            // A process waiting for room in its own mailbox would wait
+            // for itself: it gets `MailboxFull` at once, as `send` would.
+            Err(Refused::Full(message))
+                if self.addr.shared().mailbox.overflow() == Overflow::Backpressure
+                    && !crate::current::is(self.addr.core()) =>
+            {
                 self.addr.deliver(message).await
             }
             other => other,
@@ -355,6 +362,13 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
         loop {
             let pending = match std::mem::replace(&mut self.state, AskState::Done) {
                 AskState::Unsent(call) => {
+                    if crate::current::is(call.addr.core()) {
+                        let process = call.addr.core().name.clone();
+                        return Poll::Ready(Err(CallError::SelfCall {
+                            process,
+                            method: self.method,
+                        }));
+                    }
                     if let Some(after) = call.timeout {
                         let core = call.addr.core();
                         self.deadline = Some(Deadline {

@@ -34,8 +34,10 @@ pub enum CallError {
         /// Method called.
         method: &'static str,
     },
-    /// The process stopped (or the system shut down) before handling the
-    /// call.
+    /// The process stopped before replying: it was stopped or crashed for
+    /// good, the system shut down, or its supervisor cancelled the handler
+    /// to restart it with a crashed sibling (see
+    /// [`Strategy`](crate::Strategy)).
     #[non_exhaustive]
     Stopped {
         /// Name of the process called.
@@ -76,6 +78,22 @@ pub enum CallError {
         /// When a call may pass again.
         retry_after: Duration,
     },
+    /// A process asked itself, from one of its own handlers or hooks. It
+    /// would wait for a reply that only it can give, once the handler
+    /// waiting for it has returned, so the ask fails at once instead of
+    /// hanging (Erlang's `calling_self`). Call the method on `self`
+    /// directly, or tell it with [`Call::send`](crate::Call::send).
+    ///
+    /// Longer cycles (A asks B while B asks A) are not detected: bound
+    /// such asks with [`Call::timeout`](crate::Call::timeout), or tell
+    /// instead.
+    #[non_exhaustive]
+    SelfCall {
+        /// Name of the process, caller and callee.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+    },
     /// The message was dropped from a full mailbox whose overflow policy is
     /// [`Overflow::DropOldest`](crate::Overflow::DropOldest), to make room
     /// for a newer one.
@@ -98,6 +116,7 @@ impl CallError {
             | Self::Panicked { process, .. }
             | Self::CircuitOpen { process, .. }
             | Self::RateLimited { process, .. }
+            | Self::SelfCall { process, .. }
             | Self::Dropped { process, .. } => process,
         }
     }
@@ -111,6 +130,7 @@ impl CallError {
             | Self::Panicked { method, .. }
             | Self::CircuitOpen { method, .. }
             | Self::RateLimited { method, .. }
+            | Self::SelfCall { method, .. }
             | Self::Dropped { method, .. } => method,
         }
     }
@@ -132,6 +152,9 @@ impl fmt::Display for CallError {
             Self::RateLimited { retry_after, .. } => {
                 write!(f, "was refused: rate limit reached, retry in {retry_after:?}")
             }
+            Self::SelfCall { .. } => f.write_str(
+                "failed: a process cannot ask itself (it would wait for itself); call the method directly or tell it with `.send()`",
+            ),
         }
     }
 }

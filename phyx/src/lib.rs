@@ -95,6 +95,7 @@ mod addr;
 mod call;
 mod clock;
 mod ctx;
+mod current;
 mod error;
 mod event;
 mod fault;
@@ -114,12 +115,14 @@ mod system;
 pub use crate::call::{Ask, Call};
 pub use crate::clock::{Clock, Sleep, TokioClock};
 pub use crate::ctx::Ctx;
+pub use crate::current::hide_caught_panics;
 pub use crate::error::{CallError, SendError};
 pub use crate::event::{
     AttemptOutcome, CircuitState, CustomEvent, Event, EventKind, EventStream, StepOutcome, StopReason,
 };
 pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
 pub use crate::options::{Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions};
+pub use crate::pool::PoolStatus;
 pub use crate::process::{Handle, Message, Process, ProcessId, Status};
 pub use crate::saga::{
     Compensation, CompensationOutcome, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE,
@@ -152,7 +155,7 @@ pub use crate::system::{System, SystemBuilder};
 /// | `mailbox = 64` | mailbox capacity ([`DEFAULT_MAILBOX_CAPACITY`] by default) |
 /// | `overflow = reject \| drop_oldest \| backpressure` | [`Overflow`] policy |
 /// | `restart = permanent \| transient \| temporary` | [`Restart`] type |
-/// | `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)` | [`Backoff`]; `max`, `factor` and `jitter` optional |
+/// | `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)` | [`Backoff`]; `max`, `factor` and `jitter` optional; `backoff(initial = "0ms")` restarts at once, every time ([`Backoff::none`]) |
 /// | `max_restarts = 5, within = "30s"` | restart limit ([`DEFAULT_MAX_RESTARTS`]) |
 /// | `shutdown = "5s"` | shutdown timeout ([`DEFAULT_SHUTDOWN_TIMEOUT`]) |
 /// | `name = "cache"` | process name in events and errors (default: the type's name) |

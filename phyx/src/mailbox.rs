@@ -197,6 +197,11 @@ impl<M> Mailbox<M> {
         self.signal(|queue| queue.poked = true);
     }
 
+    /// Withdraws a [`poke`](Self::poke) not yet seen by a receive.
+    pub(crate) fn unpoke(&self) {
+        self.lock().poked = false;
+    }
+
     fn signal(&self, mark: impl FnOnce(&mut Queue<M>)) {
         let mut queue = self.lock();
         mark(&mut queue);

@@ -53,6 +53,8 @@ pub(crate) struct Core {
     pub(crate) guards: OnceLock<Vec<Arc<MethodGuard>>>,
     /// For a supervisor: its children and strategy.
     pub(crate) supervision: OnceLock<Arc<Supervision>>,
+    /// For a pool's router: how many members it started with.
+    pub(crate) pool_size: OnceLock<usize>,
 }
 
 impl Core {
@@ -72,6 +74,7 @@ impl Core {
             link: OnceLock::new(),
             guards: OnceLock::new(),
             supervision: OnceLock::new(),
+            pool_size: OnceLock::new(),
         }
     }
 
@@ -94,6 +97,10 @@ impl Core {
 
     pub(crate) fn set_crash(&self, message: Arc<str>) {
         *self.crash.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+    }
+
+    pub(crate) fn crash_pending(&self) -> bool {
+        self.crash.lock().unwrap_or_else(PoisonError::into_inner).is_some()
     }
 
     /// A crash injected from outside, if one is pending.
@@ -165,6 +172,13 @@ impl Flag {
         self.notify.notify_waiters();
     }
 
+    /// Raises the flag; returns whether this call raised it (it was down).
+    pub(crate) fn raise_once(&self) -> bool {
+        let first = !self.raised.swap(true, Ordering::AcqRel);
+        self.notify.notify_waiters();
+        first
+    }
+
     /// Lowers the flag again; returns whether it was raised.
     pub(crate) fn lower(&self) -> bool {
         self.raised.swap(false, Ordering::AcqRel)
@@ -216,6 +230,10 @@ impl Children {
 
     pub(crate) fn remove(&self, id: ProcessId) {
         self.lock().remove(&id);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
     }
 
     /// Stops every child, the last started first, each before the next.

@@ -103,9 +103,16 @@ impl Backoff {
     /// The delay before restart number `attempt` (1 for the first), given
     /// a uniform random draw `random` in `0.0..1.0` (0.5 means no jitter).
     pub fn delay(&self, attempt: u32, random: f64) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(i32::MAX as u32) as i32;
+        // A zero initial delay stays zero however often it grows: computed
+        // naively, `0 × factor^n` is NaN once the power overflows.
+        if self.initial.is_zero() || self.max.is_zero() {
+            return Duration::ZERO;
+        }
+        let max = self.max.as_secs_f64();
+        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
         let grown = self.initial.as_secs_f64() * self.factor.powi(exponent);
-        let capped = grown.min(self.max.as_secs_f64());
+        // `grown` is positive or +inf here (initial > 0, factor >= 1), never NaN.
+        let capped = if grown < max { grown } else { max };
         let spread = 1.0 + self.jitter * (2.0 * random.clamp(0.0, 1.0) - 1.0);
         Duration::try_from_secs_f64(capped * spread).unwrap_or(self.max)
     }
@@ -287,6 +294,33 @@ mod tests {
     fn huge_attempts_saturate_at_max() {
         let backoff = Backoff::default();
         assert_eq!(backoff.delay(u32::MAX, 0.5), Duration::from_secs(10));
+        assert_eq!(backoff.delay(1025, 0.5), Duration::from_secs(10));
+        assert_eq!(backoff.factor(1.5).delay(100_000, 1.0), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_zero_initial_delay_stays_zero_at_any_attempt() {
+        let backoff = Backoff::exponential(Duration::ZERO, Duration::from_secs(10)).jitter(0.5);
+        for attempt in [0, 1, 2, 1024, 1025, 1100, 100_000, u32::MAX] {
+            assert_eq!(backoff.delay(attempt, 0.5), Duration::ZERO, "attempt {attempt}");
+            assert_eq!(backoff.delay(attempt, 1.0), Duration::ZERO, "attempt {attempt}");
+        }
+        assert_eq!(Backoff::none().delay(u32::MAX, 0.9), Duration::ZERO);
+    }
+
+    #[test]
+    fn every_attempt_is_within_bounds() {
+        let backoff = Backoff::exponential(Duration::from_nanos(1), Duration::from_secs(10)).factor(3.0);
+        let mut previous = Duration::ZERO;
+        for attempt in (1..2_000).chain([u32::MAX - 1, u32::MAX]) {
+            let delay = backoff.delay(attempt, 0.5);
+            assert!(
+                delay >= previous && delay <= Duration::from_secs(10),
+                "attempt {attempt}: {delay:?}"
+            );
+            previous = delay;
+        }
+        assert_eq!(previous, Duration::from_secs(10));
     }
 
     #[test]

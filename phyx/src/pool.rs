@@ -1,14 +1,28 @@
 //! Pools: several instances of one process behind one handle.
 
+use std::pin::pin;
 use std::sync::Arc;
 
-use crate::addr::{Addr, Shared};
+use crate::addr::{Addr, Refused, Shared};
+use crate::current::{catch_panics, quietly};
 use crate::event::{EventKind, StopReason};
 use crate::mailbox::Overflow;
 use crate::options::SpawnOptions;
 use crate::process::{Handle, Message, Process, Status};
 use crate::run::finish;
 use crate::system::{SystemInner, install_guards, register, spawn};
+
+/// How many members a pool has and how many of them are alive; from
+/// [`Handle::pool_status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// Members the pool was started with.
+    pub size: usize,
+    /// Members that have not stopped for good: running, or restarting by
+    /// their policy. Calls go to these only.
+    pub live: usize,
+}
 
 pub(crate) fn pool<T: Process>(
     system: &Arc<SystemInner>,
@@ -19,6 +33,7 @@ pub(crate) fn pool<T: Process>(
     assert!(size > 0, "System::pool: a pool needs at least one member");
     let settings = options.clone().or(T::options()).resolve(T::NAME);
     let router = register::<T::Message>(system, None, &settings);
+    let _ = router.core.pool_size.set(size);
     install_guards::<T>(system, &router.core);
     let factory = Arc::new(factory);
     let members = (0..size)
@@ -33,37 +48,98 @@ pub(crate) fn pool<T: Process>(
             member.__addr().clone()
         })
         .collect();
-    system.spawn_task(route(router.clone(), members));
+    system.spawn_task(run_router(router.clone(), members));
     T::Ref::__from_addr(Addr::new(router))
 }
 
-/// Forwards each message of the pool's mailbox to its least loaded member.
-async fn route<M: Message>(router: Arc<Shared<M>>, members: Vec<Addr<M>>) {
+/// The pool's own task: routes until the pool is stopped or every member
+/// has stopped for good, then stops the members and fails what is queued.
+async fn run_router<M: Message>(router: Arc<Shared<M>>, members: Vec<Addr<M>>) {
     let addr = Addr::new(router);
     let core = addr.core();
     core.set_status(Status::Running);
     addr.publish(EventKind::Started);
-    let mut next = 0;
-    while let Some(message) = addr.shared().mailbox.recv().await {
-        let member = least_loaded(&members, &mut next);
-        // Under backpressure only a member stopped for good refuses; the
-        // message goes down with it, and its caller hears `Stopped`.
-        let _ = member.deliver(message).await;
-    }
+    // A panic can only come from the drop of a message (an argument's
+    // `Drop`) abandoned on the way; routing ends there, as a stop would.
+    let reason = catch_panics(route(&addr, &members))
+        .await
+        .unwrap_or(StopReason::Shutdown);
     core.set_status(Status::Stopping);
     core.children.stop_all().await;
-    finish(&addr, StopReason::Shutdown);
+    finish(&addr, reason);
 }
 
-/// The member with the least work (waiting messages, plus one if it is
-/// handling one), the next in turn among equals.
-fn least_loaded<'a, M: Message>(members: &'a [Addr<M>], next: &mut usize) -> &'a Addr<M> {
-    let load = |member: &Addr<M>| member.queued() + usize::from(member.core().is_busy());
+/// Forwards each message of the pool's mailbox to its least loaded live
+/// member.
+async fn route<M: Message>(addr: &Addr<M>, members: &[Addr<M>]) -> StopReason {
+    let core = addr.core();
+    let mailbox = &addr.shared().mailbox;
+    // Members stop for good one by one; once the last has, the pool has
+    // nothing to route to and stops, failing its callers at once.
+    let mut all_gone = pin!(async {
+        for member in members {
+            member.core().stopped().await;
+        }
+    });
+    let mut next = 0;
+    loop {
+        let mut message = tokio::select! {
+            biased;
+            message = mailbox.recv() => match message {
+                Some(message) => message,
+                // Woken without a message: stopped (or a crash injected
+                // into the router, which has no state to lose).
+                None if core.stop_requested() => return StopReason::Shutdown,
+                None => continue,
+            },
+            () = &mut all_gone => return every_member_stopped(members.len()),
+        };
+        loop {
+            let Some(member) = least_loaded(members, &mut next) else {
+                quietly(|| drop(message));
+                return every_member_stopped(members.len());
+            };
+            // The router waits for room in the member's mailbox (members
+            // are under backpressure) but never past its own stop: a pool
+            // of stuck members still stops within their shutdown timeout.
+            let delivered = tokio::select! {
+                delivered = member.deliver(message) => delivered,
+                () = core.stopping_for_good() => return StopReason::Shutdown,
+            };
+            match delivered {
+                Ok(()) => break,
+                // The member stopped for good meanwhile: another one gets it.
+                Err(Refused::Stopped(back) | Refused::Full(back)) => message = back,
+            }
+        }
+    }
+}
+
+fn every_member_stopped(size: usize) -> StopReason {
+    StopReason::Escalated {
+        reason: format!("all {size} members of the pool stopped for good").into(),
+    }
+}
+
+/// The live member with the least work (waiting messages, plus one if it
+/// is handling one), running members before restarting ones, the next in
+/// turn among equals; `None` once every member has stopped for good.
+fn least_loaded<'a, M: Message>(members: &'a [Addr<M>], next: &mut usize) -> Option<&'a Addr<M>> {
+    let load = |member: &Addr<M>| {
+        let core = member.core();
+        let work = member.queued() + usize::from(core.is_busy());
+        match core.status() {
+            Status::Stopped => None,
+            Status::Running => Some((false, work)),
+            _ => Some((true, work)),
+        }
+    };
     let start = *next % members.len();
     let chosen = (0..members.len())
         .map(|offset| (start + offset) % members.len())
-        .min_by_key(|&index| load(&members[index]))
-        .unwrap_or(start);
+        .filter_map(|index| load(&members[index]).map(|load| (load, index)))
+        .min_by_key(|&(load, _)| load)
+        .map(|(_, index)| index)?;
     *next = chosen + 1;
-    &members[chosen]
+    Some(&members[chosen])
 }

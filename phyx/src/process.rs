@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::event::StopReason;
 use crate::guard::GuardSpec;
 use crate::options::SpawnOptions;
+use crate::pool::PoolStatus;
 use crate::reply::{Panic, Undelivered};
 use crate::supervisor::SupervisorSpec;
 
@@ -114,19 +115,39 @@ pub trait Handle: Clone + Send + Sync + 'static {
         self.__addr().queued()
     }
 
+    /// For the handle of a pool ([`System::pool`](crate::System::pool)):
+    /// its size and how many of its members are alive; `None` for any
+    /// other process.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        let core = self.__addr().core();
+        let size = *core.pool_size.get()?;
+        let live = if core.status() == Status::Stopped {
+            0
+        } else {
+            core.children.len()
+        };
+        Some(PoolStatus { size, live })
+    }
+
     /// Stops the process (reason [`StopReason::Shutdown`]) and its children,
     /// and resolves once it has stopped. It is not restarted.
     ///
     /// The message being handled may finish, within the process's shutdown
     /// timeout; queued messages are not handled and their callers get
-    /// [`CallError::Stopped`](crate::CallError::Stopped). From inside one of
-    /// the process's own handlers use [`Ctx::stop`] instead: waiting for
-    /// yourself to stop only ends when the shutdown timeout abandons you.
+    /// [`CallError::Stopped`](crate::CallError::Stopped).
+    ///
+    /// Awaited inside a handler of the process itself, or of one of its
+    /// descendants (which stop with it), it requests the stop and resolves
+    /// at once: waiting there would wait for the handler doing the waiting.
+    /// The process then stops when that handler returns. (Inside the
+    /// process's own handlers, [`Ctx::stop`] says the same more plainly.)
     fn stop(&self) -> impl Future<Output = ()> + Send + 'static {
         let node = self.__addr().node();
         async move {
             node.request_stop();
-            node.core().stopped().await;
+            if !crate::current::is_within(node.core()) {
+                node.core().stopped().await;
+            }
         }
     }
 }

@@ -1,14 +1,13 @@
 //! Replies from a handler to its caller, and what happens when a handler
 //! panics instead of replying.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::task::Poll;
 
 use tokio::sync::oneshot;
+
+use crate::current::catch_panics;
 
 /// Why a message reached no handler, told to its caller.
 #[doc(hidden)]
@@ -34,7 +33,7 @@ pub struct Panic {
 /// an error for the caller and a crash for the process.
 #[doc(hidden)]
 pub async fn reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -> Result<(), Panic> {
-    match catch_unwind(handler).await {
+    match catch_panics(handler).await {
         Ok(value) => {
             if let Some(sender) = reply_to {
                 // The caller may have given up (timeout): nothing to do.
@@ -55,29 +54,6 @@ pub async fn reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -
 pub fn undeliverable<R>(reply_to: ReplyTo<R>, why: Undelivered) {
     if let Some(sender) = reply_to {
         let _ = sender.send(Err(why));
-    }
-}
-
-/// Polls `future`, catching a panic from any poll as its message.
-pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Arc<str>> {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(
-        move |cx| match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(panic_message(payload))),
-        },
-    )
-    .await
-}
-
-pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> Arc<str> {
-    match payload.downcast::<String>() {
-        Ok(message) => (*message).into(),
-        Err(payload) => match payload.downcast_ref::<&'static str>() {
-            Some(message) => (*message).into(),
-            None => "panic with a non-string payload".into(),
-        },
     }
 }
 

@@ -11,12 +11,13 @@ use tracing::Instrument;
 
 use crate::addr::{Addr, Shared};
 use crate::ctx::Ctx;
+use crate::current::{catch_panics, isolated, panic_message, quietly};
 use crate::event::{EventKind, StopReason};
 use crate::fault::Fault;
 use crate::node::Core;
 use crate::options::{Restart, Settings};
 use crate::process::{Message, Process, Status};
-use crate::reply::{Undelivered, catch_unwind, panic_message};
+use crate::reply::Undelivered;
 use crate::supervisor::Command;
 
 pub(crate) async fn run<T: Process>(
@@ -31,7 +32,13 @@ pub(crate) async fn run<T: Process>(
         if core.stop_requested() {
             break StopReason::Shutdown;
         }
-        let reason = run_instance(&addr, &factory, &settings).await;
+        // Everything of the user's (factory, hooks, handlers, the drop of
+        // the state) runs inside this boundary: a panic anywhere in it is a
+        // crash of this instance, never of the runtime's task.
+        let reason = match isolated(addr.node(), run_instance(&addr, &factory, &settings)).await {
+            Ok(reason) => reason,
+            Err(message) => crash(&addr, None, message),
+        };
         if core.stop_requested() {
             break reason;
         }
@@ -100,6 +107,13 @@ async fn run_instance<T: Process>(
 ) -> StopReason {
     let core = addr.core();
     core.set_status(Status::Starting);
+    // A recycle that cancelled the last instance's handler left its poke
+    // for a receive that never came: left set, it would end this instance
+    // at its first receive. (A crash injected meanwhile keeps its poke and
+    // hits this instance.)
+    if !core.crash_pending() {
+        addr.shared().mailbox.unpoke();
+    }
     let mut state = match std::panic::catch_unwind(AssertUnwindSafe(factory)) {
         Ok(state) => state,
         Err(payload) => {
@@ -113,7 +127,7 @@ async fn run_instance<T: Process>(
     };
     let mut ctx = Ctx::new(addr.node());
     let grace = settings.shutdown_timeout;
-    let started = within_grace(core, grace, pin!(catch_unwind(state.__on_start(&mut ctx)))).await;
+    let started = within_grace(core, grace, pin!(catch_panics(state.__on_start(&mut ctx)))).await;
     let reason = match started {
         None => StopReason::Shutdown,
         Some(Err(message)) => {
@@ -134,7 +148,7 @@ async fn run_instance<T: Process>(
             let reason = serve(&mut state, &mut ctx, addr, grace).await;
             core.set_status(Status::Stopping);
             stop_instance_children(core).await;
-            let stop_hook = catch_unwind(state.__on_stop(&mut ctx, reason.clone()));
+            let stop_hook = catch_panics(state.__on_stop(&mut ctx, reason.clone()));
             match run_for(core, grace, stop_hook).await {
                 None => tracing::warn!(
                     target: "phyx", process = %core.name, id = core.id.get(),
@@ -202,10 +216,17 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
         core.set_busy(false);
         match handled {
             None => {
-                tracing::warn!(
-                    target: "phyx", process = %core.name, id = core.id.get(), method,
-                    "handler abandoned {grace:?} after a stop request"
-                );
+                if core.stop_requested() {
+                    tracing::warn!(
+                        target: "phyx", process = %core.name, id = core.id.get(), method,
+                        "handler abandoned {grace:?} after a stop request"
+                    );
+                } else {
+                    tracing::debug!(
+                        target: "phyx", process = %core.name, id = core.id.get(), method,
+                        "handler cancelled by its supervisor's group restart"
+                    );
+                }
                 return StopReason::Shutdown;
             }
             Some(Err(panic)) => return crash(addr, Some(method), panic.message),
@@ -230,7 +251,13 @@ fn crash<M: Message>(addr: &Addr<M>, method: Option<&'static str>, message: Arc<
 }
 
 /// Runs `future` to completion unless a stop is requested meanwhile and it
-/// then takes longer than `grace` more.
+/// then takes longer than `grace` more, or the instance is recycled for a
+/// supervisor's group restart, which cancels it at once.
+///
+/// A group restart gives no grace because the sibling it takes down may be
+/// waiting on the very child whose crash started it, whose mailbox drains
+/// only once the group has restarted: waiting for it would stall the whole
+/// group for the shutdown timeout.
 ///
 /// The future is pinned by the caller and borrowed here, so it is stored
 /// once, in the caller's state: this runs around every message, and its
@@ -241,7 +268,9 @@ async fn within_grace<F: Future + ?Sized>(core: &Core, grace: Duration, future: 
         output = future => Some(output),
         () = async {
             core.stopping().await;
-            core.system.clock.sleep(grace).await;
+            if core.stop_requested() {
+                core.system.clock.sleep(grace).await;
+            }
         } => None,
     }
 }
@@ -261,7 +290,7 @@ pub(crate) fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
     let core = addr.core();
     core.set_status(Status::Stopping);
     for message in addr.shared().mailbox.close() {
-        message.__undeliverable(Undelivered::Stopped);
+        quietly(|| message.__undeliverable(Undelivered::Stopped));
     }
     core.siblings().remove(core.id);
     addr.publish(EventKind::Stopped { reason });

@@ -53,7 +53,20 @@ use crate::supervisor;
 /// ```
 #[derive(Clone)]
 pub struct System {
+    owner: Arc<Owner>,
+}
+
+/// What every clone of a [`System`] shares: when the last one is dropped,
+/// the system shuts down. Processes hold the [`SystemInner`] alone, so they
+/// do not keep their own system alive.
+struct Owner {
     inner: Arc<SystemInner>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        start_shutdown(&self.inner);
+    }
 }
 
 pub(crate) struct SystemInner {
@@ -64,6 +77,8 @@ pub(crate) struct SystemInner {
     seed: u64,
     next_id: AtomicU64,
     shutting_down: Flag,
+    /// Raised once a shutdown has stopped every process.
+    shut_down: Flag,
     runtime: tokio::runtime::Handle,
     pub(crate) faults: Option<Arc<dyn FaultHook>>,
 }
@@ -105,17 +120,23 @@ impl System {
         factory: impl Fn() -> T + Send + Sync + 'static,
         options: SpawnOptions,
     ) -> T::Ref {
-        spawn(&self.inner, None, factory, options)
+        spawn(&self.owner.inner, None, factory, options)
     }
 
     /// Starts a pool of `size` instances of a process behind one handle of
-    /// the process's own type: each call goes to the member with the
-    /// fewest messages waiting (an idle one first). Members that crash
-    /// restart by their policy, so the pool keeps its size.
+    /// the process's own type: each call goes to the running member with
+    /// the fewest messages waiting (an idle one first). Members that crash
+    /// restart by their policy, so the pool keeps its size; one that stops
+    /// for good (past its restart limit) gets no more calls, and once every
+    /// member has, the pool stops too and calls fail with
+    /// [`CallError::Stopped`](crate::CallError::Stopped).
+    /// [`Handle::pool_status`] tells the size and how many members live.
     ///
     /// The pool's mailbox takes the process's mailbox options; each member
     /// has a mailbox of the same capacity, under backpressure. Stopping the
-    /// pool stops its members.
+    /// pool stops its members, each within its shutdown timeout, however
+    /// busy they are. A member that asks its own pool may be handed its
+    /// own call and wait for itself: bound such asks with a timeout.
     ///
     /// # Panics
     ///
@@ -162,7 +183,7 @@ impl System {
         factory: impl Fn() -> T + Send + Sync + 'static,
         options: SpawnOptions,
     ) -> T::Ref {
-        crate::pool::pool(&self.inner, size, factory, options)
+        crate::pool::pool(&self.owner.inner, size, factory, options)
     }
 
     /// Stops every process, children before parents and later-started
@@ -174,36 +195,51 @@ impl System {
     /// message and again to run its stop hook; past that it is abandoned,
     /// so shutdown finishes in bounded time. (A handler that blocks its
     /// thread without ever yielding to the runtime cannot be abandoned.)
+    ///
+    /// Once started, a shutdown runs to the end, in a task of its own:
+    /// dropping this future does not stop it halfway. Awaited inside a
+    /// handler (or hook) of one of the system's own processes, it starts
+    /// the shutdown and resolves at once, because waiting there would wait
+    /// for the very handler doing the waiting; that process stops once the
+    /// handler returns. To shut down from a handler, `system.shutdown().await`
+    /// and return.
+    ///
+    /// Dropping the last clone of a `System` starts a shutdown too, as
+    /// dropping a tokio `Runtime` stops its tasks; only awaiting this
+    /// future waits for it to finish.
     pub async fn shutdown(&self) {
-        self.inner.shutting_down.raise();
-        self.inner.root.stop_all().await;
-        self.inner.events.close();
+        let inner = self.inner();
+        start_shutdown(inner);
+        if crate::current::in_system(|core| Arc::ptr_eq(&core.system, inner)) {
+            return;
+        }
+        inner.shut_down.raised().await;
     }
 
     /// Whether [`shutdown`](Self::shutdown) has been called.
     pub fn is_shut_down(&self) -> bool {
-        self.inner.shutting_down.is_raised()
+        self.owner.inner.shutting_down.is_raised()
     }
 
     /// Every event from now on, in order.
     pub fn events(&self) -> EventStream {
-        self.inner.events.subscribe()
+        self.owner.inner.events.subscribe()
     }
 
     /// The current instant on the system's clock.
     pub fn now(&self) -> Instant {
-        self.inner.clock.now()
+        self.owner.inner.clock.now()
     }
 
     /// The system's clock.
     pub fn clock(&self) -> Arc<dyn Clock> {
-        self.inner.clock.clone()
+        self.owner.inner.clock.clone()
     }
 
     /// The seed of the system's random draws (backoff jitter); pass it to
     /// [`SystemBuilder::seed`] to replay them.
     pub fn seed(&self) -> u64 {
-        self.inner.seed
+        self.owner.inner.seed
     }
 
     /// Starts a saga named `id`: steps across processes, compensated in
@@ -213,7 +249,7 @@ impl System {
     }
 
     pub(crate) fn inner(&self) -> &Arc<SystemInner> {
-        &self.inner
+        &self.owner.inner
     }
 }
 
@@ -226,8 +262,8 @@ impl Default for System {
 impl fmt::Debug for System {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("System")
-            .field("clock", &self.inner.clock)
-            .field("seed", &self.inner.seed)
+            .field("clock", &self.owner.inner.clock)
+            .field("seed", &self.owner.inner.seed)
             .field("shut_down", &self.is_shut_down())
             .finish_non_exhaustive()
     }
@@ -280,16 +316,19 @@ impl SystemBuilder {
             .expect("phyx::System must be built inside a tokio runtime (e.g. in `#[tokio::main]`)");
         let seed = self.seed.unwrap_or_else(|| RandomState::new().hash_one(0u8));
         System {
-            inner: Arc::new(SystemInner {
-                clock: self.clock,
-                root: Children::default(),
-                events: EventHub::new(self.sinks),
-                rng: Mutex::new(SplitMix64::new(seed)),
-                seed,
-                next_id: AtomicU64::new(1),
-                shutting_down: Flag::default(),
-                runtime,
-                faults: self.faults,
+            owner: Arc::new(Owner {
+                inner: Arc::new(SystemInner {
+                    clock: self.clock,
+                    root: Children::default(),
+                    events: EventHub::new(self.sinks),
+                    rng: Mutex::new(SplitMix64::new(seed)),
+                    seed,
+                    next_id: AtomicU64::new(1),
+                    shutting_down: Flag::default(),
+                    shut_down: Flag::default(),
+                    runtime,
+                    faults: self.faults,
+                }),
             }),
         }
     }
@@ -339,11 +378,24 @@ impl SystemInner {
     }
 }
 
+/// Starts shutting the system down, in a task of its own so that nothing
+/// can abandon it halfway; a second call finds it started.
+fn start_shutdown(inner: &Arc<SystemInner>) {
+    if inner.shutting_down.raise_once() {
+        let inner = inner.clone();
+        inner.clone().runtime.spawn(async move {
+            inner.root.stop_all().await;
+            inner.events.close();
+            inner.shut_down.raise();
+        });
+    }
+}
+
 /// A process outside the tree that no task runs; see
 /// `__private::detached`.
 pub(crate) fn detached<T: Process>(system: &System, name: &str) -> (Ctx<T>, Addr<T::Message>) {
     let settings = SpawnOptions::new().name(name).or(T::options()).resolve(T::NAME);
-    let inner = &system.inner;
+    let inner = system.inner();
     let shared = Arc::new(Shared {
         core: Core::new(inner.next_id(), settings.name, inner.clone(), None),
         mailbox: Mailbox::new(settings.mailbox, settings.overflow),

@@ -1,0 +1,171 @@
+//! Which process the code running on this thread belongs to, and the
+//! isolation boundary around everything a process runs.
+//!
+//! A process's task sets itself as the current process around every poll
+//! of its user code (factory, hooks, handlers, the drop of its state), so
+//! that a call can tell a process about to wait for itself, which could
+//! never end, from any other wait; and so that a panic anywhere in that
+//! code is caught as a crash of that process.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use crate::node::{Core, Node};
+
+thread_local! {
+    /// The process being polled on this thread, if any. The `Arc` is moved
+    /// in and out, never cloned, so that setting it costs no atomic.
+    static CURRENT: Cell<Option<Arc<dyn Node>>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the current process, if any.
+fn with_current<R>(f: impl FnOnce(Option<&Arc<dyn Node>>) -> R) -> R {
+    CURRENT.with(|current| {
+        let node = current.take();
+        let result = f(node.as_ref());
+        current.set(node);
+        result
+    })
+}
+
+/// Whether the code running now is a handler (or hook) of the process
+/// whose core is `core`.
+pub(crate) fn is(core: &Core) -> bool {
+    with_current(|node| node.is_some_and(|node| std::ptr::eq(node.core(), core)))
+}
+
+/// Whether the code running now belongs to the process whose core is
+/// `core` or to one of its descendants, which stop with it.
+pub(crate) fn is_within(core: &Core) -> bool {
+    with_current(|node| {
+        let mut node = node;
+        while let Some(current) = node {
+            if std::ptr::eq(current.core(), core) {
+                return true;
+            }
+            node = current.core().parent.as_ref();
+        }
+        false
+    })
+}
+
+/// Whether the code running now belongs to any process.
+pub(crate) fn in_process() -> bool {
+    with_current(|node| node.is_some())
+}
+
+/// Whether the code running now belongs to a process whose system is the
+/// one `is_system` recognises.
+pub(crate) fn in_system(is_system: impl FnOnce(&Core) -> bool) -> bool {
+    with_current(|node| node.is_some_and(|node| is_system(node.core())))
+}
+
+/// Runs `future` as user code of the process behind `node`: it is the
+/// current process during every poll, and a panic in any poll (or in the
+/// drop of what the future holds) ends the future with the panic's message
+/// instead of unwinding into the runtime.
+pub(crate) async fn isolated<F: Future>(node: Arc<dyn Node>, future: F) -> Result<F::Output, Arc<str>> {
+    let mut node = Some(node);
+    let mut future = pin!(catch_panics(future));
+    std::future::poll_fn(move |cx| {
+        let previous = CURRENT.replace(node.take());
+        let polled = future.as_mut().poll(cx);
+        node = CURRENT.replace(previous);
+        polled
+    })
+    .await
+}
+
+/// Polls `future`, turning a panic in any poll into its message. After a
+/// panic the rest of the future is dropped at once, inside the boundary
+/// too: what it still holds (arguments, the process's state) may panic
+/// again as it drops.
+pub(crate) async fn catch_panics<F: Future>(future: F) -> Result<F::Output, Arc<str>> {
+    let mut future = pin!(Some(future));
+    std::future::poll_fn(move |cx| {
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| match future.as_mut().as_pin_mut() {
+            Some(future) => future.poll(cx),
+            None => Poll::Pending,
+        }));
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => {
+                let message = panic_message(payload);
+                if let Err(again) = std::panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+                    discard_payload(again);
+                }
+                Poll::Ready(Err(message))
+            }
+        }
+    })
+    .await
+}
+
+/// Runs `f`, which drops something of the user's (a message that will not
+/// be delivered, say), where a panic in a `Drop` cannot unwind into
+/// the runtime. Such a panic has no one left to report to: it is ignored.
+pub(crate) fn quietly(f: impl FnOnce()) {
+    if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        discard_payload(payload);
+    }
+}
+
+/// The message of a caught panic. The payload is dropped inside a boundary
+/// of its own: a payload whose `Drop` panics must not escape either.
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> Arc<str> {
+    let message: Arc<str> = if let Some(message) = payload.downcast_ref::<String>() {
+        message.as_str().into()
+    } else if let Some(message) = payload.downcast_ref::<&'static str>() {
+        (*message).into()
+    } else {
+        "panic with a non-string payload".into()
+    };
+    discard_payload(payload);
+    message
+}
+
+/// Drops a panic's payload; one whose `Drop` panics in turn is leaked
+/// instead, since dropping that one could only panic again.
+fn discard_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = std::panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
+}
+
+/// Keeps the panics phyx catches off stderr, while every other panic is
+/// reported as before.
+///
+/// A panic in a process's code (a handler, a hook, its factory, the drop
+/// of its state) is caught by phyx: the caller gets
+/// [`CallError::Panicked`](crate::CallError::Panicked), an
+/// [`EventKind::Panicked`](crate::EventKind::Panicked) event carries the
+/// message (and goes to `tracing`), and the process restarts. Rust's
+/// default panic hook still prints each such panic to stderr first, with a
+/// backtrace when `RUST_BACKTRACE` is set: noise, when crashes are
+/// expected. Call this once, early in `main` (or in a test), to print only
+/// the panics nobody catches:
+///
+/// ```
+/// phyx::hide_caught_panics();
+/// ```
+///
+/// It installs a panic hook that stays silent for panics raised inside a
+/// phyx process and hands every other panic to the hook that was
+/// installed before it. Calling it again does nothing.
+pub fn hide_caught_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !in_process() {
+                previous(info);
+            }
+        }));
+    });
+}
