@@ -103,6 +103,9 @@ pub async fn run(system: &System) -> (Outcome, Outcome) {
 
 #[tokio::main]
 async fn main() {
+    // This example crashes processes on purpose: keep the panics phyx
+    // catches (and reports to callers and in events) off stderr.
+    phyx::hide_caught_panics();
     let system = System::builder().seed(7).build();
     run(&system).await;
     system.shutdown().await;

@@ -171,6 +171,9 @@ pub async fn run(system: &System) -> Result<Summary, CallError> {
 
 #[tokio::main]
 async fn main() -> Result<(), CallError> {
+    // This example crashes processes on purpose: keep the panics phyx
+    // catches (and reports to callers and in events) off stderr.
+    phyx::hide_caught_panics();
     let system = System::new();
     run(&system).await?;
     system.shutdown().await;

@@ -115,6 +115,9 @@ pub async fn run(system: &System, items: u32) -> Result<Summary, CallError> {
 
 #[tokio::main]
 async fn main() -> Result<(), CallError> {
+    // This example crashes processes on purpose: keep the panics phyx
+    // catches (and reports to callers and in events) off stderr.
+    phyx::hide_caught_panics();
     let system = System::builder().seed(2024).build();
     run(&system, 100).await?;
     system.shutdown().await;

@@ -136,5 +136,8 @@ async fn main() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    // Crashes here are on purpose: they reach tracing as events, and need
+    // no Rust panic report on stderr as well.
+    phyx::hide_caught_panics();
     run(&System::new()).await;
 }

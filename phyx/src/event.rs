@@ -360,7 +360,12 @@ impl EventHub {
     pub(crate) fn publish(&self, event: Event) {
         trace(&event);
         for sink in &self.sinks {
-            sink(&event);
+            // A sink is user code running wherever an event happens, deep
+            // inside the runtime: its panic must not unwind there.
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(&event))) {
+                let message = crate::current::panic_message(payload);
+                tracing::error!(target: "phyx", "an event sink panicked and missed an event: {message}");
+            }
         }
         if self.open_streams.load(Ordering::SeqCst) == 0 {
             return;

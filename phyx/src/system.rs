@@ -286,7 +286,9 @@ impl SystemBuilder {
     }
 
     /// Calls `sink` with every event, in order, on the thread where it
-    /// happens. Keep it quick: it runs inside the runtime.
+    /// happens. Keep it quick: it runs inside the runtime. A panic in
+    /// `sink` is caught and logged (`tracing`, target `phyx`); that event
+    /// is lost to this sink, and the sink keeps receiving the next ones.
     pub fn on_event(mut self, sink: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.sinks.push(Arc::new(sink));
         self
