@@ -19,6 +19,17 @@ use crate::run::{RestartWindow, run};
 use crate::system::SystemInner;
 
 /// Which children a supervisor restarts when one of them fails.
+///
+/// Under [`OneForAll`](Self::OneForAll) and
+/// [`RestForOne`](Self::RestForOne) the failed child's siblings in the group
+/// are taken down without grace: a handler one of them is running is
+/// cancelled at once (its caller gets
+/// [`CallError::Stopped`](crate::CallError::Stopped)), its stop hook runs,
+/// and its queued messages wait for its next instance. A sibling is often
+/// blocked on the very child that crashed, whose mailbox only drains once
+/// the group has restarted; waiting for it to finish would stall the whole
+/// group for its shutdown timeout. (A handler of a process stopped for
+/// good still gets its shutdown timeout to finish.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Strategy {
