@@ -11,6 +11,7 @@ mod errors;
 mod expand;
 mod types;
 mod valid;
+mod vis;
 
 use proc_macro::TokenStream;
 

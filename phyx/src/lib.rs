@@ -136,8 +136,10 @@ pub use crate::system::{System, SystemBuilder};
 /// For a type `T`, generates `TMsg` (one variant per `#[public]` method)
 /// and `TRef`, the handle returned by [`System::spawn`]: one method per
 /// `#[public]` method, same name, same arguments, returning a [`Call`].
-/// The handle and the message enum are as visible as the most visible
-/// `#[public]` method, so give the type at most that visibility.
+/// `TRef` and `TMsg` can be named as far as the most visible `#[public]`
+/// method reaches; the type itself may be more visible (a `pub struct`
+/// with private methods is fine), and `<T as Process>::Ref` names the
+/// handle wherever `T` is visible.
 ///
 /// Type parameters of a generic process must be `Send + 'static`; the
 /// macro adds those bounds to what it generates. A process whose `async
@@ -500,6 +502,34 @@ pub mod __private {
     pub fn try_recv<M: crate::Message>(addr: &Addr<M>) -> Option<M> {
         addr.shared().mailbox.try_recv()
     }
+
+    /// What an argument of a `#[public]` method must be: it crosses from
+    /// the caller's task to the process's. `OK` sizes an array in the
+    /// message enum, so that a non-`Send` argument is reported once, here,
+    /// on the argument, instead of by every bound on the enum.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be sent to another task, and arguments of `#[public]` methods must be `Send`",
+        label = "not `Send`",
+        note = "a message crosses from the caller's task to the process's: use a `Send` type here (e.g. `Arc` instead of `Rc`)"
+    )]
+    pub trait SendArgument {
+        const OK: usize = 1;
+    }
+
+    impl<T: Send + ?Sized> SendArgument for T {}
+
+    /// What a `#[public]` method returns must be: its reply crosses from the
+    /// process's task to the caller's. See [`SendArgument`].
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be sent to another task, and what `#[public]` methods return must be `Send`",
+        label = "not `Send`",
+        note = "a reply crosses from the process's task to the caller's: return a `Send` type (e.g. `Arc` instead of `Rc`)"
+    )]
+    pub trait SendReply {
+        const OK: usize = 1;
+    }
+
+    impl<T: Send + ?Sized> SendReply for T {}
 
     /// Backoff from `#[process(backoff(...))]`, validated by the macro.
     pub fn backoff(initial: Duration, max: Duration, factor: f64, jitter: f64) -> crate::Backoff {

@@ -5,7 +5,20 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::Cx;
+use super::sendable::{Crossing, checked, checked_in_type};
 use crate::compensate::UndoArgs;
+
+pub(super) fn doc(cx: &Cx<'_>) -> String {
+    let krate = &cx.krate;
+    format!(
+        "A handle to a `{process}` process: one method per `#[public]` method, each returning a \
+         [`Call`]({krate_doc}::Call) to await (ask) or send (tell). Cheap to clone; stays valid \
+         across restarts. Lifecycle operations are on [`Handle`]({krate_doc}::Handle). Generated \
+         by `#[process]`.",
+        process = cx.target.ident,
+        krate_doc = quote!(#krate).to_string().replace(' ', ""),
+    )
+}
 
 pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
     let Cx {
@@ -17,21 +30,16 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
     } = cx;
     let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
     let message_ty = quote!(#message #ty_generics);
-    let process = cx.target.ident.to_string();
-    let doc = format!(
-        "A handle to a `{process}` process: one method per `#[public]` method, each returning a \
-         [`Call`]({krate_doc}::Call) to await (ask) or send (tell). Cheap to clone; stays valid \
-         across restarts. Lifecycle operations are on [`Handle`]({krate_doc}::Handle). Generated \
-         by `#[process]`.",
-        krate_doc = quote!(#krate).to_string().replace(' ', ""),
-    );
+    let doc = doc(cx);
 
+    let params = cx.generic_params();
     let methods = cx.methods.handlers.iter().map(|handler| {
         let ident = &handler.ident;
         let variant = &handler.variant;
         let docs = &handler.docs;
         let method_vis = &handler.vis;
         let output = &handler.output;
+        let reply = reply(cx, output, &params);
         let params = handler.fields().map(|(field, ty)| quote!(#field: #ty));
         let fields = handler.fields().map(|(field, _)| field);
         let guarded = is_guarded(handler).then(|| {
@@ -55,28 +63,37 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
             #(#docs)*
             #method_vis fn #ident(&self, #(#params),*) -> #krate::Call<#output, #message_ty> {
                 #key
-                #krate::Call::__new(
+                let __phyx_call = #krate::Call::<#reply, #message_ty>::__new(
                     #krate::__private::Clone::clone(&self.__phyx_addr),
                     #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None },
-                    |__phyx_message, __phyx_reply_to| match __phyx_message {
+                    |__phyx_message: &mut #message_ty, __phyx_reply_to| match __phyx_message {
                         #message::#variant { __phyx_reply, .. } => *__phyx_reply = __phyx_reply_to,
                         #[allow(unreachable_patterns)]
                         _ => {}
                     },
-                )
+                );
+                __phyx_call
                 #guarded
                 #compensated
             }
         }
     });
 
-    // Type errors about what crosses threads land on the user's own tokens.
+    // What crosses between tasks is checked where the enum spells it; the
+    // types that cannot be (see `sendable`) get a bound spanned on them.
     let sendable = cx.methods.handlers.iter().flat_map(|handler| {
         handler
             .fields()
-            .map(|(_, ty)| ty)
-            .chain(std::iter::once(&handler.output))
-            .map(|ty| quote_spanned!(ty.span()=> __phyx_sendable::<#ty>();))
+            .map(|(_, ty)| (ty, Crossing::Argument))
+            .chain(std::iter::once((&handler.output, Crossing::Reply)))
+            .filter(|(ty, _)| !checked_in_type(ty, &params))
+            .map(|(ty, crossing)| {
+                let check = match crossing {
+                    Crossing::Argument => quote!(__phyx_argument),
+                    Crossing::Reply => quote!(__phyx_reply),
+                };
+                quote_spanned!(ty.span()=> #check::<#ty>();)
+            })
             .collect::<Vec<_>>()
     });
 
@@ -90,12 +107,29 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         }
 
         const _: () = {
-            fn __phyx_sendable<T: ::core::marker::Send + 'static>() {}
+            fn __phyx_argument<T: #krate::__private::SendArgument + 'static>() {}
+            fn __phyx_reply<T: #krate::__private::SendReply + 'static>() {}
             #[allow(dead_code)]
             fn __phyx_check #impl_generics () #where_clause {
                 #(#sendable)*
             }
         };
+    }
+}
+
+/// The reply type, spelled so that it is an error type (about which rustc
+/// says nothing more) when the message enum holds one: when an argument
+/// or a reply is not `Send`, its check in the enum is the one error.
+fn reply(cx: &Cx<'_>, output: &syn::Type, params: &[&syn::Ident]) -> TokenStream {
+    let (krate, message) = (&cx.krate, &cx.message);
+    if params.is_empty() {
+        // The layout of an enum with an error type is an error, already
+        // reported.
+        quote!(<[#output; ::core::mem::size_of::<#message>()] as ::core::iter::IntoIterator>::Item)
+    } else {
+        // `size_of` of a generic enum is not a constant: the same check
+        // as the enum's, which rustc shows once for both.
+        checked(krate, output, Crossing::Reply, params)
     }
 }
 
@@ -112,6 +146,8 @@ pub(super) fn handle_type(
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     quote! {
         #[doc = #doc]
+        // Declared `pub` whatever the process's visibility (see `vis`).
+        #[allow(unreachable_pub)]
         #vis struct #handle #impl_generics #where_clause {
             __phyx_addr: #krate::__private::Addr<#message_ty>,
         }

@@ -5,6 +5,7 @@ mod dispatch;
 mod handle;
 mod message;
 mod options;
+mod sendable;
 mod supervisor;
 
 pub(crate) use supervisor::supervisor;
@@ -19,6 +20,7 @@ use crate::case::suffixed;
 use crate::compensate;
 use crate::errors::Errors;
 use crate::valid::{self, Methods, Target};
+use crate::vis;
 
 /// Everything the generators share.
 pub(crate) struct Cx<'a> {
@@ -30,7 +32,10 @@ pub(crate) struct Cx<'a> {
     generics: Generics,
     message: Ident,
     handle: Ident,
+    /// How the enum and the handle are declared: `pub` (see [`vis`]).
     vis: Visibility,
+    /// How far they can be named: as far as the widest method.
+    reach: Visibility,
     item: &'a ItemImpl,
 }
 
@@ -49,11 +54,13 @@ pub(crate) fn process(args: TokenStream, input: TokenStream) -> TokenStream {
     };
     let mut methods = valid::methods(&marked, &target, &mut errors);
     compensate::link(&mut methods.handlers, &marked, &item, &mut errors);
+    let reach = vis::widest(methods.handlers.iter().map(|handler| &handler.vis));
     let cx = Cx {
         krate: options.krate.clone().unwrap_or_else(|| syn::parse_quote!(::phyx)),
         message: suffixed(&target.ident, "Msg"),
         handle: suffixed(&target.ident, "Ref"),
-        vis: widest_visibility(&methods),
+        vis: vis::declared(&reach),
+        reach,
         generics: with_process_bounds(&item.generics),
         target,
         methods,
@@ -62,12 +69,27 @@ pub(crate) fn process(args: TokenStream, input: TokenStream) -> TokenStream {
     let message = message::expand(&cx);
     let handle = handle::expand(&cx);
     let dispatch = dispatch::expand(&cx, &options);
+    let (message_doc, handle_doc) = (message::doc(&cx), handle::doc(&cx));
+    let generated = vis::place(
+        &vis::Names {
+            process: &cx.target.ident,
+            message: &cx.message,
+            handle: &cx.handle,
+            reach: &cx.reach,
+            generics: &cx.generics,
+            message_doc: Some(&message_doc),
+            handle_doc: &handle_doc,
+        },
+        quote! {
+            #message
+            #handle
+            #dispatch
+        },
+    );
     let errors = errors.into_compile_errors();
     quote! {
         #item
-        #message
-        #handle
-        #dispatch
+        #generated
         #errors
     }
 }
@@ -98,23 +120,6 @@ fn not_an_impl(input: &TokenStream) -> syn::Error {
     }
 }
 
-/// The handle and messages are as visible as the most visible method.
-fn widest_visibility(methods: &Methods) -> Visibility {
-    let rank = |vis: &Visibility| match vis {
-        Visibility::Public(_) => 3,
-        Visibility::Restricted(restricted) if restricted.path.is_ident("crate") => 2,
-        Visibility::Restricted(_) => 1,
-        Visibility::Inherited => 0,
-    };
-    methods
-        .handlers
-        .iter()
-        .map(|handler| &handler.vis)
-        .max_by_key(|vis| rank(vis))
-        .cloned()
-        .unwrap_or(Visibility::Inherited)
-}
-
 fn with_process_bounds(generics: &Generics) -> Generics {
     let mut generics = generics.clone();
     for param in &mut generics.params {
@@ -136,6 +141,21 @@ impl Cx<'_> {
             .filter_map(|param| match param {
                 GenericParam::Type(ty) => Some(&ty.ident),
                 _ => None,
+            })
+            .collect()
+    }
+
+    /// The impl's type and const parameters, which a const operation
+    /// cannot name.
+    fn generic_params(&self) -> Vec<&Ident> {
+        self.item
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                GenericParam::Type(ty) => Some(&ty.ident),
+                GenericParam::Const(constant) => Some(&constant.ident),
+                GenericParam::Lifetime(_) => None,
             })
             .collect()
     }

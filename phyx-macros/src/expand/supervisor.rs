@@ -3,8 +3,8 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::ItemImpl;
 use syn::spanned::Spanned;
-use syn::{ItemImpl, Visibility};
 
 use super::handle::handle_type;
 use super::options;
@@ -13,6 +13,7 @@ use crate::attr::supervisor_options;
 use crate::case::suffixed;
 use crate::errors::Errors;
 use crate::valid::{self, ChildMethod};
+use crate::vis;
 
 pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
@@ -43,16 +44,8 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
     let self_ty = &target.self_ty;
     let handle = suffixed(&target.ident, "Ref");
     let message = suffixed(&target.ident, "Msg");
-    let vis = children
-        .iter()
-        .map(|child| &child.vis)
-        .max_by_key(|vis| match vis {
-            Visibility::Public(_) => 2,
-            Visibility::Restricted(_) => 1,
-            Visibility::Inherited => 0,
-        })
-        .cloned()
-        .unwrap_or(Visibility::Inherited);
+    let reach = vis::widest(children.iter().map(|child| &child.vis));
+    let vis = vis::declared(&reach);
     let name = Literal::string(&target.ident.to_string());
     let private = quote!(#krate::__private);
 
@@ -86,9 +79,7 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
     let state_check = quote_spanned!(self_ty.span()=> __phyx_supervisor_state::<#self_ty>(););
     let errors = errors.into_compile_errors();
 
-    quote! {
-        #item
-
+    let definitions = quote! {
         #handle_type
 
         impl #handle {
@@ -96,6 +87,7 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
         }
 
         #[doc(hidden)]
+        #[allow(unreachable_pub)]
         #vis struct #message(#private::SupervisorMsg);
 
         #[automatically_derived]
@@ -162,7 +154,22 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
                 }
             }
         }
-
+    };
+    let generated = vis::place(
+        &vis::Names {
+            process: &target.ident,
+            message: &message,
+            handle: &handle,
+            reach: &reach,
+            generics: &item.generics,
+            message_doc: None,
+            handle_doc: &doc,
+        },
+        definitions,
+    );
+    quote! {
+        #item
+        #generated
         #errors
     }
 }
