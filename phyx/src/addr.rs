@@ -45,6 +45,11 @@ impl<M: Message> Node for Shared<M> {
     }
 
     fn abandon(self: Arc<Self>) {
+        // A supervisor that never started never started its children
+        // either: they end with it.
+        if let Some(supervision) = self.core.supervision.get() {
+            supervision.abandon_reserved();
+        }
         crate::run::finish(&Addr::new(self), crate::event::StopReason::Shutdown);
     }
 

@@ -57,8 +57,11 @@ pub(crate) fn pool<T: Process>(
 async fn run_router<M: Message>(router: Arc<Shared<M>>, members: Vec<Addr<M>>) {
     let addr = Addr::new(router);
     let core = addr.core();
-    core.set_status(Status::Running);
-    addr.publish(EventKind::Started);
+    // A pool spawned on a system already shutting down stops at once.
+    if !core.stop_requested() {
+        core.set_status(Status::Running);
+        addr.publish(EventKind::Started);
+    }
     // A panic can only come from the drop of a message (an argument's
     // `Drop`) abandoned on the way; routing ends there, as a stop would.
     let reason = catch_panics(route(&addr, &members))
@@ -102,9 +105,14 @@ async fn route<M: Message>(addr: &Addr<M>, members: &[Addr<M>]) -> StopReason {
             // The router waits for room in the member's mailbox (members
             // are under backpressure) but never past its own stop: a pool
             // of stuck members still stops within their shutdown timeout.
+            // The message dropped then is dropped as the pool stops.
+            let delivering = pin!(member.deliver(message));
             let delivered = tokio::select! {
-                delivered = member.deliver(message) => delivered,
-                () = core.stopping_for_good() => return StopReason::Shutdown,
+                delivered = delivering => delivered,
+                () = core.stopping_for_good() => {
+                    core.set_status(Status::Stopping);
+                    return StopReason::Shutdown;
+                }
             };
             match delivered {
                 Ok(()) => break,

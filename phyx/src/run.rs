@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::addr::{Addr, Shared};
+use crate::addr::{Addr, Refused, Shared};
 use crate::ctx::Ctx;
 use crate::current::{catch_panics, isolated, panic_message, quietly};
 use crate::event::{EventKind, StopReason};
@@ -90,6 +90,12 @@ pub(crate) async fn run<T: Process>(
             }
         }
     };
+    // A supervised child that stopped for good on its own account tells
+    // its supervisor, which would otherwise wait for it at its next group
+    // restart. (One told to stop knows already; telling again is harmless.)
+    if let Some(link) = core.link.get() {
+        link.gone();
+    }
     // A supervisor keeps its children across its own restarts; they end
     // with it.
     if let Some(supervision) = core.supervision.get() {
@@ -289,7 +295,20 @@ async fn run_for<F: Future>(core: &Core, limit: Duration, future: F) -> Option<F
 pub(crate) fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
     let core = addr.core();
     core.set_status(Status::Stopping);
+    // A pool member's queue goes back to its pool, for the live members.
+    let pool = core
+        .parent
+        .as_ref()
+        .filter(|parent| parent.core().pool_size.get().is_some())
+        .and_then(|parent| Addr::<M>::of(parent.clone()));
     for message in addr.shared().mailbox.close() {
+        let message = match &pool {
+            Some(pool) => match pool.try_deliver(message) {
+                Ok(()) => continue,
+                Err(Refused::Full(message) | Refused::Stopped(message)) => message,
+            },
+            None => message,
+        };
         quietly(|| message.__undeliverable(Undelivered::Stopped));
     }
     core.siblings().remove(core.id);

@@ -84,6 +84,7 @@ impl Link {
             index: self.index,
             reason,
             recycled,
+            gone: false,
             reply,
         };
         if !self.sink.deliver(exit) {
@@ -93,6 +94,22 @@ impl Link {
             command = command => command.unwrap_or(Command::Stop),
             () = core.stopping_for_good() => Command::Stop,
         }
+    }
+
+    /// Tells the supervisor the child has stopped for good without being
+    /// told to (stopped from outside, or past its own restart limit), so
+    /// that no group restart waits for it.
+    pub(crate) fn gone(&self) {
+        let (reply, _) = oneshot::channel();
+        let exit = Exit {
+            index: self.index,
+            reason: StopReason::Shutdown,
+            recycled: false,
+            gone: true,
+            reply,
+        };
+        // A supervisor that is gone itself needs no telling.
+        let _ = self.sink.deliver(exit);
     }
 }
 
@@ -114,6 +131,8 @@ struct Exit {
     index: usize,
     reason: StopReason,
     recycled: bool,
+    /// The child has stopped for good and expects no command.
+    gone: bool,
     reply: oneshot::Sender<Command>,
 }
 
@@ -349,8 +368,20 @@ fn on_exit<S>(supervision: &Supervision, state: &mut State, ctx: &mut Ctx<S>, ex
         index,
         reason,
         recycled,
+        gone,
         reply,
     } = exit;
+    if gone {
+        state.slots[index].state = ChildState::Gone;
+        if let Some(group) = &mut state.group {
+            group.to_recycle.retain(|&other| other != index);
+            if group.waiting_for == Some(index) {
+                group.waiting_for = None;
+            }
+            advance_group(state, ctx);
+        }
+        return;
+    }
     if let Some(group) = &mut state.group {
         let expected = group.waiting_for == Some(index) || group.to_recycle.contains(&index) || recycled;
         if !expected {
@@ -358,6 +389,7 @@ fn on_exit<S>(supervision: &Supervision, state: &mut State, ctx: &mut Ctx<S>, ex
                 index,
                 reason,
                 recycled,
+                gone,
                 reply,
             });
             return;
@@ -454,9 +486,12 @@ fn advance_group<S>(state: &mut State, ctx: &mut Ctx<S>) {
                     stop_child(state, index, true, ctx);
                     continue;
                 }
-                if let ChildState::Parked(reply) = std::mem::replace(&mut state.slots[index].state, ChildState::Running)
-                {
-                    let _ = reply.send(Command::Restart { attempt, delay });
+                // A child that stopped for good meanwhile stays gone.
+                let slot = &mut state.slots[index].state;
+                if matches!(slot, ChildState::Parked(_)) {
+                    if let ChildState::Parked(reply) = std::mem::replace(slot, ChildState::Running) {
+                        let _ = reply.send(Command::Restart { attempt, delay });
+                    }
                 }
             }
         }

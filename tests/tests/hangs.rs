@@ -595,3 +595,110 @@ async fn dropping_the_last_system_handle_stops_its_processes() {
     assert_eq!((worker.status(), pool.status()), (Status::Stopped, Status::Stopped));
     assert!(matches!(worker.work().await, Err(CallError::Stopped { .. })));
 }
+
+/// Two children that can be crashed and stopped.
+#[derive(Clone)]
+struct Pair;
+
+#[supervisor(strategy = one_for_all, max_restarts = 10, within = "1m")]
+impl Pair {
+    #[child(backoff(initial = "100ms"))]
+    fn first(&self) -> Member {
+        member()
+    }
+
+    #[child(backoff(initial = "100ms"))]
+    fn second(&self) -> Member {
+        member()
+    }
+}
+
+#[tokio::test]
+async fn a_child_stopped_from_outside_does_not_hold_up_its_supervisors_next_group_restart() {
+    let t = TestSystem::new();
+    let pair = t.system().spawn(|| Pair);
+    Handle::stop(&pair.second()).await;
+    assert!(matches!(pair.first().crash().await, Err(CallError::Panicked { .. })));
+    t.advance(Duration::from_millis(100)).await;
+    assert_eq!(pair.first().work().timeout(LONG).await.as_deref(), Ok("first"));
+    assert_eq!(pair.second().status(), Status::Stopped);
+    assert_eq!(t.elapsed(), Duration::from_millis(100));
+}
+
+/// A supervisor with a supervisor among its children.
+#[derive(Clone)]
+struct Outer;
+
+#[supervisor]
+impl Outer {
+    #[child]
+    fn inner(&self) -> Pair {
+        Pair
+    }
+}
+
+#[tokio::test]
+async fn a_nested_supervisor_that_never_started_ends_its_children() {
+    let t = TestSystem::new();
+    t.system().shutdown().await;
+    let outer = t.system().spawn(|| Outer);
+    t.settle().await;
+    let leaf = outer.inner().first();
+    assert_eq!(leaf.status(), Status::Stopped);
+    assert!(matches!(
+        leaf.work().timeout(LONG).await,
+        Err(CallError::Stopped { .. })
+    ));
+    assert!(leaf.work().send().is_err());
+}
+
+/// Holds at a gate, then panics or returns.
+struct Holder;
+
+#[process]
+impl Holder {
+    #[public]
+    async fn hold(&self, gate: phyx_tests::Gate, panic: bool) {
+        gate.pass().await;
+        assert!(!panic, "the holder gave up");
+    }
+
+    #[public]
+    fn work(&self) -> u32 {
+        1
+    }
+}
+
+#[tokio::test]
+async fn messages_queued_at_a_pool_member_that_stops_for_good_go_to_the_others() {
+    let t = TestSystem::new();
+    let options = SpawnOptions::new().restart(phyx::Restart::Temporary);
+    let pool: HolderRef = t.system().pool_with(2, || Holder, options);
+    let (doomed, steady) = (phyx_tests::Gate::new(), phyx_tests::Gate::new());
+    pool.hold(doomed.clone(), true).send().unwrap();
+    doomed.entered().await;
+    pool.hold(steady.clone(), false).send().unwrap();
+    steady.entered().await;
+    // Both members busy: the works queue at both.
+    let works: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(pool.work().timeout(LONG).into_future()))
+        .collect();
+    t.settle().await;
+    doomed.open();
+    t.settle().await;
+    assert_eq!(pool.pool_status().map(|status| status.live), Some(1));
+    steady.open();
+    for work in works {
+        assert_eq!(work.await.unwrap(), Ok(1));
+    }
+}
+
+#[tokio::test]
+async fn a_crash_injected_into_a_pool_does_not_stop_it() {
+    let t = TestSystem::new();
+    let pool: HolderRef = t.system().pool(2, || Holder);
+    t.crash(&pool, "power cut");
+    t.settle().await;
+    assert_eq!(pool.status(), Status::Running);
+    assert_eq!(pool.work().timeout(LONG).await, Ok(1));
+}
