@@ -274,8 +274,10 @@ pub use phyx_macros::on_stop;
 /// (`ShopRef`) has one accessor per child, named after the method,
 /// returning that child's handle. A child's handle stays valid across every
 /// restart of the child, including restarts its siblings cause. The type
-/// must be `Clone + Send + Sync`: each child's `#[child]` method is called
-/// on it at every start of that child, for fresh state.
+/// needs no derive: it is a plain struct (it must be `Send`, as any
+/// process). Each `#[child]` method is called on the supervisor's current
+/// state, in the supervisor's own task, whenever the supervisor starts or
+/// restarts that child, for fresh state (before the child's backoff).
 ///
 /// | option | meaning |
 /// | --- | --- |
@@ -301,7 +303,6 @@ pub use phyx_macros::on_stop;
 ///     fn add(&mut self, n: u32) -> u32 { self.items += n; self.items }
 /// }
 ///
-/// #[derive(Clone)]
 /// struct Shop;
 ///
 /// #[supervisor(strategy = one_for_all, max_restarts = 3, within = "5s")]
@@ -461,9 +462,7 @@ pub mod __private {
     pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
     pub use crate::rng::SplitMix64;
     pub use crate::saga::Undo;
-    pub use crate::supervisor::{
-        SupervisorMsg, SupervisorSpec, SupervisorState, handle as supervise, start as start_children,
-    };
+    pub use crate::supervisor::{SupervisorMsg, SupervisorSpec, handle as supervise, start as start_children};
 
     /// The handle of child `index` of the supervisor at `addr`.
     pub fn child<C: crate::Process, M: crate::Message>(addr: &Addr<M>, index: usize) -> C::Ref {

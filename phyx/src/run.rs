@@ -22,7 +22,7 @@ use crate::supervisor::Command;
 
 pub(crate) async fn run<T: Process>(
     shared: Arc<Shared<T::Message>>,
-    factory: impl Fn() -> T + Send + Sync + 'static,
+    factory: impl Fn() -> Result<T, Arc<str>> + Send + Sync + 'static,
     settings: Settings,
 ) {
     let addr = Addr::new(shared);
@@ -108,7 +108,7 @@ pub(crate) async fn run<T: Process>(
 /// One instance: from building fresh state to its stop hook.
 async fn run_instance<T: Process>(
     addr: &Addr<T::Message>,
-    factory: &impl Fn() -> T,
+    factory: &impl Fn() -> Result<T, Arc<str>>,
     settings: &Settings,
 ) -> StopReason {
     let core = addr.core();
@@ -120,10 +120,11 @@ async fn run_instance<T: Process>(
     if !core.crash_pending() {
         addr.shared().mailbox.unpoke();
     }
-    let mut state = match std::panic::catch_unwind(AssertUnwindSafe(factory)) {
+    let built =
+        std::panic::catch_unwind(AssertUnwindSafe(factory)).unwrap_or_else(|payload| Err(panic_message(payload)));
+    let mut state = match built {
         Ok(state) => state,
-        Err(payload) => {
-            let message = panic_message(payload);
+        Err(message) => {
             addr.publish(EventKind::Panicked {
                 method: None,
                 message: message.clone(),

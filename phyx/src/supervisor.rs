@@ -52,17 +52,6 @@ pub enum Strategy {
 /// that crashes now and then never trips it.
 pub const DEFAULT_INTENSITY: (u32, Duration) = (3, Duration::from_secs(5));
 
-/// What a `#[supervisor]` type must be: its `#[child]` methods are called
-/// on a shared copy of it at every start of a child.
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "a `#[supervisor]` type must be `Clone + Send + Sync + 'static`, and `{Self}` is not",
-    label = "add `#[derive(Clone)]` to this type (its fields must be `Send + Sync`)"
-)]
-pub trait SupervisorState: Clone + Send + Sync + 'static {}
-
-impl<T: Clone + Send + Sync + 'static> SupervisorState for T {}
-
 /// What a supervised child does after an instance ended.
 pub(crate) enum Command {
     Restart { attempt: u32, delay: Duration },
@@ -145,7 +134,12 @@ impl fmt::Debug for SupervisorMsg {
     }
 }
 
-type Start = Box<dyn FnOnce(&Arc<dyn Any + Send + Sync>) + Send>;
+type Start = Box<dyn FnOnce() + Send>;
+/// Builds a child's next state from the supervisor's (`&S`, erased), for
+/// its task to take when it (re)starts.
+type Prepare = Arc<dyn Fn(&dyn Any) + Send + Sync>;
+/// A child's state, built by its supervisor, waiting for the child's task.
+type Prepared<C> = Arc<Mutex<Option<Result<C, Arc<str>>>>>;
 type Reserve = Box<dyn FnOnce(&Arc<SystemInner>, Arc<dyn Node>, Link, &mut Vec<Slot>) + Send>;
 
 /// What `#[supervisor]` declares: strategy, intensity, children.
@@ -157,7 +151,7 @@ pub struct SupervisorSpec<S: Process> {
     children: Vec<Reserve>,
 }
 
-impl<S: Process + SupervisorState> SupervisorSpec<S>
+impl<S: Process> SupervisorSpec<S>
 where
     S::Message: From<SupervisorMsg>,
 {
@@ -171,7 +165,9 @@ where
     }
 
     /// Declares the next child: built by `build` from the supervisor's
-    /// state, at every (re)start.
+    /// state, in the supervisor's own task, whenever the supervisor starts
+    /// or restarts it (so the supervisor's state is only ever borrowed,
+    /// never shared or cloned).
     pub fn child<C: Process>(mut self, name: &'static str, options: SpawnOptions, build: fn(&S) -> C) -> Self {
         self.children.push(Box::new(move |system, parent, link, slots| {
             let defaults = SpawnOptions::new().name(name).restart(Restart::Permanent);
@@ -195,19 +191,36 @@ where
                 reserve(system, &shared, spec);
             }
             let (restart, backoff, max_restarts) = (settings.restart, settings.backoff, settings.max_restarts);
+            let prepared: Prepared<C> = Arc::new(Mutex::new(None));
+            let prepare: Prepare = Arc::new({
+                let prepared = prepared.clone();
+                move |state| {
+                    let built = match state.downcast_ref::<S>() {
+                        Some(state) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(state)))
+                            .map_err(crate::current::panic_message),
+                        None => Err("a supervisor's state has the type of its `#[supervisor]` impl".into()),
+                    };
+                    *prepared.lock().unwrap_or_else(PoisonError::into_inner) = Some(built);
+                }
+            });
             let task = shared.clone();
             let system = system.clone();
-            let start: Start = Box::new(move |state| {
-                let Ok(state) = state.clone().downcast::<S>() else {
-                    return;
+            let start: Start = Box::new(move || {
+                let factory = move || {
+                    prepared
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take()
+                        .unwrap_or_else(|| Err("the supervisor had not built this child's state".into()))
                 };
-                system.spawn_task(run::<C>(task, move || build(&state), settings));
+                system.spawn_task(run::<C>(task, factory, settings));
             });
             slots.push(Slot {
                 node: shared,
                 restart,
                 backoff,
                 window: RestartWindow::new(max_restarts),
+                prepare,
                 state: ChildState::Reserved(start),
             });
         }));
@@ -239,6 +252,7 @@ pub(crate) fn reserve<S: Process>(
             slots,
             group: None,
             deferred: Vec::new(),
+            orders: Vec::new(),
         }),
     };
     let _ = shared.core.supervision.set(Arc::new(supervision));
@@ -257,6 +271,40 @@ struct State {
     group: Option<Group>,
     /// Exits that arrived while a group restart was under way.
     deferred: Vec<Exit>,
+    /// Starts and restarts decided, to carry out once the lock is released:
+    /// building a child runs the user's `#[child]` method.
+    orders: Vec<Order>,
+}
+
+/// A child to build from the supervisor's state and then start or restart.
+enum Order {
+    Start(Prepare, Start),
+    Restart {
+        prepare: Prepare,
+        reply: oneshot::Sender<Command>,
+        attempt: u32,
+        delay: Duration,
+    },
+}
+
+impl Order {
+    fn carry_out(self, state: &dyn Any) {
+        match self {
+            Self::Start(prepare, start) => {
+                prepare(state);
+                start();
+            }
+            Self::Restart {
+                prepare,
+                reply,
+                attempt,
+                delay,
+            } => {
+                prepare(state);
+                let _ = reply.send(Command::Restart { attempt, delay });
+            }
+        }
+    }
 }
 
 struct Slot {
@@ -264,6 +312,7 @@ struct Slot {
     restart: Restart,
     backoff: Backoff,
     window: RestartWindow,
+    prepare: Prepare,
     state: ChildState,
 }
 
@@ -322,44 +371,57 @@ impl Supervision {
 }
 
 /// A supervisor instance starts: first starts of its children, or restarts
-/// of those its last instance left parked.
+/// of those its last instance left parked, each built from `state`.
 #[doc(hidden)]
-pub fn start<S: Process + SupervisorState>(state: &S, ctx: &mut Ctx<S>) {
+pub fn start<S: Process>(state: &S, ctx: &mut Ctx<S>) {
     let Some(supervision) = ctx.node().core().supervision.get().cloned() else {
         return;
     };
-    let shared_state: Arc<dyn Any + Send + Sync> = Arc::new(state.clone());
-    let mut guard = supervision.state();
-    let state = &mut *guard;
-    state.intensity = RestartWindow::new(supervision.max_restarts);
-    state.group = None;
-    for slot in &mut state.slots {
-        match std::mem::replace(&mut slot.state, ChildState::Running) {
-            ChildState::Reserved(start) => start(&shared_state),
-            ChildState::Parked(reply) => {
-                let _ = reply.send(Command::Restart {
+    let orders = {
+        let mut guard = supervision.state();
+        let locked = &mut *guard;
+        locked.intensity = RestartWindow::new(supervision.max_restarts);
+        locked.group = None;
+        for slot in &mut locked.slots {
+            let prepare = slot.prepare.clone();
+            match std::mem::replace(&mut slot.state, ChildState::Running) {
+                ChildState::Reserved(start) => locked.orders.push(Order::Start(prepare, start)),
+                ChildState::Parked(reply) => locked.orders.push(Order::Restart {
+                    prepare,
+                    reply,
                     attempt: 0,
                     delay: Duration::ZERO,
-                });
+                }),
+                ChildState::Running => {}
+                ChildState::Gone => slot.state = ChildState::Gone,
             }
-            ChildState::Running => {}
-            ChildState::Gone => slot.state = ChildState::Gone,
         }
+        std::mem::take(&mut locked.orders)
+    };
+    for order in orders {
+        order.carry_out(state);
     }
 }
 
-/// A supervisor handles a child's exit.
+/// A supervisor handles a child's exit; children it restarts are built
+/// from `state`.
 #[doc(hidden)]
-pub fn handle<S>(ctx: &mut Ctx<S>, message: SupervisorMsg) {
+pub fn handle<S: Process>(state: &S, ctx: &mut Ctx<S>, message: SupervisorMsg) {
     let Some(supervision) = ctx.node().core().supervision.get().cloned() else {
         return;
     };
-    let mut state = supervision.state();
-    on_exit(&supervision, &mut state, ctx, message.0);
-    // Exits that waited for a group restart to finish.
-    while state.group.is_none() && !state.deferred.is_empty() {
-        let exit = state.deferred.remove(0);
-        on_exit(&supervision, &mut state, ctx, exit);
+    let orders = {
+        let mut locked = supervision.state();
+        on_exit(&supervision, &mut locked, ctx, message.0);
+        // Exits that waited for a group restart to finish.
+        while locked.group.is_none() && !locked.deferred.is_empty() {
+            let exit = locked.deferred.remove(0);
+            on_exit(&supervision, &mut locked, ctx, exit);
+        }
+        std::mem::take(&mut locked.orders)
+    };
+    for order in orders {
+        order.carry_out(state);
     }
 }
 
@@ -487,10 +549,15 @@ fn advance_group<S>(state: &mut State, ctx: &mut Ctx<S>) {
                     continue;
                 }
                 // A child that stopped for good meanwhile stays gone.
-                let slot = &mut state.slots[index].state;
-                if matches!(slot, ChildState::Parked(_)) {
-                    if let ChildState::Parked(reply) = std::mem::replace(slot, ChildState::Running) {
-                        let _ = reply.send(Command::Restart { attempt, delay });
+                let slot = &mut state.slots[index];
+                if matches!(slot.state, ChildState::Parked(_)) {
+                    if let ChildState::Parked(reply) = std::mem::replace(&mut slot.state, ChildState::Running) {
+                        state.orders.push(Order::Restart {
+                            prepare: slot.prepare.clone(),
+                            reply,
+                            attempt,
+                            delay,
+                        });
                     }
                 }
             }

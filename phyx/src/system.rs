@@ -419,7 +419,9 @@ pub(crate) fn spawn<T: Process>(
     if let Some(spec) = T::__supervision() {
         supervisor::reserve(system, &shared, spec);
     }
-    system.runtime.spawn(run(shared.clone(), factory, settings));
+    system
+        .runtime
+        .spawn(run(shared.clone(), move || Ok(factory()), settings));
     T::Ref::__from_addr(Addr::new(shared))
 }
 

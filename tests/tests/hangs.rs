@@ -140,7 +140,6 @@ impl Cache {
     }
 }
 
-#[derive(Clone)]
 struct RestForOne;
 
 #[supervisor(strategy = rest_for_one, max_restarts = 10, within = "1m")]
@@ -156,7 +155,6 @@ impl RestForOne {
     }
 }
 
-#[derive(Clone)]
 struct OneForAll;
 
 #[supervisor(strategy = one_for_all, max_restarts = 10, within = "1m")]
@@ -597,7 +595,6 @@ async fn dropping_the_last_system_handle_stops_its_processes() {
 }
 
 /// Two children that can be crashed and stopped.
-#[derive(Clone)]
 struct Pair;
 
 #[supervisor(strategy = one_for_all, max_restarts = 10, within = "1m")]
@@ -626,7 +623,6 @@ async fn a_child_stopped_from_outside_does_not_hold_up_its_supervisors_next_grou
 }
 
 /// A supervisor with a supervisor among its children.
-#[derive(Clone)]
 struct Outer;
 
 #[supervisor]

@@ -560,3 +560,51 @@ async fn dynamic_children_restart_with_the_options_they_were_spawned_with() {
     Handle::stop(&foreman).await;
     assert_eq!(hired.status(), Status::Stopped, "a dynamic child stops with its parent");
 }
+
+/// A supervisor that is neither `Clone` nor `Sync`, and counts its builds.
+struct Workshop {
+    builds: std::cell::Cell<u32>,
+    journal: Journal,
+}
+
+#[supervisor(max_restarts = 10, within = "1m")]
+impl Workshop {
+    #[child(backoff(initial = "1s"))]
+    fn bench(&self) -> Member {
+        self.builds.set(self.builds.get() + 1);
+        self.journal
+            .write(format!("bench built by the workshop, build {}", self.builds.get()));
+        Member::new("bench", &self.journal)
+    }
+}
+
+#[tokio::test]
+async fn a_supervisor_needs_no_clone_and_builds_each_restart_from_its_own_state() {
+    let t = TestSystem::new();
+    let journal = Journal::new();
+    let workshop = t.system().spawn({
+        let journal = journal.clone();
+        move || Workshop {
+            builds: std::cell::Cell::new(0),
+            journal: journal.clone(),
+        }
+    });
+    assert_eq!(workshop.bench().bump().await, Ok(1));
+    assert!(matches!(
+        workshop.bench().crash().await,
+        Err(CallError::Panicked { .. })
+    ));
+    // Built at once by the supervisor, started after the backoff.
+    assert_eq!(workshop.bench().bump().await, Ok(1));
+    assert_eq!(t.elapsed(), SECOND);
+    assert_eq!(
+        journal.entries(),
+        [
+            "bench built by the workshop, build 1",
+            "bench started",
+            "bench stopped: panicked: bench crashed",
+            "bench built by the workshop, build 2",
+            "bench started",
+        ]
+    );
+}

@@ -76,7 +76,6 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
         target.ident
     );
     let handle_type = handle_type(&krate, &handle, &vis, &item.generics, &quote!(#message), &doc);
-    let state_check = quote_spanned!(self_ty.span()=> __phyx_supervisor_state::<#self_ty>(););
     let errors = errors.into_compile_errors();
 
     let definitions = quote! {
@@ -108,14 +107,6 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
             fn __undeliverable(self, _why: #private::Undelivered) {}
         }
 
-        const _: () = {
-            fn __phyx_supervisor_state<T: #private::SupervisorState>() {}
-            #[allow(dead_code)]
-            fn __phyx_check() {
-                #state_check
-            }
-        };
-
         #[automatically_derived]
         impl #krate::Process for #self_ty {
             type Message = #message;
@@ -139,7 +130,7 @@ pub(crate) fn supervisor(args: TokenStream, input: TokenStream) -> TokenStream {
                 __phyx_message: Self::Message,
             ) -> impl #private::Future<Output = #private::Result<(), #private::Panic>> + #private::Send + '__phyx {
                 async move {
-                    #private::supervise(__phyx_ctx, __phyx_message.0);
+                    #private::supervise(self, __phyx_ctx, __phyx_message.0);
                     #private::Ok(())
                 }
             }
