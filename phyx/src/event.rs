@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
-use crate::process::ProcessId;
-use crate::saga::StepKey;
+use crate::id::{ProcessId, StepKey};
 
 /// Something that happened to a process.
 ///
@@ -363,7 +362,7 @@ impl EventHub {
             // A sink is user code running wherever an event happens, deep
             // inside the runtime: its panic must not unwind there.
             if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(&event))) {
-                let message = crate::current::panic_message(payload);
+                let message = crate::panic::panic_message(payload);
                 tracing::error!(target: "phyx", "an event sink panicked and missed an event: {message}");
             }
         }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::process::ProcessId;
+use crate::id::ProcessId;
 
 /// What to do to a message about to be handled.
 #[doc(hidden)]

@@ -91,39 +91,36 @@
 //! | saga: late reply of a timed-out step | [`DEFAULT_SETTLE`] (5 s) | [`Saga::settle`] |
 #![warn(missing_docs)]
 
-mod addr;
 mod call;
 mod clock;
-mod ctx;
-mod current;
 mod error;
 mod event;
 mod fault;
-mod guard;
+mod id;
+mod kernel;
 mod mailbox;
-mod node;
 mod options;
+mod panic;
 mod pool;
-mod process;
-mod reply;
+mod resilience;
 mod rng;
-mod run;
 mod saga;
 mod supervisor;
 mod system;
 
 pub use crate::call::{Ask, Call};
 pub use crate::clock::{Clock, Sleep, TokioClock};
-pub use crate::ctx::Ctx;
-pub use crate::current::hide_caught_panics;
 pub use crate::error::{CallError, SendError};
 pub use crate::event::{
     AttemptOutcome, CircuitState, CustomEvent, Event, EventKind, EventStream, StepOutcome, StopReason,
 };
+pub use crate::id::ProcessId;
+pub use crate::kernel::ctx::Ctx;
+pub use crate::kernel::current::hide_caught_panics;
+pub use crate::kernel::process::PoolStatus;
+pub use crate::kernel::process::{Handle, Message, Process, Status};
 pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
 pub use crate::options::{Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions};
-pub use crate::pool::PoolStatus;
-pub use crate::process::{Handle, Message, Process, ProcessId, Status};
 pub use crate::saga::{
     Compensation, CompensationOutcome, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE,
     Rejection, Saga, SagaError, SagaId, SagaReply, StepFailure, StepKey,
@@ -456,13 +453,14 @@ pub mod prelude {
 /// from semver.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::addr::Addr;
+    pub use crate::call::Undo;
     pub use crate::fault::{Fault, FaultHook};
-    pub use crate::guard::{BreakerSpec, GuardSpec, RateSpec, key_of};
-    pub use crate::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
+    pub use crate::kernel::addr::Addr;
+    pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};
+    pub use crate::kernel::reply::{Panic, ReplyTo, StartOutcome, Undelivered, reply, undeliverable};
+    pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
     pub use crate::rng::SplitMix64;
-    pub use crate::saga::Undo;
-    pub use crate::supervisor::{SupervisorMsg, SupervisorSpec, handle as supervise, start as start_children};
+    pub use crate::supervisor::{handle as supervise, start as start_children};
 
     /// The handle of child `index` of the supervisor at `addr`.
     pub fn child<C: crate::Process, M: crate::Message>(addr: &Addr<M>, index: usize) -> C::Ref {
@@ -488,13 +486,13 @@ pub mod __private {
     /// Crashes the process behind `handle` as if a handler had panicked
     /// with `message`, once it is not handling a message. For test kits.
     pub fn crash(handle: &impl crate::Handle, message: &str) {
-        crate::node::Node::inject_crash(&**handle.__addr().shared(), message.into());
+        crate::kernel::node::Node::inject_crash(&**handle.__addr().shared(), message.into());
     }
 
     /// A process of type `T` that no task runs: its context and its queue,
     /// for testing handlers in isolation.
     pub fn detached<T: crate::Process>(system: &crate::System, name: &str) -> (crate::Ctx<T>, Addr<T::Message>) {
-        crate::system::detached(system, name)
+        crate::kernel::spawn::detached(system.inner(), name)
     }
 
     /// The oldest message queued for a detached process.

@@ -3,26 +3,15 @@
 use std::pin::pin;
 use std::sync::Arc;
 
-use crate::addr::{Addr, Refused, Shared};
-use crate::current::{catch_panics, quietly};
 use crate::event::{EventKind, StopReason};
+use crate::kernel::addr::{Addr, Refused, Shared};
+use crate::kernel::process::{Handle, Message, Process, Status};
+use crate::kernel::run::finish;
+use crate::kernel::spawn::{install_guards, register, spawn};
+use crate::kernel::system::SystemInner;
 use crate::mailbox::Overflow;
 use crate::options::SpawnOptions;
-use crate::process::{Handle, Message, Process, Status};
-use crate::run::finish;
-use crate::system::{SystemInner, install_guards, register, spawn};
-
-/// How many members a pool has and how many of them are alive; from
-/// [`Handle::pool_status`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct PoolStatus {
-    /// Members the pool was started with.
-    pub size: usize,
-    /// Members that have not stopped for good: running, or restarting by
-    /// their policy. Calls go to these only.
-    pub live: usize,
-}
+use crate::panic::{catch_panics, quietly};
 
 pub(crate) fn pool<T: Process>(
     system: &Arc<SystemInner>,

@@ -2,21 +2,22 @@
 //! restart intensity past which the supervisor fails and its parent decides.
 
 use std::any::Any;
-use std::fmt;
+
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::addr::{Addr, Shared};
-use crate::ctx::Ctx;
-use crate::event::{EventKind, StopReason};
+use crate::event::EventKind;
+use crate::kernel::addr::{Addr, Shared};
+use crate::kernel::ctx::Ctx;
+use crate::kernel::link::{Command, Exit, ExitSink, Link, Supervise, SupervisorMsg, SupervisorSpec};
+use crate::kernel::node::{Core, Node};
+use crate::kernel::process::Process;
+use crate::kernel::run::{RestartWindow, run};
+use crate::kernel::system::SystemInner;
 use crate::mailbox::Mailbox;
-use crate::node::{Core, Node};
 use crate::options::{Backoff, Restart, SpawnOptions};
-use crate::process::{Message, Process};
-use crate::run::{RestartWindow, run};
-use crate::system::SystemInner;
 
 /// Which children a supervisor restarts when one of them fails.
 ///
@@ -52,88 +53,6 @@ pub enum Strategy {
 /// that crashes now and then never trips it.
 pub const DEFAULT_INTENSITY: (u32, Duration) = (3, Duration::from_secs(5));
 
-/// What a supervised child does after an instance ended.
-pub(crate) enum Command {
-    Restart { attempt: u32, delay: Duration },
-    Stop,
-}
-
-/// A child's end of the link to its supervisor.
-pub(crate) struct Link {
-    sink: Arc<dyn ExitSink>,
-    index: usize,
-}
-
-impl Link {
-    /// Tells the supervisor an instance ended and waits for what to do; a
-    /// stop for good, or a supervisor gone, means stop.
-    pub(crate) async fn report(&self, core: &Core, reason: StopReason, recycled: bool) -> Command {
-        let (reply, command) = oneshot::channel();
-        let exit = Exit {
-            index: self.index,
-            reason,
-            recycled,
-            gone: false,
-            reply,
-        };
-        if !self.sink.deliver(exit) {
-            return Command::Stop;
-        }
-        tokio::select! {
-            command = command => command.unwrap_or(Command::Stop),
-            () = core.stopping_for_good() => Command::Stop,
-        }
-    }
-
-    /// Tells the supervisor the child has stopped for good without being
-    /// told to (stopped from outside, or past its own restart limit), so
-    /// that no group restart waits for it.
-    pub(crate) fn gone(&self) {
-        let (reply, _) = oneshot::channel();
-        let exit = Exit {
-            index: self.index,
-            reason: StopReason::Shutdown,
-            recycled: false,
-            gone: true,
-            reply,
-        };
-        // A supervisor that is gone itself needs no telling.
-        let _ = self.sink.deliver(exit);
-    }
-}
-
-trait ExitSink: Send + Sync {
-    fn deliver(&self, exit: Exit) -> bool;
-}
-
-impl<M: Message + From<SupervisorMsg>> ExitSink for Addr<M> {
-    fn deliver(&self, exit: Exit) -> bool {
-        self.try_deliver(M::from(SupervisorMsg(exit))).is_ok()
-    }
-}
-
-/// The message a supervisor handles: a child's instance ended.
-#[doc(hidden)]
-pub struct SupervisorMsg(Exit);
-
-struct Exit {
-    index: usize,
-    reason: StopReason,
-    recycled: bool,
-    /// The child has stopped for good and expects no command.
-    gone: bool,
-    reply: oneshot::Sender<Command>,
-}
-
-impl fmt::Debug for SupervisorMsg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SupervisorMsg")
-            .field("child", &self.0.index)
-            .field("reason", &self.0.reason)
-            .finish()
-    }
-}
-
 type Start = Box<dyn FnOnce() + Send>;
 /// Builds a child's next state from the supervisor's (`&S`, erased), for
 /// its task to take when it (re)starts.
@@ -142,9 +61,9 @@ type Prepare = Arc<dyn Fn(&dyn Any) + Send + Sync>;
 type Prepared<C> = Arc<Mutex<Option<Result<C, Arc<str>>>>>;
 type Reserve = Box<dyn FnOnce(&Arc<SystemInner>, Arc<dyn Node>, Link, &mut Vec<Slot>) + Send>;
 
-/// What `#[supervisor]` declares: strategy, intensity, children.
-#[doc(hidden)]
-pub struct SupervisorSpec<S: Process> {
+/// What `#[supervisor]` declares: strategy, intensity, children. Carried
+/// inside the kernel's [`SupervisorSpec`] until the process is made.
+struct Plan<S: Process> {
     strategy: Strategy,
     max_restarts: (u32, Duration),
     sink: fn(Addr<S::Message>) -> Arc<dyn ExitSink>,
@@ -156,12 +75,27 @@ where
     S::Message: From<SupervisorMsg>,
 {
     pub fn new(strategy: Strategy, max_restarts: u32, within: Duration) -> Self {
-        Self {
+        let plan = Plan::<S> {
             strategy,
             max_restarts: (max_restarts, within),
             sink: |addr| Arc::new(addr),
             children: Vec::new(),
+        };
+        Self {
+            plan: Box::new(plan),
+            reserve: |plan, system, shared| {
+                if let Ok(plan) = plan.downcast::<Plan<S>>() {
+                    reserve(system, shared, *plan);
+                }
+            },
         }
+    }
+
+    fn plan(&mut self) -> &mut Plan<S> {
+        // `new` is the only constructor, and it stores a `Plan<S>`.
+        self.plan
+            .downcast_mut()
+            .expect("a supervisor spec holds the plan of its own type")
     }
 
     /// Declares the next child: built by `build` from the supervisor's
@@ -169,7 +103,7 @@ where
     /// or restarts it (so the supervisor's state is only ever borrowed,
     /// never shared or cloned).
     pub fn child<C: Process>(mut self, name: &'static str, options: SpawnOptions, build: fn(&S) -> C) -> Self {
-        self.children.push(Box::new(move |system, parent, link, slots| {
+        self.plan().children.push(Box::new(move |system, parent, link, slots| {
             let defaults = SpawnOptions::new().name(name).restart(Restart::Permanent);
             let settings = options.or(C::options()).or(defaults).resolve(C::NAME);
             let parent_id = parent.core().id;
@@ -178,7 +112,7 @@ where
                 mailbox: Mailbox::new(settings.mailbox, settings.overflow),
             });
             let _ = shared.core.link.set(link);
-            crate::system::install_guards::<C>(system, &shared.core);
+            crate::kernel::spawn::install_guards::<C>(system, &shared.core);
             shared.core.siblings().insert(shared.clone());
             system.publish(
                 shared.core.id,
@@ -188,7 +122,7 @@ where
                 },
             );
             if let Some(spec) = C::__supervision() {
-                reserve(system, &shared, spec);
+                spec.reserve(system, &shared);
             }
             let (restart, backoff, max_restarts) = (settings.restart, settings.backoff, settings.max_restarts);
             let prepared: Prepared<C> = Arc::new(Mutex::new(None));
@@ -197,7 +131,7 @@ where
                 move |state| {
                     let built = match state.downcast_ref::<S>() {
                         Some(state) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(state)))
-                            .map_err(crate::current::panic_message),
+                            .map_err(crate::panic::panic_message),
                         None => Err("a supervisor's state has the type of its `#[supervisor]` impl".into()),
                     };
                     *prepared.lock().unwrap_or_else(PoisonError::into_inner) = Some(built);
@@ -230,11 +164,7 @@ where
 
 /// Sets up the supervisor behind `shared`: its children get addresses now,
 /// and tasks when it starts.
-pub(crate) fn reserve<S: Process>(
-    system: &Arc<SystemInner>,
-    shared: &Arc<Shared<S::Message>>,
-    spec: SupervisorSpec<S>,
-) {
+fn reserve<S: Process>(system: &Arc<SystemInner>, shared: &Arc<Shared<S::Message>>, spec: Plan<S>) {
     let sink = (spec.sink)(Addr::new(shared.clone()));
     let mut slots = Vec::with_capacity(spec.children.len());
     for (index, reserve) in spec.children.into_iter().enumerate() {
@@ -342,18 +272,17 @@ enum Then {
     Escalate(Arc<str>),
 }
 
-impl Supervision {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// The supervision of the supervisor whose core is `core`.
+fn supervision_of(core: &Core) -> Option<Arc<Supervision>> {
+    core.supervision.get()?.clone().into_any().downcast().ok()
+}
 
-    /// The address of child `index`.
-    pub(crate) fn child(&self, index: usize) -> Option<Arc<dyn Node>> {
+impl Supervise for Supervision {
+    fn child(&self, index: usize) -> Option<Arc<dyn Node>> {
         self.state().slots.get(index).map(|slot| slot.node.clone())
     }
 
-    /// Ends children whose tasks never started; on the supervisor's end.
-    pub(crate) fn abandon_reserved(&self) {
+    fn abandon_reserved(&self) {
         let reserved: Vec<_> = self
             .state()
             .slots
@@ -368,13 +297,23 @@ impl Supervision {
             node.abandon();
         }
     }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+impl Supervision {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// A supervisor instance starts: first starts of its children, or restarts
 /// of those its last instance left parked, each built from `state`.
 #[doc(hidden)]
 pub fn start<S: Process>(state: &S, ctx: &mut Ctx<S>) {
-    let Some(supervision) = ctx.node().core().supervision.get().cloned() else {
+    let Some(supervision) = supervision_of(ctx.node().core()) else {
         return;
     };
     let orders = {
@@ -407,7 +346,7 @@ pub fn start<S: Process>(state: &S, ctx: &mut Ctx<S>) {
 /// from `state`.
 #[doc(hidden)]
 pub fn handle<S: Process>(state: &S, ctx: &mut Ctx<S>, message: SupervisorMsg) {
-    let Some(supervision) = ctx.node().core().supervision.get().cloned() else {
+    let Some(supervision) = supervision_of(ctx.node().core()) else {
         return;
     };
     let orders = {

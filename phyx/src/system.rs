@@ -2,25 +2,18 @@
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::future::Future;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::addr::{Addr, Shared};
 use crate::clock::{Clock, TokioClock};
-use crate::ctx::Ctx;
-use crate::event::{Event, EventHub, EventKind, EventStream, Sink};
+use crate::event::{Event, EventStream, Sink};
 use crate::fault::FaultHook;
-use crate::mailbox::Mailbox;
-use crate::node::{Children, Core, Flag, Node};
-use crate::options::{Settings, SpawnOptions};
-use crate::process::{Handle, Message, Process, ProcessId, Status};
-use crate::rng::SplitMix64;
-use crate::run::run;
+use crate::kernel::process::Process;
+use crate::kernel::spawn::spawn;
+use crate::kernel::system::{SystemInner, start_shutdown};
+use crate::options::SpawnOptions;
 use crate::saga::{Saga, SagaId};
-use crate::supervisor;
 
 /// A process system: the root supervisor, its clock and its events.
 ///
@@ -67,20 +60,6 @@ impl Drop for Owner {
     fn drop(&mut self) {
         start_shutdown(&self.inner);
     }
-}
-
-pub(crate) struct SystemInner {
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) root: Children,
-    events: EventHub,
-    rng: Mutex<SplitMix64>,
-    seed: u64,
-    next_id: AtomicU64,
-    shutting_down: Flag,
-    /// Raised once a shutdown has stopped every process.
-    shut_down: Flag,
-    runtime: tokio::runtime::Handle,
-    pub(crate) faults: Option<Arc<dyn FaultHook>>,
 }
 
 impl System {
@@ -210,7 +189,7 @@ impl System {
     pub async fn shutdown(&self) {
         let inner = self.inner();
         start_shutdown(inner);
-        if crate::current::in_system(|core| Arc::ptr_eq(&core.system, inner)) {
+        if crate::kernel::current::in_system(|core| Arc::ptr_eq(&core.system, inner)) {
             return;
         }
         inner.shut_down.raised().await;
@@ -223,7 +202,7 @@ impl System {
 
     /// Every event from now on, in order.
     pub fn events(&self) -> EventStream {
-        self.owner.inner.events.subscribe()
+        self.owner.inner.subscribe()
     }
 
     /// The current instant on the system's clock.
@@ -245,7 +224,7 @@ impl System {
     /// Starts a saga named `id`: steps across processes, compensated in
     /// reverse order when one fails. See [`Saga`].
     pub fn saga(&self, id: impl Into<SagaId>) -> Saga {
-        Saga::new(self.clone(), id.into())
+        Saga::new(self.inner().clone(), id.into())
     }
 
     pub(crate) fn inner(&self) -> &Arc<SystemInner> {
@@ -319,18 +298,7 @@ impl SystemBuilder {
         let seed = self.seed.unwrap_or_else(|| RandomState::new().hash_one(0u8));
         System {
             owner: Arc::new(Owner {
-                inner: Arc::new(SystemInner {
-                    clock: self.clock,
-                    root: Children::default(),
-                    events: EventHub::new(self.sinks),
-                    rng: Mutex::new(SplitMix64::new(seed)),
-                    seed,
-                    next_id: AtomicU64::new(1),
-                    shutting_down: Flag::default(),
-                    shut_down: Flag::default(),
-                    runtime,
-                    faults: self.faults,
-                }),
+                inner: Arc::new(SystemInner::new(self.clock, self.sinks, seed, self.faults, runtime)),
             }),
         }
     }
@@ -343,118 +311,4 @@ impl fmt::Debug for SystemBuilder {
             .field("seed", &self.seed)
             .finish_non_exhaustive()
     }
-}
-
-impl SystemInner {
-    pub(crate) fn publish(&self, process: ProcessId, name: &Arc<str>, kind: EventKind) {
-        self.events.publish(Event {
-            at: self.clock.now(),
-            process,
-            name: name.clone(),
-            kind,
-        });
-    }
-
-    pub(crate) fn next_id(&self) -> ProcessId {
-        ProcessId(self.next_id.fetch_add(1, Ordering::Relaxed))
-    }
-
-    pub(crate) fn spawn_task(&self, task: impl Future<Output = ()> + Send + 'static) {
-        self.runtime.spawn(task);
-    }
-
-    /// A uniform draw in `0.0..1.0` from the system's seed.
-    pub(crate) fn random(&self) -> f64 {
-        self.rng.lock().unwrap_or_else(PoisonError::into_inner).next_f64()
-    }
-
-    /// Runs a timer task that the system's shutdown cancels.
-    pub(crate) fn spawn_timer(self: &Arc<Self>, timer: impl Future<Output = ()> + Send + 'static) {
-        let system = self.clone();
-        self.runtime.spawn(async move {
-            tokio::select! {
-                () = timer => {}
-                () = system.shutting_down.raised() => {}
-            }
-        });
-    }
-}
-
-/// Starts shutting the system down, in a task of its own so that nothing
-/// can abandon it halfway; a second call finds it started.
-fn start_shutdown(inner: &Arc<SystemInner>) {
-    if inner.shutting_down.raise_once() {
-        let inner = inner.clone();
-        inner.clone().runtime.spawn(async move {
-            inner.root.stop_all().await;
-            inner.events.close();
-            inner.shut_down.raise();
-        });
-    }
-}
-
-/// A process outside the tree that no task runs; see
-/// `__private::detached`.
-pub(crate) fn detached<T: Process>(system: &System, name: &str) -> (Ctx<T>, Addr<T::Message>) {
-    let settings = SpawnOptions::new().name(name).or(T::options()).resolve(T::NAME);
-    let inner = system.inner();
-    let shared = Arc::new(Shared {
-        core: Core::new(inner.next_id(), settings.name, inner.clone(), None),
-        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
-    });
-    shared.core.set_status(Status::Running);
-    (Ctx::new(shared.clone()), Addr::new(shared))
-}
-
-/// Registers and starts a process under `parent` (the root when `None`).
-pub(crate) fn spawn<T: Process>(
-    system: &Arc<SystemInner>,
-    parent: Option<Arc<dyn Node>>,
-    factory: impl Fn() -> T + Send + Sync + 'static,
-    options: SpawnOptions,
-) -> T::Ref {
-    let settings = options.or(T::options()).resolve(T::NAME);
-    let shared = register(system, parent, &settings);
-    install_guards::<T>(system, &shared.core);
-    if let Some(spec) = T::__supervision() {
-        supervisor::reserve(system, &shared, spec);
-    }
-    system
-        .runtime
-        .spawn(run(shared.clone(), move || Ok(factory()), settings));
-    T::Ref::__from_addr(Addr::new(shared))
-}
-
-/// Builds the rate limits and breakers `T` declares; they live as long as
-/// the process, across its restarts.
-pub(crate) fn install_guards<T: Process>(system: &Arc<SystemInner>, core: &Core) {
-    if !T::__GUARDS.is_empty() {
-        let _ = core.guards.set(crate::guard::build(&system.clock, T::__GUARDS));
-    }
-}
-
-/// Creates a process's address and puts it in the tree under `parent`.
-pub(crate) fn register<M: Message>(
-    system: &Arc<SystemInner>,
-    parent: Option<Arc<dyn Node>>,
-    settings: &Settings,
-) -> Arc<Shared<M>> {
-    let id = system.next_id();
-    let parent_id = parent.as_ref().map(|parent| parent.core().id);
-    let shared = Arc::new(Shared {
-        core: Core::new(id, settings.name.clone(), system.clone(), parent),
-        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
-    });
-    shared.core.siblings().insert(shared.clone());
-    // Checked after inserting: a parent that starts stopping from now on
-    // finds this child in its list, one that already has is caught here.
-    let parent_stopping = match &shared.core.parent {
-        Some(parent) => parent.core().stop_requested(),
-        None => system.shutting_down.is_raised(),
-    };
-    if parent_stopping {
-        shared.request_stop();
-    }
-    system.publish(id, &settings.name, EventKind::Spawned { parent: parent_id });
-    shared
 }

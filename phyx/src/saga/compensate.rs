@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::{AttemptOutcome, EventKind};
+use crate::kernel::system::SystemInner;
 use crate::options::Backoff;
 use crate::saga::{Compensation, CompensationOutcome, StepKey, Undo};
-use crate::system::SystemInner;
 
 /// A completed step's compensation, kept until the saga ends.
 pub(crate) struct Recorded {

@@ -2,33 +2,31 @@
 
 mod compensate;
 mod error;
-mod key;
-mod reply;
-mod undo;
 
 use std::future::{Future, IntoFuture, poll_fn};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::call::Undo;
+pub use crate::call::{Rejection, SagaReply};
+pub use crate::id::{SagaId, StepKey};
 pub use crate::saga::compensate::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE};
 pub(crate) use crate::saga::compensate::{Policy, Recorded, compensate};
 use crate::saga::error::Failure;
 pub use crate::saga::error::{Compensation, CompensationOutcome, SagaError, StepFailure};
-pub use crate::saga::key::{SagaId, StepKey};
-pub use crate::saga::reply::{Rejection, SagaReply};
-pub use crate::saga::undo::Undo;
 
-use crate::addr::Addr;
 use crate::call::{Ask, Call, ForSaga, UndoOf};
 use crate::clock::Sleep;
 use crate::error::CallError;
 use crate::event::{EventKind, StepOutcome};
+use crate::kernel::addr::Addr;
+use crate::kernel::process::Message;
+use crate::kernel::system::SystemInner;
 use crate::options::Backoff;
-use crate::process::Message;
-use crate::system::System;
 
 /// A saga: calls on any processes, made in order as steps, whose completed
 /// steps are compensated, last first, when a later one fails.
@@ -98,7 +96,7 @@ use crate::system::System;
 /// ([`EventKind::Compensation`]).
 #[must_use = "a saga dropped without `commit()` compensates its completed steps"]
 pub struct Saga {
-    system: System,
+    system: Arc<SystemInner>,
     id: SagaId,
     policy: Policy,
     steps: u32,
@@ -107,7 +105,7 @@ pub struct Saga {
 }
 
 impl Saga {
-    pub(crate) fn new(system: System, id: SagaId) -> Self {
+    pub(crate) fn new(system: Arc<SystemInner>, id: SagaId) -> Self {
         Self {
             system,
             id,
@@ -186,7 +184,7 @@ impl Saga {
         if self.ended {
             return Err(SagaError::new(key, process, method, Failure::Other(StepFailure::Ended)));
         }
-        let clock = self.system.inner().clock.clone();
+        let clock = self.system.clock.clone();
         let settle = self.policy.settle;
         let mut flight = InFlight {
             ask: Some(call.into_future()),
@@ -264,9 +262,9 @@ impl Saga {
         self.ended = true;
         let mut done = std::mem::take(&mut self.done);
         let (sender, receiver) = oneshot::channel();
-        let inner = self.system.inner().clone();
+        let inner = self.system.clone();
         let policy = self.policy.clone();
-        self.system.inner().spawn_task(async move {
+        self.system.spawn_task(async move {
             if let Some(late) = late {
                 done.extend(late.await);
             }
@@ -319,7 +317,7 @@ impl<R: SagaReply, M: Message> Drop for InFlight<'_, R, M> {
     fn drop(&mut self) {
         let Some(mut ask) = self.ask.take() else { return };
         let (addr, method, key, undo_of) = (self.addr.clone(), self.method, self.key.clone(), self.undo_of);
-        let settle = self.saga.system.inner().clock.sleep(self.saga.policy.settle);
+        let settle = self.saga.system.clock.sleep(self.saga.policy.settle);
         let late = async move {
             let reply = reply_within(&mut ask, Some(settle)).await;
             let recorded = recorded(undo_of, &addr, &key, &reply);

@@ -9,16 +9,17 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::addr::{Addr, Refused, Shared};
-use crate::ctx::Ctx;
-use crate::current::{catch_panics, isolated, panic_message, quietly};
 use crate::event::{EventKind, StopReason};
 use crate::fault::Fault;
-use crate::node::Core;
+use crate::kernel::addr::{Addr, Refused, Shared};
+use crate::kernel::ctx::Ctx;
+use crate::kernel::current::isolated;
+use crate::kernel::link::Command;
+use crate::kernel::node::Core;
+use crate::kernel::process::{Message, Process, Status};
+use crate::kernel::reply::Undelivered;
 use crate::options::{Restart, Settings};
-use crate::process::{Message, Process, Status};
-use crate::reply::Undelivered;
-use crate::supervisor::Command;
+use crate::panic::{catch_panics, panic_message, quietly};
 
 pub(crate) async fn run<T: Process>(
     shared: Arc<Shared<T::Message>>,

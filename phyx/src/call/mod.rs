@@ -10,15 +10,20 @@ use tokio::sync::oneshot;
 
 use std::sync::Arc;
 
-use crate::addr::{Addr, Refused};
+mod outcome;
+mod undo;
+
+pub use crate::call::outcome::{Rejection, SagaReply};
+pub use crate::call::undo::Undo;
 use crate::clock::Sleep;
 use crate::error::{CallError, SendError};
 use crate::event::EventKind;
-use crate::guard::{MethodGuard, Permit};
+use crate::id::StepKey;
+use crate::kernel::addr::{Addr, Refused};
+use crate::kernel::process::Message;
+use crate::kernel::reply::{ReplyTo, Undelivered};
 use crate::mailbox::Overflow;
-use crate::process::Message;
-use crate::reply::{ReplyTo, Undelivered};
-use crate::saga::{StepKey, Undo};
+use crate::resilience::{MethodGuard, Permit};
 
 /// A call of a `#[public]` method, returned by the handle's method of the
 /// same name. `R` is the method's return type, `M` the process's message
@@ -182,7 +187,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
             // for itself: it gets `MailboxFull` at once, as `send` would.
             Err(Refused::Full(message))
                 if self.addr.shared().mailbox.overflow() == Overflow::Backpressure
-                    && !crate::current::is(self.addr.core()) =>
+                    && !crate::kernel::current::is(self.addr.core()) =>
             {
                 self.addr.deliver(message).await
             }
@@ -362,7 +367,7 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
         loop {
             let pending = match std::mem::replace(&mut self.state, AskState::Done) {
                 AskState::Unsent(call) => {
-                    if crate::current::is(call.addr.core()) {
+                    if crate::kernel::current::is(call.addr.core()) {
                         let process = call.addr.core().name.clone();
                         return Poll::Ready(Err(CallError::SelfCall {
                             process,
@@ -449,7 +454,7 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
             }
         }
         if let Some(breaker) = &guards.breaker {
-            match breaker.acquire(core, method) {
+            match breaker.acquire(core.system.clock.now(), method, &|kind| call.addr.publish(kind)) {
                 Ok(permit) => {
                     self.breaker = Some(BreakerPass {
                         addr: call.addr.clone(),
@@ -474,7 +479,8 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
 impl<R, M: Message> BreakerPass<R, M> {
     fn report(&mut self, success: Option<bool>) {
         if let (Some(permit), Some(breaker)) = (self.permit.take(), &self.guard.breaker) {
-            breaker.record(permit, success, self.addr.core(), self.guard.method);
+            let now = self.addr.core().system.clock.now();
+            breaker.record(permit, success, now, self.guard.method, &|kind| self.addr.publish(kind));
         }
     }
 }

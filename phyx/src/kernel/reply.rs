@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use crate::current::catch_panics;
+use crate::panic::catch_panics;
 
 /// Why a message reached no handler, told to its caller.
 #[doc(hidden)]

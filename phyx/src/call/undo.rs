@@ -7,10 +7,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::call::outcome::SagaReply;
 use crate::call::{Call, ForSaga};
 use crate::event::EventKind;
-use crate::process::Message;
-use crate::saga::SagaReply;
+use crate::kernel::process::Message;
 
 type Attempt = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use crate::error::{CallError, SendError};
 use crate::event::EventKind;
+use crate::kernel::node::{Core, Node};
+use crate::kernel::process::Message;
+use crate::kernel::reply::Undelivered;
 use crate::mailbox::{Mailbox, PushError, Pushed};
-use crate::node::{Core, Node};
-use crate::process::Message;
-use crate::reply::Undelivered;
 
 /// Where a handle sends its messages. Outlives every restart of the
 /// process; the generated handle wraps one.
@@ -50,7 +50,7 @@ impl<M: Message> Node for Shared<M> {
         if let Some(supervision) = self.core.supervision.get() {
             supervision.abandon_reserved();
         }
-        crate::run::finish(&Addr::new(self), crate::event::StopReason::Shutdown);
+        crate::kernel::run::finish(&Addr::new(self), crate::event::StopReason::Shutdown);
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
@@ -110,7 +110,7 @@ impl<M: Message> Addr<M> {
                 self.publish(EventKind::MessageDropped {
                     method: evicted.method(),
                 });
-                crate::current::quietly(|| evicted.__undeliverable(Undelivered::Dropped));
+                crate::panic::quietly(|| evicted.__undeliverable(Undelivered::Dropped));
                 Ok(())
             }
             Err(PushError::Full(message)) => Err(Refused::Full(message)),

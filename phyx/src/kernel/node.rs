@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::sync::Notify;
 
-use crate::guard::MethodGuard;
-use crate::process::{ProcessId, Status};
-use crate::supervisor::{Link, Supervision};
-use crate::system::SystemInner;
+use crate::id::ProcessId;
+use crate::kernel::link::{Link, Supervise};
+use crate::kernel::process::Status;
+use crate::kernel::system::SystemInner;
+use crate::resilience::MethodGuard;
 
 /// A process in the tree, whatever its type.
 pub(crate) trait Node: Send + Sync + 'static {
@@ -52,7 +53,7 @@ pub(crate) struct Core {
     /// Rate limits and circuit breakers of its methods.
     pub(crate) guards: OnceLock<Vec<Arc<MethodGuard>>>,
     /// For a supervisor: its children and strategy.
-    pub(crate) supervision: OnceLock<Arc<Supervision>>,
+    pub(crate) supervision: OnceLock<Arc<dyn Supervise>>,
     /// For a pool's router: how many members it started with.
     pub(crate) pool_size: OnceLock<usize>,
 }

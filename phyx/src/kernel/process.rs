@@ -1,16 +1,15 @@
 //! What the macros implement: processes, their messages and their handles.
 
-use std::fmt;
 use std::future::Future;
 
-use crate::addr::Addr;
-use crate::ctx::Ctx;
 use crate::event::StopReason;
-use crate::guard::GuardSpec;
+use crate::id::ProcessId;
+use crate::kernel::addr::Addr;
+use crate::kernel::ctx::Ctx;
+use crate::kernel::link::SupervisorSpec;
+use crate::kernel::reply::{Panic, Undelivered};
 use crate::options::SpawnOptions;
-use crate::pool::PoolStatus;
-use crate::reply::{Panic, Undelivered};
-use crate::supervisor::SupervisorSpec;
+use crate::resilience::GuardSpec;
 
 /// A type whose `impl` block carries `#[phyx::process]`.
 ///
@@ -145,27 +144,10 @@ pub trait Handle: Clone + Send + Sync + 'static {
         let node = self.__addr().node();
         async move {
             node.request_stop();
-            if !crate::current::is_within(node.core()) {
+            if !crate::kernel::current::is_within(node.core()) {
                 node.core().stopped().await;
             }
         }
-    }
-}
-
-/// A process's id, unique within its system. Displays as `#7`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ProcessId(pub(crate) u64);
-
-impl ProcessId {
-    /// The id as a number.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for ProcessId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
     }
 }
 
@@ -205,4 +187,16 @@ impl Status {
             Self::Stopped => 4,
         }
     }
+}
+
+/// How many members a pool has and how many of them are alive; from
+/// [`Handle::pool_status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// Members the pool was started with.
+    pub size: usize,
+    /// Members that have not stopped for good: running, or restarting by
+    /// their policy. Calls go to these only.
+    pub live: usize,
 }

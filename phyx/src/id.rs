@@ -1,4 +1,5 @@
-//! Names for a saga and its steps, stable enough to deduplicate by.
+//! Ids: of processes (unique within their system), of sagas and of their
+//! steps (stable enough to deduplicate by).
 
 use std::fmt;
 use std::sync::Arc;
@@ -77,5 +78,22 @@ impl fmt::Display for StepKey {
     /// `order-42/2` for step 2 of saga `order-42`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.saga, self.step)
+    }
+}
+
+/// A process's id, unique within its system. Displays as `#7`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessId(pub(crate) u64);
+
+impl ProcessId {
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ProcessId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
     }
 }

@@ -15,7 +15,9 @@ use governor::{Quota, RateLimiter};
 
 use crate::clock::Clock;
 use crate::event::{CircuitState, EventKind};
-use crate::node::Core;
+
+/// Where a breaker reports its state changes: the events of its process.
+pub(crate) type Report<'a> = &'a dyn Fn(EventKind);
 
 /// `#[rate_limit(...)]` as written.
 #[doc(hidden)]
@@ -196,8 +198,9 @@ impl Breaker {
     }
 
     /// Lets a call through, or says how long until the breaker may.
-    pub(crate) fn acquire(&self, core: &Core, method: &'static str) -> Result<Permit, Duration> {
-        let now = core.system.clock.now();
+    ///
+    /// A state change is reported through `report`, as an event of `method`.
+    pub(crate) fn acquire(&self, now: Instant, method: &'static str, report: Report<'_>) -> Result<Permit, Duration> {
         let mut state = self.lock();
         match state.phase {
             Phase::Closed { .. } => Ok(Permit {
@@ -210,7 +213,7 @@ impl Breaker {
                         in_flight: 1,
                         succeeded: 0,
                     },
-                    (core, method, &self.open),
+                    (method, &self.open, report),
                     now,
                 );
                 Ok(Permit {
@@ -248,8 +251,14 @@ impl Breaker {
 
     /// Reports how a call it let through ended: `None` if it neither
     /// succeeded nor failed (the mailbox refused it, the process stopped).
-    pub(crate) fn record(&self, permit: Permit, success: Option<bool>, core: &Core, method: &'static str) {
-        let now = core.system.clock.now();
+    pub(crate) fn record(
+        &self,
+        permit: Permit,
+        success: Option<bool>,
+        now: Instant,
+        method: &'static str,
+        report: Report<'_>,
+    ) {
         let mut state = self.lock();
         if permit.generation != state.generation {
             return;
@@ -263,18 +272,18 @@ impl Breaker {
                 *consecutive += 1;
                 if *consecutive >= spec.failures {
                     let until = now + spec.cooldown;
-                    state.transition(Phase::Open { until }, (core, method, &self.open), now);
+                    state.transition(Phase::Open { until }, (method, &self.open, report), now);
                 }
             }
             (Phase::HalfOpen { .. }, Some(false)) => {
                 let until = now + spec.cooldown;
-                state.transition(Phase::Open { until }, (core, method, &self.open), now);
+                state.transition(Phase::Open { until }, (method, &self.open, report), now);
             }
             (Phase::HalfOpen { in_flight, succeeded }, Some(true)) => {
                 *in_flight = in_flight.saturating_sub(1);
                 *succeeded += 1;
                 if *succeeded >= spec.trials {
-                    state.transition(Phase::Closed { consecutive: 0 }, (core, method, &self.open), now);
+                    state.transition(Phase::Closed { consecutive: 0 }, (method, &self.open, report), now);
                 }
             }
         }
@@ -283,8 +292,13 @@ impl Breaker {
 
 impl BreakerState {
     /// Moves to `phase`, mirrors whether it is open in `open`, and reports
-    /// it as an event of `method` on the process `core`.
-    fn transition(&mut self, phase: Phase, (core, method, open): (&Core, &'static str, &AtomicBool), now: Instant) {
+    /// it as an event of `method`.
+    fn transition(
+        &mut self,
+        phase: Phase,
+        (method, open, report): (&'static str, &AtomicBool, Report<'_>),
+        now: Instant,
+    ) {
         open.store(matches!(phase, Phase::Open { .. }), Ordering::Release);
         let state = match phase {
             Phase::Closed { .. } => CircuitState::Closed,
@@ -295,7 +309,6 @@ impl BreakerState {
         };
         self.phase = phase;
         self.generation += 1;
-        core.system
-            .publish(core.id, &core.name, EventKind::Circuit { method, state });
+        report(EventKind::Circuit { method, state });
     }
 }

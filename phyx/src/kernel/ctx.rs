@@ -6,13 +6,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::addr::Addr;
 use crate::clock::Sleep;
 use crate::event::{CustomEvent, EventKind};
-use crate::node::{Core, Node};
+use crate::id::ProcessId;
+use crate::kernel::addr::Addr;
+use crate::kernel::node::{Core, Node};
+use crate::kernel::process::{Handle, Process};
+use crate::kernel::spawn::spawn;
 use crate::options::SpawnOptions;
-use crate::process::{Handle, Process, ProcessId};
-use crate::system::spawn;
 
 /// A handler's view of its process: its own handle, the clock, children,
 /// stopping, events.

@@ -1,0 +1,78 @@
+//! Making a process: its address in the tree, its guards, its task.
+
+use std::sync::Arc;
+
+use crate::event::EventKind;
+use crate::kernel::addr::{Addr, Shared};
+use crate::kernel::ctx::Ctx;
+use crate::kernel::node::{Core, Node};
+use crate::kernel::process::{Handle, Message, Process, Status};
+use crate::kernel::run::run;
+use crate::kernel::system::SystemInner;
+use crate::mailbox::Mailbox;
+use crate::options::{Settings, SpawnOptions};
+
+/// A process outside the tree that no task runs; see
+/// `__private::detached`.
+pub(crate) fn detached<T: Process>(inner: &Arc<SystemInner>, name: &str) -> (Ctx<T>, Addr<T::Message>) {
+    let settings = SpawnOptions::new().name(name).or(T::options()).resolve(T::NAME);
+    let shared = Arc::new(Shared {
+        core: Core::new(inner.next_id(), settings.name, inner.clone(), None),
+        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
+    });
+    shared.core.set_status(Status::Running);
+    (Ctx::new(shared.clone()), Addr::new(shared))
+}
+
+/// Registers and starts a process under `parent` (the root when `None`).
+pub(crate) fn spawn<T: Process>(
+    system: &Arc<SystemInner>,
+    parent: Option<Arc<dyn Node>>,
+    factory: impl Fn() -> T + Send + Sync + 'static,
+    options: SpawnOptions,
+) -> T::Ref {
+    let settings = options.or(T::options()).resolve(T::NAME);
+    let shared = register(system, parent, &settings);
+    install_guards::<T>(system, &shared.core);
+    if let Some(spec) = T::__supervision() {
+        spec.reserve(system, &shared);
+    }
+    system
+        .runtime
+        .spawn(run(shared.clone(), move || Ok(factory()), settings));
+    T::Ref::__from_addr(Addr::new(shared))
+}
+
+/// Builds the rate limits and breakers `T` declares; they live as long as
+/// the process, across its restarts.
+pub(crate) fn install_guards<T: Process>(system: &Arc<SystemInner>, core: &Core) {
+    if !T::__GUARDS.is_empty() {
+        let _ = core.guards.set(crate::resilience::build(&system.clock, T::__GUARDS));
+    }
+}
+
+/// Creates a process's address and puts it in the tree under `parent`.
+pub(crate) fn register<M: Message>(
+    system: &Arc<SystemInner>,
+    parent: Option<Arc<dyn Node>>,
+    settings: &Settings,
+) -> Arc<Shared<M>> {
+    let id = system.next_id();
+    let parent_id = parent.as_ref().map(|parent| parent.core().id);
+    let shared = Arc::new(Shared {
+        core: Core::new(id, settings.name.clone(), system.clone(), parent),
+        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
+    });
+    shared.core.siblings().insert(shared.clone());
+    // Checked after inserting: a parent that starts stopping from now on
+    // finds this child in its list, one that already has is caught here.
+    let parent_stopping = match &shared.core.parent {
+        Some(parent) => parent.core().stop_requested(),
+        None => system.shutting_down.is_raised(),
+    };
+    if parent_stopping {
+        shared.request_stop();
+    }
+    system.publish(id, &settings.name, EventKind::Spawned { parent: parent_id });
+    shared
+}
