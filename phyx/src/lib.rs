@@ -486,7 +486,7 @@ pub mod __private {
     /// Crashes the process behind `handle` as if a handler had panicked
     /// with `message`, once it is not handling a message. For test kits.
     pub fn crash(handle: &impl crate::Handle, message: &str) {
-        crate::kernel::node::Node::inject_crash(&**handle.__addr().shared(), message.into());
+        crate::kernel::tree::AnyProcess::inject_crash(&**handle.__addr().shared(), message.into());
     }
 
     /// A process of type `T` that no task runs: its context and its queue,

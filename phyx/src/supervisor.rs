@@ -1,5 +1,24 @@
 //! Supervisors: a fixed list of children, restarted by a strategy, under a
 //! restart intensity past which the supervisor fails and its parent decides.
+//!
+//! The state machine, per child slot: `Reserved` (an address, no task yet)
+//! → `Running` → `Parked` (its instance ended and it waits for a
+//! [`Command`]) → `Running` again, or `Gone` for good. A child's exit is
+//! handled as a message of the supervisor:
+//!
+//! - during a group restart, an exit that is not part of the group is
+//!   *deferred* and handled once the group is done;
+//! - otherwise the strategy picks the affected children and the intensity
+//!   window is checked; past it the group becomes "park everyone, then
+//!   escalate";
+//! - a group *recycles* its running children one at a time, the last
+//!   started first (the handler in flight is cancelled at once, see
+//!   [`Strategy`]), waiting for each to park; then it restarts them in start
+//!   order, each built afresh from the supervisor's state by its
+//!   `#[child]` method, or fails the supervisor.
+//!
+//! Building a child runs user code, so decisions taken under the state's
+//! lock are queued as [`Order`]s and carried out once it is released.
 
 use std::any::Any;
 
@@ -12,10 +31,10 @@ use crate::event::EventKind;
 use crate::kernel::addr::{Addr, Shared};
 use crate::kernel::ctx::Ctx;
 use crate::kernel::link::{Command, Exit, ExitSink, Link, Supervise, SupervisorMsg, SupervisorSpec};
-use crate::kernel::node::{Core, Node};
 use crate::kernel::process::Process;
 use crate::kernel::run::{RestartWindow, run};
 use crate::kernel::system::SystemInner;
+use crate::kernel::tree::{AnyProcess, Core};
 use crate::mailbox::Mailbox;
 use crate::options::{Backoff, Restart, SpawnOptions};
 
@@ -59,7 +78,7 @@ type Start = Box<dyn FnOnce() + Send>;
 type Prepare = Arc<dyn Fn(&dyn Any) + Send + Sync>;
 /// A child's state, built by its supervisor, waiting for the child's task.
 type Prepared<C> = Arc<Mutex<Option<Result<C, Arc<str>>>>>;
-type Reserve = Box<dyn FnOnce(&Arc<SystemInner>, Arc<dyn Node>, Link, &mut Vec<Slot>) + Send>;
+type Reserve = Box<dyn FnOnce(&Arc<SystemInner>, Arc<dyn AnyProcess>, Link, &mut Vec<Slot>) + Send>;
 
 /// What `#[supervisor]` declares: strategy, intensity, children. Carried
 /// inside the kernel's [`SupervisorSpec`] until the process is made.
@@ -238,7 +257,7 @@ impl Order {
 }
 
 struct Slot {
-    node: Arc<dyn Node>,
+    node: Arc<dyn AnyProcess>,
     restart: Restart,
     backoff: Backoff,
     window: RestartWindow,
@@ -278,7 +297,7 @@ fn supervision_of(core: &Core) -> Option<Arc<Supervision>> {
 }
 
 impl Supervise for Supervision {
-    fn child(&self, index: usize) -> Option<Arc<dyn Node>> {
+    fn child(&self, index: usize) -> Option<Arc<dyn AnyProcess>> {
         self.state().slots.get(index).map(|slot| slot.node.clone())
     }
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::error::{CallError, SendError};
 use crate::event::EventKind;
-use crate::kernel::node::{Core, Node};
 use crate::kernel::process::Message;
 use crate::kernel::reply::Undelivered;
+use crate::kernel::tree::{AnyProcess, Core};
 use crate::mailbox::{Mailbox, PushError, Pushed};
 
 /// Where a handle sends its messages. Outlives every restart of the
@@ -24,7 +24,7 @@ pub(crate) struct Shared<M> {
     pub(crate) mailbox: Mailbox<M>,
 }
 
-impl<M: Message> Node for Shared<M> {
+impl<M: Message> AnyProcess for Shared<M> {
     fn core(&self) -> &Core {
         &self.core
     }
@@ -71,7 +71,7 @@ impl<M: Message> Addr<M> {
     }
 
     /// The address of the process behind `node`, if its messages are `M`s.
-    pub(crate) fn of(node: Arc<dyn Node>) -> Option<Self> {
+    pub(crate) fn of(node: Arc<dyn AnyProcess>) -> Option<Self> {
         node.into_any().downcast().ok().map(Self::new)
     }
 
@@ -83,7 +83,7 @@ impl<M: Message> Addr<M> {
         &self.shared.core
     }
 
-    pub(crate) fn node(&self) -> Arc<dyn Node> {
+    pub(crate) fn node(&self) -> Arc<dyn AnyProcess> {
         self.shared.clone()
     }
 

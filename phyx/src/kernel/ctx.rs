@@ -10,9 +10,9 @@ use crate::clock::Sleep;
 use crate::event::{CustomEvent, EventKind};
 use crate::id::ProcessId;
 use crate::kernel::addr::Addr;
-use crate::kernel::node::{Core, Node};
 use crate::kernel::process::{Handle, Process};
 use crate::kernel::spawn::spawn;
+use crate::kernel::tree::{AnyProcess, Core};
 use crate::options::SpawnOptions;
 
 /// A handler's view of its process: its own handle, the clock, children,
@@ -40,14 +40,14 @@ use crate::options::SpawnOptions;
 pub struct Ctx<T> {
     // Untyped, so that `Ctx<Self>` is well-formed in the signature of a
     // generic impl whose parameters lack the bounds a process needs.
-    node: Arc<dyn Node>,
+    node: Arc<dyn AnyProcess>,
     stop_requested: bool,
     failure: Option<Arc<str>>,
     process: PhantomData<fn() -> T>,
 }
 
 impl<T> Ctx<T> {
-    pub(crate) fn new(node: Arc<dyn Node>) -> Self {
+    pub(crate) fn new(node: Arc<dyn AnyProcess>) -> Self {
         Self {
             node,
             stop_requested: false,
@@ -125,7 +125,7 @@ impl<T> Ctx<T> {
         self.failure.take()
     }
 
-    pub(crate) fn node(&self) -> &Arc<dyn Node> {
+    pub(crate) fn node(&self) -> &Arc<dyn AnyProcess> {
         &self.node
     }
 

@@ -12,17 +12,17 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 
-use crate::kernel::node::{Core, Node};
+use crate::kernel::tree::{AnyProcess, Core};
 use crate::panic::catch_panics;
 
 thread_local! {
     /// The process being polled on this thread, if any. The `Arc` is moved
     /// in and out, never cloned, so that setting it costs no atomic.
-    static CURRENT: Cell<Option<Arc<dyn Node>>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<Arc<dyn AnyProcess>>> = const { Cell::new(None) };
 }
 
 /// Runs `f` with the current process, if any.
-fn with_current<R>(f: impl FnOnce(Option<&Arc<dyn Node>>) -> R) -> R {
+fn with_current<R>(f: impl FnOnce(Option<&Arc<dyn AnyProcess>>) -> R) -> R {
     CURRENT.with(|current| {
         let node = current.take();
         let result = f(node.as_ref());
@@ -67,7 +67,7 @@ pub(crate) fn in_system(is_system: impl FnOnce(&Core) -> bool) -> bool {
 /// current process during every poll, and a panic in any poll (or in the
 /// drop of what the future holds) ends the future with the panic's message
 /// instead of unwinding into the runtime.
-pub(crate) async fn isolated<F: Future>(node: Arc<dyn Node>, future: F) -> Result<F::Output, Arc<str>> {
+pub(crate) async fn isolated<F: Future>(node: Arc<dyn AnyProcess>, future: F) -> Result<F::Output, Arc<str>> {
     let mut node = Some(node);
     let mut future = pin!(catch_panics(future));
     std::future::poll_fn(move |cx| {

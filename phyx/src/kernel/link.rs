@@ -11,9 +11,9 @@ use tokio::sync::oneshot;
 
 use crate::event::StopReason;
 use crate::kernel::addr::{Addr, Shared};
-use crate::kernel::node::{Core, Node};
 use crate::kernel::process::{Message, Process};
 use crate::kernel::system::SystemInner;
+use crate::kernel::tree::{AnyProcess, Core};
 
 /// What a supervised child does after an instance ended.
 pub(crate) enum Command {
@@ -104,7 +104,7 @@ impl fmt::Debug for SupervisorMsg {
 /// supervisor module implements it.
 pub(crate) trait Supervise: Send + Sync + 'static {
     /// The address of child `index`.
-    fn child(&self, index: usize) -> Option<Arc<dyn Node>>;
+    fn child(&self, index: usize) -> Option<Arc<dyn AnyProcess>>;
 
     /// Ends children whose tasks never started; on the supervisor's end.
     fn abandon_reserved(&self);

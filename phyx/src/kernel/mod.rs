@@ -1,6 +1,6 @@
 //! The kernel: the few types that are truly mutually recursive, because a
 //! process is all of them at once. Its core and place in the tree
-//! (`node`), its address (`addr`, the one place that knows where the
+//! (`tree`), its address (`addr`, the one place that knows where the
 //! process lives), the replies to its callers (`reply`), what its handlers
 //! see (`ctx`), its task (`run`), how it is made (`spawn`), the link to its
 //! supervisor (`link`), the thread's current process (`current`), the
@@ -15,9 +15,9 @@ pub(crate) mod addr;
 pub(crate) mod ctx;
 pub(crate) mod current;
 pub(crate) mod link;
-pub(crate) mod node;
 pub(crate) mod process;
 pub(crate) mod reply;
 pub(crate) mod run;
 pub(crate) mod spawn;
 pub(crate) mod system;
+pub(crate) mod tree;

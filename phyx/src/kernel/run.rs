@@ -15,9 +15,9 @@ use crate::kernel::addr::{Addr, Refused, Shared};
 use crate::kernel::ctx::Ctx;
 use crate::kernel::current::isolated;
 use crate::kernel::link::Command;
-use crate::kernel::node::Core;
 use crate::kernel::process::{Message, Process, Status};
 use crate::kernel::reply::Undelivered;
+use crate::kernel::tree::Core;
 use crate::options::{Restart, Settings};
 use crate::panic::{catch_panics, panic_message, quietly};
 

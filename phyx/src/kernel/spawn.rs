@@ -5,10 +5,10 @@ use std::sync::Arc;
 use crate::event::EventKind;
 use crate::kernel::addr::{Addr, Shared};
 use crate::kernel::ctx::Ctx;
-use crate::kernel::node::{Core, Node};
 use crate::kernel::process::{Handle, Message, Process, Status};
 use crate::kernel::run::run;
 use crate::kernel::system::SystemInner;
+use crate::kernel::tree::{AnyProcess, Core};
 use crate::mailbox::Mailbox;
 use crate::options::{Settings, SpawnOptions};
 
@@ -27,7 +27,7 @@ pub(crate) fn detached<T: Process>(inner: &Arc<SystemInner>, name: &str) -> (Ctx
 /// Registers and starts a process under `parent` (the root when `None`).
 pub(crate) fn spawn<T: Process>(
     system: &Arc<SystemInner>,
-    parent: Option<Arc<dyn Node>>,
+    parent: Option<Arc<dyn AnyProcess>>,
     factory: impl Fn() -> T + Send + Sync + 'static,
     options: SpawnOptions,
 ) -> T::Ref {
@@ -54,7 +54,7 @@ pub(crate) fn install_guards<T: Process>(system: &Arc<SystemInner>, core: &Core)
 /// Creates a process's address and puts it in the tree under `parent`.
 pub(crate) fn register<M: Message>(
     system: &Arc<SystemInner>,
-    parent: Option<Arc<dyn Node>>,
+    parent: Option<Arc<dyn AnyProcess>>,
     settings: &Settings,
 ) -> Arc<Shared<M>> {
     let id = system.next_id();

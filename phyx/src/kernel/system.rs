@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::event::{Event, EventHub, EventKind, EventStream, Sink};
 use crate::fault::FaultHook;
 use crate::id::ProcessId;
-use crate::kernel::node::{Children, Flag};
+use crate::kernel::tree::{Children, Flag};
 use crate::rng::SplitMix64;
 
 pub(crate) struct SystemInner {

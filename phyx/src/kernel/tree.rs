@@ -15,7 +15,7 @@ use crate::kernel::system::SystemInner;
 use crate::resilience::MethodGuard;
 
 /// A process in the tree, whatever its type.
-pub(crate) trait Node: Send + Sync + 'static {
+pub(crate) trait AnyProcess: Send + Sync + 'static {
     fn core(&self) -> &Core;
 
     /// Ends this instance (as a stop would) but keeps the process, to be
@@ -40,7 +40,7 @@ pub(crate) struct Core {
     pub(crate) id: ProcessId,
     pub(crate) name: Arc<str>,
     pub(crate) system: Arc<SystemInner>,
-    pub(crate) parent: Option<Arc<dyn Node>>,
+    pub(crate) parent: Option<Arc<dyn AnyProcess>>,
     pub(crate) children: Children,
     status: AtomicU8,
     busy: AtomicBool,
@@ -59,7 +59,12 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(id: ProcessId, name: Arc<str>, system: Arc<SystemInner>, parent: Option<Arc<dyn Node>>) -> Self {
+    pub(crate) fn new(
+        id: ProcessId,
+        name: Arc<str>,
+        system: Arc<SystemInner>,
+        parent: Option<Arc<dyn AnyProcess>>,
+    ) -> Self {
         Self {
             id,
             name,
@@ -216,15 +221,15 @@ impl Flag {
 /// Processes supervised by one parent, in start order.
 #[derive(Default)]
 pub(crate) struct Children {
-    nodes: Mutex<BTreeMap<ProcessId, Arc<dyn Node>>>,
+    nodes: Mutex<BTreeMap<ProcessId, Arc<dyn AnyProcess>>>,
 }
 
 impl Children {
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<ProcessId, Arc<dyn Node>>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<ProcessId, Arc<dyn AnyProcess>>> {
         self.nodes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn insert(&self, node: Arc<dyn Node>) {
+    pub(crate) fn insert(&self, node: Arc<dyn AnyProcess>) {
         let id = node.core().id;
         self.lock().insert(id, node);
     }
