@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 
 use super::Cx;
 use super::sendable::{Crossing, checked, checked_in_type};
-use crate::compensate::UndoArgs;
+use crate::model::{Handler, Methods, UndoArgs};
 
 pub(super) fn doc(cx: &Cx<'_>) -> String {
     let krate = &cx.krate;
@@ -20,7 +20,7 @@ pub(super) fn doc(cx: &Cx<'_>) -> String {
     )
 }
 
-pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
     let Cx {
         krate,
         message,
@@ -33,7 +33,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
     let doc = doc(cx);
 
     let params = cx.generic_params();
-    let methods = cx.methods.handlers.iter().map(|handler| {
+    let handle_methods = methods.handlers.iter().map(|handler| {
         let ident = &handler.ident;
         let variant = &handler.variant;
         let docs = &handler.docs;
@@ -42,17 +42,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         let reply = reply(cx, output, &params);
         let params = handler.fields().map(|(field, ty)| quote!(#field: #ty));
         let fields = handler.fields().map(|(field, _)| field);
-        let guarded = is_guarded(handler).then(|| {
-            // Its place among the guarded methods, as `__GUARDS` lists them.
-            let index = cx
-                .methods
-                .handlers
-                .iter()
-                .take_while(|h| h.ident != handler.ident)
-                .filter(|h| is_guarded(h))
-                .count();
-            guarded(handler, index)
-        });
+        let guarded = methods.guard_index(handler).map(|index| guarded(handler, index));
         let compensated = compensated(krate, handler);
         let key = handler
             .rate
@@ -81,7 +71,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
 
     // What crosses between tasks is checked where the enum spells it; the
     // types that cannot be (see `sendable`) get a bound spanned on them.
-    let sendable = cx.methods.handlers.iter().flat_map(|handler| {
+    let sendable = methods.handlers.iter().flat_map(|handler| {
         handler
             .fields()
             .map(|(_, ty)| (ty, Crossing::Argument))
@@ -103,7 +93,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
 
         #[allow(clippy::needless_lifetimes, clippy::too_many_arguments)]
         impl #impl_generics #handle #ty_generics #where_clause {
-            #(#methods)*
+            #(#handle_methods)*
         }
 
         const _: () = {
@@ -198,13 +188,9 @@ pub(super) fn handle_type(
     }
 }
 
-fn is_guarded(handler: &crate::valid::Handler) -> bool {
-    handler.breaker.is_some() || handler.rate.is_some()
-}
-
 /// `.__guarded(index, key, is_ok)`: a reply is a success unless it is an
 /// `Err`.
-fn guarded(handler: &crate::valid::Handler, index: usize) -> TokenStream {
+fn guarded(handler: &Handler, index: usize) -> TokenStream {
     let output = &handler.output;
     let key = if handler.rate.as_ref().is_some_and(|rate| rate.key.is_some()) {
         quote!(__phyx_key)
@@ -224,7 +210,7 @@ fn guarded(handler: &crate::valid::Handler, index: usize) -> TokenStream {
 /// `.__compensated(...)`: how a saga undoes a successful call, for a method
 /// with `#[compensate(undo)]`. Spanned on `undo`, where a compiler error
 /// about the undo's arguments or reply belongs.
-fn compensated(krate: &syn::Path, handler: &crate::valid::Handler) -> Option<TokenStream> {
+fn compensated(krate: &syn::Path, handler: &Handler) -> Option<TokenStream> {
     let (undo, args) = (handler.compensate.as_ref()?, handler.undo?);
     let span = undo.span();
     // The crate path too, or errors about bounds would point at `#[process]`.

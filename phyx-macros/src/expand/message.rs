@@ -5,6 +5,7 @@ use quote::quote;
 
 use super::Cx;
 use super::sendable::{Crossing, checked};
+use crate::model::Methods;
 
 pub(super) fn doc(cx: &Cx<'_>) -> String {
     let process = cx.target.ident.to_string();
@@ -13,7 +14,7 @@ pub(super) fn doc(cx: &Cx<'_>) -> String {
     )
 }
 
-pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
     let Cx {
         krate, message, vis, ..
     } = cx;
@@ -31,7 +32,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
         .map(|_| quote!(Self::__PhyxPhantom(never, _) => match never {},));
 
     let params = cx.generic_params();
-    let variants = cx.methods.handlers.iter().map(|handler| {
+    let variants = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
         let docs = &handler.docs;
         let output = checked(krate, &handler.output, Crossing::Reply, &params);
@@ -49,9 +50,8 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
             },
         }
     });
-    let names = cx.methods.handlers.iter().map(|handler| handler.ident.to_string());
-    let method_arms: Vec<TokenStream> = cx
-        .methods
+    let names = methods.handlers.iter().map(|handler| handler.ident.to_string());
+    let method_arms: Vec<TokenStream> = methods
         .handlers
         .iter()
         .map(|handler| {
@@ -60,7 +60,7 @@ pub(super) fn expand(cx: &Cx<'_>) -> TokenStream {
             quote!(Self::#variant { .. } => #name,)
         })
         .collect();
-    let undeliverable_arms = cx.methods.handlers.iter().map(|handler| {
+    let undeliverable_arms = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
         quote!(Self::#variant { __phyx_reply, .. } => #krate::__private::undeliverable(__phyx_reply, why),)
     });

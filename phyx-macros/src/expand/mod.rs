@@ -1,32 +1,82 @@
-//! Turns a checked `#[process]` impl into the message enum, the handle
-//! and the `Process` impl.
+//! The one pipeline of `#[process]` and `#[supervisor]`, and the
+//! generators it ends in.
+//!
+//! ```text
+//! #[process(mailbox = 8)] impl Counter { #[public] fn get(&self) -> u64 { .. } }
+//!   attr:   ProcessOptions { mailbox: Some(8), .. }
+//!   model:  the impl without its markers; `get` marked `#[public]`
+//!   check:  Model { target: Counter, body: Process { methods: [get -> u64] } }
+//!   expand: impl Counter { .. } + CounterMsg + CounterRef + impl Process for Counter
+//! ```
 
 mod dispatch;
 mod handle;
 mod message;
 mod options;
+mod process;
+mod runtime;
 mod sendable;
 mod supervisor;
-
-pub(crate) use supervisor::supervisor;
+mod vis;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{GenericParam, Generics, Ident, ItemImpl, Path, Visibility};
 
-use crate::ast::take_markers;
-use crate::attr::process_options;
+use crate::attr::{Kind, Options};
 use crate::case::suffixed;
-use crate::compensate;
+use crate::check;
 use crate::errors::Errors;
-use crate::valid::{self, Methods, Target};
-use crate::vis;
+use crate::model::{self, Body, Model, Target};
 
-/// Everything the generators share.
+/// Expands `#[kind(args)] input`: the user's impl (phyx's attributes taken
+/// off), what it generates, and every error, all at once. On an error the
+/// generated types are still emitted (as far as the model goes), so that
+/// one mistake does not cascade into "cannot find type `CounterRef`".
+pub(crate) fn attribute(kind: Kind, args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let options = Options::parse(kind, args, &mut errors);
+    let Ok(mut item) = syn::parse2::<ItemImpl>(input.clone()) else {
+        errors.push(check::not_an_impl(kind, &input));
+        let errors = errors.into_compile_errors();
+        return quote!(#errors #input);
+    };
+    let taken = model::take_markers(&mut item);
+    let Some(model) = check::check(options, &item, model::marked(&item, taken), &mut errors) else {
+        let errors = errors.into_compile_errors();
+        return quote!(#errors #item);
+    };
+    let generated = match &model.body {
+        Body::Process { options, methods } => {
+            let cx = Cx::new(&model, methods.handlers.iter().map(|handler| &handler.vis));
+            process::expand(&cx, options, methods)
+        }
+        Body::Supervisor { options, children } => {
+            let cx = Cx::new(&model, children.iter().map(|child| &child.vis));
+            supervisor::expand(&cx, options, children)
+        }
+    };
+    let errors = errors.into_compile_errors();
+    quote! {
+        #item
+        #generated
+        #errors
+    }
+}
+
+/// `#[process]` and `#[supervisor]` consume their markers; one that reaches
+/// the compiler on its own was written outside such an impl.
+pub(crate) fn misplaced(marker: &str, input: TokenStream, owner: &str) -> TokenStream {
+    let message =
+        format!("`#[{marker}]` only works on a method inside a `{owner}` impl block; add `{owner}` to the impl");
+    let error = syn::Error::new(Span::call_site(), message).to_compile_error();
+    quote!(#error #input)
+}
+
+/// What the generators of both kinds share.
 pub(crate) struct Cx<'a> {
     krate: Path,
-    target: Target,
-    methods: Methods,
+    target: &'a Target,
     /// The impl's generics, with `Send + 'static` required of every type
     /// parameter (a process moves between threads and lives on its own).
     generics: Generics,
@@ -39,85 +89,63 @@ pub(crate) struct Cx<'a> {
     item: &'a ItemImpl,
 }
 
-pub(crate) fn process(args: TokenStream, input: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let options = process_options(args, &mut errors);
-    let Ok(mut item) = syn::parse2::<ItemImpl>(input.clone()) else {
-        errors.push(not_an_impl(&input));
-        let errors = errors.into_compile_errors();
-        return quote!(#errors #input);
-    };
-    let marked = take_markers(&mut item, &mut errors);
-    let Some(target) = valid::target(&item, &mut errors) else {
-        let errors = errors.into_compile_errors();
-        return quote!(#errors #item);
-    };
-    let mut methods = valid::methods(&marked, &target, &mut errors);
-    compensate::link(&mut methods.handlers, &marked, &item, &mut errors);
-    let reach = vis::widest(methods.handlers.iter().map(|handler| &handler.vis));
-    let cx = Cx {
-        krate: options.krate.clone().unwrap_or_else(|| syn::parse_quote!(::phyx)),
-        message: suffixed(&target.ident, "Msg"),
-        handle: suffixed(&target.ident, "Ref"),
-        vis: vis::declared(&reach),
-        reach,
-        generics: with_process_bounds(&item.generics),
-        target,
-        methods,
-        item: &item,
-    };
-    let message = message::expand(&cx);
-    let handle = handle::expand(&cx);
-    let dispatch = dispatch::expand(&cx, &options);
-    let (message_doc, handle_doc) = (message::doc(&cx), handle::doc(&cx));
-    let generated = vis::place(
-        &vis::Names {
-            process: &cx.target.ident,
-            message: &cx.message,
-            handle: &cx.handle,
-            reach: &cx.reach,
-            generics: &cx.generics,
-            message_doc: Some(&message_doc),
-            handle_doc: &handle_doc,
-        },
-        quote! {
-            #message
-            #handle
-            #dispatch
-        },
-    );
-    let errors = errors.into_compile_errors();
-    quote! {
-        #item
-        #generated
-        #errors
+impl<'a> Cx<'a> {
+    /// `visibilities`: those of the handle's methods.
+    fn new(model: &'a Model<'a>, visibilities: impl IntoIterator<Item = &'a Visibility>) -> Self {
+        let reach = vis::widest(visibilities);
+        Self {
+            krate: model.body.krate().cloned().unwrap_or_else(|| syn::parse_quote!(::phyx)),
+            target: &model.target,
+            generics: with_process_bounds(&model.item.generics),
+            message: suffixed(&model.target.ident, "Msg"),
+            handle: suffixed(&model.target.ident, "Ref"),
+            vis: vis::declared(&reach),
+            reach,
+            item: model.item,
+        }
+    }
+
+    /// `definitions` placed where they are nameable as far as the widest
+    /// method (see [`vis::place`]); `message_doc: None` hides the enum.
+    fn place(&self, message_doc: Option<&str>, handle_doc: &str, definitions: TokenStream) -> TokenStream {
+        vis::place(
+            &vis::Names {
+                process: &self.target.ident,
+                message: &self.message,
+                handle: &self.handle,
+                reach: &self.reach,
+                generics: &self.generics,
+                message_doc,
+                handle_doc,
+            },
+            definitions,
+        )
+    }
+
+    /// The impl's type parameters, for `PhantomData`.
+    fn type_params(&self) -> Vec<&Ident> {
+        param_names(&self.item.generics, false)
+    }
+
+    /// The impl's type and const parameters, which a const operation
+    /// cannot name.
+    fn generic_params(&self) -> Vec<&Ident> {
+        param_names(&self.item.generics, true)
     }
 }
 
-fn not_an_impl(input: &TokenStream) -> syn::Error {
-    let definition = |keyword: &dyn quote::ToTokens, ident: &Ident| {
-        syn::Error::new_spanned(
-            quote!(#keyword #ident),
-            format!(
-                "`#[process]` goes on the impl block of `{ident}`, not on its definition: write `#[process] impl {ident} {{ ... }}`"
-            ),
-        )
-    };
-    match syn::parse2::<syn::Item>(input.clone()) {
-        Ok(syn::Item::Struct(item)) => definition(&item.struct_token, &item.ident),
-        Ok(syn::Item::Enum(item)) => definition(&item.enum_token, &item.ident),
-        Ok(syn::Item::Fn(item)) => syn::Error::new_spanned(
-            {
-                let (fn_token, ident) = (&item.sig.fn_token, &item.sig.ident);
-                quote!(#fn_token #ident)
-            },
-            "`#[process]` goes on the inherent impl block of a type (`#[process] impl Counter { ... }`), not on a function",
-        ),
-        _ => syn::Error::new(
-            Span::call_site(),
-            "`#[process]` goes on the inherent impl block of the process type: `#[process] impl Counter { ... }`",
-        ),
-    }
+/// The names of the type parameters of `generics`, and of its const
+/// parameters too if `consts` (lifetimes: a process has none).
+fn param_names(generics: &Generics, consts: bool) -> Vec<&Ident> {
+    generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(&ty.ident),
+            GenericParam::Const(constant) if consts => Some(&constant.ident),
+            GenericParam::Const(_) | GenericParam::Lifetime(_) => None,
+        })
+        .collect()
 }
 
 fn with_process_bounds(generics: &Generics) -> Generics {
@@ -129,34 +157,4 @@ fn with_process_bounds(generics: &Generics) -> Generics {
         }
     }
     generics
-}
-
-impl Cx<'_> {
-    /// The impl's type parameters, for `PhantomData`.
-    fn type_params(&self) -> Vec<&Ident> {
-        self.item
-            .generics
-            .params
-            .iter()
-            .filter_map(|param| match param {
-                GenericParam::Type(ty) => Some(&ty.ident),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The impl's type and const parameters, which a const operation
-    /// cannot name.
-    fn generic_params(&self) -> Vec<&Ident> {
-        self.item
-            .generics
-            .params
-            .iter()
-            .filter_map(|param| match param {
-                GenericParam::Type(ty) => Some(&ty.ident),
-                GenericParam::Const(constant) => Some(&constant.ident),
-                GenericParam::Lifetime(_) => None,
-            })
-            .collect()
-    }
 }

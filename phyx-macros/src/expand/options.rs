@@ -1,18 +1,13 @@
 //! `Process::options()`: the defaults written in `#[process(...)]`.
 
-use std::time::Duration;
-
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use syn::Path;
 
+use super::runtime::duration;
 use crate::attr::ProcessOptions;
 
 pub(super) fn expand(krate: &Path, options: &ProcessOptions) -> TokenStream {
-    let duration = |d: &Duration| {
-        let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
-        quote!(#krate::__private::Duration::new(#secs, #nanos))
-    };
     let mut calls = Vec::new();
     if let Some(name) = &options.name {
         calls.push(quote!(.name(#name)));
@@ -27,8 +22,8 @@ pub(super) fn expand(krate: &Path, options: &ProcessOptions) -> TokenStream {
         calls.push(quote!(.restart(#krate::Restart::#restart)));
     }
     if let Some(backoff) = &options.backoff {
-        let initial = duration(&backoff.initial);
-        let max = duration(&backoff.max);
+        let initial = duration(krate, backoff.initial);
+        let max = duration(krate, backoff.max);
         let factor = Literal::f64_unsuffixed(backoff.factor);
         let jitter = Literal::f64_unsuffixed(backoff.jitter);
         calls.push(quote!(.backoff(#krate::__private::backoff(#initial, #max, #factor, #jitter))));
@@ -37,14 +32,14 @@ pub(super) fn expand(krate: &Path, options: &ProcessOptions) -> TokenStream {
         let count = options
             .max_restarts
             .map_or_else(|| quote!(#krate::DEFAULT_MAX_RESTARTS.0), |count| quote!(#count));
-        let within = options
-            .within
-            .as_ref()
-            .map_or_else(|| quote!(#krate::DEFAULT_MAX_RESTARTS.1), duration);
+        let within = options.within.map_or_else(
+            || quote!(#krate::DEFAULT_MAX_RESTARTS.1),
+            |within| duration(krate, within),
+        );
         calls.push(quote!(.max_restarts(#count, #within)));
     }
-    if let Some(shutdown) = &options.shutdown {
-        let shutdown = duration(shutdown);
+    if let Some(shutdown) = options.shutdown {
+        let shutdown = duration(krate, shutdown);
         calls.push(quote!(.shutdown_timeout(#shutdown)));
     }
     quote!(#krate::SpawnOptions::new() #(#calls)*)

@@ -118,9 +118,15 @@ pub(crate) trait Supervise: Send + Sync + 'static {
 /// only the supervisor module reads, and the function that sets it up.
 #[doc(hidden)]
 pub struct SupervisorSpec<S: Process> {
-    pub(crate) plan: Box<dyn Any + Send>,
-    pub(crate) reserve: fn(Box<dyn Any + Send>, &Arc<SystemInner>, &Arc<Shared<S::Message>>),
+    pub(crate) plan: Plan,
+    pub(crate) reserve: Reserve<S::Message>,
 }
+
+/// Sets up a plan's supervision of the process behind an address.
+pub(crate) type Reserve<M> = fn(Plan, &Arc<SystemInner>, &Arc<Shared<M>>);
+
+/// The supervisor module's plan, opaque to the kernel.
+pub(crate) type Plan = Box<dyn Any + Send>;
 
 impl<S: Process> SupervisorSpec<S> {
     /// Sets up the supervision of the process behind `shared`: its

@@ -8,7 +8,7 @@ use syn::{GenericArgument, PathArguments, Type, TypePath, TypeReference};
 
 /// The first borrow in `ty` (a reference, or a lifetime other than
 /// `'static`), as tokens to point an error at.
-pub(crate) fn find_borrow(ty: &Type) -> Option<TokenStream> {
+pub(super) fn find_borrow(ty: &Type) -> Option<TokenStream> {
     struct Finder(Option<TokenStream>);
     impl Visit<'_> for Finder {
         fn visit_type_reference(&mut self, reference: &TypeReference) {
@@ -33,7 +33,7 @@ pub(crate) fn find_borrow(ty: &Type) -> Option<TokenStream> {
 }
 
 /// The first `impl Trait` in `ty`, as tokens.
-pub(crate) fn find_impl_trait(ty: &Type) -> Option<TokenStream> {
+pub(super) fn find_impl_trait(ty: &Type) -> Option<TokenStream> {
     struct Finder(Option<TokenStream>);
     impl Visit<'_> for Finder {
         fn visit_type_impl_trait(&mut self, ty: &syn::TypeImplTrait) {
@@ -46,13 +46,13 @@ pub(crate) fn find_impl_trait(ty: &Type) -> Option<TokenStream> {
 }
 
 /// A `ctx` parameter: `&mut Ctx<P>` or `&Ctx<P>`.
-pub(crate) struct CtxParam<'a> {
+pub(super) struct CtxParam<'a> {
     pub(crate) is_mut: bool,
     /// `P`, if written.
     pub(crate) process: Option<&'a Type>,
 }
 
-pub(crate) fn ctx_param(ty: &Type) -> Option<CtxParam<'_>> {
+pub(super) fn ctx_param(ty: &Type) -> Option<CtxParam<'_>> {
     let Type::Reference(reference) = ty else {
         return None;
     };
@@ -75,7 +75,7 @@ pub(crate) fn ctx_param(ty: &Type) -> Option<CtxParam<'_>> {
 
 /// Whether `ty` is `Self` or names the type `ident` (whatever its
 /// generic arguments).
-pub(crate) fn names_type(ty: &Type, ident: &syn::Ident) -> bool {
+pub(super) fn names_type(ty: &Type, ident: &syn::Ident) -> bool {
     let Type::Path(TypePath { qself: None, path }) = ty else {
         return false;
     };
@@ -84,7 +84,7 @@ pub(crate) fn names_type(ty: &Type, ident: &syn::Ident) -> bool {
 
 /// `ty` with every borrow made owned: `&str` becomes `String`, `&[T]`
 /// becomes `Vec<T>`, `&T` becomes `T`. The type to suggest.
-pub(crate) fn owned(ty: &Type) -> String {
+pub(super) fn owned(ty: &Type) -> String {
     struct Owner;
     impl VisitMut for Owner {
         fn visit_type_mut(&mut self, ty: &mut Type) {
@@ -113,7 +113,7 @@ pub(crate) fn owned(ty: &Type) -> String {
 }
 
 /// Replaces `Self` by the process type, for types used outside the impl.
-pub(crate) fn replace_self(ty: &mut Type, self_ty: &Type) {
+pub(super) fn replace_self(ty: &mut Type, self_ty: &Type) {
     struct Replacer<'a>(&'a Type);
     impl VisitMut for Replacer<'_> {
         fn visit_type_mut(&mut self, ty: &mut Type) {

@@ -22,7 +22,7 @@ use syn::{GenericParam, Generics, Ident, Visibility};
 /// A restricted visibility names an ancestor of the current module, so
 /// `pub(in crate::a)` and `pub(super)` may be either way round: their
 /// join is `pub(crate)`, which covers both.
-pub(crate) fn widest<'a>(visibilities: impl IntoIterator<Item = &'a Visibility>) -> Visibility {
+pub(super) fn widest<'a>(visibilities: impl IntoIterator<Item = &'a Visibility>) -> Visibility {
     let mut widest: Option<(Visibility, Reach)> = None;
     for vis in visibilities {
         let reach = Reach::of(vis);
@@ -99,21 +99,21 @@ impl Reach {
 }
 
 /// The names of the generated types and what they need.
-pub(crate) struct Names<'a> {
-    pub(crate) process: &'a Ident,
-    pub(crate) message: &'a Ident,
-    pub(crate) handle: &'a Ident,
+pub(super) struct Names<'a> {
+    pub(super) process: &'a Ident,
+    pub(super) message: &'a Ident,
+    pub(super) handle: &'a Ident,
     /// The widest visibility of the handle's methods.
-    pub(crate) reach: &'a Visibility,
+    pub(super) reach: &'a Visibility,
     /// The impl's generics, with the process bounds.
-    pub(crate) generics: &'a Generics,
+    pub(super) generics: &'a Generics,
     /// `None` hides the enum from the documentation.
-    pub(crate) message_doc: Option<&'a str>,
-    pub(crate) handle_doc: &'a str,
+    pub(super) message_doc: Option<&'a str>,
+    pub(super) handle_doc: &'a str,
 }
 
 /// The visibility the enum and the handle are declared with.
-pub(crate) fn declared(reach: &Visibility) -> Visibility {
+pub(super) fn declared(reach: &Visibility) -> Visibility {
     match reach {
         Visibility::Public(_) => reach.clone(),
         _ => syn::parse_quote!(pub),
@@ -122,7 +122,7 @@ pub(crate) fn declared(reach: &Visibility) -> Visibility {
 
 /// `definitions` (the enum, the handle, and every impl that names them)
 /// placed so that they are declared `pub` and nameable as far as `reach`.
-pub(crate) fn place(names: &Names<'_>, definitions: TokenStream) -> TokenStream {
+pub(super) fn place(names: &Names<'_>, definitions: TokenStream) -> TokenStream {
     if matches!(names.reach, Visibility::Public(_)) {
         return definitions;
     }
@@ -153,15 +153,7 @@ pub(crate) fn place(names: &Names<'_>, definitions: TokenStream) -> TokenStream 
             GenericParam::Lifetime(_) => None,
         })
         .collect();
-    let args: Vec<&Ident> = generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => Some(&ty.ident),
-            GenericParam::Const(constant) => Some(&constant.ident),
-            GenericParam::Lifetime(_) => None,
-        })
-        .collect();
+    let args = super::param_names(generics, true);
     let (params, args) = if params.is_empty() {
         (quote!(), quote!())
     } else {

@@ -1,4 +1,5 @@
-//! Durations written as string literals: `"250ms"`, `"5s"`, `"1m30s"`.
+//! Durations written as string literals in options: `"250ms"`, `"5s"`,
+//! `"1m30s"`.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ const UNITS: &[(&str, u128)] = &[
 
 /// Parses one or more `<integer><unit>` parts, units `ns`, `us`, `ms`,
 /// `s`, `m`, `h`.
-pub(crate) fn parse(text: &str) -> Result<Duration, String> {
+pub(super) fn parse(text: &str) -> Result<Duration, String> {
     if text.contains(char::is_whitespace) {
         let compact: String = text.split_whitespace().collect();
         return Err(match parse(&compact) {

@@ -1,25 +1,16 @@
 //! `#[compensate(undo)]`: the undo is a `#[public]` method of the same
 //! impl, and takes what the step it undoes produced.
 
-use syn::{GenericArgument, ImplItem, ItemImpl, PathArguments, Type};
+use syn::{GenericArgument, Ident, ImplItem, ItemImpl, PathArguments, Type};
 
-use crate::ast::{Marked, Role};
-use crate::attr::closest;
 use crate::errors::Errors;
-use crate::valid::Handler;
-
-/// What the undo takes, besides an optional context.
-#[derive(Clone, Copy)]
-pub(crate) enum UndoArgs {
-    Nothing,
-    Key,
-    Value,
-    KeyValue,
-}
+use crate::model::{Handler, UndoArgs};
+use crate::spelling::closest;
 
 /// Checks every `#[compensate(undo)]` against its undo and records how to
-/// call it.
-pub(crate) fn link(handlers: &mut [Handler], marked: &[Marked], item: &ItemImpl, errors: &mut Errors) {
+/// call it. `public` names every `#[public]` method, handlers or not (one
+/// the rules rejected is already reported).
+pub(super) fn link(handlers: &mut [Handler], public: &[&Ident], item: &ItemImpl, errors: &mut Errors) {
     let undos: Vec<_> = handlers
         .iter()
         .map(|handler| {
@@ -47,7 +38,7 @@ pub(crate) fn link(handlers: &mut [Handler], marked: &[Marked], item: &ItemImpl,
             continue;
         }
         let Some((_, takes_key)) = undos.iter().find(|(ident, _)| ident == undo) else {
-            missing(undo, step, &undos, marked, item, errors);
+            missing(undo, step, &undos, public, item, errors);
             continue;
         };
         handler.undo = match (value.is_some(), takes_key.as_slice()) {
@@ -101,16 +92,15 @@ fn success_value(output: &Type) -> Option<Option<&Type>> {
 }
 
 fn missing(
-    undo: &syn::Ident,
-    step: &syn::Ident,
-    undos: &[(syn::Ident, Vec<bool>)],
-    marked: &[Marked],
+    undo: &Ident,
+    step: &Ident,
+    undos: &[(Ident, Vec<bool>)],
+    public: &[&Ident],
     item: &ItemImpl,
     errors: &mut Errors,
 ) {
-    let public_with_errors = marked
-        .iter()
-        .any(|marked| marked.role == Role::Public && marked.method.sig.ident == *undo);
+    // A `#[public]` method that is no handler: its errors are reported.
+    let public_with_errors = public.contains(&undo);
     if public_with_errors {
         return;
     }

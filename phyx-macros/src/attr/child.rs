@@ -1,0 +1,29 @@
+//! `#[child(...)]`: a child's spawn options, those of `#[process(...)]`
+//! but `crate`, which the supervisor names for all its children.
+
+use proc_macro2::TokenStream;
+use syn::Attribute;
+
+use super::ProcessOptions;
+use crate::errors::Errors;
+
+/// Parses the options of a `#[child]` marker (none for a bare one).
+pub(super) fn options(marker: &Attribute, errors: &mut Errors) -> ProcessOptions {
+    match &marker.meta {
+        syn::Meta::List(list) => {
+            let options = ProcessOptions::parse(list.tokens.clone(), errors);
+            if let Some(krate) = &options.krate {
+                errors.spanned(krate, "`crate` goes on `#[supervisor(crate = ...)]`, not on a child");
+            }
+            options
+        }
+        syn::Meta::NameValue(meta) => {
+            errors.spanned(
+                meta,
+                "write child options in parentheses: `#[child(restart = transient)]`",
+            );
+            ProcessOptions::parse(TokenStream::new(), errors)
+        }
+        syn::Meta::Path(_) => ProcessOptions::parse(TokenStream::new(), errors),
+    }
+}

@@ -1,0 +1,220 @@
+//! `#[process(...)]`: the spawn defaults of a process. `#[child(...)]`
+//! takes the same options but `crate` (see `child.rs`).
+
+use std::time::Duration;
+
+use proc_macro2::TokenStream;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr, Path};
+
+use super::common::{Common, Examples};
+use super::option::{
+    Slot, any_duration, choice, duration_value, key_of, lit_float, lit_int, skip_value, unknown_option, value,
+};
+use crate::errors::Errors;
+
+/// `#[process(...)]`, and `#[child(...)]`. `None` is an option not
+/// written: the runtime's default.
+pub(crate) struct ProcessOptions {
+    pub(crate) krate: Option<Path>,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) mailbox: Option<usize>,
+    pub(crate) overflow: Option<Ident>,
+    pub(crate) restart: Option<Ident>,
+    pub(crate) backoff: Option<BackoffOptions>,
+    pub(crate) max_restarts: Option<u32>,
+    pub(crate) within: Option<Duration>,
+    pub(crate) shutdown: Option<Duration>,
+}
+
+/// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.
+pub(crate) struct BackoffOptions {
+    pub(crate) initial: Duration,
+    pub(crate) max: Duration,
+    pub(crate) factor: f64,
+    pub(crate) jitter: f64,
+}
+
+const KEYS: &[&str] = &[
+    "mailbox",
+    "overflow",
+    "restart",
+    "backoff",
+    "max_restarts",
+    "within",
+    "shutdown",
+    "name",
+    "crate",
+];
+
+const EXPECTED: &str =
+    "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `crate`";
+
+const EXAMPLES: Examples = Examples {
+    name: "a string, e.g. `name = \"cache\"`",
+    max_restarts: "a whole number, e.g. `max_restarts = 5`",
+};
+
+impl ProcessOptions {
+    /// Parses `#[process(...)]`'s arguments, recording every error and
+    /// keeping what parsed.
+    pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Self {
+        let mut common = Common::new();
+        let mut mailbox = Slot::new("mailbox");
+        let mut overflow = Slot::new("overflow");
+        let mut restart = Slot::new("restart");
+        let mut backoff = Slot::new("backoff");
+        let mut shutdown = Slot::new("shutdown");
+        common.parse_each(args, errors, &EXAMPLES, |meta, key, span, errors| {
+            match key {
+                "mailbox" => {
+                    let lit = value(meta, errors, "a whole number, e.g. `mailbox = 64`", lit_int)?;
+                    let capacity = lit.and_then(|lit| match lit.base10_parse::<usize>() {
+                        Ok(0) | Err(_) => {
+                            errors.spanned(
+                                &lit,
+                                "a mailbox holds at least one message: write `mailbox = 1` or more",
+                            );
+                            None
+                        }
+                        Ok(capacity) => Some(capacity),
+                    });
+                    mailbox.set(capacity, span, errors);
+                }
+                "overflow" => {
+                    let value = choice(
+                        meta,
+                        errors,
+                        &[
+                            ("reject", "Reject"),
+                            ("drop_oldest", "DropOldest"),
+                            ("backpressure", "Backpressure"),
+                        ],
+                    )?;
+                    overflow.set(value, span, errors);
+                }
+                "restart" => {
+                    let value = choice(
+                        meta,
+                        errors,
+                        &[
+                            ("permanent", "Permanent"),
+                            ("transient", "Transient"),
+                            ("temporary", "Temporary"),
+                        ],
+                    )?;
+                    restart.set(value, span, errors);
+                }
+                "backoff" => {
+                    let value = backoff_options(meta, errors)?;
+                    backoff.set(value, span, errors);
+                }
+                "shutdown" => shutdown.set(duration_value(meta, errors, any_duration)?, span, errors),
+                _ => unknown_option(meta, key, "process", (KEYS, EXPECTED), errors)?,
+            }
+            Ok(())
+        });
+        let (krate, name, max_restarts, within) = common.finish();
+        Self {
+            krate,
+            name,
+            mailbox: mailbox.get(),
+            overflow: overflow.get(),
+            restart: restart.get(),
+            backoff: backoff.get(),
+            max_restarts,
+            within,
+            shutdown: shutdown.get(),
+        }
+    }
+}
+
+/// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.
+fn backoff_options(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<BackoffOptions>> {
+    let mut initial = Slot::new("initial");
+    let mut max = Slot::new("max");
+    let mut factor = Slot::new("factor");
+    let mut jitter = Slot::new("jitter");
+    if !meta.input.peek(syn::token::Paren) {
+        errors.spanned(&meta.path, "write the backoff as `backoff(initial = \"100ms\", max = \"10s\")`, optionally with `factor = 2.0` and `jitter = 0.1`");
+        skip_value(meta)?;
+        return Ok(None);
+    }
+    meta.parse_nested_meta(|inner| {
+        let (key, span) = key_of(&inner);
+        match key.as_str() {
+            "initial" => initial.set(duration_value(&inner, errors, any_duration)?, span, errors),
+            "max" => {
+                // Kept with the value's span: a `max` below `initial` is
+                // reported there.
+                let mut value_span = span;
+                let value = duration_value(&inner, errors, |_, lit, _| {
+                    value_span = lit.span();
+                    true
+                })?;
+                max.set(value.map(|duration| (duration, value_span)), span, errors);
+            }
+            "factor" => {
+                let Some(lit) = value(&inner, errors, "a number, e.g. `factor = 2.0`", lit_float)? else {
+                    return Ok(());
+                };
+                let value = errors.ok(lit.base10_parse::<f64>()).filter(|value| {
+                    let ok = value.is_finite() && *value >= 1.0;
+                    if !ok {
+                        errors.spanned(&lit, "the backoff factor must be at least 1.0, e.g. `factor = 2.0`");
+                    }
+                    ok
+                });
+                factor.set(value, span, errors);
+            }
+            "jitter" => {
+                let Some(lit) = value(&inner, errors, "a fraction, e.g. `jitter = 0.1`", lit_float)? else {
+                    return Ok(());
+                };
+                let value = errors.ok(lit.base10_parse::<f64>()).filter(|value| {
+                    let ok = (0.0..=1.0).contains(value);
+                    if !ok {
+                        errors.spanned(
+                            &lit,
+                            "the backoff jitter is a fraction within 0.0..=1.0, e.g. `jitter = 0.1`",
+                        );
+                    }
+                    ok
+                });
+                jitter.set(value, span, errors);
+            }
+            _ => {
+                errors.spanned(
+                    &inner.path,
+                    "unknown `backoff` option; expected one of `initial`, `max`, `factor`, `jitter`",
+                );
+                skip_value(&inner)?;
+            }
+        }
+        Ok(())
+    })?;
+    let Some(initial) = initial.get() else {
+        errors.spanned(
+            &meta.path,
+            "`backoff(...)` needs `initial`, e.g. `backoff(initial = \"100ms\", max = \"10s\")`",
+        );
+        return Ok(None);
+    };
+    let (max, max_span) = max
+        .get()
+        .unwrap_or((initial.max(Duration::from_secs(10)), meta.path.span()));
+    if initial > max {
+        errors.push(syn::Error::new(
+            max_span,
+            "the backoff's `max` is shorter than its `initial` delay; make `max` at least `initial`",
+        ));
+        return Ok(None);
+    }
+    Ok(Some(BackoffOptions {
+        initial,
+        max,
+        factor: factor.get().unwrap_or(2.0),
+        jitter: jitter.get().unwrap_or(0.0),
+    }))
+}

@@ -1,0 +1,203 @@
+//! A process's methods: each `#[public]` method becomes a handler (one
+//! message, one handle method) with its guards; the hooks are at most one
+//! of each.
+
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType};
+
+use super::hook::hook;
+use super::signature;
+use super::types::{ctx_param, find_borrow, find_impl_trait, owned, replace_self};
+use crate::attr::{Guard, GuardOptions, Role};
+use crate::case::pascal_case;
+use crate::errors::Errors;
+use crate::model::{Handler, Method, Methods, Param, Target};
+
+pub(super) fn methods(marked: Vec<Method<'_>>, target: &Target, errors: &mut Errors) -> Methods {
+    let mut methods = Methods::default();
+    for Method {
+        role,
+        marker,
+        method,
+        guards,
+        ..
+    } in marked
+    {
+        match role {
+            Role::Public => {
+                if let Some(mut handler) = handler(method, target, errors) {
+                    resilience(&mut handler, guards, errors);
+                    if let Some(twin) = methods.handlers.iter().find(|h| h.variant == handler.variant) {
+                        errors.spanned(
+                            &method.sig.ident,
+                            format!(
+                                "`{}` and `{}` both become the message `{}`; rename one of them",
+                                twin.ident, handler.ident, handler.variant
+                            ),
+                        );
+                    } else {
+                        methods.handlers.push(handler);
+                    }
+                }
+            }
+            Role::Child => errors.spanned(
+                marker,
+                "`#[child]` goes on a method of a `#[supervisor]` impl; in a `#[process]`, spawn children with `ctx.spawn(...)`",
+            ),
+            Role::OnStart | Role::OnStop => {
+                let slot = if role == Role::OnStart {
+                    &mut methods.on_start
+                } else {
+                    &mut methods.on_stop
+                };
+                let hook = hook(role, method, target, errors);
+                if let Some(existing) = slot {
+                    errors.spanned(
+                        marker,
+                        format!(
+                            "a process has one `#[{}]` hook and `{}` is already it; merge the two methods",
+                            role.marker(),
+                            existing.ident
+                        ),
+                    );
+                } else {
+                    *slot = hook;
+                }
+            }
+        }
+    }
+    methods
+}
+
+fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<Handler> {
+    let sig = &method.sig;
+    let before = errors.count();
+    signature::common(method, "public", errors);
+    if sig.ident == "clone" {
+        errors.spanned(
+            &sig.ident,
+            "a `#[public]` method named `clone` would hide `Clone::clone` on the handle; rename it",
+        );
+    }
+    let mut params = Vec::new();
+    let mut ctx_seen = false;
+    for (index, input) in sig.inputs.iter().enumerate() {
+        let FnArg::Typed(typed) = input else { continue };
+        if let Some(ctx) = ctx_param(&typed.ty) {
+            signature::ctx(&ctx, &mut ctx_seen, typed, target, errors);
+            params.push(Param::Ctx);
+            continue;
+        }
+        let field = match &*typed.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+            Pat::Wild(wild) => Ident::new(&format!("__phyx_arg{index}"), wild.span()),
+            pat => {
+                errors.spanned(pat, "name each argument of a `#[public]` method plainly (`point: Point`) and destructure it in the body");
+                continue;
+            }
+        };
+        if let Some(tokens) = find_impl_trait(&typed.ty) {
+            errors.spanned(
+                tokens,
+                "arguments of `#[public]` methods travel in a message and need a concrete type; replace `impl Trait` with a concrete type or `Box<dyn Trait + Send>`",
+            );
+            continue;
+        }
+        if let Some(tokens) = find_borrow(&typed.ty) {
+            errors.spanned(
+                tokens,
+                format!(
+                    "arguments of `#[public]` methods travel in a message to another task and cannot borrow; take `{}` instead",
+                    owned(&typed.ty)
+                ),
+            );
+            continue;
+        }
+        let mut ty = (*typed.ty).clone();
+        replace_self(&mut ty, &target.self_ty);
+        params.push(Param::Value {
+            field,
+            ty: Box::new(ty),
+        });
+    }
+    let output = match &sig.output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) => {
+            if let Some(tokens) = find_impl_trait(ty) {
+                errors.spanned(tokens, "the reply of a `#[public]` method needs a concrete type; replace `impl Trait` with the type it stands for or `Box<dyn Trait + Send>`");
+            } else if let Some(tokens) = find_borrow(ty) {
+                errors.spanned(
+                    tokens,
+                    format!(
+                        "the reply travels to the caller's task and cannot borrow from the process; return `{}` (an owned value or a clone)",
+                        owned(ty)
+                    ),
+                );
+            }
+            let mut ty = (**ty).clone();
+            replace_self(&mut ty, &target.self_ty);
+            ty
+        }
+    };
+    if errors.count() > before {
+        return None;
+    }
+    Some(Handler {
+        ident: sig.ident.clone(),
+        variant: pascal_case(&sig.ident),
+        vis: method.vis.clone(),
+        docs: signature::docs(method),
+        is_async: sig.asyncness.is_some(),
+        params,
+        output,
+        breaker: None,
+        rate: None,
+        compensate: None,
+        undo: None,
+    })
+}
+
+/// Takes `#[circuit_breaker]`, `#[rate_limit]` and `#[compensate]` into the
+/// handler, one of each; a rate limit's `key` must name an argument.
+fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
+    for guard in guards {
+        let taken = match guard.options {
+            GuardOptions::CircuitBreaker(_) => handler.breaker.is_some(),
+            GuardOptions::Compensate(_) => handler.compensate.is_some(),
+            GuardOptions::RateLimit(_) => handler.rate.is_some(),
+        };
+        if taken {
+            errors.spanned(
+                &guard.attr,
+                format!("duplicate `#[{}]`; a method has one", guard.name()),
+            );
+            continue;
+        }
+        match guard.options {
+            GuardOptions::Compensate(undo) => handler.compensate = undo.report(errors),
+            GuardOptions::CircuitBreaker(breaker) => handler.breaker = breaker.report(errors),
+            GuardOptions::RateLimit(rate) => {
+                let Some(rate) = rate.report(errors) else { continue };
+                if let Some(key) = &rate.key {
+                    if !handler.fields().any(|(field, _)| field == key) {
+                        let arguments: Vec<String> = handler.fields().map(|(field, _)| format!("`{field}`")).collect();
+                        errors.spanned(
+                            key,
+                            format!(
+                                "`{}` has no argument `{key}` to key the rate limit by; its arguments are {}",
+                                handler.ident,
+                                if arguments.is_empty() {
+                                    "none".to_owned()
+                                } else {
+                                    arguments.join(", ")
+                                }
+                            ),
+                        );
+                        continue;
+                    }
+                }
+                handler.rate = Some(rate);
+            }
+        }
+    }
+}

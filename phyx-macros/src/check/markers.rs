@@ -1,0 +1,80 @@
+//! Where markers and guards may go: markers on methods, one per method;
+//! guards on `#[public]` methods.
+
+use crate::attr::{Marker, MarkerArgs, Role};
+use crate::errors::Errors;
+use crate::model::{Marked, Method};
+
+/// The methods with a marker, each with its first one; every misplaced or
+/// extra attribute reported, item by item.
+pub(super) fn methods<'a>(marked: Vec<Marked<'a>>, errors: &mut Errors) -> Vec<Method<'a>> {
+    let mut methods = Vec::new();
+    for Marked {
+        method,
+        markers,
+        guards,
+    } in marked
+    {
+        let Some(method) = method else {
+            for marker in markers {
+                errors.spanned(
+                    &marker.attr,
+                    format!(
+                        "`#[{}]` goes on a method (`fn`) of the impl; remove it from this item",
+                        marker.role.marker()
+                    ),
+                );
+            }
+            continue;
+        };
+        let mut markers = markers.into_iter();
+        let Some(Marker { role, attr, args }) = markers.next() else {
+            for guard in guards {
+                let name = guard.name();
+                errors.spanned(
+                    &guard.attr,
+                    format!("`#[{name}]` goes on a `#[public]` method: add `#[public]`, or remove `#[{name}]`"),
+                );
+            }
+            continue;
+        };
+        if role != Role::Public {
+            for guard in &guards {
+                errors.spanned(
+                    &guard.attr,
+                    "resilience attributes go on `#[public]` methods, not on hooks or children",
+                );
+            }
+        }
+        let child = match args {
+            MarkerArgs::Bare(bare) => {
+                bare.report(errors);
+                None
+            }
+            // Read with the rest of the child (see `child.rs`).
+            MarkerArgs::Child(options) => Some(*options),
+        };
+        for other in markers {
+            errors.spanned(
+                &other.attr,
+                if other.role == role {
+                    format!("duplicate `#[{}]`; write it once", other.role.marker())
+                } else {
+                    format!(
+                        "a method is either `#[public]`, `#[on_start]`, `#[on_stop]` or `#[child]`; remove `#[{}]` or `#[{}]`",
+                        role.marker(),
+                        other.role.marker()
+                    )
+                },
+            );
+        }
+        methods.push(Method {
+            role,
+            marker: attr,
+            child,
+            method,
+            guards,
+        });
+    }
+    methods
+}

@@ -1,0 +1,94 @@
+//! The checked methods the expansion works from: handlers and hooks of a
+//! process, children of a supervisor.
+
+use proc_macro2::Span;
+use syn::{Attribute, Ident, Type, Visibility};
+
+use crate::attr::{BreakerOptions, ProcessOptions, RateOptions};
+
+/// A `#[public]` method.
+pub(crate) struct Handler {
+    pub(crate) ident: Ident,
+    pub(crate) variant: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) docs: Vec<Attribute>,
+    pub(crate) is_async: bool,
+    pub(crate) params: Vec<Param>,
+    /// The reply type, with `Self` spelled out.
+    pub(crate) output: Type,
+    pub(crate) breaker: Option<BreakerOptions>,
+    pub(crate) rate: Option<RateOptions>,
+    /// The undo named by `#[compensate(undo)]`.
+    pub(crate) compensate: Option<Ident>,
+    /// How to call it, once checked against the undo's signature.
+    pub(crate) undo: Option<UndoArgs>,
+}
+
+pub(crate) enum Param {
+    Ctx,
+    Value { field: Ident, ty: Box<Type> },
+}
+
+impl Handler {
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
+        self.params.iter().filter_map(|param| match param {
+            Param::Ctx => None,
+            Param::Value { field, ty } => Some((field, &**ty)),
+        })
+    }
+
+    /// Whether calls pass the process's guards (`__GUARDS`) first.
+    pub(crate) fn is_guarded(&self) -> bool {
+        self.breaker.is_some() || self.rate.is_some()
+    }
+}
+
+/// What the undo of a `#[compensate(undo)]` takes, besides an optional
+/// context.
+#[derive(Clone, Copy)]
+pub(crate) enum UndoArgs {
+    Nothing,
+    Key,
+    Value,
+    KeyValue,
+}
+
+/// An `#[on_start]` or `#[on_stop]` method.
+pub(crate) struct Hook {
+    pub(crate) ident: Ident,
+    pub(crate) is_async: bool,
+    /// `true` for the context, `false` for the stop reason.
+    pub(crate) params: Vec<bool>,
+    pub(crate) output_span: Span,
+}
+
+/// The methods of a process.
+#[derive(Default)]
+pub(crate) struct Methods {
+    pub(crate) handlers: Vec<Handler>,
+    pub(crate) on_start: Option<Hook>,
+    pub(crate) on_stop: Option<Hook>,
+}
+
+impl Methods {
+    /// The guarded handlers, in the order of `__GUARDS`.
+    pub(crate) fn guarded(&self) -> impl Iterator<Item = &Handler> {
+        self.handlers.iter().filter(|handler| handler.is_guarded())
+    }
+
+    /// The place of `handler` in `__GUARDS`, which its handle method passes
+    /// to `__guarded`: both come from [`Methods::guarded`], so they agree.
+    pub(crate) fn guard_index(&self, handler: &Handler) -> Option<usize> {
+        self.guarded().position(|guarded| guarded.ident == handler.ident)
+    }
+}
+
+/// A `#[child]` method of a supervisor.
+pub(crate) struct ChildMethod {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) docs: Vec<Attribute>,
+    /// The process type it builds.
+    pub(crate) process: Type,
+    pub(crate) options: ProcessOptions,
+}
