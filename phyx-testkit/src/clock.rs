@@ -1,4 +1,9 @@
 //! A clock that moves only when told to.
+//!
+//! Under a [`TestSystem`](crate::TestSystem) it reads tokio's paused clock,
+//! which the test kit's driver moves: phyx's timers and tokio's own share
+//! one time line. On its own ([`VirtualClock::new`], [`Isolated`](crate::Isolated))
+//! it keeps its own time.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -14,9 +19,12 @@ use tokio::sync::Notify;
 
 /// Virtual time for a [`System`](phyx::System): `now()` stands still until
 /// [`TestSystem::advance`](crate::TestSystem::advance) moves it, and timers
-/// fire in deadline order (ties in the order they were set).
+/// fire in deadline order (ties in the order they were set), each at its
+/// exact instant, to the nanosecond.
 ///
-/// Cheap to clone; clones share one time line.
+/// The clock of a [`TestSystem`](crate::TestSystem) reads tokio's paused
+/// clock: `now()` and `tokio::time::Instant::now()` are the same instant,
+/// always. Cheap to clone; clones share one time line.
 #[derive(Clone)]
 pub struct VirtualClock {
     inner: Arc<Inner>,
@@ -24,13 +32,24 @@ pub struct VirtualClock {
 
 struct Inner {
     origin: Instant,
-    /// Sleeps complete at once, moving time to their deadline.
+    /// Sleeps complete at once, moving time to their deadline (`Own` only).
     auto_advance: bool,
+    source: Source,
     state: Mutex<State>,
     timer_set: Notify,
 }
 
+/// Where `now()` comes from.
+enum Source {
+    /// `State::now`, moved by `set_now` and auto-advancing sleeps.
+    Own,
+    /// tokio's paused clock of this runtime, which the test kit's driver
+    /// moves; `State::now` is unused.
+    Tokio(tokio::runtime::Handle),
+}
+
 struct State {
+    /// Now, for `Source::Own`.
     now: Instant,
     timers: BinaryHeap<Reverse<Entry>>,
     next_seq: u64,
@@ -82,11 +101,21 @@ impl VirtualClock {
 
     fn with_auto_advance(auto_advance: bool) -> Self {
         // Only a base to count from: every reading is origin + virtual time.
-        let origin = Instant::now();
+        Self::with_source(Instant::now(), auto_advance, Source::Own)
+    }
+
+    /// A clock that reads tokio's paused clock of `runtime`, starting at
+    /// `origin` (tokio's now); only tokio's clock moving moves it.
+    pub(crate) fn on_tokio(runtime: tokio::runtime::Handle, origin: Instant) -> Self {
+        Self::with_source(origin, false, Source::Tokio(runtime))
+    }
+
+    fn with_source(origin: Instant, auto_advance: bool, source: Source) -> Self {
         Self {
             inner: Arc::new(Inner {
                 origin,
                 auto_advance,
+                source,
                 state: Mutex::new(State {
                     now: origin,
                     timers: BinaryHeap::new(),
@@ -103,7 +132,7 @@ impl VirtualClock {
 
     /// Virtual time since the clock was made.
     pub fn elapsed(&self) -> Duration {
-        self.state().now - self.inner.origin
+        self.now().saturating_duration_since(self.inner.origin)
     }
 
     /// The instant this clock started at.
@@ -129,18 +158,9 @@ impl VirtualClock {
         self.inner.timer_set.notified().await;
     }
 
-    /// Moves to the earliest waiting timer's deadline and fires what is
-    /// due there; `false` if no timer waits.
-    pub(crate) fn jump_to_next(&self) -> bool {
-        let Some(deadline) = self.next_deadline() else {
-            return false;
-        };
-        self.set_now(deadline);
-        self.fire_due();
-        true
-    }
-
-    /// Moves time forward to `at` (never back), firing nothing.
+    /// Moves time forward to `at` (never back), firing nothing; for a
+    /// clock that keeps its own time.
+    #[cfg(test)]
     pub(crate) fn set_now(&self, at: Instant) {
         let mut state = self.state();
         state.now = state.now.max(at);
@@ -150,8 +170,8 @@ impl VirtualClock {
     pub(crate) fn fire_due(&self) -> usize {
         let mut due = Vec::new();
         {
+            let now = self.now();
             let mut state = self.state();
-            let now = state.now;
             while state.timers.peek().is_some_and(|Reverse(entry)| entry.deadline <= now) {
                 if let Some(Reverse(entry)) = state.timers.pop() {
                     due.extend(entry.timer.upgrade());
@@ -186,15 +206,23 @@ impl std::fmt::Debug for VirtualClock {
 
 impl Clock for VirtualClock {
     fn now(&self) -> Instant {
-        self.state().now
+        match &self.inner.source {
+            Source::Own => self.state().now,
+            Source::Tokio(runtime) => tokio_now(runtime),
+        }
     }
 
     fn sleep_until(&self, deadline: Instant) -> Sleep {
         let mut state = self.state();
-        if self.inner.auto_advance {
-            state.now = state.now.max(deadline);
-        }
-        if deadline <= state.now {
+        let now = match &self.inner.source {
+            Source::Own if self.inner.auto_advance => {
+                state.now = state.now.max(deadline);
+                state.now
+            }
+            Source::Own => state.now,
+            Source::Tokio(runtime) => tokio_now(runtime),
+        };
+        if deadline <= now {
             return Sleep::new(std::future::ready(()));
         }
         let timer = Arc::new(Timer::default());
@@ -209,6 +237,14 @@ impl Clock for VirtualClock {
         self.inner.timer_set.notify_one();
         Sleep::new(VirtualSleep { timer })
     }
+}
+
+/// tokio's clock in `runtime`: paused, under a test system.
+fn tokio_now(runtime: &tokio::runtime::Handle) -> Instant {
+    // Entered, so that a reading from any thread (or from inside another
+    // runtime) is this runtime's clock.
+    let _entered = runtime.enter();
+    tokio::time::Instant::now().into_std()
 }
 
 /// Completes once its timer has fired; dropping it cancels the timer.

@@ -59,8 +59,7 @@ impl Recorder {
 /// A snapshot of recorded events, with questions and assertions about
 /// them. From [`TestSystem::events`](crate::TestSystem::events).
 ///
-/// Displays as one line per event, with its virtual time: the dump printed
-/// when a test fails.
+/// Displays as one line per event, with its virtual time.
 #[derive(Debug, Clone)]
 pub struct Events {
     recorded: Vec<Recorded>,
@@ -170,17 +169,24 @@ impl Events {
     ///
     /// # Panics
     ///
-    /// If it did not, with the recorded events in the message.
+    /// If it did not, with the panics of `name` in the message.
     #[track_caller]
     pub fn assert_panicked(&self, name: &str, message: &str, at: Duration) {
-        let found = self
-            .panics_of(name)
-            .iter()
-            .any(|panic| panic.message == message && panic.at == at);
-        assert!(
-            found,
-            "expected `{name}` to panic with {message:?} at {at:?}; recorded events:\n{self}"
-        );
+        let panics = self.panics_of(name);
+        if panics.iter().any(|panic| panic.message == message && panic.at == at) {
+            return;
+        }
+        let mut recorded = String::new();
+        for panic in &panics {
+            let method = panic
+                .method
+                .map_or_else(String::new, |method| format!(" in `{method}`"));
+            recorded += &format!("\n  {:>10.3}s{method}: {}", panic.at.as_secs_f64(), panic.message);
+        }
+        if panics.is_empty() {
+            recorded = " none".to_owned();
+        }
+        panic!("expected `{name}` to panic with {message:?} at {at:?}; its panics:{recorded}");
     }
 
     /// Asserts that no event is of the kind `matches` accepts; `what` names
@@ -188,11 +194,18 @@ impl Events {
     ///
     /// # Panics
     ///
-    /// If one is, with the recorded events in the message.
+    /// If one is, with the first such event in the message.
     #[track_caller]
     pub fn assert_none(&self, what: &str, mut matches: impl FnMut(&EventKind) -> bool) {
-        if let Some(found) = self.recorded.iter().find(|recorded| matches(&recorded.event.kind)) {
-            panic!("expected no {what}, found `{found}`; recorded events:\n{self}");
+        let mut found = self.recorded.iter().filter(|recorded| matches(&recorded.event.kind));
+        if let Some(first) = found.next() {
+            let more = found.count();
+            let more = if more == 0 {
+                String::new()
+            } else {
+                format!(" (and {more} more)")
+            };
+            panic!("expected no {what}, found `{}`{more}", first.to_string().trim_start());
         }
     }
 

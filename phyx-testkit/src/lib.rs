@@ -3,7 +3,9 @@
 //!
 //! - [`TestSystem`]: a phyx system on a [`VirtualClock`]. An hour of
 //!   timeouts, schedules and backoff runs in milliseconds, at exact virtual
-//!   instants, the same way on every run.
+//!   instants, the same way on every run. The virtual clock is tokio's
+//!   paused clock, so tokio's own timers in handlers (`sleep`, `interval`,
+//!   `timeout`) run on the same virtual time.
 //! - [`Events`]: every event, in order, with its virtual time; questions
 //!   such as [`Events::restarts_of`] and assertions such as
 //!   [`Events::assert_panicked`].
@@ -43,14 +45,19 @@
 #![warn(missing_docs)]
 
 mod clock;
+mod driver;
 mod events;
 mod faults;
+mod idle;
 mod isolated;
+mod paused;
+mod report;
 mod seed;
 mod system;
 
 pub use crate::clock::VirtualClock;
 pub use crate::events::{Events, PanicRecord, Recorded, RestartRecord};
 pub use crate::isolated::Isolated;
+pub use crate::report::EVENTS_VAR;
 pub use crate::seed::SEED_VAR;
 pub use crate::system::{Injection, Stall, TestSystem};

@@ -1,7 +1,6 @@
 //! A system on virtual time, with its events recorded and faults at hand.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use phyx::{Call, Clock, Handle, Message, ProcessId, System};
@@ -10,9 +9,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::clock::VirtualClock;
+use crate::driver::{Goal, Requests, drive};
 use crate::events::{Events, Recorder};
 use crate::faults::{Action, FaultPlan, When};
-use crate::seed::{SEED_VAR, default_seed};
+use crate::idle::IdleProbe;
+use crate::paused::{self, Grid};
+use crate::report::{FailureReport, Show};
+use crate::seed::default_seed;
 
 /// A [`System`] on a [`VirtualClock`], for tests.
 ///
@@ -20,15 +23,51 @@ use crate::seed::{SEED_VAR, default_seed};
 /// backoff) runs on virtual time. It moves in [`advance`](Self::advance),
 /// by exactly the duration asked; and, like tokio's paused clock, when the
 /// test awaits something else (an ask, a timeout) and every task is idle,
-/// it jumps to the next timer, so that the await finishes at the exact
-/// virtual instant instead of hanging.
+/// it jumps to the next timer, phyx's or tokio's, so that the await
+/// finishes at the exact virtual instant instead of hanging.
 /// Every event is recorded ([`events`](Self::events)). Random draws
 /// (backoff jitter, fault fractions) come from one seed, the same for a
-/// test on every run; `PHYX_SEED=<n>` replays another. When the test
-/// fails, the seed and every recorded event are printed.
+/// test on every run; `PHYX_SEED=<n>` replays another.
 ///
-/// Use it in a plain `#[tokio::test]` (the current-thread runtime): it
-/// pauses tokio's own clock, and uses it to see when every task is idle.
+/// # One clock: phyx's timers and tokio's
+///
+/// Use it in a plain `#[tokio::test]` (the current-thread runtime; with
+/// `start_paused = true` or without). It pauses tokio's clock, and its
+/// virtual clock *is* tokio's paused clock: [`System::now`],
+/// `ctx.now()` and `tokio::time::Instant::now()` read the same instant, at
+/// all times. So tokio's own timers in handlers or tasks
+/// (`tokio::time::sleep`, `interval`, `timeout`) run on the same virtual
+/// time: `advance` fires them as it passes their deadlines, in deadline
+/// order with phyx's, and [`settle`](Self::settle) leaves them waiting.
+///
+/// Precision: a phyx timer fires at its exact instant, to the nanosecond.
+/// A tokio timer fires when tokio's timer wheel would: at the first whole
+/// millisecond (counted from the test system's start) at or after its
+/// deadline, never before it and less than a millisecond after it; a
+/// deadline on a whole millisecond, such as a `sleep(1h)` started at a
+/// whole millisecond, fires exactly on it. Deadline order takes a tokio
+/// deadline as rounded so; at the same instant, tokio's timers fire before
+/// phyx's. At creation the test system moves tokio's clock forward by
+/// less than a millisecond, onto one of the wheel's milliseconds.
+///
+/// Time moves only in `advance` and at idle moments; a test that moves
+/// tokio's clock itself (`tokio::time::advance`) moves the test system's
+/// too, and phyx timers it jumps past fire late, at the next idle moment.
+/// Several test systems alive at once in one runtime share tokio's clock,
+/// so advancing one advances all, and each fires its own timers on time;
+/// only a timer between two whole milliseconds may fire up to a
+/// millisecond late when another system moves the clock past it.
+///
+/// Needs tokio 1.45 or later, with its I/O driver enabled: `#[tokio::test]`
+/// enables it, a runtime of your own needs `enable_all()`. The test system
+/// tells an idle runtime apart without moving time by a datagram it sends
+/// itself and tokio's count of idle parks.
+///
+/// # When a test fails
+///
+/// It prints the seed (to replay the run), how many events of each kind
+/// were recorded and the last 40 of them; `PHYX_EVENTS=all` prints every
+/// one, `PHYX_EVENTS=<n>` the last `n` ([`EVENTS_VAR`](crate::EVENTS_VAR)).
 ///
 /// # Examples
 ///
@@ -66,8 +105,8 @@ pub struct TestSystem {
     recorder: Recorder,
     faults: Arc<FaultPlan>,
     seed: u64,
-    driving: Arc<Driver>,
-    idle_jumps: JoinHandle<()>,
+    requests: Arc<Requests>,
+    driver: JoinHandle<()>,
 }
 
 impl TestSystem {
@@ -75,7 +114,10 @@ impl TestSystem {
     ///
     /// # Panics
     ///
-    /// Outside a current-thread tokio runtime (`#[tokio::test]`).
+    /// Outside a current-thread tokio runtime (`#[tokio::test]`), or in one
+    /// without its I/O driver (a runtime of your own: build it with
+    /// `enable_all()`).
+    #[track_caller]
     pub fn new() -> Self {
         Self::with_seed(default_seed())
     }
@@ -84,10 +126,16 @@ impl TestSystem {
     ///
     /// # Panics
     ///
-    /// Outside a current-thread tokio runtime (`#[tokio::test]`).
+    /// Outside a current-thread tokio runtime (`#[tokio::test]`), or in one
+    /// without its I/O driver (a runtime of your own: build it with
+    /// `enable_all()`).
+    #[track_caller]
     pub fn with_seed(seed: u64) -> Self {
-        pause_tokio_clock();
-        let clock = VirtualClock::new();
+        let runtime = current_thread_runtime();
+        let idle = IdleProbe::new();
+        paused::pause();
+        let origin = paused::align();
+        let clock = VirtualClock::on_tokio(runtime, origin);
         let recorder = Recorder::new(clock.origin());
         let faults = Arc::new(FaultPlan::new(clock.clone(), seed));
         let sink = recorder.clone();
@@ -97,16 +145,16 @@ impl TestSystem {
             .on_event(move |event| sink.record(event))
             .__fault_hook(faults.clone())
             .build();
-        let driving = Arc::new(Driver::default());
-        let idle_jumps = tokio::spawn(jump_when_idle(clock.clone(), driving.clone()));
+        let requests = Arc::new(Requests::default());
+        let driver = tokio::spawn(drive(clock.clone(), Grid::new(origin), idle, requests.clone()));
         Self {
             system,
             clock,
             recorder,
             faults,
             seed,
-            driving,
-            idle_jumps,
+            requests,
+            driver,
         }
     }
 
@@ -131,19 +179,38 @@ impl TestSystem {
     }
 
     /// Moves virtual time forward by exactly `duration`: fires every timer
-    /// that falls due, in deadline order, and lets every process it wakes
-    /// run until idle before moving on; returns once everything is idle at
-    /// the new time.
+    /// that falls due, phyx's and tokio's, in deadline order, and lets every
+    /// task it wakes run until idle before moving on; returns once
+    /// everything is idle at the new time.
+    ///
+    /// ```
+    /// # use phyx_testkit::TestSystem;
+    /// # use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let t = TestSystem::new();
+    /// let start = tokio::time::Instant::now();
+    /// let nap = tokio::spawn(tokio::time::sleep(Duration::from_secs(3600)));
+    /// t.advance(Duration::from_secs(3599)).await;
+    /// assert!(!nap.is_finished());
+    /// t.advance(Duration::from_secs(1)).await;
+    /// assert!(nap.is_finished());
+    /// assert_eq!(start.elapsed(), Duration::from_secs(3600)); // tokio's clock
+    /// assert_eq!(t.elapsed(), Duration::from_secs(3600)); // phyx's: the same
+    /// # }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it returns (by a `tokio::time::timeout` around it,
+    /// say, which fires on the way), it leaves time where it had got to.
+    ///
+    /// # Panics
+    ///
+    /// If the runtime is shutting down.
     pub async fn advance(&self, duration: Duration) {
-        let _driving = Driving::start(&self.driving);
         let target = self.clock.now() + duration;
-        self.run_until_idle().await;
-        while let Some(deadline) = self.clock.next_deadline().filter(|deadline| *deadline <= target) {
-            self.clock.set_now(deadline);
-            self.run_until_idle().await;
-        }
-        self.clock.set_now(target);
-        self.run_until_idle().await;
+        self.requests.reach(Goal::Until(target)).await;
     }
 
     /// Runs until no process has work and no timer is due now, without
@@ -170,19 +237,18 @@ impl TestSystem {
     ///
     /// A task that never waits (a busy loop that only yields) keeps this
     /// from returning; work tokio cannot see (a thread of your own) is
-    /// not waited for.
+    /// not waited for. Neither clock moves: a tokio timer not yet due
+    /// stays waiting.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it changes nothing.
+    ///
+    /// # Panics
+    ///
+    /// If the runtime is shutting down.
     pub async fn settle(&self) {
-        let _driving = Driving::start(&self.driving);
-        self.run_until_idle().await;
-    }
-
-    async fn run_until_idle(&self) {
-        loop {
-            runtime_idle().await;
-            if self.clock.fire_due() == 0 {
-                return;
-            }
-        }
+        self.requests.reach(Goal::Settle).await;
     }
 
     /// Every event recorded so far.
@@ -343,14 +409,15 @@ impl std::fmt::Debug for TestSystem {
 
 impl Drop for TestSystem {
     fn drop(&mut self) {
-        self.idle_jumps.abort();
+        self.driver.abort();
         if std::thread::panicking() {
-            eprintln!(
-                "phyx-testkit: seed {seed} (replay with {SEED_VAR}={seed}); at {elapsed:?} of virtual time; events:\n{events}",
-                seed = self.seed,
-                elapsed = self.elapsed(),
-                events = self.events(),
-            );
+            let report = FailureReport {
+                seed: self.seed,
+                elapsed: self.elapsed(),
+                events: &self.events(),
+                show: Show::from_env(),
+            };
+            eprint!("{report}");
         }
     }
 }
@@ -455,61 +522,9 @@ impl std::fmt::Debug for Stall {
     }
 }
 
-/// Whether [`TestSystem::advance`] or [`TestSystem::settle`] is moving
-/// time, and how many times they started or ended.
-#[derive(Default)]
-struct Driver {
-    driving: AtomicBool,
-    epoch: AtomicU64,
-}
-
-/// Marks `advance` or `settle` as moving time, so that idle moments do not
-/// also jump it.
-struct Driving<'a>(&'a Driver);
-
-impl<'a> Driving<'a> {
-    fn start(driver: &'a Driver) -> Self {
-        driver.driving.store(true, Ordering::SeqCst);
-        driver.epoch.fetch_add(1, Ordering::SeqCst);
-        Self(driver)
-    }
-}
-
-impl Drop for Driving<'_> {
-    fn drop(&mut self) {
-        self.0.driving.store(false, Ordering::SeqCst);
-        self.0.epoch.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// While the test waits on anything but `advance` or `settle` (an ask, a
-/// timeout) and every task is idle, jumps virtual time to the next timer,
-/// as tokio's paused clock does: an await that only time can finish
-/// finishes, at the exact virtual instant.
-async fn jump_when_idle(clock: VirtualClock, driver: Arc<Driver>) {
-    loop {
-        let epoch = driver.epoch.load(Ordering::SeqCst);
-        runtime_idle().await;
-        // An `advance` that ended at the same idle moment has run on since:
-        // the moment is gone.
-        if driver.driving.load(Ordering::SeqCst) || driver.epoch.load(Ordering::SeqCst) != epoch {
-            continue;
-        }
-        if !clock.jump_to_next() {
-            // Nothing to jump to: wait for a timer instead of spinning.
-            clock.timer_set().await;
-        }
-    }
-}
-
-/// Resolves once every other task of the runtime is waiting. Tokio's paused
-/// clock jumps forward only when nothing is ready to run, so a 1 ns tokio
-/// sleep ends exactly there.
-async fn runtime_idle() {
-    tokio::time::sleep(Duration::from_nanos(1)).await;
-}
-
-fn pause_tokio_clock() {
+/// The current runtime, checked to be one whose clock can be paused.
+#[track_caller]
+fn current_thread_runtime() -> tokio::runtime::Handle {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         panic!("TestSystem must be made inside a tokio runtime: use it in a `#[tokio::test]`");
     };
@@ -517,7 +532,5 @@ fn pause_tokio_clock() {
         runtime.runtime_flavor() == RuntimeFlavor::CurrentThread,
         "TestSystem needs tokio's current-thread runtime: use `#[tokio::test]` without `flavor = \"multi_thread\"`"
     );
-    // A test already on `start_paused = true` is fine: pausing twice only
-    // fails, and the harness keeps that failure's message to itself.
-    let _ = std::panic::catch_unwind(tokio::time::pause);
+    runtime
 }
