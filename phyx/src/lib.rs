@@ -444,8 +444,8 @@ struct ReadmeDoctests;
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Ctx, Handle, SagaError, StepKey, System, child, circuit_breaker, compensate, on_start, on_stop, process,
-        public, rate_limit, supervisor,
+        CallError, Ctx, Handle, SagaError, SendError, StepKey, System, child, circuit_breaker, compensate, on_start,
+        on_stop, process, public, rate_limit, supervisor,
     };
 }
 
