@@ -113,6 +113,23 @@ impl<M> Mailbox<M> {
         Ok(evicted)
     }
 
+    /// Pushes a message that was accepted once already (by a pool member
+    /// that stopped), past the capacity if need be; gives it back if the
+    /// mailbox is closed.
+    pub(crate) fn requeue(&self, message: M) -> Result<(), M> {
+        let mut queue = self.lock();
+        if queue.closed {
+            return Err(message);
+        }
+        queue.items.push_back(message);
+        let receiver = queue.receiver.take();
+        drop(queue);
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+        Ok(())
+    }
+
     /// Pushes, waiting for room when the policy is backpressure.
     ///
     /// Cancel safe: dropping the future drops the message unsent.

@@ -30,7 +30,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         let awaited = handler.is_async.then(|| quote!(.await));
         quote! {
             #message::#variant { #(#fields,)* __phyx_reply } => {
-                #private::reply(__phyx_reply, async move { Self::#ident(self, #(#args),*) #awaited }).await
+                #private::handle_and_reply(__phyx_reply, async move { Self::#ident(self, #(#args),*) #awaited }).await
             }
         }
     });

@@ -62,7 +62,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         .collect();
     let undeliverable_arms = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
-        quote!(Self::#variant { __phyx_reply, .. } => #krate::__private::undeliverable(__phyx_reply, why),)
+        quote!(Self::#variant { __phyx_reply, .. } => #krate::__private::no_reply(__phyx_reply, why),)
     });
 
     quote! {
@@ -86,7 +86,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
                 }
             }
 
-            fn __undeliverable(self, why: #krate::__private::Undelivered) {
+            fn __no_reply(self, why: #krate::__private::NoReply) {
                 match self {
                     #(#undeliverable_arms)*
                     #phantom_arm

@@ -83,7 +83,7 @@ pub(super) fn expand(cx: &Cx<'_>, options: &SupervisorOptions, children: &[Child
                 "supervise"
             }
 
-            fn __undeliverable(self, _why: #private::Undelivered) {}
+            fn __no_reply(self, _why: #private::NoReply) {}
         }
 
         #[automatically_derived]

@@ -21,7 +21,7 @@ use crate::event::EventKind;
 use crate::id::StepKey;
 use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
-use crate::kernel::reply::{ReplyTo, Undelivered};
+use crate::kernel::reply::{NoReply, ReplyTo};
 use crate::mailbox::Overflow;
 use crate::resilience::{MethodGuard, Permit};
 
@@ -335,8 +335,8 @@ struct BreakerPass<R, M: Message> {
 enum AskState<R, M: Message> {
     Unsent(Call<R, M>),
     WaitingForRate(Call<R, M>, Sleep),
-    WaitingForRoom(Addr<M>, WaitForRoom<M>, oneshot::Receiver<Result<R, Undelivered>>),
-    Queued(Addr<M>, oneshot::Receiver<Result<R, Undelivered>>),
+    WaitingForRoom(Addr<M>, WaitForRoom<M>, oneshot::Receiver<Result<R, NoReply>>),
+    Queued(Addr<M>, oneshot::Receiver<Result<R, NoReply>>),
     Failed(CallError),
     Done,
 }
@@ -407,7 +407,7 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
                     Poll::Ready(Ok(Err(why))) => return Poll::Ready(Err(addr.call_error(self.method, why))),
                     // The message was dropped unhandled: the process stopped.
                     Poll::Ready(Err(_)) => {
-                        return Poll::Ready(Err(addr.call_error(self.method, Undelivered::Stopped)));
+                        return Poll::Ready(Err(addr.call_error(self.method, NoReply::Stopped)));
                     }
                     Poll::Pending => AskState::Queued(addr, reply),
                 },

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::error::{CallError, SendError};
 use crate::event::EventKind;
 use crate::kernel::process::Message;
-use crate::kernel::reply::Undelivered;
+use crate::kernel::reply::NoReply;
 use crate::kernel::tree::{AnyProcess, Core};
 use crate::mailbox::{Mailbox, PushError, Pushed};
 
@@ -94,23 +94,29 @@ impl<M: Message> Addr<M> {
     /// Enqueues without waiting.
     pub(crate) fn try_deliver(&self, message: M) -> Result<(), Refused<M>> {
         let pushed = self.shared.mailbox.try_push(message);
-        self.settle(pushed)
+        self.accepted(pushed)
+    }
+
+    /// Puts back a message this process's pool had accepted, whatever the
+    /// room; gives it back if the mailbox is closed.
+    pub(crate) fn requeue(&self, message: M) -> Result<(), M> {
+        self.shared.mailbox.requeue(message)
     }
 
     /// Enqueues, waiting for room under backpressure.
     pub(crate) async fn deliver(&self, message: M) -> Result<(), Refused<M>> {
         let pushed = self.shared.mailbox.push(message).await;
-        self.settle(pushed)
+        self.accepted(pushed)
     }
 
-    fn settle(&self, pushed: Pushed<M>) -> Result<(), Refused<M>> {
+    fn accepted(&self, pushed: Pushed<M>) -> Result<(), Refused<M>> {
         match pushed {
             Ok(None) => Ok(()),
             Ok(Some(evicted)) => {
                 self.publish(EventKind::MessageDropped {
                     method: evicted.method(),
                 });
-                crate::panic::quietly(|| evicted.__undeliverable(Undelivered::Dropped));
+                crate::panic::quietly(|| evicted.__no_reply(NoReply::Dropped));
                 Ok(())
             }
             Err(PushError::Full(message)) => Err(Refused::Full(message)),
@@ -136,12 +142,12 @@ impl<M: Message> Addr<M> {
         }
     }
 
-    pub(crate) fn call_error(&self, method: &'static str, why: Undelivered) -> CallError {
+    pub(crate) fn call_error(&self, method: &'static str, why: NoReply) -> CallError {
         let process = self.core().name.clone();
         match why {
-            Undelivered::Stopped => CallError::Stopped { process, method },
-            Undelivered::Dropped => CallError::Dropped { process, method },
-            Undelivered::Panicked(message) => CallError::Panicked {
+            NoReply::Stopped => CallError::Stopped { process, method },
+            NoReply::Dropped => CallError::Dropped { process, method },
+            NoReply::Panicked(message) => CallError::Panicked {
                 process,
                 method,
                 message,

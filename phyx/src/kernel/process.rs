@@ -7,7 +7,7 @@ use crate::id::ProcessId;
 use crate::kernel::addr::Addr;
 use crate::kernel::ctx::Ctx;
 use crate::kernel::link::SupervisorSpec;
-use crate::kernel::reply::{Panic, Undelivered};
+use crate::kernel::reply::{NoReply, Panic};
 use crate::options::SpawnOptions;
 use crate::resilience::GuardSpec;
 
@@ -75,7 +75,7 @@ pub trait Message: Send + 'static {
     fn method(&self) -> &'static str;
 
     #[doc(hidden)]
-    fn __undeliverable(self, why: Undelivered);
+    fn __no_reply(self, why: NoReply);
 }
 
 /// What every generated handle (`CounterRef`) can do besides calling

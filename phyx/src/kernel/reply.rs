@@ -12,7 +12,7 @@ use crate::panic::catch_panics;
 /// Why a message reached no handler, told to its caller.
 #[doc(hidden)]
 #[derive(Debug, Clone)]
-pub enum Undelivered {
+pub enum NoReply {
     Stopped,
     Dropped,
     Panicked(Arc<str>),
@@ -20,7 +20,7 @@ pub enum Undelivered {
 
 /// Where a handler's result goes; `None` for a tell.
 #[doc(hidden)]
-pub type ReplyTo<R> = Option<oneshot::Sender<Result<R, Undelivered>>>;
+pub type ReplyTo<R> = Option<oneshot::Sender<Result<R, NoReply>>>;
 
 /// A handler panicked; carries the message.
 #[doc(hidden)]
@@ -32,7 +32,7 @@ pub struct Panic {
 /// Runs a handler, sends its result to the caller, and turns a panic into
 /// an error for the caller and a crash for the process.
 #[doc(hidden)]
-pub async fn reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -> Result<(), Panic> {
+pub async fn handle_and_reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -> Result<(), Panic> {
     match catch_panics(handler).await {
         Ok(value) => {
             if let Some(sender) = reply_to {
@@ -43,7 +43,7 @@ pub async fn reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -
         }
         Err(message) => {
             if let Some(sender) = reply_to {
-                let _ = sender.send(Err(Undelivered::Panicked(message.clone())));
+                let _ = sender.send(Err(NoReply::Panicked(message.clone())));
             }
             Err(Panic { message })
         }
@@ -51,7 +51,7 @@ pub async fn reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -
 }
 
 #[doc(hidden)]
-pub fn undeliverable<R>(reply_to: ReplyTo<R>, why: Undelivered) {
+pub fn no_reply<R>(reply_to: ReplyTo<R>, why: NoReply) {
     if let Some(sender) = reply_to {
         let _ = sender.send(Err(why));
     }

@@ -11,12 +11,12 @@ use tracing::Instrument;
 
 use crate::event::{EventKind, StopReason};
 use crate::fault::Fault;
-use crate::kernel::addr::{Addr, Refused, Shared};
+use crate::kernel::addr::{Addr, Shared};
 use crate::kernel::ctx::Ctx;
 use crate::kernel::current::isolated;
 use crate::kernel::link::Command;
 use crate::kernel::process::{Message, Process, Status};
-use crate::kernel::reply::Undelivered;
+use crate::kernel::reply::NoReply;
 use crate::kernel::tree::Core;
 use crate::options::{Restart, Settings};
 use crate::panic::{catch_panics, panic_message, quietly};
@@ -33,12 +33,19 @@ pub(crate) async fn run<T: Process>(
         if core.stop_requested() {
             break StopReason::Shutdown;
         }
-        // Everything of the user's (factory, hooks, handlers, the drop of
-        // the state) runs inside this boundary: a panic anywhere in it is a
-        // crash of this instance, never of the runtime's task.
-        let reason = match isolated(addr.node(), run_instance(&addr, &factory, &settings)).await {
-            Ok(reason) => reason,
-            Err(message) => crash(&addr, None, message),
+        // A supervised child taken down again by a group restart before its
+        // next instance started (in its backoff, say) reports at once, with
+        // no instance: its supervisor is waiting for that report.
+        let reason = if core.recycle_pending() {
+            StopReason::Shutdown
+        } else {
+            // Everything of the user's (factory, hooks, handlers, the drop
+            // of the state) runs inside this boundary: a panic anywhere in
+            // it is a crash of this instance, never of the runtime's task.
+            match isolated(addr.node(), run_instance(&addr, &factory, &settings)).await {
+                Ok(reason) => reason,
+                Err(message) => crash(&addr, None, message),
+            }
         };
         if core.stop_requested() {
             break reason;
@@ -50,9 +57,10 @@ pub(crate) async fn run<T: Process>(
                     if !delay.is_zero() {
                         core.set_status(Status::Restarting);
                         addr.publish(EventKind::Restarting { attempt, delay });
+                        // A stop, or a recycle, ends the backoff early.
                         tokio::select! {
                             () = core.system.clock.sleep(delay) => {}
-                            () = core.stopping_for_good() => break StopReason::Shutdown,
+                            () = core.stopping() => {}
                         }
                     }
                     continue;
@@ -116,9 +124,9 @@ async fn run_instance<T: Process>(
     core.set_status(Status::Starting);
     // A recycle that cancelled the last instance's handler left its poke
     // for a receive that never came: left set, it would end this instance
-    // at its first receive. (A crash injected meanwhile keeps its poke and
-    // hits this instance.)
-    if !core.crash_pending() {
+    // at its first receive. (A crash injected meanwhile, or a recycle
+    // pending for this instance, keeps its poke.)
+    if !core.crash_pending() && !core.recycle_pending() {
         addr.shared().mailbox.unpoke();
     }
     let built =
@@ -203,7 +211,7 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
             None => {}
             Some(Fault::Panic(panic)) => {
                 let panic: Arc<str> = panic.into();
-                message.__undeliverable(Undelivered::Panicked(panic.clone()));
+                message.__no_reply(NoReply::Panicked(panic.clone()));
                 return crash(addr, Some(method), panic);
             }
             Some(Fault::Wait(mut wait)) => {
@@ -304,14 +312,16 @@ pub(crate) fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
         .filter(|parent| parent.core().pool_size.get().is_some())
         .and_then(|parent| Addr::<M>::of(parent.clone()));
     for message in addr.shared().mailbox.close() {
+        // Past the pool's capacity if need be: these were accepted once,
+        // and the member's mailbox bounds how many come back.
         let message = match &pool {
-            Some(pool) => match pool.try_deliver(message) {
+            Some(pool) => match pool.requeue(message) {
                 Ok(()) => continue,
-                Err(Refused::Full(message) | Refused::Stopped(message)) => message,
+                Err(message) => message,
             },
             None => message,
         };
-        quietly(|| message.__undeliverable(Undelivered::Stopped));
+        quietly(|| message.__no_reply(NoReply::Stopped));
     }
     core.siblings().remove(core.id);
     addr.publish(EventKind::Stopped { reason });

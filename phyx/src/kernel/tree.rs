@@ -141,6 +141,11 @@ impl Core {
         self.stop.wake();
     }
 
+    /// Whether a recycle was requested and not yet taken.
+    pub(crate) fn recycle_pending(&self) -> bool {
+        self.recycle.is_raised()
+    }
+
     /// Whether this instance was recycled; clears the request.
     pub(crate) fn take_recycle(&self) -> bool {
         self.recycle.lower()
