@@ -457,7 +457,7 @@ pub mod __private {
     pub use crate::fault::{Fault, FaultHook};
     pub use crate::kernel::addr::Addr;
     pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};
-    pub use crate::kernel::reply::{NoReply, Panic, ReplyTo, StartOutcome, handle_and_reply, no_reply};
+    pub use crate::kernel::reply::{HandleAndReply, NoReply, Panic, ReplyTo, StartOutcome, handle_and_reply, no_reply};
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
     pub use crate::rng::SplitMix64;
     pub use crate::supervisor::{handle as supervise, start as start_children};

@@ -4,17 +4,35 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 /// Polls `future`, turning a panic in any poll into its message. After a
 /// panic the rest of the future is dropped at once, inside the boundary
 /// too: what it still holds (arguments, the process's state) may panic
 /// again as it drops.
-pub(crate) async fn catch_panics<F: Future>(future: F) -> Result<F::Output, Arc<str>> {
-    let mut future = pin!(Some(future));
-    std::future::poll_fn(move |cx| {
+pub(crate) fn catch_panics<F: Future>(future: F) -> CatchPanics<F> {
+    CatchPanics { future: Some(future) }
+}
+
+pin_project! {
+    /// The future of [`catch_panics`]. A struct, not an `async fn`, so that
+    /// the future it wraps is stored once, in place: it may be a whole
+    /// process instance, part of every idle process's size.
+    pub(crate) struct CatchPanics<F> {
+        #[pin]
+        future: Option<F>,
+    }
+}
+
+impl<F: Future> Future for CatchPanics<F> {
+    type Output = Result<F::Output, Arc<str>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut future = self.project().future;
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| match future.as_mut().as_pin_mut() {
             Some(future) => future.poll(cx),
             None => Poll::Pending,
@@ -30,8 +48,7 @@ pub(crate) async fn catch_panics<F: Future>(future: F) -> Result<F::Output, Arc<
                 Poll::Ready(Err(message))
             }
         }
-    })
-    .await
+    }
 }
 
 /// Runs `f`, which drops something of the user's (a message that will not

@@ -9,11 +9,14 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 use crate::kernel::tree::{AnyProcess, Core};
-use crate::panic::catch_panics;
+use crate::panic::{CatchPanics, catch_panics};
 
 thread_local! {
     /// The process being polled on this thread, if any. The `Arc` is moved
@@ -67,16 +70,34 @@ pub(crate) fn in_system(is_system: impl FnOnce(&Core) -> bool) -> bool {
 /// current process during every poll, and a panic in any poll (or in the
 /// drop of what the future holds) ends the future with the panic's message
 /// instead of unwinding into the runtime.
-pub(crate) async fn isolated<F: Future>(node: Arc<dyn AnyProcess>, future: F) -> Result<F::Output, Arc<str>> {
-    let mut node = Some(node);
-    let mut future = pin!(catch_panics(future));
-    std::future::poll_fn(move |cx| {
-        let previous = CURRENT.replace(node.take());
-        let polled = future.as_mut().poll(cx);
-        node = CURRENT.replace(previous);
+pub(crate) fn isolated<F: Future>(node: Arc<dyn AnyProcess>, future: F) -> Isolated<F> {
+    Isolated {
+        node: Some(node),
+        future: catch_panics(future),
+    }
+}
+
+pin_project! {
+    /// The future of [`isolated`]; a struct so that the process instance
+    /// it runs is stored once, in place.
+    pub(crate) struct Isolated<F> {
+        // Moved into `CURRENT` for each poll and back: no atomic per poll.
+        node: Option<Arc<dyn AnyProcess>>,
+        #[pin]
+        future: CatchPanics<F>,
+    }
+}
+
+impl<F: Future> Future for Isolated<F> {
+    type Output = Result<F::Output, Arc<str>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let previous = CURRENT.replace(this.node.take());
+        let polled = this.future.poll(cx);
+        *this.node = CURRENT.replace(previous);
         polled
-    })
-    .await
+    }
 }
 
 /// Keeps the panics phyx catches off stderr, while every other panic is

@@ -3,11 +3,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
 
-use crate::panic::catch_panics;
+use crate::panic::{CatchPanics, catch_panics};
 
 /// Why a message reached no handler, told to its caller.
 #[doc(hidden)]
@@ -32,21 +35,47 @@ pub struct Panic {
 /// Runs a handler, sends its result to the caller, and turns a panic into
 /// an error for the caller and a crash for the process.
 #[doc(hidden)]
-pub async fn handle_and_reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -> Result<(), Panic> {
-    match catch_panics(handler).await {
-        Ok(value) => {
-            if let Some(sender) = reply_to {
-                // The caller may have given up (timeout): nothing to do.
-                let _ = sender.send(Ok(value));
+pub fn handle_and_reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -> HandleAndReply<R, F> {
+    HandleAndReply {
+        reply_to,
+        handler: catch_panics(handler),
+    }
+}
+
+pin_project! {
+    /// The future of [`handle_and_reply`]; a struct so that the handler's
+    /// future is stored once, in the message's future, not copied into an
+    /// `async fn`'s state as well.
+    #[doc(hidden)]
+    pub struct HandleAndReply<R, F> {
+        reply_to: ReplyTo<R>,
+        #[pin]
+        handler: CatchPanics<F>,
+    }
+}
+
+impl<R, F: Future<Output = R>> Future for HandleAndReply<R, F> {
+    type Output = Result<(), Panic>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = std::task::ready!(this.handler.poll(cx));
+        let reply_to = this.reply_to.take();
+        Poll::Ready(match outcome {
+            Ok(value) => {
+                if let Some(sender) = reply_to {
+                    // The caller may have given up (timeout): nothing to do.
+                    let _ = sender.send(Ok(value));
+                }
+                Ok(())
             }
-            Ok(())
-        }
-        Err(message) => {
-            if let Some(sender) = reply_to {
-                let _ = sender.send(Err(NoReply::Panicked(message.clone())));
+            Err(message) => {
+                if let Some(sender) = reply_to {
+                    let _ = sender.send(Err(NoReply::Panicked(message.clone())));
+                }
+                Err(Panic { message })
             }
-            Err(Panic { message })
-        }
+        })
     }
 }
 
