@@ -109,7 +109,7 @@ impl System {
     /// for good (past its restart limit) gets no more calls, and once every
     /// member has, the pool stops too and calls fail with
     /// [`CallError::Stopped`](crate::CallError::Stopped).
-    /// [`Handle::pool_status`] tells the size and how many members live.
+    /// [`Handle::pool_status`](crate::Handle::pool_status) tells the size and how many members live.
     ///
     /// The pool's mailbox takes the process's mailbox options; each member
     /// has a mailbox of the same capacity, under backpressure. Stopping the
