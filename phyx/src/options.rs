@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::event::StopReason;
 use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
 
 /// When a supervisor restarts a process that ended.
@@ -17,6 +18,18 @@ pub enum Restart {
     Transient,
     /// Never restarted.
     Temporary,
+}
+
+impl Restart {
+    /// Whether a process of this type restarts after an instance ended
+    /// for `reason`: the one rule processes and supervisors both follow.
+    pub(crate) fn restarts_after(self, reason: &StopReason) -> bool {
+        match self {
+            Self::Permanent => true,
+            Self::Transient => reason.is_crash(),
+            Self::Temporary => false,
+        }
+    }
 }
 
 /// Delay before each restart: `min(max, initial * factor^(n - 1))` for the

@@ -33,9 +33,9 @@ use crate::kernel::ctx::Ctx;
 use crate::kernel::link::{Command, Exit, ExitSink, Link, Supervise, SupervisorMsg, SupervisorSpec};
 use crate::kernel::process::Process;
 use crate::kernel::run::{RestartWindow, run};
+use crate::kernel::spawn::{install_guards, register};
 use crate::kernel::system::SystemInner;
 use crate::kernel::tree::{AnyProcess, Core};
-use crate::mailbox::Mailbox;
 use crate::options::{Backoff, Restart, SpawnOptions};
 
 /// Which children a supervisor restarts when one of them fails.
@@ -125,21 +125,9 @@ where
         self.plan().children.push(Box::new(move |system, parent, link, slots| {
             let defaults = SpawnOptions::new().name(name).restart(Restart::Permanent);
             let settings = options.or(C::options()).or(defaults).resolve(C::NAME);
-            let parent_id = parent.core().id;
-            let shared = Arc::new(Shared {
-                core: Core::new(system.next_id(), settings.name.clone(), system.clone(), Some(parent)),
-                mailbox: Mailbox::new(settings.mailbox, settings.overflow),
-            });
+            let shared = register::<C::Message>(system, Some(parent), &settings);
             let _ = shared.core.link.set(link);
-            crate::kernel::spawn::install_guards::<C>(system, &shared.core);
-            shared.core.siblings().insert(shared.clone());
-            system.publish(
-                shared.core.id,
-                &settings.name,
-                EventKind::Spawned {
-                    parent: Some(parent_id),
-                },
-            );
+            install_guards::<C>(system, &shared.core);
             if let Some(spec) = C::__supervision() {
                 spec.reserve(system, &shared);
             }
@@ -424,12 +412,7 @@ fn on_exit<S>(supervision: &Supervision, state: &mut State, ctx: &mut Ctx<S>, ex
     }
     state.slots[index].state = ChildState::Parked(reply);
     let slot = &state.slots[index];
-    let restart = match slot.restart {
-        Restart::Permanent => true,
-        Restart::Transient => reason.is_crash(),
-        Restart::Temporary => false,
-    };
-    if !restart {
+    if !slot.restart.restarts_after(&reason) {
         let removed = slot.restart == Restart::Temporary;
         stop_child(state, index, removed, ctx);
         return;
@@ -438,11 +421,7 @@ fn on_exit<S>(supervision: &Supervision, state: &mut State, ctx: &mut Ctx<S>, ex
     let now = core.system.clock.now();
     if state.intensity.record(now).is_none() {
         let (max_restarts, within) = supervision.max_restarts;
-        core.system.publish(
-            core.id,
-            &core.name,
-            EventKind::RestartLimitReached { max_restarts, within },
-        );
+        core.publish(EventKind::RestartLimitReached { max_restarts, within });
         let reason: Arc<str> = format!("more than {max_restarts} restarts of its children within {within:?}").into();
         let running = (0..state.slots.len()).collect();
         state.group = Some(Group {
@@ -531,7 +510,6 @@ fn stop_child<S>(state: &mut State, index: usize, removed: bool, ctx: &Ctx<S>) {
     if removed {
         let core = ctx.node().core();
         let child = state.slots[index].node.core().id;
-        core.system
-            .publish(core.id, &core.name, EventKind::ChildRemoved { child });
+        core.publish(EventKind::ChildRemoved { child });
     }
 }

@@ -9,8 +9,10 @@ use crate::error::{CallError, SendError};
 use crate::event::EventKind;
 use crate::kernel::process::Message;
 use crate::kernel::reply::NoReply;
+use crate::kernel::system::SystemInner;
 use crate::kernel::tree::{AnyProcess, Core};
 use crate::mailbox::{Mailbox, PushError, Pushed};
+use crate::options::Settings;
 
 /// Where a handle sends its messages. Outlives every restart of the
 /// process; the generated handle wraps one.
@@ -22,6 +24,17 @@ pub struct Addr<M: Message> {
 pub(crate) struct Shared<M> {
     pub(crate) core: Core,
     pub(crate) mailbox: Mailbox<M>,
+}
+
+impl<M> Shared<M> {
+    /// A new process's core and mailbox, under `parent` (the root when
+    /// `None`), not yet in the tree.
+    pub(crate) fn new(system: &Arc<SystemInner>, parent: Option<Arc<dyn AnyProcess>>, settings: &Settings) -> Self {
+        Self {
+            core: Core::new(system.next_id(), settings.name.clone(), system.clone(), parent),
+            mailbox: Mailbox::new(settings.mailbox, settings.overflow),
+        }
+    }
 }
 
 impl<M: Message> AnyProcess for Shared<M> {
@@ -126,7 +139,7 @@ impl<M: Message> Addr<M> {
 
     pub(crate) fn publish(&self, kind: EventKind) {
         let core = self.core();
-        core.system.publish(core.id, &core.name, kind);
+        core.publish(kind);
     }
 
     /// The error for a message that will not be delivered; a full mailbox

@@ -132,9 +132,7 @@ impl<T> Ctx<T> {
     /// Reports a user event of this process, next to its lifecycle events
     /// ([`EventKind::Custom`](crate::EventKind::Custom)).
     pub fn emit<E: Any + fmt::Debug + Send + Sync>(&self, event: E) {
-        let core = self.core();
-        core.system
-            .publish(core.id, &core.name, EventKind::Custom(CustomEvent::new(event)));
+        self.core().publish(EventKind::Custom(CustomEvent::new(event)));
     }
 }
 

@@ -18,7 +18,7 @@ use crate::kernel::link::Command;
 use crate::kernel::process::{Message, Process, Status};
 use crate::kernel::reply::NoReply;
 use crate::kernel::tree::Core;
-use crate::options::{Restart, Settings};
+use crate::options::Settings;
 use crate::panic::{catch_panics, panic_message, quietly};
 
 pub(crate) async fn run<T: Process>(
@@ -73,12 +73,7 @@ pub(crate) async fn run<T: Process>(
         if matches!(reason, StopReason::Escalated { .. }) {
             break reason;
         }
-        let restart = match settings.restart {
-            Restart::Permanent => true,
-            Restart::Transient => reason.is_crash(),
-            Restart::Temporary => false,
-        };
-        if !restart || core.stop_requested() {
+        if !settings.restart.restarts_after(&reason) || core.stop_requested() {
             break reason;
         }
         let Some(attempt) = restarts.record(core.system.clock.now()) else {

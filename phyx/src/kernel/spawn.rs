@@ -9,17 +9,13 @@ use crate::kernel::process::{Handle, Message, Process, Status};
 use crate::kernel::run::run;
 use crate::kernel::system::SystemInner;
 use crate::kernel::tree::{AnyProcess, Core};
-use crate::mailbox::Mailbox;
 use crate::options::{Settings, SpawnOptions};
 
 /// A process outside the tree that no task runs; see
 /// `__private::detached`.
 pub(crate) fn detached<T: Process>(inner: &Arc<SystemInner>, name: &str) -> (Ctx<T>, Addr<T::Message>) {
     let settings = SpawnOptions::new().name(name).or(T::options()).resolve(T::NAME);
-    let shared = Arc::new(Shared {
-        core: Core::new(inner.next_id(), settings.name, inner.clone(), None),
-        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
-    });
+    let shared = Arc::new(Shared::new(inner, None, &settings));
     shared.core.set_status(Status::Running);
     (Ctx::new(shared.clone()), Addr::new(shared))
 }
@@ -57,12 +53,8 @@ pub(crate) fn register<M: Message>(
     parent: Option<Arc<dyn AnyProcess>>,
     settings: &Settings,
 ) -> Arc<Shared<M>> {
-    let id = system.next_id();
     let parent_id = parent.as_ref().map(|parent| parent.core().id);
-    let shared = Arc::new(Shared {
-        core: Core::new(id, settings.name.clone(), system.clone(), parent),
-        mailbox: Mailbox::new(settings.mailbox, settings.overflow),
-    });
+    let shared = Arc::new(Shared::new(system, parent, settings));
     shared.core.siblings().insert(shared.clone());
     // Checked after inserting: a parent that starts stopping from now on
     // finds this child in its list, one that already has is caught here.
@@ -73,6 +65,6 @@ pub(crate) fn register<M: Message>(
     if parent_stopping {
         shared.request_stop();
     }
-    system.publish(id, &settings.name, EventKind::Spawned { parent: parent_id });
+    shared.core.publish(EventKind::Spawned { parent: parent_id });
     shared
 }

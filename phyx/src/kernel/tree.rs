@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::sync::Notify;
 
+use crate::event::EventKind;
 use crate::id::ProcessId;
 use crate::kernel::link::{Link, Supervise};
 use crate::kernel::process::Status;
@@ -82,6 +83,11 @@ impl Core {
             supervision: OnceLock::new(),
             pool_size: OnceLock::new(),
         }
+    }
+
+    /// Publishes an event of this process.
+    pub(crate) fn publish(&self, kind: EventKind) {
+        self.system.publish(self.id, &self.name, kind);
     }
 
     pub(crate) fn status(&self) -> Status {
