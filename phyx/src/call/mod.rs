@@ -22,8 +22,7 @@ use crate::id::StepKey;
 use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
 use crate::kernel::reply::{NoReply, ReplyTo};
-use crate::mailbox::Overflow;
-use crate::resilience::{MethodGuard, Permit};
+use crate::resilience::{Limiter, MethodGuard, Permit};
 
 /// A call of a `#[public]` method, returned by the handle's method of the
 /// same name. `R` is the method's return type, `M` the process's message
@@ -148,7 +147,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     /// # Errors
     ///
     /// [`SendError::MailboxFull`] if the mailbox is full (and its policy is
-    /// not [`Overflow::DropOldest`]), [`SendError::Stopped`] if the process
+    /// not [`Overflow::DropOldest`](crate::Overflow::DropOldest)), [`SendError::Stopped`] if the process
     /// has stopped, [`SendError::RateLimited`] or
     /// [`SendError::CircuitOpen`] if the method's guards refuse it.
     pub fn send(self) -> Result<(), SendError> {
@@ -160,7 +159,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     }
 
     /// Tells, waiting for room when the mailbox is full and its policy is
-    /// [`Overflow::Backpressure`] (and for its rate limit when the method
+    /// [`Overflow::Backpressure`](crate::Overflow::Backpressure) (and for its rate limit when the method
     /// says `#[rate_limit(wait)]`); under the other policies it is
     /// [`send`](Self::send).
     ///
@@ -186,8 +185,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
             // A process waiting for room in its own mailbox would wait
             // for itself: it gets `MailboxFull` at once, as `send` would.
             Err(Refused::Full(message))
-                if self.addr.shared().mailbox.overflow() == Overflow::Backpressure
-                    && !crate::kernel::current::is(self.addr.core()) =>
+                if self.addr.waits_for_room() && !crate::kernel::current::is(self.addr.core()) =>
             {
                 self.addr.deliver(message).await
             }
@@ -209,7 +207,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     /// [`SendError::Stopped`] if the process has already stopped.
     pub fn send_after(self, delay: Duration) -> Result<(), SendError> {
         let core = self.addr.core();
-        if self.addr.shared().mailbox.is_closed() {
+        if self.addr.is_closed() {
             return Err(SendError::Stopped {
                 process: core.name.clone(),
                 method: self.message.method(),
@@ -234,11 +232,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
         let (method, key, addr) = (method.clone(), guard.key, self.addr.clone());
         Some(async move {
             let Some(limiter) = &method.limiter else { return };
-            while let Err(retry_after) = limiter.check(key) {
-                addr.publish(EventKind::RateLimited {
-                    method: method.method,
-                    retry_after,
-                });
+            while let Err(retry_after) = take_quota(&addr, limiter, key, method.method) {
                 addr.core().system.clock.sleep(retry_after).await;
             }
         })
@@ -254,8 +248,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
         let core = self.addr.core();
         let method = guards.method;
         if let Some(limiter) = guards.limiter.as_ref().filter(|limiter| !limiter.wait) {
-            if let Err(retry_after) = limiter.check(guard.key) {
-                self.addr.publish(EventKind::RateLimited { method, retry_after });
+            if let Err(retry_after) = take_quota(&self.addr, limiter, guard.key, method) {
                 return Err(SendError::RateLimited {
                     process: core.name.clone(),
                     method,
@@ -440,8 +433,7 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
         let core = call.addr.core();
         let (process, method) = (core.name.clone(), guards.method);
         if let Some(limiter) = &guards.limiter {
-            if let Err(retry_after) = limiter.check(key) {
-                call.addr.publish(EventKind::RateLimited { method, retry_after });
+            if let Err(retry_after) = take_quota(&call.addr, limiter, key, method) {
                 if limiter.wait {
                     let sleep = core.system.clock.sleep(retry_after);
                     return AskState::WaitingForRate(call, sleep);
@@ -504,11 +496,20 @@ fn enqueue<R: Send + 'static, M: Message>(call: Call<R, M>) -> AskState<R, M> {
     attach(&mut message, Some(sender));
     match addr.try_deliver(message) {
         Ok(()) => AskState::Queued(addr, receiver),
-        Err(Refused::Full(message)) if addr.shared().mailbox.overflow() == Overflow::Backpressure => {
+        Err(Refused::Full(message)) if addr.waits_for_room() => {
             let waiting_addr = addr.clone();
             let waiting = Box::pin(async move { waiting_addr.deliver(message).await });
             AskState::WaitingForRoom(addr, waiting, receiver)
         }
         Err(refused) => AskState::Failed(addr.send_error(method, refused).into()),
     }
+}
+
+/// Takes one call from the quota of a rate-limited method; a call over the
+/// quota is reported as rate limited, and told when to try again. Tells,
+/// asks and waiting tells all pass here.
+fn take_quota<M: Message>(addr: &Addr<M>, limiter: &Limiter, key: u64, method: &'static str) -> Result<(), Duration> {
+    limiter.check(key).inspect_err(|&retry_after| {
+        addr.publish(EventKind::RateLimited { method, retry_after });
+    })
 }

@@ -110,6 +110,18 @@ impl<M: Message> Addr<M> {
         self.accepted(pushed)
     }
 
+    /// Whether a sender should wait for room when the mailbox is full
+    /// (its policy is backpressure).
+    pub(crate) fn waits_for_room(&self) -> bool {
+        self.shared.mailbox.overflow() == crate::mailbox::Overflow::Backpressure
+    }
+
+    /// Whether the process has stopped for good and takes no more
+    /// messages.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.mailbox.is_closed()
+    }
+
     /// Puts back a message this process's pool had accepted, whatever the
     /// room; gives it back if the mailbox is closed.
     pub(crate) fn requeue(&self, message: M) -> Result<(), M> {
