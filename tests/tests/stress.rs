@@ -11,7 +11,6 @@
 //! timing assertion, a way to turn a hang into a failure.
 
 use std::sync::Arc;
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
@@ -156,7 +155,8 @@ async fn guarded<T>(what: &str, future: impl std::future::Future<Output = T>) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_panicking_on_a_tenth_of_its_calls_loses_none() {
-    quiet_deliberate_panics();
+    // Deliberate panics, thousands of them: caught by phyx, kept off stderr.
+    phyx::hide_caught_panics();
     let system = System::new();
     let options = SpawnOptions::new()
         .mailbox(1024)
@@ -493,24 +493,4 @@ async fn every_overflow_policy_accounts_for_eight_concurrent_senders() {
     for policy in [Overflow::Reject, Overflow::DropOldest, Overflow::Backpressure] {
         hammer(policy).await;
     }
-}
-
-/// The worker panics on purpose a hundred thousand times; the default
-/// hook would print each. Panics whose message starts with `stress: `
-/// are silent; every other still prints.
-fn quiet_deliberate_panics() {
-    static QUIET: Once = Once::new();
-    QUIET.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-            if !message.is_some_and(|message| message.starts_with("stress: ")) {
-                default(info);
-            }
-        }));
-    });
 }

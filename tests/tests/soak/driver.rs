@@ -3,7 +3,6 @@
 //! the end.
 
 use std::fmt;
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use crate::classes::Classes;
@@ -121,7 +120,8 @@ fn env_u64(name: &str) -> Option<u64> {
 /// Runs the soak with `classes` (unless `PHYX_SOAK_CLASSES` says
 /// otherwise), `scenarios` times (unless `PHYX_SOAK_SCENARIOS` does).
 pub(crate) fn soak(test: &str, classes: Classes, scenarios: u64) {
-    quiet_deliberate_panics();
+    // Deliberate panics, thousands of them: caught by phyx, kept off stderr.
+    phyx::hide_caught_panics();
     let classes = Classes::from_env(classes);
     if let Some(seed) = env_u64("PHYX_SOAK_SEED") {
         let scenario = scenario(seed, classes);
@@ -167,24 +167,4 @@ pub(crate) fn soak(test: &str, classes: Classes, scenarios: u64) {
         }
         panic!("{summary}\nthe first:\n{}", report(test, first));
     }
-}
-
-/// Handlers here panic on purpose thousands of times; the default hook
-/// would print each one. Panics whose message starts with `soak: ` are
-/// silent; every other still prints.
-fn quiet_deliberate_panics() {
-    static QUIET: Once = Once::new();
-    QUIET.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-            if !message.is_some_and(|message| message.starts_with("soak: ")) {
-                default(info);
-            }
-        }));
-    });
 }
