@@ -189,7 +189,7 @@ impl System {
     pub async fn shutdown(&self) {
         let inner = self.inner();
         start_shutdown(inner);
-        if crate::kernel::current::in_system(|core| Arc::ptr_eq(&core.system, inner)) {
+        if crate::kernel::current::in_system(inner) {
             return;
         }
         inner.shut_down.raised().await;

@@ -15,64 +15,61 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::kernel::tree::{AnyProcess, Core};
+use crate::kernel::system::SystemInner;
+use crate::kernel::tree::Core;
 use crate::panic::{CatchPanics, catch_panics};
 
-thread_local! {
-    /// The process being polled on this thread, if any. The `Arc` is moved
-    /// in and out, never cloned, so that setting it costs no atomic.
-    static CURRENT: Cell<Option<Arc<dyn AnyProcess>>> = const { Cell::new(None) };
+/// The process being polled on this thread, by the addresses of its core
+/// and of its system: compared, never followed. Plain numbers, so that the
+/// thread-local costs no destructor check and no reference count, on a
+/// path taken at every poll of every process.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Current {
+    core: usize,
+    system: usize,
 }
 
-/// Runs `f` with the current process, if any.
-fn with_current<R>(f: impl FnOnce(Option<&Arc<dyn AnyProcess>>) -> R) -> R {
-    CURRENT.with(|current| {
-        let node = current.take();
-        let result = f(node.as_ref());
-        current.set(node);
-        result
-    })
+impl Current {
+    const NONE: Self = Self { core: 0, system: 0 };
+}
+
+thread_local! {
+    static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
 }
 
 /// Whether the code running now is a handler (or hook) of the process
 /// whose core is `core`.
 pub(crate) fn is(core: &Core) -> bool {
-    with_current(|node| node.is_some_and(|node| std::ptr::eq(node.core(), core)))
+    CURRENT.get().core == core.address()
 }
 
 /// Whether the code running now belongs to the process whose core is
 /// `core` or to one of its descendants, which stop with it.
 pub(crate) fn is_within(core: &Core) -> bool {
-    with_current(|node| {
-        let mut node = node;
-        while let Some(current) = node {
-            if std::ptr::eq(current.core(), core) {
-                return true;
-            }
-            node = current.core().parent.as_ref();
-        }
-        false
-    })
+    let current = CURRENT.get().core;
+    current != 0 && (current == core.address() || core.children.contain(current))
 }
 
 /// Whether the code running now belongs to any process.
 pub(crate) fn in_process() -> bool {
-    with_current(|node| node.is_some())
+    CURRENT.get() != Current::NONE
 }
 
-/// Whether the code running now belongs to a process whose system is the
-/// one `is_system` recognises.
-pub(crate) fn in_system(is_system: impl FnOnce(&Core) -> bool) -> bool {
-    with_current(|node| node.is_some_and(|node| is_system(node.core())))
+/// Whether the code running now belongs to a process of `system`.
+pub(crate) fn in_system(system: &SystemInner) -> bool {
+    CURRENT.get().system == std::ptr::from_ref(system).addr()
 }
 
-/// Runs `future` as user code of the process behind `node`: it is the
-/// current process during every poll, and a panic in any poll (or in the
-/// drop of what the future holds) ends the future with the panic's message
-/// instead of unwinding into the runtime.
-pub(crate) fn isolated<F: Future>(node: Arc<dyn AnyProcess>, future: F) -> Isolated<F> {
+/// Runs `future` as user code of the process whose core is `core`: it is
+/// the current process during every poll, and a panic in any poll (or in
+/// the drop of what the future holds) ends the future with the panic's
+/// message instead of unwinding into the runtime.
+pub(crate) fn isolated<F: Future>(core: &Core, future: F) -> Isolated<F> {
     Isolated {
-        node: Some(node),
+        current: Current {
+            core: core.address(),
+            system: Arc::as_ptr(&core.system).addr(),
+        },
         future: catch_panics(future),
     }
 }
@@ -81,8 +78,7 @@ pin_project! {
     /// The future of [`isolated`]; a struct so that the process instance
     /// it runs is stored once, in place.
     pub(crate) struct Isolated<F> {
-        // Moved into `CURRENT` for each poll and back: no atomic per poll.
-        node: Option<Arc<dyn AnyProcess>>,
+        current: Current,
         #[pin]
         future: CatchPanics<F>,
     }
@@ -93,9 +89,9 @@ impl<F: Future> Future for Isolated<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let previous = CURRENT.replace(this.node.take());
+        let previous = CURRENT.replace(*this.current);
         let polled = this.future.poll(cx);
-        *this.node = CURRENT.replace(previous);
+        CURRENT.set(previous);
         polled
     }
 }

@@ -42,7 +42,7 @@ pub(crate) async fn run<T: Process>(
             // Everything of the user's (factory, hooks, handlers, the drop
             // of the state) runs inside this boundary: a panic anywhere in
             // it is a crash of this instance, never of the runtime's task.
-            match isolated(addr.node(), run_instance(&addr, &factory, &settings)).await {
+            match isolated(core, run_instance(&addr, &factory, &settings)).await {
                 Ok(reason) => reason,
                 Err(message) => crash(&addr, None, message),
             }

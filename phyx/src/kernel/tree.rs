@@ -85,6 +85,11 @@ impl Core {
         }
     }
 
+    /// This core's address: who it is, for comparing, never followed.
+    pub(crate) fn address(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
     /// Publishes an event of this process.
     pub(crate) fn publish(&self, kind: EventKind) {
         self.system.publish(self.id, &self.name, kind);
@@ -251,6 +256,15 @@ impl Children {
 
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Whether the process whose core is at `address` is one of these
+    /// children, or one of theirs.
+    pub(crate) fn contain(&self, address: usize) -> bool {
+        let children: Vec<_> = self.lock().values().cloned().collect();
+        children
+            .iter()
+            .any(|child| child.core().address() == address || child.core().children.contain(address))
     }
 
     /// Stops every child, the last started first, each before the next.
