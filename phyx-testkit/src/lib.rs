@@ -57,7 +57,8 @@ mod system;
 
 pub use crate::clock::VirtualClock;
 pub use crate::events::{Events, PanicRecord, Recorded, RestartRecord};
+pub use crate::faults::{Injection, Stall};
 pub use crate::isolated::Isolated;
 pub use crate::report::EVENTS_VAR;
 pub use crate::seed::SEED_VAR;
-pub use crate::system::{Injection, Stall, TestSystem};
+pub use crate::system::TestSystem;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use phyx::{Call, Clock, Handle, Message, ProcessId, System};
+use phyx::{Call, Clock, Handle, Message, System};
 use tokio::runtime::RuntimeFlavor;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use crate::clock::VirtualClock;
 use crate::driver::{Goal, Requests, drive};
 use crate::events::{Events, Recorder};
-use crate::faults::{Action, FaultPlan, When};
+use crate::faults::{Action, FaultPlan, Injection, Stall, When};
 use crate::idle::IdleProbe;
 use crate::paused::{self, Grid};
 use crate::report::{FailureReport, Show};
@@ -419,106 +419,6 @@ impl Drop for TestSystem {
             };
             eprint!("{report}");
         }
-    }
-}
-
-/// Which calls a fault hits and what it does; from
-/// [`TestSystem::inject`]. Without `nth`, `every` or `fraction`, it hits
-/// the next call.
-#[must_use = "say what the fault does: `.panic(...)` or `.delay(...)`"]
-pub struct Injection<'a> {
-    faults: &'a Arc<FaultPlan>,
-    process: ProcessId,
-    method: &'static str,
-    when: When,
-}
-
-impl Injection<'_> {
-    /// Hits the `n`th call from now on (1 is the next). When several
-    /// faults hit one call, the one injected first decides.
-    ///
-    /// # Panics
-    ///
-    /// If `n` is 0.
-    pub fn nth(mut self, n: u64) -> Self {
-        assert!(n > 0, "calls are counted from 1: `nth(1)` is the next call");
-        self.when = When::Nth(n);
-        self
-    }
-
-    /// Hits every call from now on.
-    pub fn every(mut self) -> Self {
-        self.when = When::Every;
-        self
-    }
-
-    /// Hits each call with probability `fraction`, drawn from the test's
-    /// seed.
-    ///
-    /// # Panics
-    ///
-    /// If `fraction` is not within `0.0..=1.0`.
-    pub fn fraction(mut self, fraction: f64) -> Self {
-        assert!(
-            (0.0..=1.0).contains(&fraction),
-            "a fraction is within 0.0..=1.0, not {fraction}"
-        );
-        self.when = When::Fraction(fraction);
-        self
-    }
-
-    /// The hit calls panic with `message` instead of running the handler:
-    /// the caller gets `CallError::Panicked` and the process crashes.
-    pub fn panic(self, message: &str) {
-        self.faults.add(
-            self.process,
-            Some(self.method),
-            self.when,
-            Action::Panic(message.to_owned()),
-        );
-    }
-
-    /// The hit calls wait `delay` of virtual time before the handler runs;
-    /// the process handles nothing else meanwhile.
-    pub fn delay(self, delay: Duration) {
-        self.faults
-            .add(self.process, Some(self.method), self.when, Action::Delay(delay));
-    }
-}
-
-impl std::fmt::Debug for Injection<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Injection")
-            .field("process", &self.process)
-            .field("method", &self.method)
-            .field("when", &self.when)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A stalled process; see [`TestSystem::stall`]. Dropping it releases the
-/// process.
-#[must_use = "the process resumes when this guard is dropped"]
-pub struct Stall {
-    faults: Arc<FaultPlan>,
-    gate: Arc<Semaphore>,
-}
-
-impl Stall {
-    /// Lets the process handle messages again.
-    pub fn release(self) {}
-}
-
-impl Drop for Stall {
-    fn drop(&mut self) {
-        self.faults.remove_stall(&self.gate);
-        self.gate.close();
-    }
-}
-
-impl std::fmt::Debug for Stall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stall").finish_non_exhaustive()
     }
 }
 

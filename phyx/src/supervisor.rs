@@ -78,7 +78,7 @@ type Start = Box<dyn FnOnce() + Send>;
 type Prepare = Arc<dyn Fn(&dyn Any) + Send + Sync>;
 /// A child's state, built by its supervisor, waiting for the child's task.
 type Prepared<C> = Arc<Mutex<Option<Result<C, Arc<str>>>>>;
-type Reserve = Box<dyn FnOnce(&Arc<SystemInner>, Arc<dyn AnyProcess>, Link, &mut Vec<Slot>) + Send>;
+type Reserve = Box<dyn FnOnce(&Arc<SystemInner>, Arc<dyn AnyProcess>, Link, &mut Vec<ChildSlot>) + Send>;
 
 /// What `#[supervisor]` declares: strategy, intensity, children. Carried
 /// inside the kernel's [`SupervisorSpec`] until the process is made.
@@ -156,7 +156,7 @@ where
                 };
                 system.spawn_task(run::<C>(task, factory, settings));
             });
-            slots.push(Slot {
+            slots.push(ChildSlot {
                 node: shared,
                 restart,
                 backoff,
@@ -204,7 +204,7 @@ pub(crate) struct Supervision {
 
 struct State {
     intensity: RestartWindow,
-    slots: Vec<Slot>,
+    slots: Vec<ChildSlot>,
     group: Option<Group>,
     /// Exits that arrived while a group restart was under way.
     deferred: Vec<Exit>,
@@ -244,7 +244,7 @@ impl Order {
     }
 }
 
-struct Slot {
+struct ChildSlot {
     node: Arc<dyn AnyProcess>,
     restart: Restart,
     backoff: Backoff,

@@ -10,7 +10,7 @@ use crate::options::Backoff;
 use crate::saga::{Compensation, CompensationOutcome, StepKey, Undo};
 
 /// A completed step's compensation, kept until the saga ends.
-pub(crate) struct Recorded {
+pub(crate) struct DoneStep {
     pub(crate) key: StepKey,
     pub(crate) undo: Undo,
 }
@@ -51,9 +51,9 @@ impl Default for Policy {
 
 /// Undoes `done` in reverse order. Every compensation is tried, whatever
 /// happened to the ones before it: each undoes a different step.
-pub(crate) async fn compensate(system: Arc<SystemInner>, policy: Policy, done: Vec<Recorded>) -> Vec<Compensation> {
+pub(crate) async fn compensate(system: Arc<SystemInner>, policy: Policy, done: Vec<DoneStep>) -> Vec<Compensation> {
     let mut report = Vec::with_capacity(done.len());
-    for Recorded { key, undo } in done.into_iter().rev() {
+    for DoneStep { key, undo } in done.into_iter().rev() {
         // Owned, not borrowed, across the awaits: an undo is `Send` but not `Sync`.
         let (undo, outcome) = undo_with_retries(&system, &policy, &key, undo).await;
         report.push(Compensation {

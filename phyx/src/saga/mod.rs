@@ -15,7 +15,7 @@ use crate::call::Undo;
 pub use crate::call::{Rejection, SagaReply};
 pub use crate::id::{SagaId, StepKey};
 pub use crate::saga::compensate::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE};
-pub(crate) use crate::saga::compensate::{Policy, Recorded, compensate};
+pub(crate) use crate::saga::compensate::{DoneStep, Policy, compensate};
 use crate::saga::error::Failure;
 pub use crate::saga::error::{Compensation, CompensationOutcome, SagaError, StepFailure};
 
@@ -100,7 +100,7 @@ pub struct Saga {
     id: SagaId,
     policy: Policy,
     steps: u32,
-    done: Vec<Recorded>,
+    done: Vec<DoneStep>,
     ended: bool,
 }
 
@@ -257,7 +257,7 @@ impl Saga {
     /// which is undone first if it turns out to have succeeded.
     fn compensate_in_background(
         &mut self,
-        late: Option<Pin<Box<dyn Future<Output = Option<Recorded>> + Send>>>,
+        late: Option<Pin<Box<dyn Future<Output = Option<DoneStep>> + Send>>>,
     ) -> oneshot::Receiver<Vec<Compensation>> {
         self.ended = true;
         let mut done = std::mem::take(&mut self.done);
@@ -347,10 +347,10 @@ fn recorded<R: SagaReply, M: Message>(
     addr: &Addr<M>,
     key: &StepKey,
     reply: &Option<Result<R, CallError>>,
-) -> Option<Recorded> {
+) -> Option<DoneStep> {
     let Some(Ok(reply)) = reply else { return None };
     let undo = undo_of?(addr, reply, key)?;
-    Some(Recorded { key: key.clone(), undo })
+    Some(DoneStep { key: key.clone(), undo })
 }
 
 /// The reply of `ask`, or `None` if `deadline` came first.
