@@ -120,7 +120,9 @@ pub use crate::kernel::current::hide_caught_panics;
 pub use crate::kernel::process::PoolStatus;
 pub use crate::kernel::process::{Handle, Message, Process, Status};
 pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
-pub use crate::options::{Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, SpawnOptions};
+pub use crate::options::{
+    Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, RestartLimit, SpawnOptions,
+};
 pub use crate::saga::{
     Compensation, CompensationOutcome, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE,
     Rejection, Saga, SagaError, SagaId, SagaReply, StepFailure, StepKey,

@@ -138,13 +138,32 @@ impl Default for Backoff {
     }
 }
 
+/// At most `max_restarts` restarts within any window of `within`: a
+/// process's restart limit ([`SpawnOptions::max_restarts`]), or a
+/// supervisor's intensity (`#[supervisor(max_restarts, within)]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RestartLimit {
+    /// Restarts allowed within the window.
+    pub max_restarts: u32,
+    /// The sliding window they are counted in.
+    pub within: Duration,
+}
+
+impl RestartLimit {
+    /// At most `max_restarts` restarts within any window of `within`.
+    pub const fn new(max_restarts: u32, within: Duration) -> Self {
+        Self { max_restarts, within }
+    }
+}
+
 /// Restarts allowed within a sliding window before a process is given up on:
 /// 5 within 30 seconds.
 ///
 /// With the default backoff, a process that crashes at every start is
 /// restarted 5 times over about 3 seconds and then stopped, while a process
 /// that crashes once a minute is restarted forever.
-pub const DEFAULT_MAX_RESTARTS: (u32, Duration) = (5, Duration::from_secs(30));
+pub const DEFAULT_MAX_RESTARTS: RestartLimit = RestartLimit::new(5, Duration::from_secs(30));
 
 /// How long a stopping process may take to finish its current message and
 /// run its stop hook before it is abandoned: 5 seconds.
@@ -177,7 +196,7 @@ pub struct SpawnOptions {
     pub(crate) overflow: Option<Overflow>,
     pub(crate) restart: Option<Restart>,
     pub(crate) backoff: Option<Backoff>,
-    pub(crate) max_restarts: Option<(u32, Duration)>,
+    pub(crate) max_restarts: Option<RestartLimit>,
     pub(crate) shutdown_timeout: Option<Duration>,
 }
 
@@ -235,7 +254,7 @@ impl SpawnOptions {
             !within.is_zero(),
             "SpawnOptions::max_restarts: `within` must not be zero"
         );
-        self.max_restarts = Some((count, within));
+        self.max_restarts = Some(RestartLimit::new(count, within));
         self
     }
 
@@ -280,7 +299,7 @@ pub(crate) struct Settings {
     pub(crate) overflow: Overflow,
     pub(crate) restart: Restart,
     pub(crate) backoff: Backoff,
-    pub(crate) max_restarts: (u32, Duration),
+    pub(crate) max_restarts: RestartLimit,
     pub(crate) shutdown_timeout: Duration,
 }
 

@@ -36,7 +36,7 @@ use crate::kernel::run::{RestartWindow, run};
 use crate::kernel::spawn::{install_guards, register};
 use crate::kernel::system::SystemInner;
 use crate::kernel::tree::{AnyProcess, Core};
-use crate::options::{Backoff, Restart, SpawnOptions};
+use crate::options::{Backoff, Restart, RestartLimit, SpawnOptions};
 
 /// Which children a supervisor restarts when one of them fails.
 ///
@@ -70,7 +70,7 @@ pub enum Strategy {
 /// With the default backoff a child that crashes at every start is
 /// restarted 3 times in about 0.7 s before the failure escalates; a child
 /// that crashes now and then never trips it.
-pub const DEFAULT_INTENSITY: (u32, Duration) = (3, Duration::from_secs(5));
+pub const DEFAULT_INTENSITY: RestartLimit = RestartLimit::new(3, Duration::from_secs(5));
 
 type Start = Box<dyn FnOnce() + Send>;
 /// Builds a child's next state from the supervisor's (`&S`, erased), for
@@ -84,7 +84,7 @@ type Reserve = Box<dyn FnOnce(&Arc<SystemInner>, Arc<dyn AnyProcess>, Link, &mut
 /// inside the kernel's [`SupervisorSpec`] until the process is made.
 struct Plan<S: Process> {
     strategy: Strategy,
-    max_restarts: (u32, Duration),
+    max_restarts: RestartLimit,
     sink: fn(Addr<S::Message>) -> Arc<dyn ExitSink>,
     children: Vec<Reserve>,
 }
@@ -96,7 +96,7 @@ where
     pub fn new(strategy: Strategy, max_restarts: u32, within: Duration) -> Self {
         let plan = Plan::<S> {
             strategy,
-            max_restarts: (max_restarts, within),
+            max_restarts: RestartLimit::new(max_restarts, within),
             sink: |addr| Arc::new(addr),
             children: Vec::new(),
         };
@@ -198,7 +198,7 @@ fn reserve<S: Process>(system: &Arc<SystemInner>, shared: &Arc<Shared<S::Message
 /// A supervisor's children and what it is doing with them.
 pub(crate) struct Supervision {
     strategy: Strategy,
-    max_restarts: (u32, Duration),
+    max_restarts: RestartLimit,
     state: Mutex<State>,
 }
 
@@ -420,7 +420,7 @@ fn on_exit<S>(supervision: &Supervision, state: &mut State, ctx: &mut Ctx<S>, ex
     let core = ctx.node().core();
     let now = core.system.clock.now();
     if state.intensity.record(now).is_none() {
-        let (max_restarts, within) = supervision.max_restarts;
+        let RestartLimit { max_restarts, within } = supervision.max_restarts;
         core.publish(EventKind::RestartLimitReached { max_restarts, within });
         let reason: Arc<str> = format!("more than {max_restarts} restarts of its children within {within:?}").into();
         let running = (0..state.slots.len()).collect();

@@ -148,7 +148,7 @@ async fn the_default_restart_limit_stops_a_process_that_crashes_at_every_start()
     let doomed = system.spawn(|| Doomed);
     let started = tokio::time::Instant::now();
     assert!(matches!(doomed.ping().await, Err(CallError::Stopped { .. })));
-    let (max_restarts, _) = phyx::DEFAULT_MAX_RESTARTS;
+    let max_restarts = phyx::DEFAULT_MAX_RESTARTS.max_restarts;
     assert_eq!(log.restarts_of("Doomed").len(), max_restarts as usize);
     // 100 + 200 + 400 + 800 + 1600 ms of backoff, then the limit.
     assert_eq!(started.elapsed(), Duration::from_millis(3100));

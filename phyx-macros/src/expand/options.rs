@@ -29,11 +29,12 @@ pub(super) fn expand(krate: &Path, options: &ProcessOptions) -> TokenStream {
         calls.push(quote!(.backoff(#krate::__private::backoff(#initial, #max, #factor, #jitter))));
     }
     if options.max_restarts.is_some() || options.within.is_some() {
-        let count = options
-            .max_restarts
-            .map_or_else(|| quote!(#krate::DEFAULT_MAX_RESTARTS.0), |count| quote!(#count));
+        let count = options.max_restarts.map_or_else(
+            || quote!(#krate::DEFAULT_MAX_RESTARTS.max_restarts),
+            |count| quote!(#count),
+        );
         let within = options.within.map_or_else(
-            || quote!(#krate::DEFAULT_MAX_RESTARTS.1),
+            || quote!(#krate::DEFAULT_MAX_RESTARTS.within),
             |within| duration(krate, within),
         );
         calls.push(quote!(.max_restarts(#count, #within)));

@@ -18,7 +18,7 @@ use crate::kernel::link::Command;
 use crate::kernel::process::{Message, Process, Status};
 use crate::kernel::reply::NoReply;
 use crate::kernel::tree::Core;
-use crate::options::Settings;
+use crate::options::{RestartLimit, Settings};
 use crate::panic::{catch_panics, panic_message, quietly};
 
 pub(crate) async fn run<T: Process>(
@@ -77,7 +77,7 @@ pub(crate) async fn run<T: Process>(
             break reason;
         }
         let Some(attempt) = restarts.record(core.system.clock.now()) else {
-            let (max_restarts, within) = settings.max_restarts;
+            let RestartLimit { max_restarts, within } = settings.max_restarts;
             addr.publish(EventKind::RestartLimitReached { max_restarts, within });
             break reason;
         };
@@ -332,7 +332,7 @@ pub(crate) struct RestartWindow {
 }
 
 impl RestartWindow {
-    pub(crate) fn new((max_restarts, within): (u32, Duration)) -> Self {
+    pub(crate) fn new(RestartLimit { max_restarts, within }: RestartLimit) -> Self {
         Self {
             max_restarts,
             within,
@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn restart_window_allows_max_then_refuses() {
         let start = crate::clock::Clock::now(&crate::TokioClock);
-        let mut window = RestartWindow::new((2, Duration::from_secs(10)));
+        let mut window = RestartWindow::new(RestartLimit::new(2, Duration::from_secs(10)));
         assert_eq!(window.record(start), Some(1));
         assert_eq!(window.record(start + Duration::from_secs(1)), Some(2));
         assert_eq!(window.record(start + Duration::from_secs(2)), None);
@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn counting_goes_past_the_limit() {
         let start = crate::clock::Clock::now(&crate::TokioClock);
-        let mut window = RestartWindow::new((1, Duration::from_secs(10)));
+        let mut window = RestartWindow::new(RestartLimit::new(1, Duration::from_secs(10)));
         assert_eq!(window.count(start), 1);
         assert_eq!(window.count(start), 2);
         assert_eq!(window.count(start + Duration::from_secs(10)), 1);
@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn restart_window_forgets_old_restarts() {
         let start = crate::clock::Clock::now(&crate::TokioClock);
-        let mut window = RestartWindow::new((1, Duration::from_secs(10)));
+        let mut window = RestartWindow::new(RestartLimit::new(1, Duration::from_secs(10)));
         assert_eq!(window.record(start), Some(1));
         assert_eq!(window.record(start + Duration::from_secs(10)), Some(1));
     }

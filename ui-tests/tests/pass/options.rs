@@ -49,7 +49,7 @@ async fn main() {
         "Some(8)",
         "DropOldest",
         "Permanent",
-        "Some((3, 90s))",
+        "Some(RestartLimit { max_restarts: 3, within: 90s })",
         "Some(250ms)",
     ] {
         assert!(options.contains(expected), "{expected} missing from {options}");
