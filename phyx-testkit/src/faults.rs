@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use phyx::__private::{Fault, FaultHook, SplitMix64};
+use phyx::testing::{Fault, FaultHook, SplitMix64};
 use phyx::{Clock, ProcessId};
 use tokio::sync::Semaphore;
 

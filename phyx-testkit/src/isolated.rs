@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use phyx::__private::{Addr, detached, try_recv};
+use phyx::testing::{detached, try_recv};
 use phyx::{Ctx, Handle, Process, System};
 
 use crate::clock::VirtualClock;
@@ -47,7 +47,7 @@ use crate::clock::VirtualClock;
 pub struct Isolated<T: Process> {
     state: T,
     ctx: Ctx<T>,
-    queue: Addr<T::Message>,
+    queue: T::Ref,
     clock: VirtualClock,
     // Keeps the context's system (its clock and events) alive.
     _system: System,
@@ -94,7 +94,7 @@ impl<T: Process> Isolated<T> {
     /// A handle whose messages queue here until
     /// [`run_queued`](Self::run_queued).
     pub fn handle(&self) -> T::Ref {
-        T::Ref::__from_addr(self.queue.clone())
+        self.queue.clone()
     }
 
     /// Virtual time the handlers have slept so far.

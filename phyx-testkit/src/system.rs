@@ -143,7 +143,7 @@ impl TestSystem {
             .clock(clock.clone())
             .seed(seed)
             .on_event(move |event| sink.record(event))
-            .__fault_hook(faults.clone())
+            .fault_hook(faults.clone())
             .build();
         let requests = Arc::new(Requests::default());
         let driver = tokio::spawn(drive(clock.clone(), Grid::new(origin), idle, requests.clone()));
@@ -344,7 +344,7 @@ impl TestSystem {
     /// # }
     /// ```
     pub fn crash<H: Handle>(&self, handle: &H, message: &str) {
-        phyx::__private::crash(handle, message);
+        phyx::testing::crash(handle, message);
     }
 
     /// Stalls the process behind `handle`: it takes at most one more

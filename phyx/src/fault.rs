@@ -1,4 +1,9 @@
 //! The hook through which a test kit injects faults into handlers.
+// Public for test kits, as `phyx::testing`, with the `test-util` feature.
+#![cfg_attr(
+    not(feature = "test-util"),
+    allow(unreachable_pub, reason = "reachable as `phyx::testing` with `test-util`")
+)]
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,7 +11,10 @@ use std::pin::Pin;
 use crate::id::ProcessId;
 
 /// What to do to a message about to be handled.
-#[doc(hidden)]
+#[cfg_attr(
+    not(feature = "test-util"),
+    allow(dead_code, reason = "only test kits make faults, through `phyx::testing`")
+)]
 pub enum Fault {
     /// Crash as if the handler had panicked with this message.
     Panic(String),
@@ -14,9 +22,9 @@ pub enum Fault {
     Wait(Pin<Box<dyn Future<Output = ()> + Send>>),
 }
 
-/// Consulted before every message is handled; installed by
-/// `phyx-testkit`.
-#[doc(hidden)]
+/// Consulted before every message is handled; installed by a test kit
+/// with `SystemBuilder::fault_hook`.
 pub trait FaultHook: Send + Sync + 'static {
+    /// The fault to inject into this call of `method` on `process`, if any.
     fn before_handle(&self, process: ProcessId, method: &'static str) -> Option<Fault>;
 }

@@ -451,17 +451,48 @@ pub mod prelude {
     };
 }
 
+/// Hooks for test kits such as `phyx-testkit`: fault injection, crashes
+/// from outside, processes that no task runs, and the seeded random source.
+/// Not for applications. Enabled by the `test-util` feature, as tokio's
+/// own test hooks are.
+#[cfg(feature = "test-util")]
+pub mod testing {
+    pub use crate::fault::{Fault, FaultHook};
+    pub use crate::rng::SplitMix64;
+
+    /// Crashes the process behind `handle` as if a handler had panicked
+    /// with `message`, once it is not handling a message.
+    pub fn crash(handle: &impl crate::Handle, message: &str) {
+        crate::kernel::tree::AnyProcess::inject_crash(&**handle.__addr().shared(), message.into());
+    }
+
+    /// A process of type `T` that no task runs: its context, and its handle
+    /// to queue messages on, for running its handlers in isolation.
+    pub fn detached<T: crate::Process>(system: &crate::System, name: &str) -> (crate::Ctx<T>, T::Ref) {
+        use crate::kernel::addr::{Addr, Shared};
+        let settings = crate::SpawnOptions::new().name(name).or(T::options()).resolve(T::NAME);
+        let shared = std::sync::Arc::new(Shared::<T::Message>::new(system.inner(), None, &settings));
+        shared.core.set_status(crate::Status::Running);
+        let ctx = crate::Ctx::new(shared.clone());
+        (ctx, crate::Handle::__from_addr(Addr::new(shared)))
+    }
+
+    /// The oldest message queued for the process behind `handle`, without
+    /// waiting; for processes from [`detached`].
+    pub fn try_recv<H: crate::Handle>(handle: &H) -> Option<H::Message> {
+        handle.__addr().shared().mailbox.try_recv()
+    }
+}
+
 /// Used by the code the macros generate; not part of the API and exempt
 /// from semver.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::call::Undo;
-    pub use crate::fault::{Fault, FaultHook};
     pub use crate::kernel::addr::Addr;
     pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};
     pub use crate::kernel::reply::{HandleAndReply, NoReply, Panic, ReplyTo, StartOutcome, handle_and_reply, no_reply};
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
-    pub use crate::rng::SplitMix64;
     pub use crate::supervisor::{handle as supervise, start as start_children};
 
     /// The handle of child `index` of the supervisor at `addr`.
@@ -484,23 +515,6 @@ pub mod __private {
     pub use core::result::Result::{self, Err, Ok};
     pub use std::string::String;
     pub use std::time::Duration;
-
-    /// Crashes the process behind `handle` as if a handler had panicked
-    /// with `message`, once it is not handling a message. For test kits.
-    pub fn crash(handle: &impl crate::Handle, message: &str) {
-        crate::kernel::tree::AnyProcess::inject_crash(&**handle.__addr().shared(), message.into());
-    }
-
-    /// A process of type `T` that no task runs: its context and its queue,
-    /// for testing handlers in isolation.
-    pub fn detached<T: crate::Process>(system: &crate::System, name: &str) -> (crate::Ctx<T>, Addr<T::Message>) {
-        crate::kernel::spawn::detached(system.inner(), name)
-    }
-
-    /// The oldest message queued for a detached process.
-    pub fn try_recv<M: crate::Message>(addr: &Addr<M>) -> Option<M> {
-        addr.shared().mailbox.try_recv()
-    }
 
     /// What an argument of a `#[public]` method must be: it crosses from
     /// the caller's task to the process's. `OK` sizes an array in the

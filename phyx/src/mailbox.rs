@@ -230,6 +230,7 @@ impl<M> Mailbox<M> {
     }
 
     /// The oldest message, if any, without waiting.
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn try_recv(&self) -> Option<M> {
         match self.poll_recv(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(message) => message,

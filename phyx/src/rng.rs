@@ -1,18 +1,25 @@
 //! A small seeded generator, so that backoff jitter replays in tests.
+// Public for test kits, as `phyx::testing`, with the `test-util` feature.
+#![cfg_attr(
+    not(feature = "test-util"),
+    allow(unreachable_pub, reason = "reachable as `phyx::testing` with `test-util`")
+)]
 
 /// SplitMix64 (Steele, Lea, Flood 2014): fast, tiny, and good enough for
-/// spreading delays; not for anything secret.
-#[doc(hidden)]
+/// spreading delays; not for anything secret. The test kit draws its fault
+/// fractions from one too, seeded like the system's.
 #[derive(Debug, Clone)]
 pub struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
+    /// A generator whose draws are fixed by `seed`.
     pub fn new(seed: u64) -> Self {
         Self { state: seed }
     }
 
+    /// The next draw, uniform over `u64`.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;

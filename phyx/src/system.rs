@@ -281,8 +281,10 @@ impl SystemBuilder {
         self
     }
 
-    #[doc(hidden)]
-    pub fn __fault_hook(mut self, hook: Arc<dyn FaultHook>) -> Self {
+    /// Consults `hook` before every handler runs, to inject faults; for
+    /// test kits (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn fault_hook(mut self, hook: Arc<dyn FaultHook>) -> Self {
         self.faults = Some(hook);
         self
     }

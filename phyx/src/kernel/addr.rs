@@ -47,6 +47,7 @@ impl<M: Message> AnyProcess for Shared<M> {
         self.mailbox.interrupt();
     }
 
+    #[cfg(feature = "test-util")]
     fn inject_crash(&self, message: Arc<str>) {
         self.core.set_crash(message);
         self.mailbox.poke();

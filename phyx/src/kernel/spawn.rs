@@ -4,21 +4,11 @@ use std::sync::Arc;
 
 use crate::event::EventKind;
 use crate::kernel::addr::{Addr, Shared};
-use crate::kernel::ctx::Ctx;
-use crate::kernel::process::{Handle, Message, Process, Status};
+use crate::kernel::process::{Handle, Message, Process};
 use crate::kernel::run::run;
 use crate::kernel::system::SystemInner;
 use crate::kernel::tree::{AnyProcess, Core};
 use crate::options::{Settings, SpawnOptions};
-
-/// A process outside the tree that no task runs; see
-/// `__private::detached`.
-pub(crate) fn detached<T: Process>(inner: &Arc<SystemInner>, name: &str) -> (Ctx<T>, Addr<T::Message>) {
-    let settings = SpawnOptions::new().name(name).or(T::options()).resolve(T::NAME);
-    let shared = Arc::new(Shared::new(inner, None, &settings));
-    shared.core.set_status(Status::Running);
-    (Ctx::new(shared.clone()), Addr::new(shared))
-}
 
 /// Registers and starts a process under `parent` (the root when `None`).
 pub(crate) fn spawn<T: Process>(

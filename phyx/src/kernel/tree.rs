@@ -34,6 +34,7 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 
     /// Crashes the process as if a handler had panicked with `message`,
     /// once it is not handling a message.
+    #[cfg(feature = "test-util")]
     fn inject_crash(&self, message: Arc<str>);
 }
 
@@ -112,6 +113,7 @@ impl Core {
         self.busy.load(Ordering::Relaxed)
     }
 
+    #[cfg(feature = "test-util")]
     pub(crate) fn set_crash(&self, message: Arc<str>) {
         *self.crash.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
     }
