@@ -105,11 +105,7 @@ impl<M> Mailbox<M> {
             return Err(PushError::Full(message));
         };
         queue.items.push_back(message);
-        let receiver = queue.receiver.take();
-        drop(queue);
-        if let Some(waker) = receiver {
-            waker.wake();
-        }
+        wake_receiver(queue);
         Ok(evicted)
     }
 
@@ -122,11 +118,7 @@ impl<M> Mailbox<M> {
             return Err(message);
         }
         queue.items.push_back(message);
-        let receiver = queue.receiver.take();
-        drop(queue);
-        if let Some(waker) = receiver {
-            waker.wake();
-        }
+        wake_receiver(queue);
         Ok(())
     }
 
@@ -222,11 +214,7 @@ impl<M> Mailbox<M> {
     fn signal(&self, mark: impl FnOnce(&mut Queue<M>)) {
         let mut queue = self.lock();
         mark(&mut queue);
-        let receiver = queue.receiver.take();
-        drop(queue);
-        if let Some(waker) = receiver {
-            waker.wake();
-        }
+        wake_receiver(queue);
     }
 
     /// The oldest message, if any, without waiting.
@@ -254,6 +242,16 @@ impl<M> Mailbox<M> {
 
     pub(crate) fn len(&self) -> usize {
         self.lock().items.len()
+    }
+}
+
+/// Releases the queue, then wakes the receiver waiting on it, if any: a
+/// woken receiver must not find the lock still held.
+fn wake_receiver<M>(mut queue: MutexGuard<'_, Queue<M>>) {
+    let receiver = queue.receiver.take();
+    drop(queue);
+    if let Some(waker) = receiver {
+        waker.wake();
     }
 }
 

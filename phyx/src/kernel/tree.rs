@@ -192,8 +192,7 @@ pub(crate) struct Flag {
 
 impl Flag {
     pub(crate) fn raise(&self) {
-        self.raised.store(true, Ordering::Release);
-        self.notify.notify_waiters();
+        self.raise_once();
     }
 
     /// Raises the flag; returns whether this call raised it (it was down).
