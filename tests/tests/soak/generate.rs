@@ -397,17 +397,7 @@ impl Gen {
             // Random messages (or random ops), nothing more.
             Class::SelfAsk | Class::DropPanic | Class::HandlerShutdown | Class::GroupOverlap => {}
             Class::PoolRequeue => {
-                let pool = self.private_process(ProcessSpec {
-                    members: Some(2),
-                    mailbox: 1,
-                    overflow: Overflow::Backpressure,
-                    restart: Restart::Transient,
-                    backoff_ms: (10, 100),
-                    jitter: 0.0,
-                    max_restarts: (1000, 60_000),
-                    shutdown_ms: 100,
-                    stop_hook_ms: 0,
-                });
+                let pool = self.private_process(class_pool(2, 1, Overflow::Backpressure, Restart::Transient));
                 // One member stops for good in 100 ms, the other is busy
                 // for a second.
                 for msg in [Msg::QuitAfter(100), Msg::Slow(1000)] {
@@ -430,17 +420,7 @@ impl Gen {
             }
             Class::PoolCrash => {
                 let members = self.rng.range(1, 3);
-                let pool = self.private_process(ProcessSpec {
-                    members: Some(members),
-                    mailbox: 64,
-                    overflow: Overflow::Backpressure,
-                    restart: Restart::Permanent,
-                    backoff_ms: (10, 100),
-                    jitter: 0.0,
-                    max_restarts: (1000, 60_000),
-                    shutdown_ms: 100,
-                    stop_hook_ms: 0,
-                });
+                let pool = self.private_process(class_pool(members, 64, Overflow::Backpressure, Restart::Permanent));
                 // The router has no state: it ignores the crash.
                 self.ops.push(Op::Crash { to: pool });
                 self.ops.push(Op::Advance { ms: 1000 });
@@ -493,17 +473,7 @@ impl Gen {
             Class::PoolStuck => {
                 let size = self.rng.range(1, 3);
                 let overflow = self.rng.pick(&OVERFLOWS);
-                let pool = self.private_process(ProcessSpec {
-                    members: Some(size),
-                    mailbox: 1,
-                    overflow,
-                    restart: Restart::Permanent,
-                    backoff_ms: (10, 100),
-                    jitter: 0.0,
-                    max_restarts: (1000, 60_000),
-                    shutdown_ms: 100,
-                    stop_hook_ms: 0,
-                });
+                let pool = self.private_process(class_pool(size, 1, overflow, Restart::Permanent));
                 for _ in 0..size {
                     self.ops.push(Op::Tell {
                         to: pool,
@@ -523,17 +493,7 @@ impl Gen {
             }
             Class::PoolDeadMember => {
                 let size = self.rng.range(2, 4);
-                let pool = self.private_process(ProcessSpec {
-                    members: Some(size),
-                    mailbox: 64,
-                    overflow: Overflow::Backpressure,
-                    restart: Restart::Temporary,
-                    backoff_ms: (10, 100),
-                    jitter: 0.0,
-                    max_restarts: (1000, 60_000),
-                    shutdown_ms: 100,
-                    stop_hook_ms: 0,
-                });
+                let pool = self.private_process(class_pool(size, 64, Overflow::Backpressure, Restart::Temporary));
                 self.ops.push(Op::Ask {
                     to: pool,
                     msg: Msg::Boom,
@@ -609,5 +569,22 @@ impl Gen {
             tree: None,
             stop_self_ok: false,
         })
+    }
+}
+
+/// A pool a class builds for its situation: `members` members, a mailbox
+/// of `mailbox` under `overflow`, restarts by `restart`, with a short fixed
+/// backoff, a limit it never reaches, and a 100 ms shutdown timeout.
+fn class_pool(members: u64, mailbox: usize, overflow: Overflow, restart: Restart) -> ProcessSpec {
+    ProcessSpec {
+        members: Some(members),
+        mailbox,
+        overflow,
+        restart,
+        backoff_ms: (10, 100),
+        jitter: 0.0,
+        max_restarts: (1000, 60_000),
+        shutdown_ms: 100,
+        stop_hook_ms: 0,
     }
 }
