@@ -491,7 +491,9 @@ pub mod __private {
     pub use crate::call::Undo;
     pub use crate::kernel::addr::Addr;
     pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};
-    pub use crate::kernel::reply::{HandleAndReply, NoReply, Panic, ReplyTo, StartOutcome, handle_and_reply, no_reply};
+    pub use crate::kernel::reply::{
+        HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, handle_and_reply, no_reply,
+    };
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
     pub use crate::supervisor::{handle as supervise, start as start_children};
 
@@ -518,8 +520,9 @@ pub mod __private {
 
     /// What an argument of a `#[public]` method must be: it crosses from
     /// the caller's task to the process's. `OK` sizes an array in the
-    /// message enum, so that a non-`Send` argument is reported once, here,
-    /// on the argument, instead of by every bound on the enum.
+    /// generated code that makes and opens the argument's `Sent`, so that a
+    /// non-`Send` argument is reported once, here, on the argument (see
+    /// phyx-macros' `expand/sendable.rs`).
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be sent to another task, and arguments of `#[public]` methods must be `Send`",
         label = "not `Send`",

@@ -4,6 +4,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 
 use super::runtime::{duration, handle_fn, on_start_fn, on_stop_fn, private};
+use super::sendable::{Crossing, checked, sent};
 use super::{Cx, options};
 use crate::attr::ProcessOptions;
 use crate::model::{Hook, Methods, Param};
@@ -19,18 +20,34 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
     let guards = guard_specs(krate, methods);
     let private = private(krate);
 
+    let params = cx.generic_params();
     let arms = methods.handlers.iter().map(|handler| {
         let ident = &handler.ident;
         let variant = &handler.variant;
-        let fields = handler.fields().map(|(field, _)| field);
+        let fields: Vec<_> = handler.fields().map(|(field, _)| field).collect();
+        // Spelled checked (see `sendable`): when an argument is not `Send`,
+        // the handler's future that holds it is not either, and this keeps
+        // rustc from saying so a second time.
+        let opened = handler.fields().map(|(field, ty)| {
+            let checked = checked(krate, ty, Crossing::Argument, &params);
+            quote!(let #field: #checked = #private::Sent::into_inner(#field);)
+        });
         let args = handler.params.iter().map(|param| match param {
             Param::Ctx => quote!(__phyx_ctx),
             Param::Value { field, .. } => quote!(#field),
         });
         let awaited = handler.is_async.then(|| quote!(.await));
+        let reply = sent(
+            krate,
+            &handler.output,
+            Crossing::Reply,
+            &params,
+            quote!(Self::#ident(self, #(#args),*) #awaited),
+        );
         quote! {
             #message::#variant { #(#fields,)* __phyx_reply } => {
-                #private::handle_and_reply(__phyx_reply, async move { Self::#ident(self, #(#args),*) #awaited }).await
+                #(#opened)*
+                #private::handle_and_reply(__phyx_reply, async move { #reply }).await
             }
         }
     });

@@ -2,10 +2,9 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 
 use super::Cx;
-use super::sendable::{Crossing, checked, checked_in_type};
+use super::sendable::{Crossing, respanned, sent};
 use crate::model::{Handler, Methods, UndoArgs};
 
 pub(super) fn doc(cx: &Cx<'_>) -> String {
@@ -39,9 +38,11 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         let docs = &handler.docs;
         let method_vis = &handler.vis;
         let output = &handler.output;
-        let reply = reply(cx, output, &params);
-        let params = handler.fields().map(|(field, ty)| quote!(#field: #ty));
-        let fields = handler.fields().map(|(field, _)| field);
+        let args = handler.fields().map(|(field, ty)| quote!(#field: #ty));
+        let fields = handler.fields().map(|(field, ty)| {
+            let sent = sent(krate, ty, Crossing::Argument, &params, quote!(#field));
+            quote!(#field: #sent)
+        });
         let guarded = methods.guard_index(handler).map(|index| guarded(handler, index));
         let compensated = compensated(krate, handler);
         let key = handler
@@ -51,9 +52,9 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             .map(|key| quote_spanned!(key.span()=> let __phyx_key = #krate::__private::key_of(&#key);));
         quote! {
             #(#docs)*
-            #method_vis fn #ident(&self, #(#params),*) -> #krate::Call<#output, #message_ty> {
+            #method_vis fn #ident(&self, #(#args),*) -> #krate::Call<#output, #message_ty> {
                 #key
-                let __phyx_call = #krate::Call::<#reply, #message_ty>::__new(
+                let __phyx_call = #krate::Call::<#output, #message_ty>::__new(
                     #krate::__private::Clone::clone(&self.__phyx_addr),
                     #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None },
                     |__phyx_message: &mut #message_ty, __phyx_reply_to| match __phyx_message {
@@ -69,24 +70,6 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         }
     });
 
-    // What crosses between tasks is checked where the enum spells it; the
-    // types that cannot be (see `sendable`) get a bound spanned on them.
-    let sendable = methods.handlers.iter().flat_map(|handler| {
-        handler
-            .fields()
-            .map(|(_, ty)| (ty, Crossing::Argument))
-            .chain(std::iter::once((&handler.output, Crossing::Reply)))
-            .filter(|(ty, _)| !checked_in_type(ty, &params))
-            .map(|(ty, crossing)| {
-                let check = match crossing {
-                    Crossing::Argument => quote!(__phyx_argument),
-                    Crossing::Reply => quote!(__phyx_reply),
-                };
-                quote_spanned!(ty.span()=> #check::<#ty>();)
-            })
-            .collect::<Vec<_>>()
-    });
-
     let handle_type = handle_type(krate, handle, vis, &cx.generics, &message_ty, &doc);
     quote! {
         #handle_type
@@ -95,31 +78,6 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         impl #impl_generics #handle #ty_generics #where_clause {
             #(#handle_methods)*
         }
-
-        const _: () = {
-            fn __phyx_argument<T: #krate::__private::SendArgument + 'static>() {}
-            fn __phyx_reply<T: #krate::__private::SendReply + 'static>() {}
-            #[allow(dead_code)]
-            fn __phyx_check #impl_generics () #where_clause {
-                #(#sendable)*
-            }
-        };
-    }
-}
-
-/// The reply type, spelled so that it is an error type (about which rustc
-/// says nothing more) when the message enum holds one: when an argument
-/// or a reply is not `Send`, its check in the enum is the one error.
-fn reply(cx: &Cx<'_>, output: &syn::Type, params: &[&syn::Ident]) -> TokenStream {
-    let (krate, message) = (&cx.krate, &cx.message);
-    if params.is_empty() {
-        // The layout of an enum with an error type is an error, already
-        // reported.
-        quote!(<[#output; ::core::mem::size_of::<#message>()] as ::core::iter::IntoIterator>::Item)
-    } else {
-        // `size_of` of a generic enum is not a constant: the same check
-        // as the enum's, which rustc shows once for both.
-        checked(krate, output, Crossing::Reply, params)
     }
 }
 
@@ -214,13 +172,7 @@ fn compensated(krate: &syn::Path, handler: &Handler) -> Option<TokenStream> {
     let (undo, args) = (handler.compensate.as_ref()?, handler.undo?);
     let span = undo.span();
     // The crate path too, or errors about bounds would point at `#[process]`.
-    let krate: TokenStream = quote!(#krate)
-        .into_iter()
-        .map(|mut token| {
-            token.set_span(span);
-            token
-        })
-        .collect();
+    let krate = respanned(krate, span);
     let clone = quote_spanned!(span=> #krate::__private::Clone::clone);
     let (key, value) = (
         quote_spanned!(span=> __phyx_key_arg),

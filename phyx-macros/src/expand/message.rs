@@ -4,7 +4,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Cx;
-use super::sendable::{Crossing, checked};
 use crate::model::Methods;
 
 pub(super) fn doc(cx: &Cx<'_>) -> String {
@@ -31,15 +30,15 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         .as_ref()
         .map(|_| quote!(Self::__PhyxPhantom(never, _) => match never {},));
 
-    let params = cx.generic_params();
     let variants = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
         let docs = &handler.docs;
-        let output = checked(krate, &handler.output, Crossing::Reply, &params);
+        let output = &handler.output;
+        // Each argument as a `Sent`, so that the enum is `Send` whatever
+        // the arguments are (see `sendable`).
         let fields = handler.fields().map(|(field, ty)| {
             let doc = format!("The `{field}` argument.");
-            let ty = checked(krate, ty, Crossing::Argument, &params);
-            quote!(#[doc = #doc] #field: #ty,)
+            quote!(#[doc = #doc] #field: #krate::__private::Sent<#ty>,)
         });
         quote! {
             #(#docs)*

@@ -1,25 +1,28 @@
 //! What crosses between tasks must be `Send`: one error, on the user's
 //! type, when it is not.
 //!
-//! A non-`Send` argument makes the message enum non-`Send`, and every bound
-//! that needs it `Send` (the `Message` impl, the handle, the mailbox, the
-//! handler's future) would report it again, pointing into generated code.
-//! So the enum's field is not the argument's type `T` but
-//! `<[T; <T as SendArgument>::OK] as IntoIterator>::Item`: `T` itself when
-//! `T: Send`, and otherwise an error type, which rustc reports nothing more
-//! about. The one error is the length's, on `T` (written by the user) and
-//! in the words of `SendArgument`'s `on_unimplemented`.
+//! A non-`Send` argument would make the message enum non-`Send`, and every
+//! bound that needs it `Send` (the `Message` impl, the handle, the mailbox,
+//! the handler's future) would report it again, pointing into generated
+//! code. So the enum holds each argument as a `Sent<T>`, which is `Send`
+//! whatever `T` is and can only be made from a `Send` value: the enum's
+//! definition never depends on whether `T` is `Send`, and the check moves
+//! to the expressions that make and open a `Sent`.
 //!
-//! Only for types made of the standard library's (`Rc<u8>`, `*const u8`,
-//! `Box<dyn Fn()>`, `Vec<Rc<str>>`): proving a type `Send` while the enum's
-//! fields are being computed must not need the enum itself, and a user's
-//! type may hold a handle whose messages hold this process's handle (a
-//! query cycle, an error in valid code). Other types, and types naming a
-//! type parameter of the impl (a const operation cannot), stay as written,
-//! checked by a bound spanned on them (see `handle.rs`).
+//! There, `T` is spelled `<[T; <T as SendArgument>::OK] as
+//! IntoIterator>::Item`: `T` itself when `T: Send`, and otherwise an error
+//! type, about which rustc says nothing more (not the bound of
+//! `Sent::new`, not the handler's future that holds the value). The one
+//! error is the length's, on `T` as the user wrote it, in the words of
+//! `SendArgument`'s `on_unimplemented`; where the handle and the dispatch
+//! both spell it, rustc shows it once. A type naming a type parameter of
+//! the impl cannot be spelled so (a const operation cannot name one): it
+//! stays as written, and `Sent::new`'s `T: Send` bound reports it, with
+//! rustc's own advice to restrict the parameter.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Ident, Type};
 
@@ -32,7 +35,7 @@ pub(super) enum Crossing {
 
 impl Crossing {
     /// The trait of `phyx::__private` that checks it.
-    pub(super) fn check(self) -> Ident {
+    fn check(self) -> Ident {
         let name = match self {
             Self::Argument => "SendArgument",
             Self::Reply => "SendReply",
@@ -41,69 +44,45 @@ impl Crossing {
     }
 }
 
-/// `ty`, as the message enum and the call spell it.
+/// `ty`, spelled so that it is checked to be `Send` where it is written.
 pub(super) fn checked(krate: &syn::Path, ty: &Type, crossing: Crossing, params: &[&Ident]) -> TokenStream {
-    if !checked_in_type(ty, params) {
+    if names_param(ty, params) {
         return quote!(#ty);
     }
     let check = crossing.check();
-    quote!(<[#ty; <#ty as #krate::__private::#check>::OK] as ::core::iter::IntoIterator>::Item)
+    let krate = respanned(krate, ty.span());
+    quote_spanned!(ty.span()=> <[#ty; <#ty as #krate::__private::#check>::OK] as ::core::iter::IntoIterator>::Item)
 }
 
-/// Whether [`checked`] checks `ty` where it spells it.
-pub(super) fn checked_in_type(ty: &Type, params: &[&Ident]) -> bool {
-    is_std(ty) && !names_param(ty, params)
+/// `Sent::<ty>::new(value)`, with the check on `ty`.
+pub(super) fn sent(
+    krate: &syn::Path,
+    ty: &Type,
+    crossing: Crossing,
+    params: &[&Ident],
+    value: TokenStream,
+) -> TokenStream {
+    let checked = checked(krate, ty, crossing, params);
+    let krate = respanned(krate, ty.span());
+    // Bound first, so that the whole call is the user's type's span, where
+    // an error about `new`'s bound points.
+    quote_spanned!(ty.span()=> {
+        let __phyx_value = #value;
+        #krate::__private::Sent::<#checked>::new(__phyx_value)
+    })
 }
 
-/// Whether `ty` is made of primitives and the standard library's types
-/// only, so that it cannot hold a handle or a message. Inside `dyn` and
-/// `fn` types anything goes: whether they are `Send` does not depend on it.
-fn is_std(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) => path.qself.is_none() && is_std_path(&path.path),
-        Type::Reference(reference) => is_std(&reference.elem),
-        Type::Ptr(pointer) => is_std(&pointer.elem),
-        Type::Array(array) => is_std(&array.elem),
-        Type::Slice(slice) => is_std(&slice.elem),
-        Type::Tuple(tuple) => tuple.elems.iter().all(is_std),
-        Type::Paren(paren) => is_std(&paren.elem),
-        Type::Group(group) => is_std(&group.elem),
-        Type::BareFn(_) | Type::TraitObject(_) | Type::Never(_) => true,
-        _ => false,
-    }
-}
-
-fn is_std_path(path: &syn::Path) -> bool {
-    let Some(last) = path.segments.last() else {
-        return false;
-    };
-    let first = &path.segments[0].ident;
-    let named = if path.segments.len() == 1 && path.leading_colon.is_none() {
-        STD_NAMES.split_whitespace().any(|name| last.ident == name)
-    } else {
-        first == "std" || first == "core" || first == "alloc"
-    };
-    named
-        && path.segments.iter().all(|segment| match &segment.arguments {
-            syn::PathArguments::None => true,
-            syn::PathArguments::AngleBracketed(args) => args.args.iter().all(|arg| match arg {
-                syn::GenericArgument::Type(ty) => is_std(ty),
-                syn::GenericArgument::Lifetime(_) | syn::GenericArgument::Const(_) => true,
-                _ => false,
-            }),
-            syn::PathArguments::Parenthesized(_) => false,
+/// `krate`'s path with every token at `span`: an error about a path that
+/// starts with it points at `span`, not at the attribute.
+pub(super) fn respanned(krate: &syn::Path, span: Span) -> TokenStream {
+    quote!(#krate)
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
         })
+        .collect()
 }
-
-/// Primitives, and the standard library's types written unqualified
-/// (from the prelude or after a `use`). A user's type of the same name is
-/// taken for the standard one, which is harmless unless it holds a handle.
-const STD_NAMES: &str = "bool char str u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 \
-    String Vec VecDeque LinkedList BinaryHeap HashMap HashSet BTreeMap BTreeSet Box Rc Arc Weak \
-    Cell RefCell OnceCell UnsafeCell Mutex RwLock OnceLock MutexGuard RwLockReadGuard RwLockWriteGuard \
-    NonNull PhantomData Option Result Duration SystemTime PathBuf OsString CString Pin ManuallyDrop \
-    Wrapping AtomicBool AtomicU8 AtomicU16 AtomicU32 AtomicU64 AtomicUsize AtomicI8 AtomicI16 \
-    AtomicI32 AtomicI64 AtomicIsize AtomicPtr";
 
 /// Whether `ty` names one of `params` (or `Self`).
 fn names_param(ty: &Type, params: &[&Ident]) -> bool {
@@ -131,30 +110,33 @@ mod tests {
     use super::*;
     use syn::parse_quote;
 
-    #[test]
-    fn checks_standard_types_in_the_enum() {
-        let types: [Type; 7] = [
-            parse_quote!(std::rc::Rc<u8>),
-            parse_quote!(Rc<RefCell<Vec<u8>>>),
-            parse_quote!(*const u8),
-            parse_quote!(Box<dyn Fn(Job) -> Job>),
-            parse_quote!((u8, [String; 2], fn(Job))),
-            parse_quote!(Option<&'static str>),
-            parse_quote!(Result<Arc<u64>, String>),
-        ];
-        assert!(types.iter().all(|ty| checked_in_type(ty, &[])));
+    fn is_checked(ty: &Type, params: &[&Ident]) -> bool {
+        checked(&parse_quote!(::phyx), ty, Crossing::Argument, params)
+            .to_string()
+            .contains("SendArgument")
     }
 
     #[test]
-    fn leaves_types_that_may_hold_a_handle_or_a_parameter() {
-        let k: Ident = parse_quote!(K);
-        let types: [Type; 5] = [
+    fn checks_every_type_that_names_no_parameter() {
+        let types: [Type; 6] = [
+            parse_quote!(std::rc::Rc<u8>),
             parse_quote!(Job),
             parse_quote!(Vec<CounterRef>),
-            parse_quote!(crate::Job),
+            parse_quote!(*const u8),
+            parse_quote!(Box<dyn Fn(Job) -> Job>),
+            parse_quote!((u8, [String; 2], fn(Job))),
+        ];
+        assert!(types.iter().all(|ty| is_checked(ty, &[])));
+    }
+
+    #[test]
+    fn leaves_types_that_name_a_parameter_to_the_bound() {
+        let k: Ident = parse_quote!(K);
+        let types: [Type; 3] = [
             parse_quote!(Rc<K>),
             parse_quote!(<K as Iterator>::Item),
+            parse_quote!(Option<Self>),
         ];
-        assert!(types.iter().all(|ty| !checked_in_type(ty, &[&k])));
+        assert!(types.iter().all(|ty| !is_checked(ty, &[&k])));
     }
 }

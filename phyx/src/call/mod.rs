@@ -21,7 +21,7 @@ use crate::event::EventKind;
 use crate::id::StepKey;
 use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
-use crate::kernel::reply::{NoReply, ReplyTo};
+use crate::kernel::reply::{NoReply, ReplyTo, Sent};
 use crate::resilience::{Limiter, MethodGuard, Permit};
 
 /// A call of a `#[public]` method, returned by the handle's method of the
@@ -80,7 +80,7 @@ struct Guard<R> {
     is_ok: fn(&R) -> bool,
 }
 
-impl<R: Send + 'static, M: Message> Call<R, M> {
+impl<R: 'static, M: Message> Call<R, M> {
     #[doc(hidden)]
     pub fn __new(addr: Addr<M>, message: M, attach: fn(&mut M, ReplyTo<R>)) -> Self {
         Self {
@@ -269,7 +269,7 @@ impl<R: Send + 'static, M: Message> Call<R, M> {
     }
 }
 
-impl<R: Send + 'static, M: Message> IntoFuture for Call<R, M> {
+impl<R: 'static, M: Message> IntoFuture for Call<R, M> {
     type Output = Result<R, CallError>;
     type IntoFuture = Ask<R, M>;
 
@@ -328,8 +328,8 @@ struct BreakerPass<R, M: Message> {
 enum AskState<R, M: Message> {
     Unsent(Call<R, M>),
     WaitingForRate(Call<R, M>, Sleep),
-    WaitingForRoom(Addr<M>, WaitForRoom<M>, oneshot::Receiver<Result<R, NoReply>>),
-    Queued(Addr<M>, oneshot::Receiver<Result<R, NoReply>>),
+    WaitingForRoom(Addr<M>, WaitForRoom<M>, oneshot::Receiver<Result<Sent<R>, NoReply>>),
+    Queued(Addr<M>, oneshot::Receiver<Result<Sent<R>, NoReply>>),
     Failed(CallError),
     Done,
 }
@@ -337,7 +337,7 @@ enum AskState<R, M: Message> {
 // The message is only ever moved, never pinned, so `Ask` need not be.
 impl<R, M: Message> Unpin for Ask<R, M> {}
 
-impl<R: Send + 'static, M: Message> Future for Ask<R, M> {
+impl<R: 'static, M: Message> Future for Ask<R, M> {
     type Output = Result<R, CallError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -355,7 +355,7 @@ impl<R: Send + 'static, M: Message> Future for Ask<R, M> {
     }
 }
 
-impl<R: Send + 'static, M: Message> Ask<R, M> {
+impl<R: 'static, M: Message> Ask<R, M> {
     fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, CallError>> {
         loop {
             let pending = match std::mem::replace(&mut self.state, AskState::Done) {
@@ -396,7 +396,7 @@ impl<R: Send + 'static, M: Message> Ask<R, M> {
                     Poll::Pending => AskState::WaitingForRoom(addr, waiting, reply),
                 },
                 AskState::Queued(addr, mut reply) => match Pin::new(&mut reply).poll(cx) {
-                    Poll::Ready(Ok(Ok(value))) => return Poll::Ready(Ok(value)),
+                    Poll::Ready(Ok(Ok(value))) => return Poll::Ready(Ok(value.into_inner())),
                     Poll::Ready(Ok(Err(why))) => return Poll::Ready(Err(addr.call_error(self.method, why))),
                     // The message was dropped unhandled: the process stopped.
                     Poll::Ready(Err(_)) => {
@@ -484,7 +484,7 @@ impl<R, M: Message> Drop for BreakerPass<R, M> {
     }
 }
 
-fn enqueue<R: Send + 'static, M: Message>(call: Call<R, M>) -> AskState<R, M> {
+fn enqueue<R: 'static, M: Message>(call: Call<R, M>) -> AskState<R, M> {
     let Call {
         addr,
         mut message,

@@ -23,7 +23,39 @@ pub enum NoReply {
 
 /// Where a handler's result goes; `None` for a tell.
 #[doc(hidden)]
-pub type ReplyTo<R> = Option<oneshot::Sender<Result<R, NoReply>>>;
+pub type ReplyTo<R> = Option<oneshot::Sender<Result<Sent<R>, NoReply>>>;
+
+/// A value that crosses between tasks: an argument in a message, or a
+/// reply. `Send` whatever `T` is, so that a message enum is `Send` even
+/// when one of its arguments is not, and the one error about that argument
+/// is the check where the generated code makes its `Sent`, on the user's
+/// type, instead of one from every bound that needs the enum `Send`.
+#[doc(hidden)]
+pub struct Sent<T>(T);
+
+// SAFETY: the only constructor requires `T: Send`, and the field is
+// private, so every `Sent<T>` that exists holds a `Send` value. A message
+// enum is `'static` (`Message: 'static`), so no `T` is shortened to a
+// lifetime for which it is not `Send`.
+#[allow(unsafe_code)]
+unsafe impl<T> Send for Sent<T> {}
+
+impl<T> Sent<T> {
+    // The bound on the method, not the impl: rustc then reports a type
+    // parameter that is not `Send` with its advice to restrict it.
+    #[doc(hidden)]
+    pub fn new(value: T) -> Self
+    where
+        T: Send,
+    {
+        Self(value)
+    }
+
+    #[doc(hidden)]
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
 
 /// A handler panicked; carries the message.
 #[doc(hidden)]
@@ -35,7 +67,7 @@ pub struct Panic {
 /// Runs a handler, sends its result to the caller, and turns a panic into
 /// an error for the caller and a crash for the process.
 #[doc(hidden)]
-pub fn handle_and_reply<R, F: Future<Output = R>>(reply_to: ReplyTo<R>, handler: F) -> HandleAndReply<R, F> {
+pub fn handle_and_reply<R, F: Future<Output = Sent<R>>>(reply_to: ReplyTo<R>, handler: F) -> HandleAndReply<R, F> {
     HandleAndReply {
         reply_to,
         handler: catch_panics(handler),
@@ -54,7 +86,7 @@ pin_project! {
     }
 }
 
-impl<R, F: Future<Output = R>> Future for HandleAndReply<R, F> {
+impl<R, F: Future<Output = Sent<R>>> Future for HandleAndReply<R, F> {
     type Output = Result<(), Panic>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
