@@ -380,7 +380,7 @@ impl TestSystem {
 
     /// Tells `call(handle)` until the mailbox refuses one or stops
     /// growing (under drop-oldest); returns how many were queued.
-    pub fn fill<H: Handle, R: Send + 'static>(&self, handle: &H, call: impl Fn(&H) -> Call<R, H::Message>) -> usize {
+    pub fn fill<H: Handle, R: Send + 'static>(&self, handle: &H, call: impl Fn(&H) -> Call<R, H>) -> usize {
         let mut sent = 0;
         loop {
             let before = handle.queued();

@@ -21,17 +21,14 @@ pub(super) fn doc(cx: &Cx<'_>) -> String {
 
 pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
     let Cx {
-        krate,
-        message,
-        handle,
-        vis,
-        ..
+        krate, message, handle, ..
     } = cx;
     let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
     let message_ty = quote!(#message #ty_generics);
     let doc = doc(cx);
 
     let params = cx.generic_params();
+    let handle_ty = quote!(#handle #ty_generics);
     let handle_methods = methods.handlers.iter().map(|handler| {
         let ident = &handler.ident;
         let variant = &handler.variant;
@@ -52,9 +49,9 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             .map(|key| quote_spanned!(key.span()=> let __phyx_key = #krate::__private::key_of(&#key);));
         quote! {
             #(#docs)*
-            #method_vis fn #ident(&self, #(#args),*) -> #krate::Call<#output, #message_ty> {
+            #method_vis fn #ident(&self, #(#args),*) -> #krate::Call<#output, #handle_ty> {
                 #key
-                let __phyx_call = #krate::Call::<#output, #message_ty>::__new(
+                let __phyx_call = #krate::Call::<#output, #handle_ty>::__new(
                     #krate::__private::Clone::clone(&self.__phyx_addr),
                     #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None },
                     |__phyx_message: &mut #message_ty, __phyx_reply_to| match __phyx_message {
@@ -70,7 +67,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         }
     });
 
-    let handle_type = handle_type(krate, handle, vis, &cx.generics, &message_ty, &doc);
+    let handle_type = handle_type(cx, &message_ty, &doc);
     quote! {
         #handle_type
 
@@ -83,15 +80,9 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
 
 /// The handle struct and its trait impls: `Handle`, `Clone`, `Debug`,
 /// `PartialEq`, `Eq`, `Hash`. Shared by processes and supervisors.
-pub(super) fn handle_type(
-    krate: &syn::Path,
-    handle: &syn::Ident,
-    vis: &syn::Visibility,
-    generics: &syn::Generics,
-    message_ty: &TokenStream,
-    doc: &str,
-) -> TokenStream {
-    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+pub(super) fn handle_type(cx: &Cx<'_>, message_ty: &TokenStream, doc: &str) -> TokenStream {
+    let Cx { krate, handle, vis, .. } = cx;
+    let (impl_generics, ty_generics, where_clause) = cx.generics.split_for_impl();
     quote! {
         #[doc = #doc]
         // Declared `pub` whatever the process's visibility (see `vis`).

@@ -43,7 +43,7 @@ pub(super) fn expand(cx: &Cx<'_>, options: &SupervisorOptions, children: &[Child
         cx.target.ident
     );
     // A supervisor has no generics (a rule), so these are the impl's.
-    let handle_type = handle_type(krate, handle, vis, &cx.generics, &quote!(#message), &doc);
+    let handle_type = handle_type(cx, &quote!(#message), &doc);
     let run = handle_fn(
         krate,
         quote! {

@@ -20,13 +20,13 @@ use crate::error::{CallError, SendError};
 use crate::event::EventKind;
 use crate::id::StepKey;
 use crate::kernel::addr::{Addr, Refused};
-use crate::kernel::process::Message;
+use crate::kernel::process::{Handle, Message};
 use crate::kernel::reply::{NoReply, ReplyTo, Sent};
 use crate::resilience::{Limiter, MethodGuard, Permit};
 
 /// A call of a `#[public]` method, returned by the handle's method of the
-/// same name. `R` is the method's return type, `M` the process's message
-/// enum (`CounterMsg` for `Counter`).
+/// same name. `R` is the method's return type, `H` the handle it was made
+/// from (`Call<u64, CounterRef>` for `counter.get()`).
 ///
 /// Nothing is sent until the call is awaited (an ask, which waits for the
 /// reply) or sent (a tell, which does not):
@@ -50,24 +50,24 @@ use crate::resilience::{Limiter, MethodGuard, Permit};
 /// # }
 /// ```
 #[must_use = "a call does nothing until it is awaited or sent"]
-pub struct Call<R, M: Message> {
-    addr: Addr<M>,
-    message: M,
-    attach: fn(&mut M, ReplyTo<R>),
+pub struct Call<R, H: Handle> {
+    addr: Addr<H::Message>,
+    message: H::Message,
+    attach: fn(&mut H::Message, ReplyTo<R>),
     timeout: Option<Duration>,
     guard: Option<Guard<R>>,
-    undo: Option<UndoOf<R, M>>,
+    undo: Option<UndoOf<R, H>>,
 }
 
 /// Builds the compensation of a successful call from its reply: see
 /// `#[compensate]`.
-pub(crate) type UndoOf<R, M> = fn(&Addr<M>, &R, &StepKey) -> Option<Undo>;
+pub(crate) type UndoOf<R, H> = fn(&Addr<<H as Handle>::Message>, &R, &StepKey) -> Option<Undo>;
 
 /// A call as a saga step sees it; see [`Call::for_saga`].
-pub(crate) struct ForSaga<R, M: Message> {
-    pub(crate) addr: Addr<M>,
+pub(crate) struct ForSaga<R, H: Handle> {
+    pub(crate) addr: Addr<H::Message>,
     pub(crate) method: &'static str,
-    pub(crate) undo_of: Option<UndoOf<R, M>>,
+    pub(crate) undo_of: Option<UndoOf<R, H>>,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -80,9 +80,9 @@ struct Guard<R> {
     is_ok: fn(&R) -> bool,
 }
 
-impl<R: 'static, M: Message> Call<R, M> {
+impl<R: 'static, H: Handle> Call<R, H> {
     #[doc(hidden)]
-    pub fn __new(addr: Addr<M>, message: M, attach: fn(&mut M, ReplyTo<R>)) -> Self {
+    pub fn __new(addr: Addr<H::Message>, message: H::Message, attach: fn(&mut H::Message, ReplyTo<R>)) -> Self {
         Self {
             addr,
             message,
@@ -95,14 +95,14 @@ impl<R: 'static, M: Message> Call<R, M> {
 
     /// Gives the call the compensation a saga records when it succeeds.
     #[doc(hidden)]
-    pub fn __compensated(mut self, undo: UndoOf<R, M>) -> Self {
+    pub fn __compensated(mut self, undo: UndoOf<R, H>) -> Self {
         self.undo = Some(undo);
         self
     }
 
     /// What a saga step needs before asking. The timeout is taken: the
     /// saga applies it itself, to keep listening for a late reply.
-    pub(crate) fn for_saga(&mut self) -> ForSaga<R, M> {
+    pub(crate) fn for_saga(&mut self) -> ForSaga<R, H> {
         ForSaga {
             addr: self.addr.clone(),
             method: self.message.method(),
@@ -269,11 +269,11 @@ impl<R: 'static, M: Message> Call<R, M> {
     }
 }
 
-impl<R: 'static, M: Message> IntoFuture for Call<R, M> {
+impl<R: 'static, H: Handle> IntoFuture for Call<R, H> {
     type Output = Result<R, CallError>;
-    type IntoFuture = Ask<R, M>;
+    type IntoFuture = Ask<R, H>;
 
-    fn into_future(self) -> Ask<R, M> {
+    fn into_future(self) -> Ask<R, H> {
         Ask {
             method: self.message.method(),
             state: AskState::Unsent(self),
@@ -283,7 +283,7 @@ impl<R: 'static, M: Message> IntoFuture for Call<R, M> {
     }
 }
 
-impl<R, M: Message> fmt::Debug for Call<R, M> {
+impl<R, H: Handle> fmt::Debug for Call<R, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("process", &self.addr)
@@ -304,11 +304,11 @@ type WaitForRoom<M> = Pin<Box<dyn Future<Output = Result<(), Refused<M>>> + Send
 /// after, the process still handles the message and the reply is
 /// discarded.
 #[must_use = "futures do nothing unless polled"]
-pub struct Ask<R, M: Message> {
+pub struct Ask<R, H: Handle> {
     method: &'static str,
-    state: AskState<R, M>,
+    state: AskState<R, H>,
     deadline: Option<Deadline>,
-    breaker: Option<BreakerPass<R, M>>,
+    breaker: Option<BreakerPass<R, H>>,
 }
 
 struct Deadline {
@@ -318,26 +318,30 @@ struct Deadline {
 }
 
 /// A call the method's breaker let through, to report its result to.
-struct BreakerPass<R, M: Message> {
-    addr: Addr<M>,
+struct BreakerPass<R, H: Handle> {
+    addr: Addr<H::Message>,
     guard: Arc<MethodGuard>,
     permit: Option<Permit>,
     is_ok: fn(&R) -> bool,
 }
 
-enum AskState<R, M: Message> {
-    Unsent(Call<R, M>),
-    WaitingForRate(Call<R, M>, Sleep),
-    WaitingForRoom(Addr<M>, WaitForRoom<M>, oneshot::Receiver<Result<Sent<R>, NoReply>>),
-    Queued(Addr<M>, oneshot::Receiver<Result<Sent<R>, NoReply>>),
+enum AskState<R, H: Handle> {
+    Unsent(Call<R, H>),
+    WaitingForRate(Call<R, H>, Sleep),
+    WaitingForRoom(
+        Addr<H::Message>,
+        WaitForRoom<H::Message>,
+        oneshot::Receiver<Result<Sent<R>, NoReply>>,
+    ),
+    Queued(Addr<H::Message>, oneshot::Receiver<Result<Sent<R>, NoReply>>),
     Failed(CallError),
     Done,
 }
 
 // The message is only ever moved, never pinned, so `Ask` need not be.
-impl<R, M: Message> Unpin for Ask<R, M> {}
+impl<R, H: Handle> Unpin for Ask<R, H> {}
 
-impl<R: 'static, M: Message> Future for Ask<R, M> {
+impl<R: 'static, H: Handle> Future for Ask<R, H> {
     type Output = Result<R, CallError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -355,7 +359,7 @@ impl<R: 'static, M: Message> Future for Ask<R, M> {
     }
 }
 
-impl<R: 'static, M: Message> Ask<R, M> {
+impl<R: 'static, H: Handle> Ask<R, H> {
     fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, CallError>> {
         loop {
             let pending = match std::mem::replace(&mut self.state, AskState::Done) {
@@ -423,7 +427,7 @@ impl<R: 'static, M: Message> Ask<R, M> {
 
     /// Passes the call through its method's rate limit, then its breaker
     /// (in that order), then into the mailbox.
-    fn admit(&mut self, call: Call<R, M>) -> AskState<R, M> {
+    fn admit(&mut self, call: Call<R, H>) -> AskState<R, H> {
         let Some((key, is_ok, guards)) = call
             .guard()
             .map(|(guard, guards)| (guard.key, guard.is_ok, guards.clone()))
@@ -468,7 +472,7 @@ impl<R: 'static, M: Message> Ask<R, M> {
     }
 }
 
-impl<R, M: Message> BreakerPass<R, M> {
+impl<R, H: Handle> BreakerPass<R, H> {
     fn report(&mut self, success: Option<bool>) {
         if let (Some(permit), Some(breaker)) = (self.permit.take(), &self.guard.breaker) {
             let now = self.addr.core().system.clock.now();
@@ -477,14 +481,14 @@ impl<R, M: Message> BreakerPass<R, M> {
     }
 }
 
-impl<R, M: Message> Drop for BreakerPass<R, M> {
+impl<R, H: Handle> Drop for BreakerPass<R, H> {
     fn drop(&mut self) {
         // An ask dropped before its result neither succeeded nor failed.
         self.report(None);
     }
 }
 
-fn enqueue<R: 'static, M: Message>(call: Call<R, M>) -> AskState<R, M> {
+fn enqueue<R: 'static, H: Handle>(call: Call<R, H>) -> AskState<R, H> {
     let Call {
         addr,
         mut message,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::call::outcome::SagaReply;
 use crate::call::{Call, ForSaga};
 use crate::event::EventKind;
-use crate::kernel::process::Message;
+use crate::kernel::process::Handle;
 
 type Attempt = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -26,7 +26,7 @@ pub struct Undo {
 impl Undo {
     /// `call` makes the undo's call afresh for every attempt.
     #[doc(hidden)]
-    pub fn __new<R: SagaReply, M: Message>(call: impl Fn() -> Call<R, M> + Send + 'static) -> Self {
+    pub fn __new<R: SagaReply, H: Handle>(call: impl Fn() -> Call<R, H> + Send + 'static) -> Self {
         let ForSaga { addr, method, .. } = call().for_saga();
         let process = addr.core().name.clone();
         let publish = Box::new(move |kind| addr.publish(kind));

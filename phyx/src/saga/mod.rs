@@ -24,7 +24,7 @@ use crate::clock::Sleep;
 use crate::error::CallError;
 use crate::event::{EventKind, StepOutcome};
 use crate::kernel::addr::Addr;
-use crate::kernel::process::Message;
+use crate::kernel::process::Handle;
 use crate::kernel::system::SystemInner;
 use crate::options::Backoff;
 
@@ -167,9 +167,9 @@ impl Saga {
     /// reply), the completed steps are compensated, last first, before this
     /// returns a [`SagaError`] with the whole story. The saga has then
     /// ended: later steps return [`StepFailure::Ended`] without being run.
-    pub async fn step<R: SagaReply, M: Message>(
+    pub async fn step<R: SagaReply, H: Handle>(
         &mut self,
-        call: impl FnOnce(StepKey) -> Call<R, M>,
+        call: impl FnOnce(StepKey) -> Call<R, H>,
     ) -> Result<R::Value, SagaError> {
         self.steps += 1;
         let key = StepKey::new(self.id.clone(), self.steps);
@@ -207,7 +207,7 @@ impl Saga {
         }
         flight.ask = None;
         drop(flight);
-        self.done.extend(recorded(undo_of, &addr, &key, &reply));
+        self.done.extend(recorded::<R, H>(undo_of, &addr, &key, &reply));
         let failure = match (reply, timed_out) {
             (Some(Ok(reply)), None) => match reply.into_outcome() {
                 Ok(value) => {
@@ -297,30 +297,30 @@ impl std::fmt::Debug for Saga {
 /// A step being asked. Dropped while the ask is still in flight (its
 /// caller went away), it aborts the saga and hands the ask to the
 /// compensation, which waits for its late reply first.
-struct InFlight<'a, R: SagaReply, M: Message> {
+struct InFlight<'a, R: SagaReply, H: Handle> {
     saga: &'a mut Saga,
-    ask: Option<Ask<R, M>>,
-    addr: Addr<M>,
+    ask: Option<Ask<R, H>>,
+    addr: Addr<H::Message>,
     method: &'static str,
     key: StepKey,
-    undo_of: Option<UndoOf<R, M>>,
+    undo_of: Option<UndoOf<R, H>>,
 }
 
-impl<R: SagaReply, M: Message> InFlight<'_, R, M> {
+impl<R: SagaReply, H: Handle> InFlight<'_, R, H> {
     /// The reply, or `None` if `deadline` came first.
     async fn reply(&mut self, deadline: Option<Sleep>) -> Option<Result<R, CallError>> {
         reply_within(self.ask.as_mut()?, deadline).await
     }
 }
 
-impl<R: SagaReply, M: Message> Drop for InFlight<'_, R, M> {
+impl<R: SagaReply, H: Handle> Drop for InFlight<'_, R, H> {
     fn drop(&mut self) {
         let Some(mut ask) = self.ask.take() else { return };
         let (addr, method, key, undo_of) = (self.addr.clone(), self.method, self.key.clone(), self.undo_of);
         let settle = self.saga.system.clock.sleep(self.saga.policy.settle);
         let late = async move {
             let reply = reply_within(&mut ask, Some(settle)).await;
-            let recorded = recorded(undo_of, &addr, &key, &reply);
+            let recorded = recorded::<R, H>(undo_of, &addr, &key, &reply);
             let outcome = match reply {
                 Some(Ok(reply)) => match reply.into_outcome() {
                     Ok(_) => StepOutcome::Done,
@@ -342,9 +342,9 @@ impl<R: SagaReply, M: Message> Drop for InFlight<'_, R, M> {
 
 /// The compensation a step's reply calls for: its undo, if the step has
 /// one and succeeded.
-fn recorded<R: SagaReply, M: Message>(
-    undo_of: Option<UndoOf<R, M>>,
-    addr: &Addr<M>,
+fn recorded<R: SagaReply, H: Handle>(
+    undo_of: Option<UndoOf<R, H>>,
+    addr: &Addr<H::Message>,
     key: &StepKey,
     reply: &Option<Result<R, CallError>>,
 ) -> Option<DoneStep> {
@@ -354,8 +354,8 @@ fn recorded<R: SagaReply, M: Message>(
 }
 
 /// The reply of `ask`, or `None` if `deadline` came first.
-async fn reply_within<R: SagaReply, M: Message>(
-    ask: &mut Ask<R, M>,
+async fn reply_within<R: SagaReply, H: Handle>(
+    ask: &mut Ask<R, H>,
     mut deadline: Option<Sleep>,
 ) -> Option<Result<R, CallError>> {
     poll_fn(|cx| {

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::model::{BackoffSpec, Sent, check_error, check_refusal, stopped_ok};
 use crate::processes::{
     All, AnySup, AsyncOp, Inner, Kids, Mark, MarkCell, OUTER_BACKOFF, Outer, Rest, Solo, StallAll, StallRest, SyncOp,
-    Target, Token, TokenCell, Worker, WorkerMsg, WorkerRef, World, with_sup,
+    Target, Token, TokenCell, Worker, WorkerRef, World, with_sup,
 };
 use crate::program::{Kind, Msg, Op, ProcessSpec, Program, SupKind};
 use crate::util::{duration, lock, ms};
@@ -287,7 +287,7 @@ impl<'p> Run<'p> {
     }
 
     /// The tell of `msg` to `to`, with a token, as a call.
-    fn tell_call(&self, to: usize, msg: Msg, later: bool) -> (Call<(), WorkerMsg>, Arc<TokenCell>) {
+    fn tell_call(&self, to: usize, msg: Msg, later: bool) -> (Call<(), WorkerRef>, Arc<TokenCell>) {
         let live = &self.targets[to];
         let (token, cell) = Token::new(&live.target, later);
         let call = match (self.build(msg), later) {
@@ -306,7 +306,7 @@ impl<'p> Run<'p> {
         });
     }
 
-    fn ask<R: Send + 'static>(&mut self, ask: AskOf, call: Call<R, WorkerMsg>, mark: Arc<MarkCell>) {
+    fn ask<R: Send + 'static>(&mut self, ask: AskOf, call: Call<R, WorkerRef>, mark: Arc<MarkCell>) {
         let AskOf {
             op,
             to,

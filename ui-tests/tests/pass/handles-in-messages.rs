@@ -52,7 +52,7 @@ impl Pong {
     }
 
     #[public]
-    pub fn serve(&self, ping: PingRef) -> phyx::Call<(PingRef, Option<PongRef>), PingMsg> {
+    pub fn serve(&self, ping: PingRef) -> phyx::Call<(PingRef, Option<PongRef>), PingRef> {
         ping.me()
     }
 }

@@ -39,11 +39,11 @@ pub struct Holder {
 
 /// Users may implement their own traits for the handle.
 trait Doubled {
-    fn doubled(&self, by: u64) -> phyx::Call<u64, counter::CounterMsg>;
+    fn doubled(&self, by: u64) -> phyx::Call<u64, counter::CounterRef>;
 }
 
 impl Doubled for counter::CounterRef {
-    fn doubled(&self, by: u64) -> phyx::Call<u64, counter::CounterMsg> {
+    fn doubled(&self, by: u64) -> phyx::Call<u64, counter::CounterRef> {
         self.add(by * 2)
     }
 }

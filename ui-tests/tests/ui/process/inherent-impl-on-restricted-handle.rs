@@ -17,7 +17,7 @@ impl Counter {
 }
 
 impl CounterRef {
-    fn twice(&self) -> phyx::Call<u64, CounterMsg> {
+    fn twice(&self) -> phyx::Call<u64, CounterRef> {
         self.get()
     }
 }
