@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind, SpawnOptions};
+use phyx::{CallError, SpawnOptions, event::EventKind};
 
 /// A database that refuses its first `down_for` connections.
 pub struct Database {

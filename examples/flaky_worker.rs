@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind};
+use phyx::{CallError, event::EventKind};
 
 /// Counts the items the worker finished. A separate process, so the count
 /// survives the worker's crashes.

@@ -12,8 +12,9 @@
 
 use std::time::Duration;
 
+use phyx::event::{CircuitState, EventKind};
 use phyx::prelude::*;
-use phyx::{CallError, CircuitState, EventKind};
+use phyx::{CallError, Failed};
 
 pub struct Weather {
     upstream_failures_left: u32,
@@ -40,25 +41,27 @@ impl Weather {
 
 /// How a call ended: `ok`, `failed` (an `Err` reply), or the error that
 /// refused it.
-fn outcome<T: std::fmt::Debug>(call: &str, result: &Result<Result<T, String>, CallError>) -> &'static str {
+fn outcome<T: std::fmt::Debug>(call: &str, result: &Result<T, Failed<String>>) -> &'static str {
     match result {
-        Ok(Ok(value)) => println!("{call}: {value:?}"),
-        Ok(Err(error)) => println!("{call}: failed, {error}"),
-        Err(error) => println!("{call}: {error}"),
+        Ok(value) => println!("{call}: {value:?}"),
+        Err(Failed::Handler(error)) => println!("{call}: failed, {error}"),
+        Err(Failed::Call(error)) => println!("{call}: {error}"),
     }
     match result {
-        Ok(Ok(_)) => "ok",
-        Ok(Err(_)) => "failed",
-        Err(CallError::CircuitOpen { .. }) => "circuit open",
-        Err(CallError::RateLimited { .. }) => "rate limited",
-        Err(_) => "error",
+        Ok(_) => "ok",
+        Err(Failed::Handler(_)) => "failed",
+        Err(Failed::Call(CallError::CircuitOpen { .. })) => "circuit open",
+        Err(Failed::Call(CallError::RateLimited { .. })) => "rate limited",
+        Err(Failed::Call(_)) => "error",
     }
 }
 
 /// When a refused call may be retried.
-fn retry_after(result: &Result<impl Sized, CallError>) -> Duration {
+fn retry_after(result: &Result<impl Sized, Failed<String>>) -> Duration {
     match result {
-        Err(CallError::CircuitOpen { retry_after, .. } | CallError::RateLimited { retry_after, .. }) => *retry_after,
+        Err(Failed::Call(CallError::CircuitOpen { retry_after, .. } | CallError::RateLimited { retry_after, .. })) => {
+            *retry_after
+        }
         _ => Duration::ZERO,
     }
 }
@@ -80,18 +83,20 @@ pub async fn run(system: &System) -> Summary {
 
     let mut temperature = Vec::new();
     for _ in 0..3 {
-        let result = weather.temperature("Oslo".into()).await.map(Ok);
+        let result = weather.temperature("Oslo".into()).await.map_err(Failed::Call);
         temperature.push(outcome("temperature", &result));
         clock.sleep(retry_after(&result)).await; // wait as told, if refused
     }
-    let result = weather.temperature("Oslo".into()).await.map(Ok);
+    let result = weather.temperature("Oslo".into()).await.map_err(Failed::Call);
     temperature.push(outcome("temperature", &result));
 
     let mut forecast = Vec::new();
     for _ in 0..8 {
-        let result = weather.forecast("Lima".into()).await;
+        // One error for both ways a call fails: `Err` from the handler, or
+        // no reply at all.
+        let result = weather.forecast("Lima".into()).flatten().await;
         forecast.push(outcome("forecast", &result));
-        if result.is_err() {
+        if matches!(result, Err(Failed::Call(_))) {
             clock.sleep(retry_after(&result)).await; // the breaker's cooldown
         }
     }

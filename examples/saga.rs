@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use phyx::prelude::*;
-use phyx::{EventKind, Saga};
+use phyx::{event::EventKind, saga::Saga};
 
 pub struct Inventory {
     stock: u32,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind};
+use phyx::{CallError, event::EventKind};
 
 #[derive(Default)]
 pub struct Inventory {

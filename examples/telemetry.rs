@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
+use phyx::event::{Event, EventKind};
 use phyx::prelude::*;
-use phyx::{Event, EventKind};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 

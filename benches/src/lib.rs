@@ -26,7 +26,7 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 /// Mailbox capacity of every bounded mailbox here: phyx's default, and
 /// what kameo and the bounded tokio baseline are given.
-pub const MAILBOX: usize = phyx::DEFAULT_MAILBOX_CAPACITY;
+pub const MAILBOX: usize = phyx::SpawnOptions::DEFAULT_MAILBOX_CAPACITY;
 
 /// Which tokio runtime a scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -217,7 +217,7 @@ async fn task_manager_distributes_to_every_child_and_they_stop_with_it() {
     assert_eq!(summary.after_stop, [phyx::Status::Stopped; 3]);
     let spawned_by_manager = t
         .events()
-        .count(|kind| matches!(kind, phyx::EventKind::Spawned { parent: Some(_) }));
+        .count(|kind| matches!(kind, phyx::event::EventKind::Spawned { parent: Some(_) }));
     assert_eq!(spawned_by_manager, 3);
 }
 
@@ -344,7 +344,7 @@ async fn worker_pool_computes_every_job_and_spreads_them_over_the_members() {
 
 #[tokio::test]
 async fn resilience_limits_the_rate_and_breaks_the_circuit_until_a_trial_succeeds() {
-    use phyx::CircuitState::{Closed, HalfOpen, Open};
+    use phyx::event::CircuitState::{Closed, HalfOpen, Open};
     let t = TestSystem::new();
     let summary = resilience::run(t.system()).await;
     assert_eq!(summary.temperature, ["ok", "ok", "rate limited", "ok"]);

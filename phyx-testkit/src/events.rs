@@ -4,7 +4,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use phyx::{Event, EventKind, StopReason};
+use phyx::{
+    StopReason,
+    event::{Event, EventKind},
+};
 
 /// One recorded event and when it happened, as virtual time since the test
 /// system started.

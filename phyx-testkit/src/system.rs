@@ -267,7 +267,7 @@ impl TestSystem {
     /// let events = t.events();
     /// events.assert_panicked("Fragile", "ouch", Duration::ZERO);
     /// assert_eq!(events.restarts_of("Fragile")[0].delay, Duration::from_millis(100));
-    /// events.assert_none("restart limit", |kind| matches!(kind, phyx::EventKind::RestartLimitReached { .. }));
+    /// events.assert_none("restart limit", |kind| matches!(kind, phyx::event::EventKind::RestartLimitReached { .. }));
     /// # }
     /// ```
     pub fn events(&self) -> Events {

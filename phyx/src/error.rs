@@ -5,6 +5,28 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// `process()` and `method()` for an error type each of whose variants
+/// names both, written once for [`CallError`] and [`SendError`].
+macro_rules! addressed {
+    ($error:ident: $($variant:ident),+) => {
+        impl $error {
+            /// Name of the process the call or tell was addressed to.
+            pub fn process(&self) -> &str {
+                match self {
+                    $(Self::$variant { process, .. })|+ => process,
+                }
+            }
+
+            /// Name of the method the call or tell invoked.
+            pub fn method(&self) -> &'static str {
+                match self {
+                    $(Self::$variant { method, .. })|+ => method,
+                }
+            }
+        }
+    };
+}
+
 /// Why an ask ([`Call`](crate::Call) awaited) got no reply.
 ///
 /// Every ask ends in a reply or one of these; none hangs. A handler that
@@ -106,35 +128,7 @@ pub enum CallError {
     },
 }
 
-impl CallError {
-    /// Name of the process the failed call was addressed to.
-    pub fn process(&self) -> &str {
-        match self {
-            Self::Timeout { process, .. }
-            | Self::MailboxFull { process, .. }
-            | Self::Stopped { process, .. }
-            | Self::Panicked { process, .. }
-            | Self::CircuitOpen { process, .. }
-            | Self::RateLimited { process, .. }
-            | Self::SelfCall { process, .. }
-            | Self::Dropped { process, .. } => process,
-        }
-    }
-
-    /// Name of the method the failed call invoked.
-    pub fn method(&self) -> &'static str {
-        match self {
-            Self::Timeout { method, .. }
-            | Self::MailboxFull { method, .. }
-            | Self::Stopped { method, .. }
-            | Self::Panicked { method, .. }
-            | Self::CircuitOpen { method, .. }
-            | Self::RateLimited { method, .. }
-            | Self::SelfCall { method, .. }
-            | Self::Dropped { method, .. } => method,
-        }
-    }
-}
+addressed!(CallError: Timeout, MailboxFull, Stopped, Panicked, CircuitOpen, RateLimited, SelfCall, Dropped);
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -206,27 +200,7 @@ pub enum SendError {
     },
 }
 
-impl SendError {
-    /// Name of the process the tell was addressed to.
-    pub fn process(&self) -> &str {
-        match self {
-            Self::MailboxFull { process, .. }
-            | Self::Stopped { process, .. }
-            | Self::CircuitOpen { process, .. }
-            | Self::RateLimited { process, .. } => process,
-        }
-    }
-
-    /// Name of the method the tell invoked.
-    pub fn method(&self) -> &'static str {
-        match self {
-            Self::MailboxFull { method, .. }
-            | Self::Stopped { method, .. }
-            | Self::CircuitOpen { method, .. }
-            | Self::RateLimited { method, .. } => method,
-        }
-    }
-}
+addressed!(SendError: MailboxFull, Stopped, CircuitOpen, RateLimited);
 
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -277,6 +251,76 @@ impl From<SendError> for CallError {
                 method,
                 retry_after,
             },
+        }
+    }
+}
+
+/// Why an ask of a method that returns `Result<T, E>` did not give a `T`:
+/// the handler returned `Err`, or the call got no reply. The error of
+/// [`Call::flatten`](crate::Call::flatten), so that one `match` or one `?`
+/// handles both, instead of a `Result<Result<T, E>, CallError>`.
+///
+/// ```
+/// # use phyx::prelude::*;
+/// use phyx::Failed;
+///
+/// struct Payments;
+///
+/// #[process]
+/// impl Payments {
+///     #[public]
+///     fn charge(&mut self, cents: u64) -> Result<u64, String> {
+///         if cents == 0 { Err("nothing to charge".into()) } else { Ok(cents) }
+///     }
+/// }
+///
+/// async fn charge_twice(payments: &PaymentsRef) -> Result<u64, Failed<String>> {
+///     let first = payments.charge(5).flatten().await?;
+///     let second = payments.charge(7).flatten().await?;
+///     Ok(first + second)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # let system = System::new();
+/// let payments = system.spawn(|| Payments);
+/// assert_eq!(charge_twice(&payments).await, Ok(12));
+/// match payments.charge(0).flatten().await {
+///     Ok(cents) => println!("charged {cents}"),
+///     Err(Failed::Handler(why)) => assert_eq!(why, "nothing to charge"),
+///     Err(Failed::Call(error)) => panic!("no reply: {error}"),
+/// }
+/// # system.shutdown().await;
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failed<E> {
+    /// The handler ran and returned `Err`.
+    Handler(E),
+    /// The call got no reply: see [`CallError`].
+    Call(CallError),
+}
+
+impl<E> From<CallError> for Failed<E> {
+    fn from(error: CallError) -> Self {
+        Self::Call(error)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Failed<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Handler(error) => error.fmt(f),
+            Self::Call(error) => error.fmt(f),
+        }
+    }
+}
+
+impl<E: Error + 'static> Error for Failed<E> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::Handler(error) => Some(error),
+            Self::Call(error) => Some(error),
         }
     }
 }

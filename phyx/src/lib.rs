@@ -74,27 +74,27 @@
 //! - [`#[circuit_breaker]`](macro@circuit_breaker) and
 //!   [`#[rate_limit]`](macro@rate_limit) guard a `#[public]` method at the
 //!   caller; [`#[compensate(undo)]`](macro@compensate) names the method
-//!   that undoes it when a later step of a [`Saga`] fails.
+//!   that undoes it when a later step of a [`Saga`](saga::Saga) fails.
 //!
 //! # Defaults
 //!
 //! | setting | default | set with |
 //! | --- | --- | --- |
-//! | mailbox capacity | [`DEFAULT_MAILBOX_CAPACITY`] (1024) | `mailbox = N`, [`SpawnOptions::mailbox`] |
+//! | mailbox capacity | [`SpawnOptions::DEFAULT_MAILBOX_CAPACITY`] (1024) | `mailbox = N`, [`SpawnOptions::mailbox`] |
 //! | overflow | [`Overflow::Backpressure`] | `overflow = ...`, [`SpawnOptions::overflow`] |
 //! | restart | [`Restart::Transient`]: after a crash, not a normal stop | `restart = ...`, [`SpawnOptions::restart`] |
 //! | backoff | 100 ms doubling to 10 s, no jitter | `backoff(...)`, [`SpawnOptions::backoff`] |
-//! | restart limit | [`DEFAULT_MAX_RESTARTS`]: 5 within 30 s | `max_restarts`, `within`, [`SpawnOptions::max_restarts`] |
-//! | shutdown timeout | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | `shutdown = "..."`, [`SpawnOptions::shutdown_timeout`] |
-//! | saga: attempts per compensation | [`DEFAULT_COMPENSATION_ATTEMPTS`] (5), 100 ms doubling to 10 s between them | [`Saga::attempts`], [`Saga::backoff`] |
-//! | saga: one compensation attempt | [`DEFAULT_ATTEMPT_TIMEOUT`] (5 s) | [`Saga::attempt_timeout`] |
-//! | saga: late reply of a timed-out step | [`DEFAULT_SETTLE`] (5 s) | [`Saga::settle`] |
+//! | restart limit | [`SpawnOptions::DEFAULT_MAX_RESTARTS`]: 5 within 30 s | `max_restarts`, `within`, [`SpawnOptions::max_restarts`] |
+//! | shutdown timeout | [`SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | `shutdown = "..."`, [`SpawnOptions::shutdown_timeout`] |
+//! | saga: attempts per compensation | [`Saga::DEFAULT_ATTEMPTS`](saga::Saga::DEFAULT_ATTEMPTS) (5), 100 ms doubling to 10 s between them | [`Saga::attempts`](saga::Saga::attempts), [`Saga::backoff`](saga::Saga::backoff) |
+//! | saga: one compensation attempt | [`Saga::DEFAULT_ATTEMPT_TIMEOUT`](saga::Saga::DEFAULT_ATTEMPT_TIMEOUT) (5 s) | [`Saga::attempt_timeout`](saga::Saga::attempt_timeout) |
+//! | saga: late reply of a timed-out step | [`Saga::DEFAULT_SETTLE`](saga::Saga::DEFAULT_SETTLE) (5 s) | [`Saga::settle`](saga::Saga::settle) |
 #![warn(missing_docs)]
 
 mod call;
 mod clock;
 mod error;
-mod event;
+pub mod event;
 mod fault;
 mod id;
 mod kernel;
@@ -104,30 +104,22 @@ mod panic;
 mod pool;
 mod resilience;
 mod rng;
-mod saga;
+pub mod saga;
 mod supervisor;
 mod system;
 
-pub use crate::call::{Ask, Call};
+pub use crate::call::{Ask, Call, Flatten};
 pub use crate::clock::{Clock, Sleep, TokioClock};
-pub use crate::error::{CallError, SendError};
-pub use crate::event::{
-    AttemptOutcome, CircuitState, CustomEvent, Event, EventKind, EventStream, StepOutcome, StopReason,
-};
+pub use crate::error::{CallError, Failed, SendError};
+pub use crate::event::StopReason;
 pub use crate::id::ProcessId;
 pub use crate::kernel::ctx::Ctx;
 pub use crate::kernel::current::hide_caught_panics;
 pub use crate::kernel::process::PoolStatus;
 pub use crate::kernel::process::{Handle, Message, Process, Status};
-pub use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
-pub use crate::options::{
-    Backoff, DEFAULT_MAX_RESTARTS, DEFAULT_SHUTDOWN_TIMEOUT, Restart, RestartLimit, SpawnOptions,
-};
-pub use crate::saga::{
-    Compensation, CompensationOutcome, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE,
-    Rejection, Saga, SagaError, SagaId, SagaReply, StepFailure, StepKey,
-};
-pub use crate::supervisor::{DEFAULT_INTENSITY, Strategy};
+pub use crate::mailbox::Overflow;
+pub use crate::options::{Backoff, Restart, RestartLimit, SpawnOptions};
+pub use crate::supervisor::Strategy;
 pub use crate::system::{System, SystemBuilder};
 
 /// Makes the type of an inherent `impl` block a process.
@@ -153,12 +145,12 @@ pub use crate::system::{System, SystemBuilder};
 ///
 /// | option | meaning |
 /// | --- | --- |
-/// | `mailbox = 64` | mailbox capacity ([`DEFAULT_MAILBOX_CAPACITY`] by default) |
+/// | `mailbox = 64` | mailbox capacity ([`SpawnOptions::DEFAULT_MAILBOX_CAPACITY`] by default) |
 /// | `overflow = reject \| drop_oldest \| backpressure` | [`Overflow`] policy |
 /// | `restart = permanent \| transient \| temporary` | [`Restart`] type |
 /// | `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)` | [`Backoff`]; `max`, `factor` and `jitter` optional; `backoff(initial = "0ms")` restarts at once, every time ([`Backoff::none`]) |
-/// | `max_restarts = 5, within = "30s"` | restart limit ([`DEFAULT_MAX_RESTARTS`]) |
-/// | `shutdown = "5s"` | shutdown timeout ([`DEFAULT_SHUTDOWN_TIMEOUT`]) |
+/// | `max_restarts = 5, within = "30s"` | restart limit ([`SpawnOptions::DEFAULT_MAX_RESTARTS`]) |
+/// | `shutdown = "5s"` | shutdown timeout ([`SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT`]) |
 /// | `name = "cache"` | process name in events and errors (default: the type's name) |
 /// | `crate = ::my_crate::phyx` | path to phyx, for crates that re-export it |
 ///
@@ -205,7 +197,8 @@ pub use phyx_macros::process;
 /// Its arguments travel in a message, so they are owned (`String`, not
 /// `&str`) and `Send`; so is its return type, which the caller receives
 /// from the [`Call`]. A `Result` return is a reply like any other: an `Err`
-/// reaches the caller as `Ok(Err(..))` and does not crash the process. One
+/// reaches the caller as `Ok(Err(..))` (or, through [`Call::flatten`], as
+/// [`Failed::Handler`]) and does not crash the process. One
 /// parameter may be the context, `ctx: &mut Ctx<Self>`, anywhere in the
 /// list; callers do not pass it. Doc comments carry over to the handle.
 ///
@@ -281,7 +274,7 @@ pub use phyx_macros::on_stop;
 /// | option | meaning |
 /// | --- | --- |
 /// | `strategy = one_for_one \| one_for_all \| rest_for_one` | [`Strategy`]; `one_for_one` by default |
-/// | `max_restarts = 3, within = "5s"` | restart intensity ([`DEFAULT_INTENSITY`]): more restarts than this within the window and the supervisor stops its children and fails, escalating to its parent; at the root, the subtree stops |
+/// | `max_restarts = 3, within = "5s"` | restart intensity ([`Strategy::DEFAULT_INTENSITY`]): more restarts than this within the window and the supervisor stops its children and fails, escalating to its parent; at the root, the subtree stops |
 /// | `name = "shop"`, `crate = path` | as for `#[process]` |
 ///
 /// `#[child(...)]` takes the options of `#[process(...)]` (`restart`,
@@ -345,7 +338,7 @@ pub use phyx_macros::child;
 /// Results of calls let through before a transition are ignored. Asks
 /// feed the breaker; tells are refused while it is open but report no
 /// result (their caller does not see it). Every transition is an
-/// [`EventKind::Circuit`].
+/// [`EventKind::Circuit`](event::EventKind::Circuit).
 ///
 /// ```
 /// use phyx::prelude::*;
@@ -393,7 +386,7 @@ pub use phyx_macros::circuit_breaker;
 pub use phyx_macros::rate_limit;
 
 /// Names the `#[public]` method of the same process that undoes this one
-/// when a later step of a [`Saga`] fails.
+/// when a later step of a [`Saga`](saga::Saga) fails.
 ///
 /// `#[compensate(undo)]` goes on a `#[public]` method that returns
 /// `Result<T, E>` (or nothing). When a saga step calling it succeeds, the
@@ -445,9 +438,10 @@ struct ReadmeDoctests;
 
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {
+    pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Handle, SagaError, SendError, StepKey, System, child, circuit_breaker, compensate, on_start,
-        on_stop, process, public, rate_limit, supervisor,
+        CallError, Ctx, Handle, SendError, System, child, circuit_breaker, compensate, on_start, on_stop, process,
+        public, rate_limit, supervisor,
     };
 }
 

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 ///
 /// Set per process with `#[process(overflow = ...)]` or
 /// [`SpawnOptions::overflow`](crate::SpawnOptions::overflow). Every message
-/// dropped or rejected is reported as an [`Event`](crate::Event).
+/// dropped or rejected is reported as an [`Event`](crate::event::Event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Overflow {
@@ -26,15 +26,6 @@ pub enum Overflow {
     #[default]
     Backpressure,
 }
-
-/// Mailbox capacity used when neither `#[process(mailbox = ...)]` nor
-/// [`SpawnOptions::mailbox`](crate::SpawnOptions::mailbox) sets one.
-///
-/// Large enough to absorb a burst from hundreds of concurrent callers;
-/// small enough that an overloaded process pushes back within milliseconds
-/// instead of growing without bound. A queue only allocates as it fills, so
-/// an idle process pays nothing for it.
-pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
 
 pub(crate) enum PushError<M> {
     Full(M),

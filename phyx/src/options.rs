@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::StopReason;
-use crate::mailbox::{DEFAULT_MAILBOX_CAPACITY, Overflow};
+use crate::mailbox::Overflow;
 
 /// When a supervisor restarts a process that ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -157,18 +157,6 @@ impl RestartLimit {
     }
 }
 
-/// Restarts allowed within a sliding window before a process is given up on:
-/// 5 within 30 seconds.
-///
-/// With the default backoff, a process that crashes at every start is
-/// restarted 5 times over about 3 seconds and then stopped, while a process
-/// that crashes once a minute is restarted forever.
-pub const DEFAULT_MAX_RESTARTS: RestartLimit = RestartLimit::new(5, Duration::from_secs(30));
-
-/// How long a stopping process may take to finish its current message and
-/// run its stop hook before it is abandoned: 5 seconds.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Options for [`System::spawn_with`](crate::System::spawn_with) and
 /// [`Ctx::spawn_with`](crate::Ctx::spawn_with).
 ///
@@ -201,6 +189,27 @@ pub struct SpawnOptions {
 }
 
 impl SpawnOptions {
+    /// Mailbox capacity used when neither `#[process(mailbox = ...)]` nor
+    /// [`SpawnOptions::mailbox`] sets one.
+    ///
+    /// Large enough to absorb a burst from hundreds of concurrent callers;
+    /// small enough that an overloaded process pushes back within milliseconds
+    /// instead of growing without bound. A queue only allocates as it fills, so
+    /// an idle process pays nothing for it.
+    pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
+
+    /// Restarts allowed within a sliding window before a process is given up on:
+    /// 5 within 30 seconds.
+    ///
+    /// With the default backoff, a process that crashes at every start is
+    /// restarted 5 times over about 3 seconds and then stopped, while a process
+    /// that crashes once a minute is restarted forever.
+    pub const DEFAULT_MAX_RESTARTS: RestartLimit = RestartLimit::new(5, Duration::from_secs(30));
+
+    /// How long a stopping process may take to finish its current message and
+    /// run its stop hook before it is abandoned: 5 seconds.
+    pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
     /// No options set.
     pub fn new() -> Self {
         Self::default()
@@ -213,7 +222,7 @@ impl SpawnOptions {
         self
     }
 
-    /// Mailbox capacity (default [`DEFAULT_MAILBOX_CAPACITY`]).
+    /// Mailbox capacity (default [`DEFAULT_MAILBOX_CAPACITY`](Self::DEFAULT_MAILBOX_CAPACITY)).
     ///
     /// # Panics
     ///
@@ -244,7 +253,7 @@ impl SpawnOptions {
     }
 
     /// Gives up on the process after more than `count` restarts within
-    /// `within` (default [`DEFAULT_MAX_RESTARTS`]).
+    /// `within` (default [`DEFAULT_MAX_RESTARTS`](Self::DEFAULT_MAX_RESTARTS)).
     ///
     /// # Panics
     ///
@@ -259,7 +268,7 @@ impl SpawnOptions {
     }
 
     /// How long a stop may wait for the current handler and the stop hook
-    /// (default [`DEFAULT_SHUTDOWN_TIMEOUT`]).
+    /// (default [`DEFAULT_SHUTDOWN_TIMEOUT`](Self::DEFAULT_SHUTDOWN_TIMEOUT)).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
         self
@@ -281,12 +290,12 @@ impl SpawnOptions {
     pub(crate) fn resolve(self, type_name: &'static str) -> Settings {
         Settings {
             name: self.name.unwrap_or_else(|| type_name.into()),
-            mailbox: self.mailbox.unwrap_or(DEFAULT_MAILBOX_CAPACITY),
+            mailbox: self.mailbox.unwrap_or(Self::DEFAULT_MAILBOX_CAPACITY),
             overflow: self.overflow.unwrap_or_default(),
             restart: self.restart.unwrap_or_default(),
             backoff: self.backoff.unwrap_or_default(),
-            max_restarts: self.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
-            shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+            max_restarts: self.max_restarts.unwrap_or(Self::DEFAULT_MAX_RESTARTS),
+            shutdown_timeout: self.shutdown_timeout.unwrap_or(Self::DEFAULT_SHUTDOWN_TIMEOUT),
         }
     }
 }

@@ -63,14 +63,16 @@ pub enum Strategy {
     RestForOne,
 }
 
-/// Restarts a supervisor allows within a window before it gives up,
-/// stops its children and fails, escalating to its parent: 3 within 5
-/// seconds.
-///
-/// With the default backoff a child that crashes at every start is
-/// restarted 3 times in about 0.7 s before the failure escalates; a child
-/// that crashes now and then never trips it.
-pub const DEFAULT_INTENSITY: RestartLimit = RestartLimit::new(3, Duration::from_secs(5));
+impl Strategy {
+    /// Restarts a supervisor allows within a window before it gives up,
+    /// stops its children and fails, escalating to its parent: 3 within 5
+    /// seconds.
+    ///
+    /// With the default backoff a child that crashes at every start is
+    /// restarted 3 times in about 0.7 s before the failure escalates; a child
+    /// that crashes now and then never trips it.
+    pub const DEFAULT_INTENSITY: RestartLimit = RestartLimit::new(3, Duration::from_secs(5));
+}
 
 type Start = Box<dyn FnOnce() + Send>;
 /// Builds a child's next state from the supervisor's (`&S`, erased), for

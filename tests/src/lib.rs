@@ -4,7 +4,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{Event, EventKind, StopReason, SystemBuilder};
+use phyx::{
+    StopReason, SystemBuilder,
+    event::{Event, EventKind},
+};
 use tokio::sync::Semaphore;
 
 /// A counter that keeps the order of its increments and can be made to

@@ -145,3 +145,65 @@ async fn queued_reports_messages_waiting() {
     assert_eq!(counter.queued(), 0);
     system.shutdown().await;
 }
+
+struct Payments {
+    charged: u64,
+}
+
+#[process]
+impl Payments {
+    #[public]
+    fn charge(&mut self, cents: u64) -> Result<u64, String> {
+        if cents == 0 {
+            return Err("nothing to charge".into());
+        }
+        self.charged += cents;
+        Ok(self.charged)
+    }
+
+    #[public]
+    fn crash(&mut self) -> Result<u64, String> {
+        panic!("card reader on fire")
+    }
+}
+
+/// Two charges with one `?` each, whatever went wrong.
+async fn charge_both(payments: &PaymentsRef, first: u64, second: u64) -> Result<u64, phyx::Failed<String>> {
+    payments.charge(first).flatten().await?;
+    payments.charge(second).flatten().await
+}
+
+#[tokio::test]
+async fn flatten_folds_the_handlers_err_and_the_call_error_into_one() {
+    use phyx::Failed;
+    let system = System::new();
+    let payments = system.spawn(|| Payments { charged: 0 });
+
+    assert_eq!(charge_both(&payments, 5, 7).await, Ok(12));
+    assert_eq!(
+        charge_both(&payments, 0, 7).await,
+        Err(Failed::Handler("nothing to charge".to_string())),
+        "the first `?` returned the handler's `Err`"
+    );
+    match payments.crash().flatten().await {
+        Err(Failed::Call(CallError::Panicked { message, .. })) => assert_eq!(&*message, "card reader on fire"),
+        other => panic!("expected the call's panic, got {other:?}"),
+    }
+    let failed = payments.charge(0).flatten().await.unwrap_err();
+    assert_eq!(failed.to_string(), "nothing to charge");
+    assert_eq!(
+        payments.charge(1).flatten().await,
+        Ok(1),
+        "the crash restarted it with fresh state"
+    );
+    system.shutdown().await;
+    let stopped = payments.charge(1).flatten().await.unwrap_err();
+    assert!(
+        matches!(stopped, Failed::Call(CallError::Stopped { .. })),
+        "{stopped:?}"
+    );
+    assert_eq!(
+        stopped.to_string(),
+        "call to `charge` on process `Payments` failed: process stopped"
+    );
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{Backoff, CallError, EventKind, Restart, SpawnOptions, Status, StopReason};
+use phyx::{Backoff, CallError, Restart, SpawnOptions, Status, StopReason, event::EventKind};
 use phyx_tests::{Counter, EventLog, Gate};
 
 #[tokio::test(start_paused = true)]
@@ -148,7 +148,7 @@ async fn the_default_restart_limit_stops_a_process_that_crashes_at_every_start()
     let doomed = system.spawn(|| Doomed);
     let started = tokio::time::Instant::now();
     assert!(matches!(doomed.ping().await, Err(CallError::Stopped { .. })));
-    let max_restarts = phyx::DEFAULT_MAX_RESTARTS.max_restarts;
+    let max_restarts = phyx::SpawnOptions::DEFAULT_MAX_RESTARTS.max_restarts;
     assert_eq!(log.restarts_of("Doomed").len(), max_restarts as usize);
     // 100 + 200 + 400 + 800 + 1600 ms of backoff, then the limit.
     assert_eq!(started.elapsed(), Duration::from_millis(3100));

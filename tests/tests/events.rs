@@ -1,7 +1,7 @@
 //! Lifecycle events reach `system.events()`, event sinks and `tracing`.
 
 use phyx::prelude::*;
-use phyx::{EventKind, StopReason};
+use phyx::{StopReason, event::EventKind};
 use phyx_tests::{Counter, EventLog};
 
 #[tokio::test(start_paused = true)]

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind, SendError, SpawnOptions, Status, StopReason, System};
+use phyx::{CallError, SendError, SpawnOptions, Status, StopReason, System, event::EventKind};
 use phyx_testkit::TestSystem;
 
 const LONG: Duration = Duration::from_secs(3600);

@@ -165,7 +165,7 @@ async fn shutdown_stops_later_siblings_first_and_resolves_every_caller() {
     // The blocked handler never returns: abandoned after the shutdown timeout.
     assert_eq!(
         started.elapsed(),
-        phyx::DEFAULT_SHUTDOWN_TIMEOUT + Duration::from_millis(2)
+        phyx::SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT + Duration::from_millis(2)
     );
 
     assert!(matches!(blocked.await.unwrap(), Err(CallError::Stopped { .. })));

@@ -2,7 +2,7 @@
 //! on a gate keeps the mailbox from draining while the test fills it.
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind, Overflow, SendError, SpawnOptions};
+use phyx::{CallError, Overflow, SendError, SpawnOptions, event::EventKind};
 use phyx_tests::{Counter, CounterRef, EventLog, Gate};
 
 /// A counter with a mailbox of `capacity` under `overflow`, blocked at the

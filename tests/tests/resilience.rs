@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{CallError, CircuitState, EventKind, SendError};
+use phyx::{
+    CallError, SendError,
+    event::{CircuitState, EventKind},
+};
 use phyx_testkit::TestSystem;
 
 const MS: Duration = Duration::from_millis(1);
@@ -270,6 +273,21 @@ async fn in_wait_mode_a_call_over_quota_waits_without_blocking_the_process() {
     t.advance(MS).await;
     assert_eq!(waiting.await.unwrap(), Ok(2));
     assert_eq!(t.elapsed(), 500 * MS);
+}
+
+#[tokio::test]
+async fn in_wait_mode_a_tell_that_cannot_wait_is_refused_over_quota() {
+    let t = TestSystem::new();
+    let service = t.system().spawn(Service::default);
+    service.patient().send().unwrap();
+    service.patient().send().unwrap();
+    let refused = service.patient().send();
+    assert!(
+        matches!(refused, Err(SendError::RateLimited { retry_after, .. }) if retry_after == 500 * MS),
+        "`send` never waits, so over quota it is refused: {refused:?}"
+    );
+    service.patient().send_wait().await.unwrap();
+    assert_eq!(t.elapsed(), 500 * MS, "`send_wait` waited for the quota");
 }
 
 #[tokio::test]

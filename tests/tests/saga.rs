@@ -6,7 +6,11 @@ use std::fmt;
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{AttemptOutcome, Backoff, CallError, CompensationOutcome, EventKind, Saga, StepFailure, StepOutcome};
+use phyx::{
+    Backoff, CallError,
+    event::{AttemptOutcome, EventKind, StepOutcome},
+    saga::{CompensationOutcome, Saga, StepFailure},
+};
 use phyx_testkit::TestSystem;
 
 const MS: Duration = Duration::from_millis(1);

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use phyx::prelude::*;
-use phyx::{Backoff, CallError, EventKind, Overflow, SendError, SpawnOptions, Status};
+use phyx::{Backoff, CallError, Overflow, SendError, SpawnOptions, Status, event::EventKind};
 use tokio::task::JoinSet;
 
 /// Messages per test: 1,000,000 in release, 100,000 in debug builds.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind, Status, StopReason};
+use phyx::{CallError, Status, StopReason, event::EventKind};
 use phyx_testkit::TestSystem;
 use phyx_tests::Journal;
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind, SpawnOptions, Status, StopReason};
+use phyx::{CallError, SpawnOptions, Status, StopReason, event::EventKind};
 use phyx_testkit::{Isolated, TestSystem};
 use phyx_tests::{Counter, Gate};
 
@@ -269,7 +269,7 @@ async fn shutdown_waits_out_stuck_handlers_on_virtual_time() {
     counter.wait(gate.clone()).send().unwrap();
     t.settle().await;
     t.shutdown().await;
-    assert_eq!(t.elapsed(), phyx::DEFAULT_SHUTDOWN_TIMEOUT);
+    assert_eq!(t.elapsed(), phyx::SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT);
     assert_eq!(t.events().stops_of("Counter"), [(t.elapsed(), StopReason::Shutdown)]);
 }
 

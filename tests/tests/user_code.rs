@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{CallError, EventKind, SpawnOptions, Status, StopReason};
+use phyx::{CallError, SpawnOptions, Status, StopReason, event::EventKind};
 use phyx_testkit::TestSystem;
 use phyx_tests::Gate;
 

@@ -177,7 +177,7 @@ fn compensated(krate: &syn::Path, handler: &Handler) -> Option<TokenStream> {
     };
     Some(quote_spanned! {span=>
         .__compensated(|__phyx_addr, __phyx_reply, __phyx_key| {
-            let __phyx_value = #clone(#krate::SagaReply::value(__phyx_reply)?);
+            let __phyx_value = #clone(#krate::saga::SagaReply::value(__phyx_reply)?);
             let __phyx_key = #clone(__phyx_key);
             let __phyx_undo = <Self as #krate::Handle>::__from_addr(#clone(__phyx_addr));
             #krate::__private::Some(#krate::__private::Undo::__new(move || {

@@ -30,11 +30,11 @@ pub(super) fn expand(krate: &Path, options: &ProcessOptions) -> TokenStream {
     }
     if options.max_restarts.is_some() || options.within.is_some() {
         let count = options.max_restarts.map_or_else(
-            || quote!(#krate::DEFAULT_MAX_RESTARTS.max_restarts),
+            || quote!(#krate::SpawnOptions::DEFAULT_MAX_RESTARTS.max_restarts),
             |count| quote!(#count),
         );
         let within = options.within.map_or_else(
-            || quote!(#krate::DEFAULT_MAX_RESTARTS.within),
+            || quote!(#krate::SpawnOptions::DEFAULT_MAX_RESTARTS.within),
             |within| duration(krate, within),
         );
         calls.push(quote!(.max_restarts(#count, #within)));

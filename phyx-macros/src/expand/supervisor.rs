@@ -23,11 +23,11 @@ pub(super) fn expand(cx: &Cx<'_>, options: &SupervisorOptions, children: &[Child
         .as_ref()
         .map_or_else(|| quote!(OneForOne), |strategy| quote!(#strategy));
     let max_restarts = options.max_restarts.map_or_else(
-        || quote!(#krate::DEFAULT_INTENSITY.max_restarts),
+        || quote!(#krate::Strategy::DEFAULT_INTENSITY.max_restarts),
         |count| quote!(#count),
     );
     let within = options.within.map_or_else(
-        || quote!(#krate::DEFAULT_INTENSITY.within),
+        || quote!(#krate::Strategy::DEFAULT_INTENSITY.within),
         |within| duration(krate, within),
     );
     let specs = children.iter().map(|child| child_spec(krate, child));

@@ -10,8 +10,11 @@ use tokio::sync::oneshot;
 
 use std::sync::Arc;
 
+mod flatten;
 mod outcome;
 mod undo;
+
+pub use crate::call::flatten::Flatten;
 
 pub use crate::call::outcome::{Rejection, SagaReply};
 pub use crate::call::undo::Undo;
@@ -152,7 +155,7 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// [`SendError::CircuitOpen`] if the method's guards refuse it.
     pub fn send(self) -> Result<(), SendError> {
         let method = self.message.method();
-        self.admit_tell()?;
+        self.admit_tell(Quota::Take)?;
         self.addr
             .try_deliver(self.message)
             .map_err(|refused| self.addr.send_error(method, refused))
@@ -175,10 +178,14 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// Dropping the future before it completes drops the message unsent.
     pub async fn send_wait(self) -> Result<(), SendError> {
         let method = self.message.method();
-        if let Some(waiting) = self.wait_for_rate() {
-            waiting.await;
-        }
-        self.admit_tell()?;
+        let quota = match self.wait_for_rate() {
+            Some(waiting) => {
+                waiting.await;
+                Quota::Taken
+            }
+            None => Quota::Take,
+        };
+        self.admit_tell(quota)?;
         // The common case, room at once, costs what `send` costs: no nested
         // future is built unless the mailbox is full.
         match self.addr.try_deliver(self.message) {
@@ -238,35 +245,75 @@ impl<R: 'static, H: Handle> Call<R, H> {
         })
     }
 
-    /// Checks a tell against the method's guards: a rate limit takes one
-    /// call from its quota (unless waiting already did); a breaker refuses
-    /// while open.
-    fn admit_tell(&self) -> Result<(), SendError> {
-        let Some((guard, guards)) = self.guard() else {
-            return Ok(());
+    /// Checks a tell against the method's guards, as [`admit`](Self::admit)
+    /// does; a tell takes no breaker permit, since it reports no result.
+    fn admit_tell(&self, quota: Quota) -> Result<(), SendError> {
+        let refused = match self.admit(quota, Wants::Check) {
+            Ok(_) => return Ok(()),
+            Err(refused) => refused,
         };
-        let core = self.addr.core();
-        let method = guards.method;
-        if let Some(limiter) = guards.limiter.as_ref().filter(|limiter| !limiter.wait) {
-            if let Err(retry_after) = take_quota(&self.addr, limiter, guard.key, method) {
-                return Err(SendError::RateLimited {
-                    process: core.name.clone(),
-                    method,
-                    retry_after,
-                });
-            }
-        }
-        if let Some(breaker) = &guards.breaker {
-            if let Err(retry_after) = breaker.allows(|| core.system.clock.now()) {
-                return Err(SendError::CircuitOpen {
-                    process: core.name.clone(),
-                    method,
-                    retry_after,
-                });
-            }
-        }
-        Ok(())
+        let (process, method) = (self.addr.core().name.clone(), self.message.method());
+        Err(match refused {
+            Refusal::RateLimited(retry_after) => SendError::RateLimited {
+                process,
+                method,
+                retry_after,
+            },
+            Refusal::CircuitOpen(retry_after) => SendError::CircuitOpen {
+                process,
+                method,
+                retry_after,
+            },
+        })
     }
+
+    /// The one admission of every call, tell or ask: the method's rate
+    /// limit takes one call from its quota (unless `quota` says waiting
+    /// took it already), then its circuit breaker lets the call through,
+    /// with a permit to report the result to when `wants` one.
+    fn admit(&self, quota: Quota, wants: Wants) -> Result<Option<Permit>, Refusal> {
+        let Some((guard, guards)) = self.guard() else {
+            return Ok(None);
+        };
+        let method = guards.method;
+        if let (Some(limiter), Quota::Take) = (&guards.limiter, quota) {
+            take_quota(&self.addr, limiter, guard.key, method).map_err(Refusal::RateLimited)?;
+        }
+        let Some(circuit) = &guards.breaker else {
+            return Ok(None);
+        };
+        let clock = &self.addr.core().system.clock;
+        match wants {
+            Wants::Check => circuit.allows(|| clock.now()).map(|()| None),
+            Wants::Permit => circuit
+                .acquire(clock.now(), method, &|kind| self.addr.publish(kind))
+                .map(Some),
+        }
+        .map_err(Refusal::CircuitOpen)
+    }
+}
+
+/// Whether admission still has to take the call from its rate limit.
+#[derive(Clone, Copy)]
+enum Quota {
+    Take,
+    /// Waiting for the quota (`#[rate_limit(wait)]`) took it.
+    Taken,
+}
+
+/// What admission asks of a circuit breaker.
+#[derive(Clone, Copy)]
+enum Wants {
+    /// Only whether it is open: for tells, which report no result.
+    Check,
+    /// A permit, to report the ask's result to.
+    Permit,
+}
+
+/// Why admission refused a call, and when to try again.
+enum Refusal {
+    RateLimited(Duration),
+    CircuitOpen(Duration),
 }
 
 impl<R: 'static, H: Handle> IntoFuture for Call<R, H> {
@@ -425,50 +472,46 @@ impl<R: 'static, H: Handle> Ask<R, H> {
         }
     }
 
-    /// Passes the call through its method's rate limit, then its breaker
-    /// (in that order), then into the mailbox.
+    /// Passes the call through its method's guards (see [`Call::admit`]),
+    /// then into the mailbox. Over a `#[rate_limit(wait)]` quota, the ask
+    /// sleeps and is admitted again.
     fn admit(&mut self, call: Call<R, H>) -> AskState<R, H> {
-        let Some((key, is_ok, guards)) = call
-            .guard()
-            .map(|(guard, guards)| (guard.key, guard.is_ok, guards.clone()))
-        else {
-            return enqueue(call);
-        };
         let core = call.addr.core();
-        let (process, method) = (core.name.clone(), guards.method);
-        if let Some(limiter) = &guards.limiter {
-            if let Err(retry_after) = take_quota(&call.addr, limiter, key, method) {
-                if limiter.wait {
-                    let sleep = core.system.clock.sleep(retry_after);
-                    return AskState::WaitingForRate(call, sleep);
-                }
-                return AskState::Failed(CallError::RateLimited {
-                    process,
-                    method,
-                    retry_after,
-                });
-            }
-        }
-        if let Some(breaker) = &guards.breaker {
-            match breaker.acquire(core.system.clock.now(), method, &|kind| call.addr.publish(kind)) {
-                Ok(permit) => {
+        let refusal = match call.admit(Quota::Take, Wants::Permit) {
+            Ok(permit) => {
+                if let (Some(permit), Some((guard, guards))) = (permit, call.guard()) {
                     self.breaker = Some(BreakerPass {
                         addr: call.addr.clone(),
                         guard: guards.clone(),
                         permit: Some(permit),
-                        is_ok,
+                        is_ok: guard.is_ok,
                     });
                 }
-                Err(retry_after) => {
-                    return AskState::Failed(CallError::CircuitOpen {
-                        process,
-                        method,
-                        retry_after,
-                    });
-                }
+                return enqueue(call);
             }
+            Err(refusal) => refusal,
+        };
+        let (process, method) = (core.name.clone(), self.method);
+        match refusal {
+            Refusal::RateLimited(retry_after)
+                if call
+                    .guard()
+                    .is_some_and(|(_, guards)| guards.limiter.as_ref().is_some_and(|limiter| limiter.wait)) =>
+            {
+                let sleep = core.system.clock.sleep(retry_after);
+                AskState::WaitingForRate(call, sleep)
+            }
+            Refusal::RateLimited(retry_after) => AskState::Failed(CallError::RateLimited {
+                process,
+                method,
+                retry_after,
+            }),
+            Refusal::CircuitOpen(retry_after) => AskState::Failed(CallError::CircuitOpen {
+                process,
+                method,
+                retry_after,
+            }),
         }
-        enqueue(call)
     }
 }
 

@@ -60,7 +60,7 @@ where
 }
 
 /// The `Err` a step's handler returned: its text, and the error itself for
-/// [`SagaError::rejection`](crate::SagaError::rejection).
+/// [`SagaError::rejection`](crate::saga::SagaError::rejection).
 pub struct Rejection {
     pub(crate) message: String,
     pub(crate) error: Box<dyn Any + Send + Sync>,

@@ -130,7 +130,7 @@ impl<T> Ctx<T> {
     }
 
     /// Reports a user event of this process, next to its lifecycle events
-    /// ([`EventKind::Custom`](crate::EventKind::Custom)).
+    /// ([`EventKind::Custom`](crate::event::EventKind::Custom)).
     pub fn emit<E: Any + fmt::Debug + Send + Sync>(&self, event: E) {
         self.core().publish(EventKind::Custom(CustomEvent::new(event)));
     }

@@ -102,7 +102,7 @@ impl<F: Future> Future for Isolated<F> {
 /// A panic in a process's code (a handler, a hook, its factory, the drop
 /// of its state) is caught by phyx: the caller gets
 /// [`CallError::Panicked`](crate::CallError::Panicked), an
-/// [`EventKind::Panicked`](crate::EventKind::Panicked) event carries the
+/// [`EventKind::Panicked`](crate::event::EventKind::Panicked) event carries the
 /// message (and goes to `tracing`), and the process restarts. Rust's
 /// default panic hook still prints each such panic to stderr first, with a
 /// backtrace when `RUST_BACKTRACE` is set: noise, when crashes are

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::event::{AttemptOutcome, EventKind};
 use crate::kernel::system::SystemInner;
 use crate::options::Backoff;
-use crate::saga::{Compensation, CompensationOutcome, StepKey, Undo};
+use crate::saga::{Compensation, CompensationOutcome, Saga, StepKey, Undo};
 
 /// A completed step's compensation, kept until the saga ends.
 pub(crate) struct DoneStep {
@@ -25,25 +25,13 @@ pub(crate) struct Policy {
     pub(crate) backoff: Backoff,
 }
 
-/// Attempts per compensation unless [`Saga::attempts`](crate::Saga::attempts)
-/// says otherwise.
-pub const DEFAULT_COMPENSATION_ATTEMPTS: u32 = 5;
-
-/// How long one compensation attempt may take unless
-/// [`Saga::attempt_timeout`](crate::Saga::attempt_timeout) says otherwise.
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long a saga waits for the late reply of a timed-out step unless
-/// [`Saga::settle`](crate::Saga::settle) says otherwise.
-pub const DEFAULT_SETTLE: Duration = Duration::from_secs(5);
-
 impl Default for Policy {
     fn default() -> Self {
         Self {
             step_timeout: None,
-            settle: DEFAULT_SETTLE,
-            attempts: DEFAULT_COMPENSATION_ATTEMPTS,
-            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            settle: Saga::DEFAULT_SETTLE,
+            attempts: Saga::DEFAULT_ATTEMPTS,
+            attempt_timeout: Saga::DEFAULT_ATTEMPT_TIMEOUT,
             backoff: Backoff::default(),
         }
     }

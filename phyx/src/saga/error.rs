@@ -10,7 +10,7 @@ use crate::error::CallError;
 use crate::saga::{Rejection, StepKey};
 
 /// A saga step failed; the steps done before it were compensated, last
-/// first. Returned by [`Saga::step`](crate::Saga::step).
+/// first. Returned by [`Saga::step`](crate::saga::Saga::step).
 ///
 /// `Display` tells the whole story in one line: which step failed, why,
 /// and what each compensation did.
@@ -34,11 +34,11 @@ pub enum StepFailure {
     /// The call got no reply: the process stopped, panicked, was full,
     /// its breaker was open or its rate limit reached, or the step timed
     /// out. A step that timed out and then replied `Ok` within the saga's
-    /// [`settle`](crate::Saga::settle) window is compensated like the
+    /// [`settle`](crate::saga::Saga::settle) window is compensated like the
     /// others.
     Call(CallError),
     /// The step timed out and no reply came within the saga's
-    /// [`settle`](crate::Saga::settle) window either. Whether it happened is
+    /// [`settle`](crate::saga::Saga::settle) window either. Whether it happened is
     /// unknown, and its compensation (which needs the step's reply) was not
     /// run: the processes involved must reconcile it by its [`StepKey`].
     Unknown {

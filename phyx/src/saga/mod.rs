@@ -14,7 +14,6 @@ use tokio::sync::oneshot;
 use crate::call::Undo;
 pub use crate::call::{Rejection, SagaReply};
 pub use crate::id::{SagaId, StepKey};
-pub use crate::saga::compensate::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_COMPENSATION_ATTEMPTS, DEFAULT_SETTLE};
 pub(crate) use crate::saga::compensate::{DoneStep, Policy, compensate};
 use crate::saga::error::Failure;
 pub use crate::saga::error::{Compensation, CompensationOutcome, SagaError, StepFailure};
@@ -105,6 +104,18 @@ pub struct Saga {
 }
 
 impl Saga {
+    /// Attempts per compensation unless [`Saga::attempts`](Self::attempts)
+    /// says otherwise.
+    pub const DEFAULT_ATTEMPTS: u32 = 5;
+
+    /// How long one compensation attempt may take unless
+    /// [`Saga::attempt_timeout`](Self::attempt_timeout) says otherwise.
+    pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// How long a saga waits for the late reply of a timed-out step unless
+    /// [`Saga::settle`](Self::settle) says otherwise.
+    pub const DEFAULT_SETTLE: Duration = Duration::from_secs(5);
+
     pub(crate) fn new(system: Arc<SystemInner>, id: SagaId) -> Self {
         Self {
             system,
@@ -129,14 +140,14 @@ impl Saga {
     }
 
     /// How long to wait for the late reply of a timed-out step before
-    /// calling its outcome unknown ([`DEFAULT_SETTLE`] unless set).
+    /// calling its outcome unknown ([`DEFAULT_SETTLE`](Self::DEFAULT_SETTLE) unless set).
     pub fn settle(mut self, settle: Duration) -> Self {
         self.policy.settle = settle;
         self
     }
 
     /// Attempts per compensation before it is reported as failed
-    /// ([`DEFAULT_COMPENSATION_ATTEMPTS`] unless set; at least one is
+    /// ([`DEFAULT_ATTEMPTS`](Self::DEFAULT_ATTEMPTS) unless set; at least one is
     /// always made).
     pub fn attempts(mut self, attempts: u32) -> Self {
         self.policy.attempts = attempts.max(1);
@@ -144,7 +155,7 @@ impl Saga {
     }
 
     /// How long one compensation attempt may take before it counts as
-    /// failed and is retried ([`DEFAULT_ATTEMPT_TIMEOUT`] unless set).
+    /// failed and is retried ([`DEFAULT_ATTEMPT_TIMEOUT`](Self::DEFAULT_ATTEMPT_TIMEOUT) unless set).
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.policy.attempt_timeout = timeout;
         self

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{Clock, EventKind, Overflow, Status, StopReason};
+use phyx::{Clock, Overflow, Status, StopReason, event::EventKind};
 
 use crate::driver::Stats;
 use crate::processes::Fate;

@@ -168,7 +168,7 @@ async fn requeue_into_a_full_pool_mailbox() {
     let lost = events.all().iter().filter(|recorded| {
         matches!(
             recorded.event.kind,
-            phyx::EventKind::MessageDropped { .. } | phyx::EventKind::MessageRejected { .. }
+            phyx::event::EventKind::MessageDropped { .. } | phyx::event::EventKind::MessageRejected { .. }
         )
     });
     assert_eq!(lost.count(), 0, "no message was dropped or rejected");
