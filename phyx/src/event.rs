@@ -162,7 +162,7 @@ pub enum StepOutcome {
         /// Why.
         error: Arc<str>,
     },
-    /// It timed out and sent no reply within the saga's settle window.
+    /// It timed out and sent no reply within the saga's late-reply timeout.
     Unknown,
 }
 

@@ -88,7 +88,7 @@
 //! | shutdown timeout | [`SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | `shutdown = "..."`, [`SpawnOptions::shutdown_timeout`] |
 //! | saga: attempts per compensation | [`Saga::DEFAULT_ATTEMPTS`](saga::Saga::DEFAULT_ATTEMPTS) (5), 100 ms doubling to 10 s between them | [`Saga::attempts`](saga::Saga::attempts), [`Saga::backoff`](saga::Saga::backoff) |
 //! | saga: one compensation attempt | [`Saga::DEFAULT_ATTEMPT_TIMEOUT`](saga::Saga::DEFAULT_ATTEMPT_TIMEOUT) (5 s) | [`Saga::attempt_timeout`](saga::Saga::attempt_timeout) |
-//! | saga: late reply of a timed-out step | [`Saga::DEFAULT_SETTLE`](saga::Saga::DEFAULT_SETTLE) (5 s) | [`Saga::settle`](saga::Saga::settle) |
+//! | saga: late reply of a timed-out step | [`Saga::DEFAULT_LATE_REPLY_TIMEOUT`](saga::Saga::DEFAULT_LATE_REPLY_TIMEOUT) (5 s) | [`Saga::late_reply_timeout`](saga::Saga::late_reply_timeout) |
 #![warn(missing_docs)]
 
 mod call;

@@ -406,7 +406,11 @@ async fn a_step_with_no_reply_even_after_settling_is_unknown_and_not_compensated
     let t = TestSystem::new();
     let shop = Shop::new(&t);
     shop.payment.configure(false, 10 * SECOND).await.unwrap();
-    let mut saga = t.system().saga("order-7").step_timeout(SECOND).settle(2 * SECOND);
+    let mut saga = t
+        .system()
+        .saga("order-7")
+        .step_timeout(SECOND)
+        .late_reply_timeout(2 * SECOND);
     let start = t.elapsed();
     let error = shop.order(&mut saga).await.unwrap_err();
 
@@ -415,7 +419,7 @@ async fn a_step_with_no_reply_even_after_settling_is_unknown_and_not_compensated
         error.failure(),
         &StepFailure::Unknown {
             timeout: SECOND,
-            settle: 2 * SECOND
+            late_reply_timeout: 2 * SECOND
         }
     );
     assert!(!error.is_compensated());
@@ -431,7 +435,7 @@ async fn a_step_that_times_out_and_then_succeeds_is_compensated() {
     let t = TestSystem::new();
     let shop = Shop::new(&t);
     shop.payment.configure(false, 2 * SECOND).await.unwrap();
-    let mut saga = t.system().saga("order-8").settle(5 * SECOND);
+    let mut saga = t.system().saga("order-8").late_reply_timeout(5 * SECOND);
     saga.step(|key| shop.inventory.reserve(key, 2)).await.unwrap();
     let start = t.elapsed();
     let error = saga
@@ -442,7 +446,7 @@ async fn a_step_that_times_out_and_then_succeeds_is_compensated() {
     assert_eq!(
         t.elapsed() - start,
         2 * SECOND,
-        "waited for the late reply, not the whole settle window"
+        "waited for the late reply, not the whole late-reply timeout"
     );
     assert!(matches!(
         error.failure(),
@@ -498,13 +502,13 @@ async fn a_saga_dropped_without_commit_is_compensated() {
 }
 
 #[tokio::test]
-async fn a_cancelled_caller_leaves_the_step_in_flight_to_settle_then_compensates() {
+async fn a_cancelled_caller_leaves_the_step_in_flight_to_reply_late_then_compensates() {
     let t = TestSystem::new();
     let shop = Shop::new(&t);
     shop.shipping.configure(false, 10 * SECOND).await.unwrap();
     let (system, customer) = (t.system().clone(), shop.clone());
     let caller = tokio::spawn(async move {
-        let mut saga = system.saga("order-12").settle(2 * SECOND);
+        let mut saga = system.saga("order-12").late_reply_timeout(2 * SECOND);
         customer.order(&mut saga).await
     });
     t.advance(SECOND).await;

@@ -19,7 +19,7 @@ pub(crate) struct DoneStep {
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
     pub(crate) step_timeout: Option<Duration>,
-    pub(crate) settle: Duration,
+    pub(crate) late_reply_timeout: Duration,
     pub(crate) attempts: u32,
     pub(crate) attempt_timeout: Duration,
     pub(crate) backoff: Backoff,
@@ -29,7 +29,7 @@ impl Default for Policy {
     fn default() -> Self {
         Self {
             step_timeout: None,
-            settle: Saga::DEFAULT_SETTLE,
+            late_reply_timeout: Saga::DEFAULT_LATE_REPLY_TIMEOUT,
             attempts: Saga::DEFAULT_ATTEMPTS,
             attempt_timeout: Saga::DEFAULT_ATTEMPT_TIMEOUT,
             backoff: Backoff::default(),

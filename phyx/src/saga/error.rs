@@ -34,18 +34,18 @@ pub enum StepFailure {
     /// The call got no reply: the process stopped, panicked, was full,
     /// its breaker was open or its rate limit reached, or the step timed
     /// out. A step that timed out and then replied `Ok` within the saga's
-    /// [`settle`](crate::saga::Saga::settle) window is compensated like the
+    /// [`late_reply_timeout`](crate::saga::Saga::late_reply_timeout) is compensated like the
     /// others.
     Call(CallError),
     /// The step timed out and no reply came within the saga's
-    /// [`settle`](crate::saga::Saga::settle) window either. Whether it happened is
+    /// [`late_reply_timeout`](crate::saga::Saga::late_reply_timeout) either. Whether it happened is
     /// unknown, and its compensation (which needs the step's reply) was not
     /// run: the processes involved must reconcile it by its [`StepKey`].
     Unknown {
         /// The step's timeout.
         timeout: Duration,
         /// How long the saga waited for a late reply after it.
-        settle: Duration,
+        late_reply_timeout: Duration,
     },
     /// The saga had already ended (a step failed before, or it was
     /// aborted); this step was not run.
@@ -186,9 +186,12 @@ impl fmt::Display for StepFailure {
         match self {
             Self::Rejected(message) => f.write_str(message),
             Self::Call(error) => write!(f, "{error}"),
-            Self::Unknown { timeout, settle } => write!(
+            Self::Unknown {
+                timeout,
+                late_reply_timeout,
+            } => write!(
                 f,
-                "no reply within {timeout:?}, nor {settle:?} after; outcome unknown, not compensated"
+                "no reply within {timeout:?}, nor {late_reply_timeout:?} after; outcome unknown, not compensated"
             ),
             Self::Ended => f.write_str("the saga had already ended"),
         }

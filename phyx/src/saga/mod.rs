@@ -74,7 +74,7 @@ use crate::options::Backoff;
 /// A step that times out ([`step_timeout`](Self::step_timeout), or the
 /// call's own [`Call::timeout`]) fails the saga, but its message is still in
 /// the process's mailbox and may yet be handled. The saga waits a further
-/// [`settle`](Self::settle) window for the late reply: a late success is
+/// [`late_reply_timeout`](Self::late_reply_timeout) for the late reply: a late success is
 /// compensated first, like any completed step; a late failure needs no
 /// compensation; no reply at all leaves the step
 /// [`Unknown`](StepFailure::Unknown), reported and not compensated (its undo
@@ -85,7 +85,7 @@ use crate::options::Backoff;
 /// # Cancellation
 ///
 /// A saga runs to a decision even if its caller goes away. Dropping the
-/// future of a step aborts the saga: the step in flight is given the settle
+/// future of a step aborts the saga: the step in flight is given the late-reply timeout
 /// window to reply, then it and the steps before it are compensated in a
 /// task of their own. Dropping the saga without [`commit`](Self::commit)
 /// compensates its completed steps the same way, as a database transaction
@@ -113,8 +113,8 @@ impl Saga {
     pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// How long a saga waits for the late reply of a timed-out step unless
-    /// [`Saga::settle`](Self::settle) says otherwise.
-    pub const DEFAULT_SETTLE: Duration = Duration::from_secs(5);
+    /// [`Saga::late_reply_timeout`](Self::late_reply_timeout) says otherwise.
+    pub const DEFAULT_LATE_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
     pub(crate) fn new(system: Arc<SystemInner>, id: SagaId) -> Self {
         Self {
@@ -140,9 +140,9 @@ impl Saga {
     }
 
     /// How long to wait for the late reply of a timed-out step before
-    /// calling its outcome unknown ([`DEFAULT_SETTLE`](Self::DEFAULT_SETTLE) unless set).
-    pub fn settle(mut self, settle: Duration) -> Self {
-        self.policy.settle = settle;
+    /// calling its outcome unknown ([`DEFAULT_LATE_REPLY_TIMEOUT`](Self::DEFAULT_LATE_REPLY_TIMEOUT) unless set).
+    pub fn late_reply_timeout(mut self, timeout: Duration) -> Self {
+        self.policy.late_reply_timeout = timeout;
         self
     }
 
@@ -196,7 +196,7 @@ impl Saga {
             return Err(SagaError::new(key, process, method, Failure::Other(StepFailure::Ended)));
         }
         let clock = self.system.clock.clone();
-        let settle = self.policy.settle;
+        let late_reply_timeout = self.policy.late_reply_timeout;
         let mut flight = InFlight {
             ask: Some(call.into_future()),
             addr: addr.clone(),
@@ -214,7 +214,7 @@ impl Saga {
                 method,
                 after,
             });
-            reply = flight.reply(Some(clock.sleep(settle))).await;
+            reply = flight.reply(Some(clock.sleep(late_reply_timeout))).await;
         }
         flight.ask = None;
         drop(flight);
@@ -231,7 +231,7 @@ impl Saga {
             (Some(_), Some(timeout)) => Failure::Other(StepFailure::Call(timeout)),
             (None, _) => Failure::Other(StepFailure::Unknown {
                 timeout: timeout.unwrap_or_default(),
-                settle,
+                late_reply_timeout,
             }),
         };
         let outcome = match &failure {
@@ -328,9 +328,9 @@ impl<R: SagaReply, H: Handle> Drop for InFlight<'_, R, H> {
     fn drop(&mut self) {
         let Some(mut ask) = self.ask.take() else { return };
         let (addr, method, key, undo_of) = (self.addr.clone(), self.method, self.key.clone(), self.undo_of);
-        let settle = self.saga.system.clock.sleep(self.saga.policy.settle);
+        let late_reply = self.saga.system.clock.sleep(self.saga.policy.late_reply_timeout);
         let late = async move {
-            let reply = reply_within(&mut ask, Some(settle)).await;
+            let reply = reply_within(&mut ask, Some(late_reply)).await;
             let recorded = recorded::<R, H>(undo_of, &addr, &key, &reply);
             let outcome = match reply {
                 Some(Ok(reply)) => match reply.into_outcome() {
