@@ -155,7 +155,9 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// [`SendError::CircuitOpen`] if the method's guards refuse it.
     pub fn send(self) -> Result<(), SendError> {
         let method = self.message.method();
-        self.admit_tell(Quota::Take)?;
+        if self.guard.is_some() {
+            self.admit_tell(Quota::Take)?;
+        }
         self.addr
             .try_deliver(self.message)
             .map_err(|refused| self.addr.send_error(method, refused))
@@ -178,14 +180,17 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// Dropping the future before it completes drops the message unsent.
     pub async fn send_wait(self) -> Result<(), SendError> {
         let method = self.message.method();
-        let quota = match self.wait_for_rate() {
-            Some(waiting) => {
-                waiting.await;
-                Quota::Taken
-            }
-            None => Quota::Take,
-        };
-        self.admit_tell(quota)?;
+        // A method without guards, the common case, skips admission.
+        if self.guard.is_some() {
+            let quota = match self.wait_for_rate() {
+                Some(waiting) => {
+                    waiting.await;
+                    Quota::Taken
+                }
+                None => Quota::Take,
+            };
+            self.admit_tell(quota)?;
+        }
         // The common case, room at once, costs what `send` costs: no nested
         // future is built unless the mailbox is full.
         match self.addr.try_deliver(self.message) {
