@@ -362,7 +362,9 @@ async fn a_peer_that_stops_takes_its_watcher_down_through_on_down() {
     a.pair(b.clone()).await.unwrap();
     b.pair(a.clone()).await.unwrap();
     Handle::stop(&b).await;
-    assert_eq!(a.stopped().await, StopReason::Normal);
+    // Bounded on virtual time, so that a lost Down fails instead of hanging.
+    let stopped = tokio::time::timeout(Duration::from_secs(60), a.stopped()).await;
+    assert_eq!(stopped, Ok(StopReason::Normal));
 }
 
 #[tokio::test]
