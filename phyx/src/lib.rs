@@ -518,6 +518,14 @@ pub mod testing {
     pub fn try_recv<H: crate::Handle>(handle: &H) -> Option<H::Message> {
         handle.__addr().shared().mailbox.try_recv()
     }
+
+    /// How many processes watch the process behind `handle` (see
+    /// [`Ctx::watch`](crate::Ctx::watch)); its registry name is not
+    /// counted, and once it has stopped for good the count is 0. For tests
+    /// that watches end with their watcher.
+    pub fn watchers<H: crate::Handle>(handle: &H) -> usize {
+        handle.__addr().core().watchers.processes()
+    }
 }
 
 /// Used by the code the macros generate; not part of the API and exempt

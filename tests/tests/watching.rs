@@ -410,3 +410,29 @@ async fn stopped_waits_through_restarts_for_the_stop_for_good() {
         .count(|kind| matches!(kind, EventKind::Restarting { .. }));
     assert_eq!(restarts, 1);
 }
+
+#[tokio::test]
+async fn a_watcher_that_stops_for_good_leaves_no_watch_behind() {
+    let t = TestSystem::new();
+    let seen = Seen::default();
+    let counter = t.system().spawn(Counter::default);
+    let monitor = t.system().spawn(monitor(&seen));
+    monitor.watch_twice(counter.clone()).await.unwrap();
+    assert_eq!(phyx::testing::watchers(&counter), 1);
+    Handle::stop(&monitor).await;
+    assert_eq!(phyx::testing::watchers(&counter), 0);
+}
+
+#[tokio::test]
+async fn a_watcher_that_crashes_leaves_no_watch_behind() {
+    let t = TestSystem::new();
+    let seen = Seen::default();
+    let counter = t.system().spawn(Counter::default);
+    let monitor = t.system().spawn(monitor(&seen));
+    monitor.watch(counter.clone()).await.unwrap();
+    t.crash(&monitor, "watcher crash");
+    t.settle().await;
+    assert_eq!(phyx::testing::watchers(&counter), 0);
+    monitor.watch(counter.clone()).await.unwrap();
+    assert_eq!(phyx::testing::watchers(&counter), 1, "the new instance watches again");
+}

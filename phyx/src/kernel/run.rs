@@ -49,7 +49,8 @@ pub(crate) async fn run<T: Process>(
             };
             // Watches belong to the instance that made them (Erlang's
             // monitors die with their process): the next one starts from
-            // fresh state, and watches again if it wants to.
+            // fresh state, and watches again if it wants to. Every instance
+            // ends here, so no watch outlives its watcher.
             core.watching.clear(core.id);
             reason
         };
@@ -325,7 +326,6 @@ pub(crate) fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
         quietly(|| message.__no_reply(NoReply::Stopped));
     }
     core.siblings().remove(core.id);
-    core.watching.clear(core.id);
     // Before `mark_stopped`: whoever waited for the stop finds the name
     // released and the `Down` on its way.
     let down = Down {
