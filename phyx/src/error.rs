@@ -340,7 +340,11 @@ impl fmt::Display for RegisterError {
                 f,
                 "name `{name}` is taken by process `{holder_name}` ({holder}); pick another name, or unregister it first"
             ),
-            Self::AlreadyNamed { name, existing, process } => write!(
+            Self::AlreadyNamed {
+                name,
+                existing,
+                process,
+            } => write!(
                 f,
                 "cannot register process `{process}` as `{name}`: it is registered as `{existing}` already; unregister `{existing}` first"
             ),

@@ -15,7 +15,7 @@ use crate::id::ProcessId;
 use crate::kernel::addr::Addr;
 use crate::kernel::process::Handle;
 use crate::kernel::tree::AnyProcess;
-use crate::kernel::watch::{Added, Down, WatchKey};
+use crate::kernel::watch::{Down, WatchKey, Watched};
 
 /// The names of one system.
 #[derive(Default)]
@@ -83,8 +83,8 @@ impl Registry {
             }
         });
         match core.watchers.add(WatchKey::Registry, release) {
-            Added::Added | Added::Already => {}
-            Added::Gone(..) => {
+            Watched::Now | Watched::Already => {}
+            Watched::Gone(..) => {
                 return Err(RegisterError::Stopped {
                     name,
                     process: core.name.clone(),

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::clock::{Clock, TokioClock};
+use crate::error::{LookupError, RegisterError};
 use crate::event::{Event, EventStream, Sink};
 use crate::fault::FaultHook;
+use crate::kernel::process::Handle;
 use crate::kernel::process::Process;
 use crate::kernel::spawn::spawn;
 use crate::kernel::system::{SystemInner, start_shutdown};
-use crate::error::{LookupError, RegisterError};
-use crate::kernel::process::Handle;
 use crate::options::SpawnOptions;
 use crate::registry::Registry;
 use crate::saga::{Saga, SagaId};

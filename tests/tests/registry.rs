@@ -59,7 +59,10 @@ async fn a_lookup_with_the_wrong_handle_type_names_both_types() {
     else {
         panic!("expected WrongType, got {error:?}");
     };
-    assert_eq!((&**name, &**requested, &**registered), ("counter", "GreeterRef", "CounterRef"));
+    assert_eq!(
+        (&**name, &**requested, &**registered),
+        ("counter", "GreeterRef", "CounterRef")
+    );
     assert_eq!(
         error.to_string(),
         "process `counter` is a `CounterRef`, not a `GreeterRef`; look it up as `lookup::<CounterRef>`"

@@ -56,7 +56,10 @@ pub(super) fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mu
     }
     if matches!(role, Role::OnStop | Role::OnDown) {
         if let ReturnType::Type(_, ty) = &sig.output {
-            errors.spanned(ty, format!("`#[{}]` returns nothing; remove the return type", role.marker()));
+            errors.spanned(
+                ty,
+                format!("`#[{}]` returns nothing; remove the return type", role.marker()),
+            );
         }
     }
     if errors.count() > before {

@@ -150,9 +150,9 @@ impl Default for State {
 }
 
 /// The outcome of [`Watchers::add`].
-pub(crate) enum Added {
+pub(crate) enum Watched {
     /// Watching from now on.
-    Added,
+    Now,
     /// This key was watching already; `on_down` is dropped.
     Already,
     /// The process is gone; `on_down` comes back, unrun.
@@ -164,13 +164,13 @@ impl Watchers {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn add(&self, key: WatchKey, on_down: OnDown) -> Added {
+    pub(crate) fn add(&self, key: WatchKey, on_down: OnDown) -> Watched {
         match &mut *self.lock() {
-            State::Closed(down) => Added::Gone(down.clone(), on_down),
-            State::Open(watches) if watches.iter().any(|(k, _)| *k == key) => Added::Already,
+            State::Closed(down) => Watched::Gone(down.clone(), on_down),
+            State::Open(watches) if watches.iter().any(|(k, _)| *k == key) => Watched::Already,
             State::Open(watches) => {
                 watches.push((key, on_down));
-                Added::Added
+                Watched::Now
             }
         }
     }
@@ -200,7 +200,10 @@ impl Watchers {
     }
 
     /// How many processes watch this one.
-    #[cfg_attr(not(feature = "test-util"), allow(dead_code, reason = "read by `phyx::testing` only"))]
+    #[cfg_attr(
+        not(feature = "test-util"),
+        allow(dead_code, reason = "read by `phyx::testing` only")
+    )]
     pub(crate) fn processes(&self) -> usize {
         match &*self.lock() {
             State::Closed(_) => 0,
@@ -237,7 +240,10 @@ impl Watching {
         // Those gone since are dropped here, so a watcher of many
         // short-lived processes does not grow without bound.
         watched.retain(|weak| weak.upgrade().is_some_and(|node| node.core().watchers.down().is_none()));
-        if !watched.iter().any(|weak| std::ptr::addr_eq(weak.as_ptr(), Arc::as_ptr(node))) {
+        if !watched
+            .iter()
+            .any(|weak| std::ptr::addr_eq(weak.as_ptr(), Arc::as_ptr(node)))
+        {
             watched.push(Arc::downgrade(node));
         }
     }
@@ -267,9 +273,9 @@ pub(crate) fn watch<T: Watcher>(watcher: &Arc<dyn AnyProcess>, watched: Arc<dyn 
         }
     });
     match watched.core().watchers.add(WatchKey::Process(id), on_down) {
-        Added::Added => watcher.core().watching.insert(&watched),
-        Added::Already => {}
-        Added::Gone(down, on_down) => on_down(&down),
+        Watched::Now => watcher.core().watching.insert(&watched),
+        Watched::Already => {}
+        Watched::Gone(down, on_down) => on_down(&down),
     }
 }
 
