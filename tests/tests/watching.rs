@@ -436,3 +436,33 @@ async fn a_watcher_that_crashes_leaves_no_watch_behind() {
     monitor.watch(counter.clone()).await.unwrap();
     assert_eq!(phyx::testing::watchers(&counter), 1, "the new instance watches again");
 }
+
+#[tokio::test]
+async fn a_down_into_a_full_drop_oldest_mailbox_drops_nothing() {
+    let t = TestSystem::new();
+    let seen = Seen::default();
+    let counter = t.system().spawn(Counter::default);
+    let options = SpawnOptions::new().mailbox(1).overflow(Overflow::DropOldest);
+    let monitor = t.system().spawn_with(monitor(&seen), options);
+    monitor.watch(counter.clone()).await.unwrap();
+    let gate = Gate::new();
+    monitor.wait(gate.clone()).send().unwrap();
+    gate.entered().await;
+    let queued = tokio::spawn(monitor.ping().into_future());
+    t.settle().await;
+    assert_eq!(monitor.queued(), 1, "the mailbox is full");
+    Handle::stop(&counter).await;
+    gate.open();
+    t.settle().await;
+    assert_eq!(
+        queued.await.unwrap(),
+        Ok(()),
+        "the queued ask was not dropped for the Down"
+    );
+    assert_eq!(seen.downs().len(), 1);
+    assert_eq!(
+        t.events()
+            .count(|kind| matches!(kind, EventKind::MessageDropped { .. })),
+        0
+    );
+}
