@@ -74,3 +74,9 @@ pub fn on_start(_args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::misplaced("on_stop", input.into(), "#[process]").into()
 }
+
+/// Marks the hook of a `#[process]` impl that hears a watched process stop.
+#[proc_macro_attribute]
+pub fn on_down(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("on_down", input.into(), "#[process]").into()
+}

@@ -1,9 +1,12 @@
-//! Why a call or a tell got no reply.
+//! Why a call or a tell got no reply, or a name was not registered or
+//! found.
 
 use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::id::ProcessId;
 
 /// `process()` and `method()` for an error type each of whose variants
 /// names both, written once for [`CallError`] and [`SendError`].
@@ -254,6 +257,134 @@ impl From<SendError> for CallError {
         }
     }
 }
+
+/// Why [`System::register`](crate::System::register) gave no name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// Another process holds the name. It is released when that process
+    /// stops for good, or with [`System::unregister`](crate::System::unregister).
+    #[non_exhaustive]
+    Taken {
+        /// The name asked for.
+        name: Arc<str>,
+        /// The process holding it.
+        holder: ProcessId,
+        /// That process's name.
+        holder_name: Arc<str>,
+    },
+    /// The process is registered under another name already; a process has
+    /// one name at a time.
+    #[non_exhaustive]
+    AlreadyNamed {
+        /// The name asked for.
+        name: Arc<str>,
+        /// The name the process has.
+        existing: Arc<str>,
+        /// The process's own name.
+        process: Arc<str>,
+    },
+    /// The process has stopped for good: there is nothing to name.
+    #[non_exhaustive]
+    Stopped {
+        /// The name asked for.
+        name: Arc<str>,
+        /// The process's own name.
+        process: Arc<str>,
+    },
+}
+
+impl RegisterError {
+    /// The name that was asked for.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Taken { name, .. } | Self::AlreadyNamed { name, .. } | Self::Stopped { name, .. } => name,
+        }
+    }
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Taken {
+                name,
+                holder,
+                holder_name,
+            } => write!(
+                f,
+                "name `{name}` is taken by process `{holder_name}` ({holder}); pick another name, or unregister it first"
+            ),
+            Self::AlreadyNamed {
+                name,
+                existing,
+                process,
+            } => write!(
+                f,
+                "cannot register process `{process}` as `{name}`: it is registered as `{existing}` already; unregister `{existing}` first"
+            ),
+            Self::Stopped { name, process } => {
+                write!(f, "cannot register process `{process}` as `{name}`: it has stopped")
+            }
+        }
+    }
+}
+
+impl Error for RegisterError {}
+
+/// Why [`System::lookup`](crate::System::lookup) found no handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// No process is registered under the name: it never was, or its
+    /// process has stopped for good, or it was unregistered.
+    #[non_exhaustive]
+    NotFound {
+        /// The name looked up.
+        name: Arc<str>,
+    },
+    /// The name belongs to a process of another type than the handle
+    /// asked for.
+    #[non_exhaustive]
+    WrongType {
+        /// The name looked up.
+        name: Arc<str>,
+        /// The handle type asked for (`CounterRef`), without its module
+        /// path.
+        requested: Arc<str>,
+        /// The handle type the process was registered with.
+        registered: Arc<str>,
+    },
+}
+
+impl LookupError {
+    /// The name that was looked up.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::NotFound { name } | Self::WrongType { name, .. } => name,
+        }
+    }
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotFound { name } => write!(
+                f,
+                "no process is registered as `{name}`; register it first, or check the spelling"
+            ),
+            Self::WrongType {
+                name,
+                requested,
+                registered,
+            } => write!(
+                f,
+                "process `{name}` is a `{registered}`, not a `{requested}`; look it up as `lookup::<{registered}>`"
+            ),
+        }
+    }
+}
+
+impl Error for LookupError {}
 
 /// Why an ask of a method that returns `Result<T, E>` did not give a `T`:
 /// the handler returned `Err`, or the call got no reply. The error of

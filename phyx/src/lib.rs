@@ -71,6 +71,9 @@
 //! - [`#[on_stop]`](macro@on_stop) marks the stop hook, run when an
 //!   instance ends after a successful start: `&self` or `&mut self`, optionally `ctx`,
 //!   and a [`StopReason`] by value.
+//! - [`#[on_down]`](macro@on_down) marks the down hook, run when a process
+//!   this one watches ([`Ctx::watch`]) stops for good: `&self` or `&mut
+//!   self`, optionally `ctx`, and a [`Down`] by value.
 //! - [`#[circuit_breaker]`](macro@circuit_breaker) and
 //!   [`#[rate_limit]`](macro@rate_limit) guard a `#[public]` method at the
 //!   caller; [`#[compensate(undo)]`](macro@compensate) names the method
@@ -102,6 +105,7 @@ mod mailbox;
 mod options;
 mod panic;
 mod pool;
+mod registry;
 mod resilience;
 mod rng;
 pub mod saga;
@@ -110,13 +114,14 @@ mod system;
 
 pub use crate::call::{Ask, Call, Flatten};
 pub use crate::clock::{Clock, Sleep, TokioClock};
-pub use crate::error::{CallError, Failed, SendError};
+pub use crate::error::{CallError, Failed, LookupError, RegisterError, SendError};
 pub use crate::event::StopReason;
 pub use crate::id::ProcessId;
 pub use crate::kernel::ctx::Ctx;
 pub use crate::kernel::current::hide_caught_panics;
 pub use crate::kernel::process::PoolStatus;
 pub use crate::kernel::process::{Handle, Message, Process, Status};
+pub use crate::kernel::watch::{Down, Watcher};
 pub use crate::mailbox::Overflow;
 pub use crate::options::{Backoff, Restart, RestartLimit, SpawnOptions};
 pub use crate::supervisor::Strategy;
@@ -258,6 +263,37 @@ pub use phyx_macros::on_start;
 /// }
 /// ```
 pub use phyx_macros::on_stop;
+
+/// Marks the down hook of a `#[process]` impl: it runs when a process this
+/// one watches ([`Ctx::watch`]) stops for good.
+///
+/// `fn` or `async fn`, taking `&self` or `&mut self`, optionally
+/// `ctx: &mut Ctx<Self>`, and a [`Down`] by value; it returns nothing. It
+/// runs as a message of the watcher, in its mailbox order, isolated like a
+/// handler: a panic in it is a crash of the watcher, which restarts by its
+/// policy. One hook hears every watched process; `down.id()` and
+/// `down.name()` tell them apart. A process without this hook cannot call
+/// [`Ctx::watch`] (a compile error).
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Registry { peers: Vec<phyx::ProcessId> }
+///
+/// #[process]
+/// impl Registry {
+///     #[on_down]
+///     async fn peer_down(&mut self, ctx: &mut Ctx<Self>, down: Down) {
+///         self.peers.retain(|peer| *peer != down.id());
+///         ctx.emit(down);
+///     }
+///
+///     #[public]
+///     fn peers(&self) -> usize { self.peers.len() }
+/// }
+/// ```
+pub use phyx_macros::on_down;
 
 /// Makes the type of an inherent `impl` block a supervisor: its `#[child]`
 /// methods build its children, started in order when it starts.
@@ -440,8 +476,8 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Handle, SendError, System, child, circuit_breaker, compensate, on_start, on_stop, process,
-        public, rate_limit, supervisor,
+        CallError, Ctx, Down, Handle, SendError, System, child, circuit_breaker, compensate, on_down, on_start,
+        on_stop, process, public, rate_limit, supervisor,
     };
 }
 
@@ -475,6 +511,14 @@ pub mod testing {
     /// waiting; for processes from [`detached`].
     pub fn try_recv<H: crate::Handle>(handle: &H) -> Option<H::Message> {
         handle.__addr().shared().mailbox.try_recv()
+    }
+
+    /// How many processes watch the process behind `handle` (see
+    /// [`Ctx::watch`](crate::Ctx::watch)); its registry name is not
+    /// counted, and once it has stopped for good the count is 0. For tests
+    /// that watches end with their watcher.
+    pub fn watchers<H: crate::Handle>(handle: &H) -> usize {
+        handle.__addr().core().watchers.processes()
     }
 }
 

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::clock::{Clock, TokioClock};
+use crate::error::{LookupError, RegisterError};
 use crate::event::{Event, EventStream, Sink};
 use crate::fault::FaultHook;
+use crate::kernel::process::Handle;
 use crate::kernel::process::Process;
 use crate::kernel::spawn::spawn;
 use crate::kernel::system::{SystemInner, start_shutdown};
 use crate::options::SpawnOptions;
+use crate::registry::Registry;
 use crate::saga::{Saga, SagaId};
 
 /// A process system: the root supervisor, its clock and its events.
@@ -54,6 +57,7 @@ pub struct System {
 /// do not keep their own system alive.
 struct Owner {
     inner: Arc<SystemInner>,
+    registry: Registry,
 }
 
 impl Drop for Owner {
@@ -195,6 +199,74 @@ impl System {
         inner.shut_down.raised().await;
     }
 
+    /// Gives the process behind `handle` a name, unique in this system, by
+    /// which [`lookup`](Self::lookup) finds it.
+    ///
+    /// The name lasts as long as the process: it survives restarts (the
+    /// handle does) and is released when the process stops for good
+    /// (stopped, its restart limit reached, given up by its supervisor, the
+    /// system shut down), or by [`unregister`](Self::unregister); then it
+    /// may be registered again. A process has one name at a time;
+    /// registering it again under the same name does nothing.
+    ///
+    /// Async because a cluster's registry (a later feature) answers over
+    /// the network; today it completes at once.
+    ///
+    /// # Errors
+    ///
+    /// - [`RegisterError::Taken`]: another process holds the name (the
+    ///   error says which).
+    /// - [`RegisterError::AlreadyNamed`]: this process has another name.
+    /// - [`RegisterError::Stopped`]: the process has stopped for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use phyx::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Counter { count: u64 }
+    ///
+    /// #[process]
+    /// impl Counter {
+    ///     #[public]
+    ///     fn increment(&mut self) -> u64 { self.count += 1; self.count }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = System::new();
+    /// let counter = system.spawn(Counter::default);
+    /// system.register("counter", &counter).await?;
+    ///
+    /// let found: CounterRef = system.lookup("counter").await?;
+    /// assert_eq!(found.increment().await?, 1);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn register<H: Handle>(&self, name: &str, handle: &H) -> Result<(), RegisterError> {
+        self.owner.registry.register(name, handle)
+    }
+
+    /// The handle of the process registered as `name`, as the handle type
+    /// the caller names: `system.lookup::<CounterRef>("counter")`.
+    ///
+    /// # Errors
+    ///
+    /// - [`LookupError::NotFound`]: no process has the name (any more).
+    /// - [`LookupError::WrongType`]: the process is of another type; the
+    ///   error names both handle types.
+    pub async fn lookup<H: Handle>(&self, name: &str) -> Result<H, LookupError> {
+        self.owner.registry.lookup(name)
+    }
+
+    /// Releases `name`, so that it may be registered again; the process
+    /// keeps running. Returns whether the name was registered.
+    pub async fn unregister(&self, name: &str) -> bool {
+        self.owner.registry.unregister(name)
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has been called.
     pub fn is_shut_down(&self) -> bool {
         self.owner.inner.shutting_down.is_raised()
@@ -301,6 +373,7 @@ impl SystemBuilder {
         System {
             owner: Arc::new(Owner {
                 inner: Arc::new(SystemInner::new(self.clock, self.sinks, seed, self.faults, runtime)),
+                registry: Registry::default(),
             }),
         }
     }

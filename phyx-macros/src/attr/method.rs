@@ -1,5 +1,5 @@
 //! The attributes on the methods of an impl: the markers (`#[public]`,
-//! `#[on_start]`, `#[on_stop]`, `#[child]`), which give a method its role,
+//! `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[child]`), which give a method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
 //! `#[compensate]`), which a `#[public]` method may carry.
 //!
@@ -17,6 +17,7 @@ pub(crate) enum Role {
     Public,
     OnStart,
     OnStop,
+    OnDown,
     Child,
 }
 
@@ -26,6 +27,7 @@ impl Role {
             "public" => Some(Self::Public),
             "on_start" => Some(Self::OnStart),
             "on_stop" => Some(Self::OnStop),
+            "on_down" => Some(Self::OnDown),
             "child" => Some(Self::Child),
             _ => None,
         }
@@ -36,6 +38,7 @@ impl Role {
             Self::Public => "public",
             Self::OnStart => "on_start",
             Self::OnStop => "on_stop",
+            Self::OnDown => "on_down",
             Self::Child => "child",
         }
     }

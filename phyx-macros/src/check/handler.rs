@@ -44,11 +44,11 @@ pub(super) fn methods(marked: Vec<Method<'_>>, target: &Target, errors: &mut Err
                 marker,
                 "`#[child]` goes on a method of a `#[supervisor]` impl; in a `#[process]`, spawn children with `ctx.spawn(...)`",
             ),
-            Role::OnStart | Role::OnStop => {
-                let slot = if role == Role::OnStart {
-                    &mut methods.on_start
-                } else {
-                    &mut methods.on_stop
+            Role::OnStart | Role::OnStop | Role::OnDown => {
+                let slot = match role {
+                    Role::OnStart => &mut methods.on_start,
+                    Role::OnStop => &mut methods.on_stop,
+                    _ => &mut methods.on_down,
                 };
                 let hook = hook(role, method, target, errors);
                 if let Some(existing) = slot {

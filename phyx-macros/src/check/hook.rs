@@ -1,5 +1,5 @@
-//! `#[on_start]` and `#[on_stop]`: what a lifecycle hook may take and
-//! return.
+//! `#[on_start]`, `#[on_stop]` and `#[on_down]`: what a lifecycle hook
+//! may take and return.
 
 use syn::spanned::Spanned;
 use syn::{FnArg, ImplItemFn, ReturnType, Type};
@@ -18,6 +18,7 @@ pub(super) fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mu
         Role::OnStop => {
             "`#[on_stop]` takes `&mut self`, optionally `ctx: &mut Ctx<Self>`, and optionally `reason: StopReason`"
         }
+        Role::OnDown => "`#[on_down]` takes `&self` or `&mut self`, optionally `ctx: &mut Ctx<Self>`, and `down: Down`",
         _ => "`#[on_start]` takes `&mut self` and optionally `ctx: &mut Ctx<Self>`",
     };
     let mut params = Vec::new();
@@ -35,13 +36,30 @@ pub(super) fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mu
                 );
             }
             params.push(false);
+        } else if role == Role::OnDown && !params.contains(&false) {
+            if !is_down(&typed.ty) {
+                errors.spanned(
+                    &typed.ty,
+                    "the down hook's parameter is a `phyx::Down`, which says which process stopped and why; write `down: Down`",
+                );
+            }
+            params.push(false);
         } else {
             errors.spanned(typed, format!("{shape}; remove this parameter"));
         }
     }
-    if role == Role::OnStop {
+    if role == Role::OnDown && !params.contains(&false) {
+        errors.spanned(
+            &sig.ident,
+            "`#[on_down]` hears which process stopped from a `Down`; add a parameter `down: Down`",
+        );
+    }
+    if matches!(role, Role::OnStop | Role::OnDown) {
         if let ReturnType::Type(_, ty) = &sig.output {
-            errors.spanned(ty, "`#[on_stop]` returns nothing; remove the return type");
+            errors.spanned(
+                ty,
+                format!("`#[{}]` returns nothing; remove the return type", role.marker()),
+            );
         }
     }
     if errors.count() > before {
@@ -56,6 +74,10 @@ pub(super) fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mu
             ReturnType::Type(_, ty) => ty.span(),
         },
     })
+}
+
+fn is_down(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Down"))
 }
 
 fn is_stop_reason(ty: &Type) -> bool {

@@ -70,11 +70,31 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         let call = hook_call(hook, quote!(__phyx_reason));
         on_stop_fn(krate, quote!(#call;))
     });
+    // `#[on_down]` runs as a tell would: isolated, a panic a crash.
+    let down_arm = methods.on_down.as_ref().map(|hook| {
+        let call = hook_call(hook, quote!(__phyx_down));
+        quote! {
+            #message::__PhyxDown(__phyx_down) => {
+                #private::handle_and_reply(#private::None, async move { #private::Sent::new(#call) }).await
+            }
+        }
+    });
+    let watcher = methods.on_down.as_ref().map(|_| {
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #krate::Watcher for #self_ty #where_clause {
+                fn __down(down: #krate::Down) -> Self::Message {
+                    #message::__PhyxDown(down)
+                }
+            }
+        }
+    });
     let run = handle_fn(
         krate,
         quote! {
             let __phyx_outcome: #private::Result<(), #private::Panic> = match __phyx_message {
                 #(#arms)*
+                #down_arm
                 #phantom_arm
             };
             __phyx_outcome
@@ -99,6 +119,8 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             #on_start
             #on_stop
         }
+
+        #watcher
     }
 }
 

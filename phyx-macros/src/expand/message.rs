@@ -29,6 +29,19 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
     let phantom_arm = phantom
         .as_ref()
         .map(|_| quote!(Self::__PhyxPhantom(never, _) => match never {},));
+    // The `Down` of a watched process, for the `#[on_down]` hook.
+    let down = methods.on_down.as_ref().map(|_| {
+        quote! {
+            #[doc(hidden)]
+            __PhyxDown(#krate::Down),
+        }
+    });
+    let down_name = methods
+        .on_down
+        .as_ref()
+        .map(|hook| hook.ident.to_string())
+        .map(|name| quote!(Self::__PhyxDown(_) => #name,));
+    let down_no_reply = down.as_ref().map(|_| quote!(Self::__PhyxDown(_) => {}));
 
     let variants = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
@@ -71,6 +84,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         #[allow(unreachable_pub, private_interfaces)]
         #vis enum #message #impl_generics #where_clause {
             #(#variants)*
+            #down
             #phantom
         }
 
@@ -81,6 +95,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             fn method(&self) -> &'static str {
                 match *self {
                     #(#method_arms)*
+                    #down_name
                     #phantom_arm
                 }
             }
@@ -88,6 +103,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             fn __no_reply(self, why: #krate::__private::NoReply) {
                 match self {
                     #(#undeliverable_arms)*
+                    #down_no_reply
                     #phantom_arm
                 }
             }
@@ -102,6 +118,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(match *self {
                     #(#method_arms)*
+                    #down_name
                     #phantom_arm
                 })
             }

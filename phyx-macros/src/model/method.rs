@@ -53,11 +53,12 @@ pub(crate) enum UndoArgs {
     KeyValue,
 }
 
-/// An `#[on_start]` or `#[on_stop]` method.
+/// An `#[on_start]`, `#[on_stop]` or `#[on_down]` method.
 pub(crate) struct Hook {
     pub(crate) ident: Ident,
     pub(crate) is_async: bool,
-    /// `true` for the context, `false` for the stop reason.
+    /// `true` for the context, `false` for the hook's value: the stop
+    /// reason of `#[on_stop]`, the `Down` of `#[on_down]`.
     pub(crate) params: Vec<bool>,
     pub(crate) output_span: Span,
 }
@@ -68,6 +69,7 @@ pub(crate) struct Methods {
     pub(crate) handlers: Vec<Handler>,
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
+    pub(crate) on_down: Option<Hook>,
 }
 
 impl Methods {

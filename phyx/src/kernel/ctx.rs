@@ -13,6 +13,7 @@ use crate::kernel::addr::Addr;
 use crate::kernel::process::{Handle, Process};
 use crate::kernel::spawn::spawn;
 use crate::kernel::tree::{AnyProcess, Core};
+use crate::kernel::watch::{self, Watcher};
 use crate::options::SpawnOptions;
 
 /// A handler's view of its process: its own handle, the clock, children,
@@ -141,6 +142,81 @@ impl<T: Process> Ctx<T> {
     pub fn myself(&self) -> T::Ref {
         let addr = Addr::<T::Message>::of(self.node.clone()).expect("a context belongs to a process of its own type");
         T::Ref::__from_addr(addr)
+    }
+
+    /// Watches another process: once it stops for good (stopped, its
+    /// restart limit reached, given up by its supervisor), this process's
+    /// `#[on_down]` hook runs with a [`Down`](crate::Down) that says which
+    /// process and why, as a message of this process, in mailbox order. A
+    /// restart of the watched process is not a stop and delivers nothing.
+    ///
+    /// - A process that is gone already delivers its `Down` at once (it is
+    ///   queued behind the current handler).
+    /// - Watching the same process twice is one watch, with one `Down`;
+    ///   one [`unwatch`](Self::unwatch) ends it.
+    /// - The `Down` is put in the mailbox past its capacity, whatever the
+    ///   overflow policy: it is never rejected nor dropped, and at most one
+    ///   comes per watched process.
+    /// - Watches belong to this instance of the process, like Erlang's
+    ///   monitors: when it crashes or stops, they end, and the next
+    ///   instance, built fresh by the factory, watches again if it wants to
+    ///   (in its `#[on_start]`, say). A `Down` queued before the instance
+    ///   ended is handled by the next one, as every queued message is.
+    /// - A watcher that is stopping gets no `Down`, so during
+    ///   [`System::shutdown`](crate::System::shutdown), which stops every
+    ///   process, no `#[on_down]` hook runs. Code outside processes waits
+    ///   with [`Handle::stopped`](crate::Handle::stopped) instead.
+    ///
+    /// Watching costs nothing on the calls to either process: the watch is
+    /// read once, when the watched process stops for good.
+    ///
+    /// Only a process with an `#[on_down]` hook may watch (the
+    /// [`Watcher`](crate::Watcher) bound): without one, this is a compile
+    /// error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use phyx::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Cache;
+    ///
+    /// #[process]
+    /// impl Cache {
+    ///     #[public]
+    ///     fn get(&self, key: String) -> Option<String> { None }
+    /// }
+    ///
+    /// struct Frontend { cache: CacheRef, cache_up: bool }
+    ///
+    /// #[process]
+    /// impl Frontend {
+    ///     #[on_start]
+    ///     fn watch_cache(&mut self, ctx: &mut Ctx<Self>) {
+    ///         ctx.watch(&self.cache);
+    ///     }
+    ///
+    ///     #[on_down]
+    ///     fn cache_down(&mut self, down: Down) {
+    ///         self.cache_up = false;
+    ///     }
+    ///
+    ///     #[public]
+    ///     fn cache_up(&self) -> bool { self.cache_up }
+    /// }
+    /// ```
+    pub fn watch<H: Handle>(&self, handle: &H)
+    where
+        T: Watcher,
+    {
+        watch::watch::<T>(&self.node, handle.__addr().node());
+    }
+
+    /// Ends a watch made with [`watch`](Self::watch); a `Down` already
+    /// queued is still handled. Nothing happens if there was no watch.
+    pub fn unwatch<H: Handle>(&self, handle: &H) {
+        watch::unwatch(&self.node, &handle.__addr().node());
     }
 }
 

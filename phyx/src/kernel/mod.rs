@@ -4,8 +4,8 @@
 //! process lives), the replies to its callers (`reply`), what its handlers
 //! see (`ctx`), its task (`run`), how it is made (`spawn`), the link to its
 //! supervisor (`link`), the thread's current process (`current`), the
-//! traits the macros implement (`process`) and the system state all of
-//! them share (`system`).
+//! traits the macros implement (`process`), the system state all of
+//! them share (`system`) and who hears of a stop for good (`watch`).
 //!
 //! Everything here looks only down (ids, clock, mailbox, errors, options,
 //! events, resilience, faults); calls, pools, supervisors, sagas and the
@@ -21,3 +21,4 @@ pub(crate) mod run;
 pub(crate) mod spawn;
 pub(crate) mod system;
 pub(crate) mod tree;
+pub(crate) mod watch;

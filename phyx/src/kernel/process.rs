@@ -149,6 +149,47 @@ pub trait Handle: Clone + Send + Sync + 'static {
             }
         }
     }
+
+    /// Resolves once the process has stopped for good, with why; at once
+    /// if it has already. A restart is not a stop: it waits on through
+    /// every restart. The outside world's [`Ctx::watch`]: it requests
+    /// nothing, and dropping it cancels nothing.
+    ///
+    /// Awaited in a handler of the process itself, it waits for the very
+    /// handler doing the waiting; a process watches with [`Ctx::watch`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use phyx::prelude::*;
+    /// use phyx::StopReason;
+    ///
+    /// #[derive(Default)]
+    /// struct Job;
+    ///
+    /// #[process]
+    /// impl Job {
+    ///     #[public]
+    ///     fn finish(&self, ctx: &mut Ctx<Self>) { ctx.stop(); }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), phyx::CallError> {
+    /// let system = System::new();
+    /// let job = system.spawn(|| Job);
+    /// job.finish().send()?;
+    /// assert_eq!(job.stopped().await, StopReason::Normal);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn stopped(&self) -> impl Future<Output = StopReason> + Send + 'static {
+        crate::kernel::watch::stopped(self.__addr().node())
+    }
 }
 
 /// Where a process is in its life; see [`Handle::status`].

@@ -18,6 +18,7 @@ use crate::kernel::link::Command;
 use crate::kernel::process::{Message, Process, Status};
 use crate::kernel::reply::NoReply;
 use crate::kernel::tree::Core;
+use crate::kernel::watch::Down;
 use crate::options::{RestartLimit, Settings};
 use crate::panic::{catch_panics, panic_message, quietly};
 
@@ -42,10 +43,16 @@ pub(crate) async fn run<T: Process>(
             // Everything of the user's (factory, hooks, handlers, the drop
             // of the state) runs inside this boundary: a panic anywhere in
             // it is a crash of this instance, never of the runtime's task.
-            match isolated(core, run_instance(&addr, &factory, &settings)).await {
+            let reason = match isolated(core, run_instance(&addr, &factory, &settings)).await {
                 Ok(reason) => reason,
                 Err(message) => crash(&addr, None, message),
-            }
+            };
+            // Watches belong to the instance that made them (Erlang's
+            // monitors die with their process): the next one starts from
+            // fresh state, and watches again if it wants to. Every instance
+            // ends here, so no watch outlives its watcher.
+            core.watching.clear(core.id);
+            reason
         };
         if core.stop_requested() {
             break reason;
@@ -319,6 +326,14 @@ pub(crate) fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
         quietly(|| message.__no_reply(NoReply::Stopped));
     }
     core.siblings().remove(core.id);
+    // Before `mark_stopped`: whoever waited for the stop finds the name
+    // released and the `Down` on its way.
+    let down = Down {
+        id: core.id,
+        name: core.name.clone(),
+        reason: reason.clone(),
+    };
+    core.watchers.close(&down);
     addr.publish(EventKind::Stopped { reason });
     core.mark_stopped();
 }

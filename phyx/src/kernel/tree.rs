@@ -13,6 +13,7 @@ use crate::id::ProcessId;
 use crate::kernel::link::{Link, Supervise};
 use crate::kernel::process::Status;
 use crate::kernel::system::SystemInner;
+use crate::kernel::watch::{Watchers, Watching};
 use crate::resilience::MethodGuard;
 
 /// A process in the tree, whatever its type.
@@ -58,6 +59,10 @@ pub(crate) struct Core {
     pub(crate) supervision: OnceLock<Arc<dyn Supervise>>,
     /// For a pool's router: how many members it started with.
     pub(crate) pool_size: OnceLock<usize>,
+    /// Who hears of its stop for good; read only then.
+    pub(crate) watchers: Watchers,
+    /// What its current instance watches; cleared when the instance ends.
+    pub(crate) watching: Watching,
 }
 
 impl Core {
@@ -83,6 +88,8 @@ impl Core {
             guards: OnceLock::new(),
             supervision: OnceLock::new(),
             pool_size: OnceLock::new(),
+            watchers: Watchers::default(),
+            watching: Watching::default(),
         }
     }
 

@@ -44,6 +44,11 @@ impl Counter {
 
     #[on_stop]
     fn stop(&mut self, _reason: ::phyx::StopReason) {}
+
+    #[on_down]
+    fn down(&mut self, ctx: &mut ::phyx::Ctx<Self>, _down: ::phyx::Down) {
+        ctx.watch(&ctx.myself());
+    }
 }
 
 fn main() {}
