@@ -52,6 +52,9 @@ pub mod saga;
 #[path = "../supervision.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod supervision;
+#[path = "../system_view.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod system_view;
 #[path = "../task_manager.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod task_manager;
@@ -419,4 +422,21 @@ fn every_example_in_the_manifest_is_run_by_a_test_here() {
         );
         assert!(tests.contains(&format!("{name}::run(")), "no test runs {name}");
     }
+}
+
+#[tokio::test]
+async fn system_view_prints_the_tree_with_the_catalogs_restart() {
+    let t = TestSystem::new();
+    let lines = system_view::run(t.system()).await;
+    let shapes: Vec<String> = lines
+        .iter()
+        .map(|line| line.split(',').next().unwrap().split('#').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        shapes,
+        ["Storefront", "  catalog", "Resizer", "  Resizer[0]", "  Resizer[1]"]
+    );
+    assert!(lines[1].contains("1 restarts, up 40ms"), "{}", lines[1]);
+    assert!(lines[0].contains("supervisor Running"), "{}", lines[0]);
+    assert!(lines[2].contains("pool Running"), "{}", lines[2]);
 }

@@ -121,6 +121,7 @@ pub use crate::kernel::ctx::Ctx;
 pub use crate::kernel::current::hide_caught_panics;
 pub use crate::kernel::process::PoolStatus;
 pub use crate::kernel::process::{Handle, Message, Process, Status};
+pub use crate::kernel::view::{ProcessInfo, ProcessKind};
 pub use crate::kernel::watch::{Down, Watcher};
 pub use crate::mailbox::Overflow;
 pub use crate::options::{Backoff, Restart, RestartLimit, SpawnOptions};

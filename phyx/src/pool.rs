@@ -49,6 +49,8 @@ async fn run_router<M: Message>(router: Arc<Shared<M>>, members: Vec<Addr<M>>) {
     // A pool spawned on a system already shutting down stops at once.
     if !core.stop_requested() {
         core.set_status(Status::Running);
+        core.instance_started();
+        core.set_serving_since(Some(core.system.clock.now()));
         addr.publish(EventKind::Started);
     }
     // A panic can only come from the drop of a message (an argument's

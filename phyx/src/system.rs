@@ -267,6 +267,33 @@ impl System {
         self.owner.registry.unregister(name)
     }
 
+    /// A snapshot of every live process: its id, name, kind, status,
+    /// parent, mailbox depth, restarts and uptime, depth first (each
+    /// parent before its children, siblings in start order), so that
+    /// printing it with each line indented by
+    /// [`ProcessInfo::depth`](crate::ProcessInfo::depth) draws
+    /// the supervision tree.
+    ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # #[derive(Default)] struct Counter { n: u64 }
+    /// # #[process] impl Counter { #[public] fn get(&self) -> u64 { self.n } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = System::new();
+    /// let counter = system.spawn(Counter::default);
+    /// counter.get().await.unwrap();
+    /// for process in system.processes() {
+    ///     println!("{:indent$}{process}", "", indent = 2 * process.depth);
+    /// }
+    /// assert_eq!(system.processes()[0].name.as_ref(), "Counter");
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
+    pub fn processes(&self) -> Vec<crate::ProcessInfo> {
+        crate::kernel::view::processes(self.inner())
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has been called.
     pub fn is_shut_down(&self) -> bool {
         self.owner.inner.shutting_down.is_raised()

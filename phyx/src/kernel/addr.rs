@@ -53,6 +53,10 @@ impl<M: Message> AnyProcess for Shared<M> {
         self.mailbox.poke();
     }
 
+    fn queued(&self) -> usize {
+        self.mailbox.len()
+    }
+
     fn recycle(&self) {
         self.core.raise_recycle();
         self.mailbox.poke();

@@ -5,7 +5,8 @@
 //! see (`ctx`), its task (`run`), how it is made (`spawn`), the link to its
 //! supervisor (`link`), the thread's current process (`current`), the
 //! traits the macros implement (`process`), the system state all of
-//! them share (`system`) and who hears of a stop for good (`watch`).
+//! them share (`system`), who hears of a stop for good (`watch`) and the
+//! snapshot of the running tree (`view`).
 //!
 //! Everything here looks only down (ids, clock, mailbox, errors, options,
 //! events, resilience, faults); calls, pools, supervisors, sagas and the
@@ -21,4 +22,5 @@ pub(crate) mod run;
 pub(crate) mod spawn;
 pub(crate) mod system;
 pub(crate) mod tree;
+pub(crate) mod view;
 pub(crate) mod watch;

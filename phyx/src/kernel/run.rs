@@ -124,6 +124,7 @@ async fn run_instance<T: Process>(
 ) -> StopReason {
     let core = addr.core();
     core.set_status(Status::Starting);
+    core.instance_started();
     // A recycle that cancelled the last instance's handler left its poke
     // for a receive that never came: left set, it would end this instance
     // at its first receive. (A crash injected meanwhile, or a recycle
@@ -162,9 +163,11 @@ async fn run_instance<T: Process>(
         }
         Some(Ok(Ok(()))) => {
             core.set_status(Status::Running);
+            core.set_serving_since(Some(core.system.clock.now()));
             addr.publish(EventKind::Started);
             let reason = serve(&mut state, &mut ctx, addr, grace).await;
             core.set_status(Status::Stopping);
+            core.set_serving_since(None);
             stop_instance_children(core).await;
             let stop_hook = catch_panics(state.__on_stop(&mut ctx, reason.clone()));
             match run_for(core, grace, stop_hook).await {

@@ -3,8 +3,9 @@
 
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Instant;
 
 use tokio::sync::Notify;
 
@@ -26,6 +27,9 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 
     /// Ends a process whose task never started.
     fn abandon(self: Arc<Self>);
+
+    /// Messages waiting in its mailbox.
+    fn queued(&self) -> usize;
 
     /// The concrete process behind this node, for typed access.
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -63,6 +67,10 @@ pub(crate) struct Core {
     pub(crate) watchers: Watchers,
     /// What its current instance watches; cleared when the instance ends.
     pub(crate) watching: Watching,
+    /// Instances started so far, for the view of the running system.
+    instances: AtomicU32,
+    /// When its current instance started serving; `None` when it is not.
+    serving_since: Mutex<Option<Instant>>,
 }
 
 impl Core {
@@ -90,7 +98,29 @@ impl Core {
             pool_size: OnceLock::new(),
             watchers: Watchers::default(),
             watching: Watching::default(),
+            instances: AtomicU32::new(0),
+            serving_since: Mutex::new(None),
         }
+    }
+
+    /// Counts an instance starting.
+    pub(crate) fn instance_started(&self) {
+        self.instances.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many times it restarted: instances started after the first.
+    pub(crate) fn restarts(&self) -> u32 {
+        self.instances.load(Ordering::Relaxed).saturating_sub(1)
+    }
+
+    /// Records when the current instance started serving (`Some`) or
+    /// stopped (`None`).
+    pub(crate) fn set_serving_since(&self, since: Option<Instant>) {
+        *self.serving_since.lock().unwrap_or_else(PoisonError::into_inner) = since;
+    }
+
+    pub(crate) fn serving_since(&self) -> Option<Instant> {
+        *self.serving_since.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// This core's address: who it is, for comparing, never followed.
@@ -264,6 +294,11 @@ impl Children {
 
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    /// The children, in start order.
+    pub(crate) fn list(&self) -> Vec<Arc<dyn AnyProcess>> {
+        self.lock().values().cloned().collect()
     }
 
     /// Whether the process whose core is at `address` is one of these
