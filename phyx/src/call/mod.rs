@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use std::sync::Arc;
 
+mod attach;
 mod flatten;
 mod outcome;
 mod undo;
