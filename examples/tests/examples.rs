@@ -34,6 +34,9 @@ pub mod gossip_cache;
 #[path = "../heartbeat.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod heartbeat;
+#[path = "../metrics.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod metrics;
 #[path = "../ping_pong.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod ping_pong;
@@ -439,4 +442,47 @@ async fn system_view_prints_the_tree_with_the_catalogs_restart() {
     assert!(lines[1].contains("1 restarts, up 40ms"), "{}", lines[1]);
     assert!(lines[0].contains("supervisor Running"), "{}", lines[0]);
     assert!(lines[2].contains("pool Running"), "{}", lines[2]);
+}
+
+#[tokio::test]
+async fn metrics_counts_messages_restarts_panics_and_breaker_transitions() {
+    // The one recorder of this test binary: no other test installs one.
+    let prometheus = metrics::install().expect("no recorder installed before");
+    let t = TestSystem::new();
+    metrics::run(t.system()).await;
+    let text = prometheus.render();
+    let series = |name: &str| -> Vec<&str> {
+        text.lines()
+            .filter(|line| line.starts_with(name) && line.contains(r#"process="Prices""#))
+            .collect()
+    };
+    assert_eq!(
+        series("phyx_messages_handled_total"),
+        [
+            r#"phyx_messages_handled_total{process="Prices",method="price"} 6"#,
+            r#"phyx_messages_handled_total{process="Prices",method="discount"} 2"#,
+        ],
+        "the panicked ask and the one the breaker refused were not handled:\n{text}"
+    );
+    assert_eq!(
+        series("phyx_restarts_total"),
+        [r#"phyx_restarts_total{process="Prices"} 1"#]
+    );
+    assert_eq!(
+        series("phyx_panics_total"),
+        [r#"phyx_panics_total{process="Prices"} 1"#]
+    );
+    assert_eq!(
+        series("phyx_circuit_transitions_total"),
+        [r#"phyx_circuit_transitions_total{process="Prices",method="discount",state="open"} 1"#]
+    );
+    assert_eq!(
+        series("phyx_mailbox_depth"),
+        [r#"phyx_mailbox_depth{process="Prices"} 0"#]
+    );
+    assert!(
+        series("phyx_handler_seconds_count")
+            .contains(&r#"phyx_handler_seconds_count{process="Prices",method="price"} 6"#),
+        "{text}"
+    );
 }

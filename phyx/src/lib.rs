@@ -51,6 +51,16 @@
 //! handle. Every timer reads the system's [`Clock`]; `phyx-testkit` drives
 //! it virtually.
 //!
+//! # Features
+//!
+//! - `metrics`: counters, gauges and histograms through the
+//!   [`metrics`](https://docs.rs/metrics) facade (messages handled and
+//!   handler time per process and method, mailbox depth, restarts, panics,
+//!   breaker transitions, rate-limit refusals, drops and rejections). Off,
+//!   none of it is compiled.
+//! - `test-util`: `phyx::testing`, the hooks of test kits such as
+//!   `phyx-testkit`.
+//!
 //! # The macros
 //!
 //! - [`#[process]`](macro@process) on an inherent `impl` block of `T`
@@ -102,6 +112,7 @@ mod fault;
 mod id;
 mod kernel;
 mod mailbox;
+mod meter;
 mod options;
 mod panic;
 mod pool;

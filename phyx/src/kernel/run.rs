@@ -226,6 +226,8 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
             }
         }
         let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
+        #[cfg(feature = "metrics")]
+        let started = core.system.clock.now();
         core.set_busy(true);
         // With no subscriber interested the span is a no-op; not wrapping
         // the handler in it spares entering and leaving it at every poll.
@@ -253,6 +255,8 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
             Some(Err(panic)) => return crash(addr, Some(method), panic.message),
             Some(Ok(())) => {}
         }
+        #[cfg(feature = "metrics")]
+        crate::meter::handled(&core.name, method, core.system.clock.now() - started, mailbox.len());
         if let Some(reason) = ctx.take_failure() {
             addr.publish(EventKind::Escalated { reason: reason.clone() });
             return StopReason::Escalated { reason };

@@ -54,6 +54,7 @@ impl SystemInner {
     }
 
     pub(crate) fn publish(&self, process: ProcessId, name: &Arc<str>, kind: EventKind) {
+        crate::meter::event(name, &kind);
         self.events.publish(Event {
             at: self.clock.now(),
             process,
