@@ -533,7 +533,7 @@ pub mod __private {
         HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, handle_and_reply, no_reply,
     };
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
-    pub use crate::supervisor::{handle as supervise, start as start_children};
+    pub use crate::supervisor::{Siblings, handle as supervise, sibling, start as start_children};
 
     /// The handle of child `index` of the supervisor at `addr`.
     pub fn child<C: crate::Process, M: crate::Message>(addr: &Addr<M>, index: usize) -> C::Ref {

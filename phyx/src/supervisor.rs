@@ -123,8 +123,18 @@ where
     /// state, in the supervisor's own task, whenever the supervisor starts
     /// or restarts it (so the supervisor's state is only ever borrowed,
     /// never shared or cloned).
-    pub fn child<C: Process>(mut self, name: &'static str, options: SpawnOptions, build: fn(&S) -> C) -> Self {
+    ///
+    /// `build` also gets the handles of the children declared before this
+    /// one ([`Siblings`]): their addresses, taken now, stay valid across
+    /// every restart of theirs.
+    pub fn child<C: Process>(
+        mut self,
+        name: &'static str,
+        options: SpawnOptions,
+        build: fn(&S, &Siblings) -> C,
+    ) -> Self {
         self.plan().children.push(Box::new(move |system, parent, link, slots| {
+            let siblings = Siblings(slots.iter().map(|slot| slot.node.clone()).collect());
             let defaults = SpawnOptions::new().name(name).restart(Restart::Permanent);
             let settings = options.or(C::options()).or(defaults).resolve(C::NAME);
             let shared = register::<C::Message>(system, Some(parent), &settings);
@@ -139,7 +149,7 @@ where
                 let prepared = prepared.clone();
                 move |state| {
                     let built = match state.downcast_ref::<S>() {
-                        Some(state) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(state)))
+                        Some(state) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(state, &siblings)))
                             .map_err(crate::panic::panic_message),
                         None => Err("a supervisor's state has the type of its `#[supervisor]` impl".into()),
                     };
@@ -169,6 +179,21 @@ where
         }));
         self
     }
+}
+
+/// The children declared before the one being built, for a `#[child]`
+/// method that takes their handles.
+#[doc(hidden)]
+pub struct Siblings(Vec<Arc<dyn AnyProcess>>);
+
+/// The handle of the earlier child `index`, which the macro declared as a
+/// `C`.
+#[doc(hidden)]
+pub fn sibling<C: Process>(siblings: &Siblings, index: usize) -> C::Ref {
+    let child = siblings.0.get(index).cloned().and_then(Addr::<C::Message>::of);
+    // The macro passes only earlier children, by the type they return.
+    let child = child.expect("a sibling is an earlier child of the type its `#[child]` method returns");
+    crate::kernel::process::Handle::__from_addr(child)
 }
 
 /// Sets up the supervisor behind `shared`: its children get addresses now,

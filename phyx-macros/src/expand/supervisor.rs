@@ -30,7 +30,7 @@ pub(super) fn expand(cx: &Cx<'_>, options: &SupervisorOptions, children: &[Child
         || quote!(#krate::Strategy::DEFAULT_INTENSITY.within),
         |within| duration(krate, within),
     );
-    let specs = children.iter().map(|child| child_spec(krate, child));
+    let specs = children.iter().map(|child| child_spec(krate, &private, child));
     let accessors = children
         .iter()
         .enumerate()
@@ -113,15 +113,25 @@ pub(super) fn expand(cx: &Cx<'_>, options: &SupervisorOptions, children: &[Child
     cx.place(None, &doc, definitions)
 }
 
-/// `.child::<Worker>("worker", options, |s| s.worker())`, spanned on the
-/// return type so that "not a process" lands there.
-fn child_spec(krate: &syn::Path, child: &ChildMethod) -> TokenStream {
+/// `.child::<Cache>("cache", options, |s, siblings| s.cache(sibling::<Fetcher>(siblings, 0)))`,
+/// spanned on the return type so that "not a process" lands there. Each
+/// sibling's handle is spanned on the parameter's type, so that a handle
+/// that is not of the type written there is a type error on it.
+fn child_spec(krate: &syn::Path, private: &TokenStream, child: &ChildMethod) -> TokenStream {
     let ident = &child.ident;
     let process = &child.process;
     let name = Literal::string(&ident.to_string());
     let options = options::expand(krate, &child.options);
+    let siblings = child.siblings.iter().map(|sibling| {
+        let (ty, index, process) = (&sibling.ty, sibling.index, &sibling.process);
+        quote_spanned!(ty.span()=> #private::sibling::<#process>(__phyx_siblings, #index))
+    });
     quote_spanned! {process.span()=>
-        .child::<#process>(#name, #options, |supervisor: &Self| supervisor.#ident())
+        .child::<#process>(
+            #name,
+            #options,
+            |supervisor: &Self, __phyx_siblings: &#private::Siblings| supervisor.#ident(#(#siblings),*),
+        )
     }
 }
 
