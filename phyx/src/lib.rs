@@ -114,7 +114,7 @@ mod system;
 
 pub use crate::call::{Ask, Call, Flatten};
 pub use crate::clock::{Clock, Sleep, TokioClock};
-pub use crate::error::{CallError, Failed, LookupError, RegisterError, SendError};
+pub use crate::error::{CallError, ChildError, Failed, LookupError, RegisterError, SendError};
 pub use crate::event::StopReason;
 pub use crate::id::ProcessId;
 pub use crate::kernel::ctx::Ctx;
@@ -124,7 +124,7 @@ pub use crate::kernel::process::{Handle, Message, Process, Status};
 pub use crate::kernel::watch::{Down, Watcher};
 pub use crate::mailbox::Overflow;
 pub use crate::options::{Backoff, Restart, RestartLimit, SpawnOptions};
-pub use crate::supervisor::Strategy;
+pub use crate::supervisor::{Strategy, Supervisor};
 pub use crate::system::{System, SystemBuilder};
 
 /// Makes the type of an inherent `impl` block a process.
@@ -476,8 +476,8 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Down, Handle, SendError, System, child, circuit_breaker, compensate, on_down, on_start,
-        on_stop, process, public, rate_limit, supervisor,
+        CallError, Ctx, Down, Handle, SendError, Supervisor, System, child, circuit_breaker, compensate, on_down,
+        on_start, on_stop, process, public, rate_limit, supervisor,
     };
 }
 

@@ -3,16 +3,17 @@
 //! declared before it.
 
 use quote::ToTokens;
-use syn::{FnArg, Ident, ImplItemFn, ItemImpl, Pat, ReturnType, Type};
+use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
 use super::signature;
 use super::types::ctx_param;
-use crate::attr::{ProcessOptions, Role};
+use crate::attr::ProcessOptions;
 use crate::errors::{Errors, Parsed};
 use crate::model::{ChildMethod, Method, Sibling};
 
-pub(super) fn children(marked: Vec<Method<'_>>, item: &ItemImpl, errors: &mut Errors) -> Vec<ChildMethod> {
-    let any_child = marked.iter().any(|marked| marked.role == Role::Child);
+/// The `#[child]` methods, in order. None is fine: a supervisor of
+/// dynamic children only (`Supervisor::start_child`).
+pub(super) fn children(marked: Vec<Method<'_>>, errors: &mut Errors) -> Vec<ChildMethod> {
     let mut children = Vec::new();
     // Every child's name and process, in order, for its siblings' rules,
     // and its parameters, to resolve once all are known.
@@ -45,12 +46,6 @@ pub(super) fn children(marked: Vec<Method<'_>>, item: &ItemImpl, errors: &mut Er
         let (child, inputs) = self::child(options, method, errors);
         params.push(inputs);
         children.push(child);
-    }
-    if !any_child {
-        errors.spanned(
-            &item.self_ty,
-            "a `#[supervisor]` needs at least one `#[child]` method that builds a child, e.g. `#[child] fn worker(&self) -> Worker { Worker::default() }`",
-        );
     }
     let children = children
         .into_iter()
