@@ -147,6 +147,9 @@ async fn stopping_the_supervisor_stops_every_dynamic_child_first() {
     t.settle().await;
     let stopped: Vec<_> = members.iter().map(Handle::stopped).collect();
     Handle::stop(&server).await;
+    for member in &members {
+        assert_eq!(member.status(), Status::Stopped, "stopped before its supervisor");
+    }
     for stopped in stopped {
         assert_eq!(stopped.await, StopReason::Shutdown);
     }
