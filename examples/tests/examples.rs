@@ -432,16 +432,27 @@ async fn cache_fetcher_waits_out_the_rate_limit_and_reaches_the_restarted_fetche
     let t = TestSystem::new();
     let summary = cache_fetcher::run(t.system()).await.unwrap();
     let value = |key: &str| Ok(format!("value of {key}"));
-    let lookups: Vec<_> = summary.lookups.iter().map(|(key, value)| (key.as_str(), value.clone())).collect();
-    assert_eq!(lookups[..5], [
-        ("a", value("a")),
-        ("b", value("b")),
-        ("a", value("a")),
-        ("c", value("c")),
-        ("d", value("d")),
-    ]);
+    let lookups: Vec<_> = summary
+        .lookups
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.clone()))
+        .collect();
+    assert_eq!(
+        lookups[..5],
+        [
+            ("a", value("a")),
+            ("b", value("b")),
+            ("a", value("a")),
+            ("c", value("c")),
+            ("d", value("d")),
+        ]
+    );
     assert!(matches!(lookups[5], ("poison", Err(CallError::Panicked { .. }))));
-    assert_eq!(lookups[6..], [("e", value("e")), ("b", value("b"))], "through the same handle, after the restart");
+    assert_eq!(
+        lookups[6..],
+        [("e", value("e")), ("b", value("b"))],
+        "through the same handle, after the restart"
+    );
     assert!(summary.waited >= 1, "c and d wait for the quota: {summary:?}");
     assert_eq!(summary.fetcher_restarts, 1);
 }
@@ -450,20 +461,34 @@ async fn cache_fetcher_waits_out_the_rate_limit_and_reaches_the_restarted_fetche
 async fn connection_server_restarts_one_connection_and_stops_the_rest_with_it() {
     let t = TestSystem::new();
     let summary = connection_server::run(t.system()).await.unwrap();
-    let replies: Vec<_> = summary.replies.iter().map(|(client, reply)| (*client, reply.clone())).collect();
-    assert_eq!(replies[..3], [
-        (1, Ok("client 1: echo hello (line 1)".to_owned())),
-        (2, Ok("client 2: echo hi (line 1)".to_owned())),
-        (3, Ok("client 3: echo hey (line 1)".to_owned())),
-    ]);
+    let replies: Vec<_> = summary
+        .replies
+        .iter()
+        .map(|(client, reply)| (*client, reply.clone()))
+        .collect();
+    assert_eq!(
+        replies[..3],
+        [
+            (1, Ok("client 1: echo hello (line 1)".to_owned())),
+            (2, Ok("client 2: echo hi (line 1)".to_owned())),
+            (3, Ok("client 3: echo hey (line 1)".to_owned())),
+        ]
+    );
     assert!(matches!(replies[3], (2, Err(CallError::Panicked { .. }))));
-    assert_eq!(replies[4..], [
-        (2, Ok("client 2: echo again (line 1)".to_owned())),
-        (1, Ok("client 1: echo still here (line 2)".to_owned())),
-        (2, Ok("client 2: goodbye after 2 lines".to_owned())),
-    ], "client 2 restarted alone, from fresh state");
+    assert_eq!(
+        replies[4..],
+        [
+            (2, Ok("client 2: echo again (line 1)".to_owned())),
+            (1, Ok("client 1: echo still here (line 2)".to_owned())),
+            (2, Ok("client 2: goodbye after 2 lines".to_owned())),
+        ],
+        "client 2 restarted alone, from fresh state"
+    );
     assert_eq!(summary.open, 2, "client 2 left the list");
-    assert_eq!(summary.stopped, [phyx::StopReason::Shutdown, phyx::StopReason::Shutdown]);
+    assert_eq!(
+        summary.stopped,
+        [phyx::StopReason::Shutdown, phyx::StopReason::Shutdown]
+    );
     assert!(matches!(summary.late, Err(phyx::ChildError::Stopped { .. })));
     assert_eq!(t.events().restarts_of("client-2").len(), 1);
 }

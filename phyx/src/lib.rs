@@ -319,6 +319,22 @@ pub use phyx_macros::on_down;
 /// [`Restart::Permanent`] unless it says otherwise, and is named after
 /// its method.
 ///
+/// **Siblings.** A `#[child]` method may take, after `&self`, the handles
+/// of children declared before it, by handle type: `fn cache(&self,
+/// fetcher: FetcherRef) -> Cache` gets the handle of the earlier child
+/// that returns a `Fetcher` (`FetcherRef` and `<Fetcher as
+/// Process>::Ref` both name it). The handle stays valid across every
+/// restart of either child. Among several earlier children of one type,
+/// the parameter is named after the one it takes (`backup: FetcherRef`).
+/// A later sibling, the child's own handle, or a type that is no earlier
+/// child's handle is a compile error on the parameter.
+///
+/// **Dynamic children.** Every supervisor's handle also implements
+/// [`Supervisor`]: `start_child(factory)` starts a child at run time,
+/// restarted alone by its own options under the supervisor's intensity.
+/// A supervisor may have no `#[child]` at all (`#[supervisor] impl Server
+/// {}`): a supervisor of dynamic children only.
+///
 /// ```
 /// use phyx::prelude::*;
 ///
@@ -331,12 +347,23 @@ pub use phyx_macros::on_down;
 ///     fn add(&mut self, n: u32) -> u32 { self.items += n; self.items }
 /// }
 ///
+/// struct Till { inventory: InventoryRef }
+///
+/// #[process]
+/// impl Till {
+///     #[public]
+///     async fn sell(&self) -> Result<u32, CallError> { self.inventory.add(1).await }
+/// }
+///
 /// struct Shop;
 ///
 /// #[supervisor(strategy = one_for_all, max_restarts = 3, within = "5s")]
 /// impl Shop {
 ///     #[child(backoff(initial = "1s"))]
 ///     fn inventory(&self) -> Inventory { Inventory::default() }
+///
+///     #[child]
+///     fn till(&self, inventory: InventoryRef) -> Till { Till { inventory } }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -344,6 +371,7 @@ pub use phyx_macros::on_down;
 /// let system = System::new();
 /// let shop = system.spawn(|| Shop);
 /// assert_eq!(shop.inventory().add(2).await.unwrap(), 2);
+/// assert_eq!(shop.till().sell().await.unwrap(), Ok(3));
 /// # system.shutdown().await;
 /// # }
 /// ```

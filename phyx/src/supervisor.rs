@@ -152,8 +152,10 @@ where
                 let prepared = prepared.clone();
                 move |state| {
                     let built = match state.downcast_ref::<S>() {
-                        Some(state) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(state, &siblings)))
-                            .map_err(crate::panic::panic_message),
+                        Some(state) => {
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(state, &siblings)))
+                                .map_err(crate::panic::panic_message)
+                        }
                         None => Err("a supervisor's state has the type of its `#[supervisor]` impl".into()),
                     };
                     *prepared.lock().unwrap_or_else(PoisonError::into_inner) = Some(built);
@@ -401,16 +403,18 @@ pub fn start<S: Process>(state: &S, ctx: &mut Ctx<S>) {
         // A new instance starts with its static children only (as an OTP
         // supervisor does): dynamic children its last instance left parked
         // stop for good.
-        locked.dynamic.retain(|_, slot| match std::mem::replace(&mut slot.state, ChildState::Gone) {
-            ChildState::Parked(reply) => {
-                let _ = reply.send(Command::Stop);
-                false
-            }
-            other => {
-                slot.state = other;
-                true
-            }
-        });
+        locked
+            .dynamic
+            .retain(|_, slot| match std::mem::replace(&mut slot.state, ChildState::Gone) {
+                ChildState::Parked(reply) => {
+                    let _ = reply.send(Command::Stop);
+                    false
+                }
+                other => {
+                    slot.state = other;
+                    true
+                }
+            });
         std::mem::take(&mut locked.orders)
     };
     for order in orders {

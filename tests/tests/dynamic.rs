@@ -70,7 +70,9 @@ fn start(server: &ServerRef, names: &[&str], journal: &Journal) -> Vec<MemberRef
         .iter()
         .map(|name| {
             let options = SpawnOptions::new().name(name);
-            server.start_child_with(Member::factory(name, journal), options).unwrap()
+            server
+                .start_child_with(Member::factory(name, journal), options)
+                .unwrap()
         })
         .collect()
 }
@@ -95,7 +97,10 @@ async fn a_crashed_dynamic_child_restarts_alone_after_its_backoff() {
     for member in &members {
         counts.push(member.bump().await.unwrap());
     }
-    assert_eq!(journal.entries()[before..], ["b stopped: panicked: b crashed", "b started"]);
+    assert_eq!(
+        journal.entries()[before..],
+        ["b stopped: panicked: b crashed", "b started"]
+    );
     assert_eq!(counts, [2, 1, 2], "only b starts from fresh state");
     assert_eq!(t.events().restarts_of("b")[0].delay, SECOND);
     assert_eq!(server.children().len(), 3, "a restarted child stays in the list");
@@ -109,7 +114,9 @@ async fn each_dynamic_child_restarts_by_its_own_options() {
     let slow = SpawnOptions::new()
         .name("slow")
         .backoff(Backoff::exponential(3 * SECOND, 3 * SECOND));
-    let slow = server.start_child_with(Member::factory("slow", &journal), slow).unwrap();
+    let slow = server
+        .start_child_with(Member::factory("slow", &journal), slow)
+        .unwrap();
     slow.crash().await.unwrap_err();
     assert_eq!(t.events().restarts_of("slow")[0].delay, 3 * SECOND);
     t.advance(3 * SECOND).await;
@@ -224,7 +231,10 @@ async fn terminate_child_stops_and_removes_it_once() {
         Err(ChildError::NotAChild { child, .. }) if child == members[0].id()
     ));
     t.settle().await;
-    assert!(t.events().restarts_of("a").is_empty(), "a terminated child stays stopped");
+    assert!(
+        t.events().restarts_of("a").is_empty(),
+        "a terminated child stays stopped"
+    );
 }
 
 #[tokio::test]
@@ -262,7 +272,10 @@ async fn a_static_group_restart_leaves_dynamic_children_running_and_they_restart
         }
     });
     let dynamic = mixed
-        .start_child_with(Member::factory("dynamic", &journal), SpawnOptions::new().name("dynamic"))
+        .start_child_with(
+            Member::factory("dynamic", &journal),
+            SpawnOptions::new().name("dynamic"),
+        )
         .unwrap();
     assert_eq!(dynamic.bump().await, Ok(1));
     assert_eq!(mixed.fixed().bump().await, Ok(1));

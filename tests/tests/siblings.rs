@@ -88,7 +88,11 @@ async fn the_cache_asks_the_fetcher_through_the_injected_handle() {
     let cache = store.cache();
     assert_eq!(cache.fetcher_id().await, Ok(store.fetcher().id()));
     assert_eq!(cache.get("a".into()).await, Ok(Ok("a from upstream (fetch 1)".into())));
-    assert_eq!(cache.get("a".into()).await, Ok(Ok("a from upstream (fetch 1)".into())), "cached");
+    assert_eq!(
+        cache.get("a".into()).await,
+        Ok(Ok("a from upstream (fetch 1)".into())),
+        "cached"
+    );
     assert_eq!(cache.get("b".into()).await, Ok(Ok("b from upstream (fetch 2)".into())));
 }
 
@@ -129,12 +133,18 @@ struct Failover;
 impl Failover {
     #[child]
     fn primary(&self) -> Fetcher {
-        Fetcher { source: "primary", fetches: 0 }
+        Fetcher {
+            source: "primary",
+            fetches: 0,
+        }
     }
 
     #[child]
     fn backup(&self) -> Fetcher {
-        Fetcher { source: "backup", fetches: 0 }
+        Fetcher {
+            source: "backup",
+            fetches: 0,
+        }
     }
 
     #[child]

@@ -160,8 +160,11 @@ fn sibling(
     let builds = |(ident, process): &(Ident, Option<Type>)| {
         process.as_ref().and_then(type_name).is_some_and(|name| name == wanted) && ident != me
     };
-    let earlier: Vec<(usize, &(Ident, Option<Type>))> =
-        declared[..index].iter().enumerate().filter(|(_, child)| builds(child)).collect();
+    let earlier: Vec<(usize, &(Ident, Option<Type>))> = declared[..index]
+        .iter()
+        .enumerate()
+        .filter(|(_, child)| builds(child))
+        .collect();
     let chosen = match earlier.as_slice() {
         [only] => Some(*only),
         [] => None,
@@ -187,7 +190,12 @@ fn sibling(
         }
     };
     let Some((sibling, (_, Some(process)))) = chosen else {
-        let message = if declared[index].1.as_ref().and_then(type_name).is_some_and(|name| name == wanted) {
+        let message = if declared[index]
+            .1
+            .as_ref()
+            .and_then(type_name)
+            .is_some_and(|name| name == wanted)
+        {
             format!("`{me}` cannot take its own handle; inside its handlers, `ctx.myself()` is its handle")
         } else if let Some((later, _)) = declared[index + 1..].iter().find(|child| builds(child)) {
             format!(

@@ -1,7 +1,7 @@
 //! `#[supervisor]`: the handle with one accessor per child, and the
 //! `Process` impl that runs the children by a strategy.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -128,7 +128,12 @@ fn child_spec(krate: &syn::Path, private: &TokenStream, child: &ChildMethod) -> 
     let options = options::expand(krate, &child.options);
     let siblings = child.siblings.iter().map(|sibling| {
         let (ty, index, process) = (&sibling.ty, sibling.index, &sibling.process);
-        quote_spanned!(ty.span()=> #private::sibling::<#process>(__phyx_siblings, #index))
+        // Every token on the parameter's type: rustc points a mismatch at
+        // the span of the whole argument.
+        respan(
+            quote!(#private::sibling::<#process>(__phyx_siblings, #index)),
+            ty.span(),
+        )
     });
     quote_spanned! {process.span()=>
         .child::<#process>(
@@ -137,6 +142,23 @@ fn child_spec(krate: &syn::Path, private: &TokenStream, child: &ChildMethod) -> 
             |supervisor: &Self, __phyx_siblings: &#private::Siblings| supervisor.#ident(#(#siblings),*),
         )
     }
+}
+
+/// `tokens`, every one of them spanned at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }
 
 fn accessor(krate: &syn::Path, message: &syn::Ident, index: usize, child: &ChildMethod) -> TokenStream {
