@@ -816,7 +816,7 @@ fn start_dynamic<C: Process>(
             ChildSlot {
                 node: shared.clone(),
                 restart: settings.restart,
-                backoff: settings.backoff.clone(),
+                backoff: settings.backoff,
                 window: RestartWindow::new(settings.max_restarts),
                 // Its factory builds its state in its own task.
                 prepare: Arc::new(|_| {}),

@@ -47,7 +47,7 @@ pub(super) fn children(marked: Vec<Method<'_>>, errors: &mut Errors) -> Vec<Chil
         params.push(inputs);
         children.push(child);
     }
-    let children = children
+    children
         .into_iter()
         .zip(params)
         .enumerate()
@@ -60,8 +60,7 @@ pub(super) fn children(marked: Vec<Method<'_>>, errors: &mut Errors) -> Vec<Chil
                 .collect();
             (errors.count() == before).then_some(child)
         })
-        .collect();
-    children
+        .collect()
 }
 
 /// The rules of one `#[child]` method but its parameters' types, which
