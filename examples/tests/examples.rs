@@ -417,7 +417,7 @@ fn every_example_in_the_manifest_is_run_by_a_test_here() {
                 .find_map(|line| line.strip_prefix("name = \"")?.strip_suffix('"'))
         })
         .collect();
-    assert_eq!(names.len(), 16);
+    assert_eq!(names.len(), 18);
     for name in names {
         assert!(
             tests.contains(&format!("#[path = \"../{name}.rs\"]")),
