@@ -19,12 +19,18 @@ pub mod backoff;
 #[path = "../bank_account.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod bank_account;
+#[path = "../cache_fetcher.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod cache_fetcher;
 #[path = "../client_server.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod client_server;
 #[path = "../connection_pool.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod connection_pool;
+#[path = "../connection_server.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod connection_server;
 #[path = "../flaky_worker.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod flaky_worker;
@@ -490,4 +496,70 @@ async fn metrics_counts_messages_restarts_panics_and_breaker_transitions() {
             .contains(&r#"phyx_handler_seconds_count{process="Prices",method="price"} 6"#),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn cache_fetcher_waits_out_the_rate_limit_and_reaches_the_restarted_fetcher() {
+    let t = TestSystem::new();
+    let summary = cache_fetcher::run(t.system()).await.unwrap();
+    let value = |key: &str| Ok(format!("value of {key}"));
+    let lookups: Vec<_> = summary
+        .lookups
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.clone()))
+        .collect();
+    assert_eq!(
+        lookups[..5],
+        [
+            ("a", value("a")),
+            ("b", value("b")),
+            ("a", value("a")),
+            ("c", value("c")),
+            ("d", value("d")),
+        ]
+    );
+    assert!(matches!(lookups[5], ("poison", Err(CallError::Panicked { .. }))));
+    assert_eq!(
+        lookups[6..],
+        [("e", value("e")), ("b", value("b"))],
+        "through the same handle, after the restart"
+    );
+    assert!(summary.waited >= 1, "c and d wait for the quota: {summary:?}");
+    assert_eq!(summary.fetcher_restarts, 1);
+}
+
+#[tokio::test]
+async fn connection_server_restarts_one_connection_and_stops_the_rest_with_it() {
+    let t = TestSystem::new();
+    let summary = connection_server::run(t.system()).await.unwrap();
+    let replies: Vec<_> = summary
+        .replies
+        .iter()
+        .map(|(client, reply)| (*client, reply.clone()))
+        .collect();
+    assert_eq!(
+        replies[..3],
+        [
+            (1, Ok("client 1: echo hello (line 1)".to_owned())),
+            (2, Ok("client 2: echo hi (line 1)".to_owned())),
+            (3, Ok("client 3: echo hey (line 1)".to_owned())),
+        ]
+    );
+    assert!(matches!(replies[3], (2, Err(CallError::Panicked { .. }))));
+    assert_eq!(
+        replies[4..],
+        [
+            (2, Ok("client 2: echo again (line 1)".to_owned())),
+            (1, Ok("client 1: echo still here (line 2)".to_owned())),
+            (2, Ok("client 2: goodbye after 2 lines".to_owned())),
+        ],
+        "client 2 restarted alone, from fresh state"
+    );
+    assert_eq!(summary.open, 2, "client 2 left the list");
+    assert_eq!(
+        summary.stopped,
+        [phyx::StopReason::Shutdown, phyx::StopReason::Shutdown]
+    );
+    assert!(matches!(summary.late, Err(phyx::ChildError::Stopped { .. })));
+    assert_eq!(t.events().restarts_of("client-2").len(), 1);
 }

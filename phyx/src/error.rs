@@ -455,3 +455,62 @@ impl<E: Error + 'static> Error for Failed<E> {
         }
     }
 }
+
+/// Why a supervisor did not start or terminate a dynamic child
+/// ([`Supervisor::start_child`](crate::Supervisor::start_child),
+/// [`Supervisor::terminate_child`](crate::Supervisor::terminate_child)).
+///
+/// # Examples
+///
+/// ```
+/// # use phyx::prelude::*;
+/// # #[derive(Default)] struct Session;
+/// # #[process] impl Session { #[public] fn ping(&self) {} }
+/// struct Server;
+///
+/// #[supervisor]
+/// impl Server {}
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let system = System::new();
+/// let server: ServerRef = system.spawn(|| Server);
+/// Handle::stop(&server).await;
+/// let refused = server.start_child(Session::default).unwrap_err();
+/// assert!(matches!(refused, phyx::ChildError::Stopped { .. }));
+/// assert_eq!(refused.to_string(), "supervisor `Server` has stopped: it starts no more children");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChildError {
+    /// The supervisor has stopped, or is stopping.
+    #[non_exhaustive]
+    Stopped {
+        /// The supervisor's name.
+        supervisor: Arc<str>,
+    },
+    /// The process is not a dynamic child of this supervisor (any more).
+    #[non_exhaustive]
+    NotAChild {
+        /// The supervisor's name.
+        supervisor: Arc<str>,
+        /// The process named.
+        child: ProcessId,
+    },
+}
+
+impl fmt::Display for ChildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stopped { supervisor } => {
+                write!(f, "supervisor `{supervisor}` has stopped: it starts no more children")
+            }
+            Self::NotAChild { supervisor, child } => write!(
+                f,
+                "process {child} is not a dynamic child of supervisor `{supervisor}`; it never was, or it has stopped"
+            ),
+        }
+    }
+}
+
+impl Error for ChildError {}

@@ -125,7 +125,7 @@ mod system;
 
 pub use crate::call::{Ask, Call, Flatten};
 pub use crate::clock::{Clock, Sleep, TokioClock};
-pub use crate::error::{CallError, Failed, LookupError, RegisterError, SendError};
+pub use crate::error::{CallError, ChildError, Failed, LookupError, RegisterError, SendError};
 pub use crate::event::StopReason;
 pub use crate::id::ProcessId;
 pub use crate::kernel::ctx::Ctx;
@@ -136,7 +136,7 @@ pub use crate::kernel::view::{ProcessInfo, ProcessKind};
 pub use crate::kernel::watch::{Down, Watcher};
 pub use crate::mailbox::Overflow;
 pub use crate::options::{Backoff, Restart, RestartLimit, SpawnOptions};
-pub use crate::supervisor::Strategy;
+pub use crate::supervisor::{Strategy, Supervisor};
 pub use crate::system::{System, SystemBuilder};
 
 /// Makes the type of an inherent `impl` block a process.
@@ -331,6 +331,22 @@ pub use phyx_macros::on_down;
 /// [`Restart::Permanent`] unless it says otherwise, and is named after
 /// its method.
 ///
+/// **Siblings.** A `#[child]` method may take, after `&self`, the handles
+/// of children declared before it, by handle type: `fn cache(&self,
+/// fetcher: FetcherRef) -> Cache` gets the handle of the earlier child
+/// that returns a `Fetcher` (`FetcherRef` and `<Fetcher as
+/// Process>::Ref` both name it). The handle stays valid across every
+/// restart of either child. Among several earlier children of one type,
+/// the parameter is named after the one it takes (`backup: FetcherRef`).
+/// A later sibling, the child's own handle, or a type that is no earlier
+/// child's handle is a compile error on the parameter.
+///
+/// **Dynamic children.** Every supervisor's handle also implements
+/// [`Supervisor`]: `start_child(factory)` starts a child at run time,
+/// restarted alone by its own options under the supervisor's intensity.
+/// A supervisor may have no `#[child]` at all (`#[supervisor] impl Server
+/// {}`): a supervisor of dynamic children only.
+///
 /// ```
 /// use phyx::prelude::*;
 ///
@@ -343,12 +359,23 @@ pub use phyx_macros::on_down;
 ///     fn add(&mut self, n: u32) -> u32 { self.items += n; self.items }
 /// }
 ///
+/// struct Till { inventory: InventoryRef }
+///
+/// #[process]
+/// impl Till {
+///     #[public]
+///     async fn sell(&self) -> Result<u32, CallError> { self.inventory.add(1).await }
+/// }
+///
 /// struct Shop;
 ///
 /// #[supervisor(strategy = one_for_all, max_restarts = 3, within = "5s")]
 /// impl Shop {
 ///     #[child(backoff(initial = "1s"))]
 ///     fn inventory(&self) -> Inventory { Inventory::default() }
+///
+///     #[child]
+///     fn till(&self, inventory: InventoryRef) -> Till { Till { inventory } }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -356,6 +383,7 @@ pub use phyx_macros::on_down;
 /// let system = System::new();
 /// let shop = system.spawn(|| Shop);
 /// assert_eq!(shop.inventory().add(2).await.unwrap(), 2);
+/// assert_eq!(shop.till().sell().await.unwrap(), Ok(3));
 /// # system.shutdown().await;
 /// # }
 /// ```
@@ -488,8 +516,8 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Down, Handle, SendError, System, child, circuit_breaker, compensate, on_down, on_start,
-        on_stop, process, public, rate_limit, supervisor,
+        CallError, Ctx, Down, Handle, SendError, Supervisor, System, child, circuit_breaker, compensate, on_down,
+        on_start, on_stop, process, public, rate_limit, supervisor,
     };
 }
 
@@ -545,7 +573,7 @@ pub mod __private {
         HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, handle_and_reply, no_reply,
     };
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
-    pub use crate::supervisor::{handle as supervise, start as start_children};
+    pub use crate::supervisor::{Siblings, handle as supervise, sibling, start as start_children};
 
     /// The handle of child `index` of the supervisor at `addr`.
     pub fn child<C: crate::Process, M: crate::Message>(addr: &Addr<M>, index: usize) -> C::Ref {

@@ -51,7 +51,7 @@ pub(crate) fn check<'a>(
         }
         Options::Supervisor(options) => {
             target::not_generic(item, errors)?;
-            let children = child::children(methods, item, errors);
+            let children = child::children(methods, errors);
             Body::Supervisor { options, children }
         }
     };

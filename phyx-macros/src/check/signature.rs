@@ -40,7 +40,11 @@ pub(super) fn common(method: &ImplItemFn, marker: &str, errors: &mut Errors) {
         }
         _ => errors.spanned(
             &sig.ident,
-            format!("`#[{marker}]` methods need a receiver: add `&self` or `&mut self` as the first parameter"),
+            if marker == "child" {
+                "`#[child]` methods need a receiver: add `&self` as the first parameter".to_owned()
+            } else {
+                format!("`#[{marker}]` methods need a receiver: add `&self` or `&mut self` as the first parameter")
+            },
         ),
     }
 }

@@ -52,7 +52,16 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, input: TokenStream) -> To
             process::expand(&cx, options, methods)
         }
         Body::Supervisor { options, children } => {
-            let cx = Cx::new(&model, children.iter().map(|child| &child.vis));
+            // A handle is nameable where its methods can be called; those
+            // of `Supervisor` (dynamic children) are public, so one without
+            // `#[child]`ren is declared `pub`, in place.
+            let public: syn::Visibility = syn::parse_quote!(pub);
+            let visibilities: Vec<&syn::Visibility> = if children.is_empty() {
+                vec![&public]
+            } else {
+                children.iter().map(|child| &child.vis).collect()
+            };
+            let cx = Cx::new(&model, visibilities);
             supervisor::expand(&cx, options, children)
         }
     };

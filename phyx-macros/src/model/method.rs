@@ -93,4 +93,16 @@ pub(crate) struct ChildMethod {
     /// The process type it builds.
     pub(crate) process: Type,
     pub(crate) options: ProcessOptions,
+    /// Its parameters after `&self`: handles of earlier children.
+    pub(crate) siblings: Vec<Sibling>,
+}
+
+/// A parameter of a `#[child]` method: the handle of an earlier child.
+pub(crate) struct Sibling {
+    /// The parameter's type, as written (`FetcherRef`).
+    pub(crate) ty: Type,
+    /// The earlier child's place among the children, and the process type
+    /// it builds (`Fetcher`).
+    pub(crate) index: usize,
+    pub(crate) process: Type,
 }

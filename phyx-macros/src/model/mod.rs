@@ -7,7 +7,7 @@ mod marked;
 mod method;
 
 pub(crate) use marked::{Marked, Method, marked, take_markers};
-pub(crate) use method::{ChildMethod, Handler, Hook, Methods, Param, UndoArgs};
+pub(crate) use method::{ChildMethod, Handler, Hook, Methods, Param, Sibling, UndoArgs};
 
 use syn::{Ident, ItemImpl, Type};
 

@@ -1,0 +1,31 @@
+use phyx::prelude::*;
+
+#[derive(Default)]
+struct Fetcher;
+
+#[process]
+impl Fetcher {
+    #[public]
+    fn fetch(&self) {}
+}
+
+struct Cache;
+
+#[process]
+impl Cache {
+    #[public]
+    fn get(&self) {}
+}
+
+struct Store;
+
+#[supervisor]
+impl Store {
+    #[child]
+    fn cache(&self, cache: CacheRef) -> Cache {
+        let _ = cache;
+        Cache
+    }
+}
+
+fn main() {}

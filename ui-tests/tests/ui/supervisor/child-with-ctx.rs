@@ -1,0 +1,31 @@
+use phyx::prelude::*;
+
+#[derive(Default)]
+struct Fetcher;
+
+#[process]
+impl Fetcher {
+    #[public]
+    fn fetch(&self) {}
+}
+
+struct Cache;
+
+#[process]
+impl Cache {
+    #[public]
+    fn get(&self) {}
+}
+
+struct Store;
+
+#[supervisor]
+impl Store {
+    #[child]
+    fn cache(&self, ctx: &mut Ctx<Self>) -> Cache {
+        let _ = ctx;
+        Cache
+    }
+}
+
+fn main() {}
