@@ -64,6 +64,22 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         quote!(Self::#variant { __phyx_reply, .. } => #krate::__private::no_reply(__phyx_reply, why),)
     });
 
+    // A copy of the message for the next tick of `send_every`, through
+    // `Probe` (see `phyx::__private`): `None` if an argument is not `Clone`.
+    let rebuild_arms = methods.handlers.iter().map(|handler| {
+        let variant = &handler.variant;
+        let fields: Vec<_> = handler.fields().map(|(field, _)| field).collect();
+        let copies = handler.fields().map(|(field, ty)| {
+            quote!(#field: #krate::__private::Sent::cloned_with(#field, (&#krate::__private::Probe::<#ty>::new()).cloner()?),)
+        });
+        quote! {
+            Self::#variant { #(ref #fields,)* .. } => #krate::__private::Some(Self::#variant {
+                #(#copies)*
+                __phyx_reply: #krate::__private::None,
+            }),
+        }
+    });
+
     quote! {
         #[doc = #doc]
         // Declared `pub` whatever the process's visibility (see `vis`); an
@@ -88,6 +104,15 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             fn __no_reply(self, why: #krate::__private::NoReply) {
                 match self {
                     #(#undeliverable_arms)*
+                    #phantom_arm
+                }
+            }
+
+            #[allow(unused_imports, unreachable_code)]
+            fn __rebuild(&self) -> #krate::__private::Option<Self> {
+                use #krate::__private::{CloneArgument as _, NotCloneArgument as _};
+                match *self {
+                    #(#rebuild_arms)*
                     #phantom_arm
                 }
             }
