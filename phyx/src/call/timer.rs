@@ -139,8 +139,9 @@ pub(crate) fn start<M: Message>(addr: &Addr<M>, body: impl Future<Output = ()> +
     let timer = Timer { state: state.clone() };
     let process = addr.clone();
     let system = addr.core().system.clone();
+    // Made out here, so that it is dropped even with a task never polled.
+    let ended = Ended(state);
     system.spawn_timer(async move {
-        let ended = Ended(state);
         tokio::select! {
             () = body => {}
             () = ended.0.cancelled.raised() => {}
