@@ -203,6 +203,13 @@ pub use phyx_macros::process;
 /// parameter may be the context, `ctx: &mut Ctx<Self>`, anywhere in the
 /// list; callers do not pass it. Doc comments carry over to the handle.
 ///
+/// A method can reply later instead of returning its reply: it takes a
+/// parameter of type [`Reply<R>`](Reply), anywhere in the list (callers do
+/// not pass it either), returns nothing, and sends `R` through the `Reply`
+/// from wherever it hands it (a task, another process). Its handle method
+/// returns `Call<R, _>` all the same. At most one `Reply` per method, and
+/// none on hooks.
+///
 /// Methods without `#[public]` stay private to the process. Outside a
 /// `#[process]` impl, `#[public]` is a compile error.
 pub use phyx_macros::public;

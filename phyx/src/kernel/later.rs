@@ -86,6 +86,8 @@ use crate::panic::{CatchPanics, catch_panics};
 /// # Ok(())
 /// # }
 /// ```
+/// `R` is `'static`, as every reply is: a `Reply` dropped unsent may be
+/// set aside until its handler's poll ends.
 #[must_use = "a `Reply` dropped unsent fails its caller with `CallError::ReplyDropped`"]
 pub struct Reply<R: 'static> {
     /// `None` for a tell, and once sent.
