@@ -31,6 +31,13 @@ impl<K: Hash + Eq + Clone + Sync, V: Clone + Sync> Cache<K, V> {
         self.entries.get(&key).cloned()
     }
 
+    /// The value under `key`, replied later from a task.
+    #[public]
+    pub fn get_later(&self, key: K, reply: Reply<Option<V>>) {
+        let value = self.entries.get(&key).cloned();
+        tokio::spawn(async move { reply.send(value) });
+    }
+
     /// Forgets everything.
     #[public]
     pub fn clear(&mut self) {
@@ -61,7 +68,9 @@ async fn a_pedantic_process_works() {
     let cache: CacheRef<String, u32> = system.spawn(Cache::default);
     assert_eq!(cache.put("a".into(), 1).await, Ok(None));
     assert_eq!(cache.get("a".into(), Duration::ZERO).await, Ok(Some(1)));
+    assert_eq!(cache.get_later("a".into()).await, Ok(Some(1)));
     cache.clear().send().unwrap();
+    cache.clear().send_every(Duration::from_secs(1)).unwrap().cancel();
     let silent: SilentRef = system.spawn(|| Silent);
     assert_eq!(silent.name(), "Silent");
     system.shutdown().await;
