@@ -448,8 +448,8 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Handle, Reply, SendError, System, child, circuit_breaker, compensate, on_start, on_stop, process,
-        public, rate_limit, supervisor,
+        CallError, Ctx, Handle, Reply, SendError, System, child, circuit_breaker, compensate, on_start, on_stop,
+        process, public, rate_limit, supervisor,
     };
 }
 

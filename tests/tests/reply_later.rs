@@ -75,7 +75,16 @@ async fn a_reply_dropped_unsent_fails_its_caller_at_once() {
     let t = TestSystem::new();
     let desk = t.system().spawn(Desk::default);
     let error = desk.drop_at_once().timeout(Duration::from_secs(1)).await.unwrap_err();
-    assert!(matches!(error, CallError::ReplyDropped { method: "drop_at_once", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            CallError::ReplyDropped {
+                method: "drop_at_once",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         "call to `drop_at_once` on process `Desk` got no reply: its `Reply` was dropped without being sent"
@@ -89,7 +98,10 @@ async fn a_reply_dropped_unsent_fails_its_caller_at_once() {
     t.settle().await;
     assert!(asked.is_finished(), "the caller heard at once");
     let error = asked.await.unwrap().unwrap_err();
-    assert!(matches!(error, CallError::ReplyDropped { method: "ask", .. }), "{error:?}");
+    assert!(
+        matches!(error, CallError::ReplyDropped { method: "ask", .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -292,7 +304,11 @@ impl Ledger {
         let sleep = ctx.sleep(Duration::from_secs(1));
         tokio::spawn(async move {
             sleep.await;
-            reply.send(if amount > 100 { Err("too much".into()) } else { Ok(amount) });
+            reply.send(if amount > 100 {
+                Err("too much".into())
+            } else {
+                Ok(amount)
+            });
         });
     }
 
@@ -316,7 +332,10 @@ async fn a_saga_step_gets_the_later_reply_and_compensates_it() {
     let run = tokio::spawn(async move {
         let first = saga.step(|key| saga_ledger.book(key, 40)).await;
         let second = saga.step(|key| saga_ledger.book(key, 500)).await;
-        (first.map_err(|error| error.to_string()), second.map_err(|error| error.to_string()))
+        (
+            first.map_err(|error| error.to_string()),
+            second.map_err(|error| error.to_string()),
+        )
     });
     t.advance(Duration::from_secs(2)).await;
     t.settle().await;
@@ -324,5 +343,9 @@ async fn a_saga_step_gets_the_later_reply_and_compensates_it() {
     assert_eq!(first, Ok(40), "the first step's later reply");
     let second = second.unwrap_err();
     assert!(second.contains("too much"), "{second}");
-    assert_eq!(ledger.entries().await, Ok(vec![]), "the first booking was undone, the second never kept");
+    assert_eq!(
+        ledger.entries().await,
+        Ok(vec![]),
+        "the first booking was undone, the second never kept"
+    );
 }

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use phyx::SpawnOptions;
 use phyx::event::EventKind;
 use phyx::prelude::*;
-use phyx::SpawnOptions;
 use phyx_testkit::TestSystem;
 use phyx_tests::{Counter, Gate};
 
@@ -105,7 +105,10 @@ async fn send_every_ends_when_its_process_stops_for_good() {
     t.settle().await;
     assert!(!timer.is_active(), "stopped for good");
     t.advance(5 * SECOND).await;
-    assert!(matches!(counter.increment(1).send_every(SECOND), Err(SendError::Stopped { .. })));
+    assert!(matches!(
+        counter.increment(1).send_every(SECOND),
+        Err(SendError::Stopped { .. })
+    ));
 }
 
 #[tokio::test]
@@ -122,9 +125,7 @@ async fn timers_end_when_the_system_shuts_down() {
 #[tokio::test]
 async fn a_full_mailbox_skips_ticks_and_the_timer_goes_on() {
     let t = TestSystem::new();
-    let counter = t
-        .system()
-        .spawn_with(Counter::default, SpawnOptions::new().mailbox(1));
+    let counter = t.system().spawn_with(Counter::default, SpawnOptions::new().mailbox(1));
     let gate = Gate::new();
     let waiting = tokio::spawn(counter.wait(gate.clone()).into_future());
     gate.entered().await;
@@ -162,8 +163,8 @@ impl Keeper {
 async fn send_every_refuses_a_message_it_cannot_copy() {
     let t = TestSystem::new();
     let keeper = t.system().spawn(Keeper::default);
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| keeper.keep(Token).send_every(SECOND)))
-        .unwrap_err();
+    let panic =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| keeper.keep(Token).send_every(SECOND))).unwrap_err();
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(message.contains("an argument of `keep` is not `Clone`"), "{message}");
 }

@@ -28,7 +28,10 @@ pub(crate) enum Param {
     Ctx,
     /// `reply: Reply<R>`: the method replies later; `R` is its `output`.
     Reply,
-    Value { field: Ident, ty: Box<Type> },
+    Value {
+        field: Ident,
+        ty: Box<Type>,
+    },
 }
 
 impl Handler {

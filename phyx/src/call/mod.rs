@@ -308,7 +308,9 @@ impl<R: 'static, H: Handle> Call<R, H> {
                     return;
                 };
                 clock.sleep_until(at).await;
-                let Some(message) = self.message.__rebuild() else { return };
+                let Some(message) = self.message.__rebuild() else {
+                    return;
+                };
                 let call = Self {
                     addr: self.addr.clone(),
                     message,
@@ -513,7 +515,9 @@ impl<R: 'static, H: Handle> Future for Ask<R, H> {
         if let Some(pass) = &mut this.breaker {
             let success = match &result {
                 Ok(value) => Some((pass.is_ok)(value)),
-                Err(CallError::Panicked { .. } | CallError::Timeout { .. } | CallError::ReplyDropped { .. }) => Some(false),
+                Err(CallError::Panicked { .. } | CallError::Timeout { .. } | CallError::ReplyDropped { .. }) => {
+                    Some(false)
+                }
                 Err(_) => None,
             };
             pass.report(success);

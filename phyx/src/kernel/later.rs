@@ -173,9 +173,7 @@ impl<R: 'static> Drop for Reply<R> {
 
 impl<R: 'static> fmt::Debug for Reply<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reply")
-            .field("waiting", &self.is_waiting())
-            .finish()
+        f.debug_struct("Reply").field("waiting", &self.is_waiting()).finish()
     }
 }
 
