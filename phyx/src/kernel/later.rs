@@ -157,7 +157,8 @@ impl<R: 'static> Drop for Reply<R> {
         if to.is_closed() {
             return;
         }
-        let set_aside = POLLING.with(Cell::get) > 0;
+        // `try_with`: a `Reply` may be dropped as the thread's locals are.
+        let set_aside = POLLING.try_with(Cell::get).unwrap_or(0) > 0;
         if set_aside {
             // In a reply-later handler's poll: answered when it ends (see
             // the module's docs).
