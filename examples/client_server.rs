@@ -1,7 +1,8 @@
 //! Client/server with request ids. The client tags each request with an
 //! id; the server, a pool of three members, works on them at once, and
 //! each reply arrives when its work is done: out of order. The client
-//! matches every reply to its request by id.
+//! matches every reply to its request by id, and answers its own caller
+//! later, once every reply is in.
 //!
 //! Run with `cargo run --example client_server`.
 
@@ -9,8 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use phyx::prelude::*;
-use phyx::{CallError, SendError};
-use tokio::sync::oneshot;
+use phyx::{CallError, Reply, SendError};
 
 #[derive(Default)]
 pub struct Server;
@@ -49,30 +49,38 @@ pub struct Client {
     next_id: u64,
     pending: BTreeMap<u64, String>,
     matched: Vec<Matched>,
-    done: Option<oneshot::Sender<Vec<Matched>>>,
+    done: Option<Reply<Vec<Matched>>>,
 }
 
 #[process]
 impl Client {
-    /// Sends every command to `server`; `done` receives the replies, in the
-    /// order they arrived, once all are in.
+    /// Sends every command to `server`; the caller gets the replies, in
+    /// the order they arrived, once all are in. The client keeps `done`
+    /// and returns at once, so that it can take the server's responses. A
+    /// request the server refuses drops `done` unsent: the caller hears
+    /// `CallError::ReplyDropped`.
     #[public]
     pub fn send_all(
         &mut self,
         ctx: &mut Ctx<Self>,
         server: ServerRef,
         commands: Vec<String>,
-        done: oneshot::Sender<Vec<Matched>>,
-    ) -> Result<(), SendError> {
-        self.done = Some(done);
+        done: Reply<Vec<Matched>>,
+    ) {
         for command in commands {
             let id = self.next_id;
             self.next_id += 1;
             println!("client -> #{id} {command}");
-            server.request(id, command.clone(), ctx.myself()).send()?;
+            if server.request(id, command.clone(), ctx.myself()).send().is_err() {
+                return;
+            }
             self.pending.insert(id, command);
         }
-        Ok(())
+        if self.pending.is_empty() {
+            done.send(Vec::new());
+        } else {
+            self.done = Some(done);
+        }
     }
 
     /// A reply from the server: matched to its request by `id`.
@@ -86,7 +94,7 @@ impl Client {
         self.matched.push(Matched { id, command, result });
         if self.pending.is_empty() {
             if let Some(done) = self.done.take() {
-                let _ = done.send(std::mem::take(&mut self.matched));
+                done.send(std::mem::take(&mut self.matched));
             }
         }
     }
@@ -102,9 +110,7 @@ pub async fn run(system: &System) -> Result<Vec<Matched>, CallError> {
         done: None,
     });
     let commands = ["report", "search", "ping"].map(String::from).to_vec();
-    let (done, replies) = oneshot::channel();
-    client.send_all(server, commands, done).await??;
-    Ok(replies.await.expect("the client answers once every reply is in"))
+    client.send_all(server, commands).await
 }
 
 #[tokio::main]

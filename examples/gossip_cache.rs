@@ -56,7 +56,8 @@ impl CacheNode {
 impl CacheNode {
     #[on_start]
     fn schedule_gossip(&mut self, ctx: &mut Ctx<Self>) -> Result<(), SendError> {
-        ctx.myself().gossip_all().send_after(GOSSIP_EVERY)
+        ctx.myself().gossip_all().send_after(GOSSIP_EVERY)?;
+        Ok(())
     }
 
     #[public]
@@ -100,7 +101,8 @@ impl CacheNode {
         for (key, entry) in &self.data {
             self.tell_peers(key, entry);
         }
-        ctx.myself().gossip_all().send_after(GOSSIP_EVERY)
+        ctx.myself().gossip_all().send_after(GOSSIP_EVERY)?;
+        Ok(())
     }
 
     /// Every key and its value.

@@ -24,7 +24,8 @@ impl Heartbeat {
     #[on_start]
     fn begin(&mut self, ctx: &mut Ctx<Self>) -> Result<(), SendError> {
         self.last = Some(ctx.now());
-        ctx.myself().ping().send_after(INTERVAL)
+        ctx.myself().ping().send_after(INTERVAL)?;
+        Ok(())
     }
 
     /// One beat: note the time since the last one, schedule the next.
@@ -36,7 +37,8 @@ impl Heartbeat {
             println!("heartbeat: {} ms since the last ping", gap.as_millis());
             self.gaps.push(gap);
         }
-        ctx.myself().ping().send_after(INTERVAL)
+        ctx.myself().ping().send_after(INTERVAL)?;
+        Ok(())
     }
 
     /// The time between consecutive beats so far.

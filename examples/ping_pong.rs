@@ -1,13 +1,13 @@
 //! Ping-pong: two processes send a ball back and forth a fixed number of
 //! times. Every hit is a tell carrying the sender's handle, so the other
-//! side knows where to return it; a oneshot channel tells the caller when
-//! the rally is over.
+//! side knows where to return it. The caller's ask to serve is answered
+//! later, once the rally is over: `serve` keeps its `Reply` and returns at
+//! once, so Ping's mailbox keeps flowing while the balls fly.
 //!
 //! Run with `cargo run --example ping_pong`.
 
 use phyx::prelude::*;
-use phyx::{CallError, SendError};
-use tokio::sync::oneshot;
+use phyx::{CallError, Reply, SendError};
 
 #[derive(Default)]
 pub struct Pong {
@@ -30,11 +30,11 @@ impl Pong {
     }
 }
 
-/// A rally in progress: where to hit, for how long, whom to tell.
+/// A rally in progress: where to hit, for how long, whom to answer.
 struct Rally {
     pong: PongRef,
     rounds: u32,
-    done: oneshot::Sender<u32>,
+    done: Reply<u32>,
 }
 
 #[derive(Default)]
@@ -45,19 +45,15 @@ pub struct Ping {
 
 #[process]
 impl Ping {
-    /// Starts a rally of `rounds` balls with `pong`; `done` receives the
-    /// last ball's number once it is back.
+    /// Starts a rally of `rounds` balls with `pong`; the caller gets the
+    /// last ball's number once it is back. If the first ball cannot be
+    /// hit, `done` is dropped unsent and the caller hears
+    /// `CallError::ReplyDropped`.
     #[public]
-    pub fn serve(
-        &mut self,
-        ctx: &mut Ctx<Self>,
-        pong: PongRef,
-        rounds: u32,
-        done: oneshot::Sender<u32>,
-    ) -> Result<(), SendError> {
-        pong.ball(1, ctx.myself()).send()?;
-        self.rally = Some(Rally { pong, rounds, done });
-        Ok(())
+    pub fn serve(&mut self, ctx: &mut Ctx<Self>, pong: PongRef, rounds: u32, done: Reply<u32>) {
+        if pong.ball(1, ctx.myself()).send().is_ok() {
+            self.rally = Some(Rally { pong, rounds, done });
+        }
     }
 
     /// Ball `n` is back: hit the next one, or end the rally.
@@ -69,7 +65,7 @@ impl Ping {
             return Ok(());
         };
         if n == rally.rounds {
-            let _ = rally.done.send(n); // the caller may have stopped waiting
+            rally.done.send(n);
             return Ok(());
         }
         let hit = rally.pong.ball(n + 1, ctx.myself()).send();
@@ -93,9 +89,7 @@ pub struct Summary {
 pub async fn run(system: &System, rounds: u32) -> Result<Summary, CallError> {
     let ping: PingRef = system.spawn(Ping::default);
     let pong: PongRef = system.spawn(Pong::default);
-    let (done, rally_over) = oneshot::channel();
-    ping.serve(pong.clone(), rounds, done).await??;
-    let last_ball = rally_over.await.expect("ping ends the rally");
+    let last_ball = ping.serve(pong.clone(), rounds).await?;
     let summary = Summary {
         last_ball,
         ping_hits: ping.hits().await?,

@@ -129,9 +129,21 @@ pub enum CallError {
         /// Method called.
         method: &'static str,
     },
+    /// The method replies later, through a [`Reply`](crate::Reply), and
+    /// that `Reply` was dropped without being sent: by the handler, by the
+    /// task or process it was handed to, or with a handler that was
+    /// cancelled (its process stopped or was restarted with a sibling).
+    /// The caller hears it at once instead of waiting forever.
+    #[non_exhaustive]
+    ReplyDropped {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+    },
 }
 
-addressed!(CallError: Timeout, MailboxFull, Stopped, Panicked, CircuitOpen, RateLimited, SelfCall, Dropped);
+addressed!(CallError: Timeout, MailboxFull, Stopped, Panicked, CircuitOpen, RateLimited, SelfCall, Dropped, ReplyDropped);
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -143,6 +155,7 @@ impl fmt::Display for CallError {
             Self::Stopped { .. } => f.write_str("failed: process stopped"),
             Self::Panicked { message, .. } => write!(f, "panicked: {message}"),
             Self::Dropped { .. } => f.write_str("was dropped by a full mailbox (drop-oldest)"),
+            Self::ReplyDropped { .. } => f.write_str("got no reply: its `Reply` was dropped without being sent"),
             Self::CircuitOpen { retry_after, .. } => {
                 write!(f, "failed fast: circuit open, retry in {retry_after:?}")
             }

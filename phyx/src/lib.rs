@@ -123,13 +123,14 @@ pub mod saga;
 mod supervisor;
 mod system;
 
-pub use crate::call::{Ask, Call, Flatten};
+pub use crate::call::{Ask, Call, Flatten, Timer};
 pub use crate::clock::{Clock, Sleep, TokioClock};
 pub use crate::error::{CallError, ChildError, Failed, LookupError, RegisterError, SendError};
 pub use crate::event::StopReason;
 pub use crate::id::ProcessId;
 pub use crate::kernel::ctx::Ctx;
 pub use crate::kernel::current::hide_caught_panics;
+pub use crate::kernel::later::Reply;
 pub use crate::kernel::process::PoolStatus;
 pub use crate::kernel::process::{Handle, Message, Process, Status};
 pub use crate::kernel::view::{ProcessInfo, ProcessKind};
@@ -218,6 +219,13 @@ pub use phyx_macros::process;
 /// [`Failed::Handler`]) and does not crash the process. One
 /// parameter may be the context, `ctx: &mut Ctx<Self>`, anywhere in the
 /// list; callers do not pass it. Doc comments carry over to the handle.
+///
+/// A method can reply later instead of returning its reply: it takes a
+/// parameter of type [`Reply<R>`](Reply), anywhere in the list (callers do
+/// not pass it either), returns nothing, and sends `R` through the `Reply`
+/// from wherever it hands it (a task, another process). Its handle method
+/// returns `Call<R, _>` all the same. At most one `Reply` per method, and
+/// none on hooks.
 ///
 /// Methods without `#[public]` stay private to the process. Outside a
 /// `#[process]` impl, `#[public]` is a compile error.
@@ -516,8 +524,8 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Down, Handle, SendError, Supervisor, System, child, circuit_breaker, compensate, on_down,
-        on_start, on_stop, process, public, rate_limit, supervisor,
+        CallError, Ctx, Down, Handle, Reply, SendError, Supervisor, System, child, circuit_breaker, compensate,
+        on_down, on_start, on_stop, process, public, rate_limit, supervisor,
     };
 }
 
@@ -568,6 +576,7 @@ pub mod testing {
 pub mod __private {
     pub use crate::call::Undo;
     pub use crate::kernel::addr::Addr;
+    pub use crate::kernel::later::{HandleLater, handle_later};
     pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};
     pub use crate::kernel::reply::{
         HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, handle_and_reply, no_reply,
@@ -624,6 +633,42 @@ pub mod __private {
     }
 
     impl<T: Send + ?Sized> SendReply for T {}
+
+    /// Whether an argument's type is `Clone`, asked where the type is
+    /// known, for `send_every`: `(&Probe::<T>::new()).cloner()` is
+    /// [`CloneArgument::cloner`] (`Some(T::clone)`) when `T: Clone`, and
+    /// [`NotCloneArgument::cloner`] (`None`) otherwise: method lookup
+    /// tries `&Probe<T>` as the receiver before `&&Probe<T>`.
+    pub struct Probe<T>(PhantomData<fn() -> T>);
+
+    impl<T> Probe<T> {
+        #[allow(clippy::new_without_default, reason = "generated code only")]
+        pub const fn new() -> Self {
+            Self(PhantomData)
+        }
+    }
+
+    /// See [`Probe`].
+    pub trait CloneArgument<T> {
+        fn cloner(&self) -> Option<fn(&T) -> T>;
+    }
+
+    impl<T: Clone> CloneArgument<T> for Probe<T> {
+        fn cloner(&self) -> Option<fn(&T) -> T> {
+            Some(T::clone)
+        }
+    }
+
+    /// See [`Probe`].
+    pub trait NotCloneArgument<T> {
+        fn cloner(&self) -> Option<fn(&T) -> T>;
+    }
+
+    impl<T> NotCloneArgument<T> for &Probe<T> {
+        fn cloner(&self) -> Option<fn(&T) -> T> {
+            None
+        }
+    }
 
     /// Backoff from `#[process(backoff(...))]`, validated by the macro.
     pub fn backoff(initial: Duration, max: Duration, factor: f64, jitter: f64) -> crate::Backoff {

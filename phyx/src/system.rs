@@ -172,7 +172,8 @@ impl System {
     /// Stops every process, children before parents and later-started
     /// siblings first, running their stop hooks. Callers waiting on a
     /// stopped process get [`CallError::Stopped`](crate::CallError::Stopped);
-    /// timers from [`Call::send_after`](crate::Call::send_after) are dropped.
+    /// timers from [`Call::send_after`](crate::Call::send_after) and
+    /// [`Call::send_every`](crate::Call::send_every) end.
     ///
     /// Each process gets its shutdown timeout to finish its current
     /// message and again to run its stop hook; past that it is abandoned,

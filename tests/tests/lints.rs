@@ -31,6 +31,12 @@ impl<K: Hash + Eq + Clone + Sync, V: Clone + Sync> Cache<K, V> {
         self.entries.get(&key).cloned()
     }
 
+    /// How many entries, through a `Reply`.
+    #[public]
+    pub fn len_later(&self, reply: Reply<usize>) {
+        reply.send(self.entries.len());
+    }
+
     /// Forgets everything.
     #[public]
     pub fn clear(&mut self) {
@@ -61,7 +67,9 @@ async fn a_pedantic_process_works() {
     let cache: CacheRef<String, u32> = system.spawn(Cache::default);
     assert_eq!(cache.put("a".into(), 1).await, Ok(None));
     assert_eq!(cache.get("a".into(), Duration::ZERO).await, Ok(Some(1)));
+    assert_eq!(cache.len_later().await, Ok(1));
     cache.clear().send().unwrap();
+    cache.clear().send_every(Duration::from_secs(1)).unwrap().cancel();
     let silent: SilentRef = system.spawn(|| Silent);
     assert_eq!(silent.name(), "Silent");
     system.shutdown().await;

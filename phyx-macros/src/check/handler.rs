@@ -3,11 +3,11 @@
 //! of each.
 
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType};
+use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
 use super::hook::hook;
 use super::signature;
-use super::types::{ctx_param, find_borrow, find_impl_trait, owned, replace_self};
+use super::types::{ctx_param, find_borrow, find_impl_trait, owned, replace_self, reply_param};
 use crate::attr::{Guard, GuardOptions, Role};
 use crate::case::pascal_case;
 use crate::errors::Errors;
@@ -81,11 +81,27 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
     }
     let mut params = Vec::new();
     let mut ctx_seen = false;
+    // The `R` of a `Reply<R>` parameter: the reply, sent later.
+    let mut later: Option<Type> = None;
     for (index, input) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
         if let Some(ctx) = ctx_param(&typed.ty) {
             signature::ctx(&ctx, &mut ctx_seen, typed, target, errors);
             params.push(Param::Ctx);
+            continue;
+        }
+        if let Some(reply) = reply_param(&typed.ty) {
+            if later.is_some() {
+                errors.spanned(
+                    typed,
+                    "a method takes at most one `Reply<R>` parameter, its own reply; remove this one (to take another caller's `Reply` as an argument, wrap it in a type of your own)",
+                );
+            } else if reply_type_ok(reply, errors) {
+                let mut reply = reply.clone();
+                replace_self(&mut reply, &target.self_ty);
+                later = Some(reply);
+                params.push(Param::Reply);
+            }
             continue;
         }
         let field = match &*typed.pat {
@@ -120,20 +136,20 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
             ty: Box::new(ty),
         });
     }
-    let output = match &sig.output {
-        ReturnType::Default => syn::parse_quote!(()),
-        ReturnType::Type(_, ty) => {
-            if let Some(tokens) = find_impl_trait(ty) {
-                errors.spanned(tokens, "the reply of a `#[public]` method needs a concrete type; replace `impl Trait` with the type it stands for or `Box<dyn Trait + Send>`");
-            } else if let Some(tokens) = find_borrow(ty) {
+    let output = match (&sig.output, later) {
+        (ReturnType::Default, None) => syn::parse_quote!(()),
+        (ReturnType::Default, Some(later)) => later,
+        (ReturnType::Type(_, ty), Some(later)) => {
+            if !matches!(&**ty, Type::Tuple(unit) if unit.elems.is_empty()) {
                 errors.spanned(
-                    tokens,
-                    format!(
-                        "the reply travels to the caller's task and cannot borrow from the process; return `{}` (an owned value or a clone)",
-                        owned(ty)
-                    ),
+                    ty,
+                    "a method that replies later returns nothing: its caller gets what it sends through its `Reply`; remove the return type, or the `Reply` parameter",
                 );
             }
+            later
+        }
+        (ReturnType::Type(_, ty), None) => {
+            reply_type_ok(ty, errors);
             let mut ty = (**ty).clone();
             replace_self(&mut ty, &target.self_ty);
             ty
@@ -155,6 +171,25 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         compensate: None,
         undo: None,
     })
+}
+
+/// Whether a reply type (returned, or a `Reply<R>`'s `R`) can travel to
+/// the caller: a concrete, owned type.
+fn reply_type_ok(ty: &Type, errors: &mut Errors) -> bool {
+    if let Some(tokens) = find_impl_trait(ty) {
+        errors.spanned(tokens, "the reply of a `#[public]` method needs a concrete type; replace `impl Trait` with the type it stands for or `Box<dyn Trait + Send>`");
+    } else if let Some(tokens) = find_borrow(ty) {
+        errors.spanned(
+            tokens,
+            format!(
+                "the reply travels to the caller's task and cannot borrow from the process; return `{}` (an owned value or a clone)",
+                owned(ty)
+            ),
+        );
+    } else {
+        return true;
+    }
+    false
 }
 
 /// Takes `#[circuit_breaker]`, `#[rate_limit]` and `#[compensate]` into the

@@ -5,7 +5,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ImplItemFn, ReturnType, Type};
 
 use super::signature;
-use super::types::ctx_param;
+use super::types::{ctx_param, reply_param};
 use crate::attr::Role;
 use crate::errors::Errors;
 use crate::model::{Hook, Target};
@@ -28,6 +28,14 @@ pub(super) fn hook(role: Role, method: &ImplItemFn, target: &Target, errors: &mu
         if let Some(ctx) = ctx_param(&typed.ty) {
             signature::ctx(&ctx, &mut ctx_seen, typed, target, errors);
             params.push(true);
+        } else if reply_param(&typed.ty).is_some() {
+            errors.spanned(
+                typed,
+                format!(
+                    "`#[{}]` hooks have no caller to reply to; remove the `Reply` parameter (a `#[public]` method can take one)",
+                    role.marker()
+                ),
+            );
         } else if role == Role::OnStop && !params.contains(&false) {
             if !is_stop_reason(&typed.ty) {
                 errors.spanned(

@@ -73,6 +73,25 @@ pub(super) fn ctx_param(ty: &Type) -> Option<CtxParam<'_>> {
     })
 }
 
+/// A reply-later parameter, `Reply<R>` (or `phyx::Reply<R>`): its `R`.
+pub(super) fn reply_param(ty: &Type) -> Option<&Type> {
+    let Type::Path(TypePath { qself: None, path }) = ty else {
+        return None;
+    };
+    let last = path.segments.last().filter(|last| last.ident == "Reply")?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    match (types.next(), types.next()) {
+        (Some(reply), None) => Some(reply),
+        _ => None,
+    }
+}
+
 /// Whether `ty` is `Self` or names the type `ident` (whatever its
 /// generic arguments).
 pub(super) fn names_type(ty: &Type, ident: &syn::Ident) -> bool {

@@ -2,9 +2,10 @@
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::runtime::{duration, handle_fn, on_start_fn, on_stop_fn, private};
-use super::sendable::{Crossing, checked, sent};
+use super::sendable::{Crossing, checked, respanned, sent};
 use super::{Cx, options};
 use crate::attr::ProcessOptions;
 use crate::model::{Hook, Methods, Param};
@@ -34,9 +35,27 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         });
         let args = handler.params.iter().map(|param| match param {
             Param::Ctx => quote!(__phyx_ctx),
+            Param::Reply => quote!(__phyx_later),
             Param::Value { field, .. } => quote!(#field),
         });
         let awaited = handler.is_async.then(|| quote!(.await));
+        if handler.replies_later() {
+            // In: `fn fetch(&mut self, url: String, reply: Reply<String>)`.
+            // Out: the caller's end moved into a `Reply` (checked `Send`
+            // on `String`, as a returned reply is), and the handler run
+            // with no one to answer when it returns.
+            let output = &handler.output;
+            let checked = checked(krate, output, Crossing::Reply, &params);
+            let reply_krate = respanned(krate, output.span());
+            let later = quote_spanned!(output.span()=> #reply_krate::Reply::<#checked>::__new(__phyx_reply));
+            return quote! {
+                #message::#variant { #(#fields,)* __phyx_reply } => {
+                    #(#opened)*
+                    let __phyx_later = #later;
+                    #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
+                }
+            };
+        }
         let reply = sent(
             krate,
             &handler.output,

@@ -42,6 +42,8 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         .map(|hook| hook.ident.to_string())
         .map(|name| quote!(Self::__PhyxDown(_) => #name,));
     let down_no_reply = down.as_ref().map(|_| quote!(Self::__PhyxDown(_) => {}));
+    // A `Down` is never a timer's message, nor copied.
+    let down_rebuild = down.as_ref().map(|_| quote!(Self::__PhyxDown(_) => #krate::__private::None,));
 
     let variants = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
@@ -77,6 +79,22 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         quote!(Self::#variant { __phyx_reply, .. } => #krate::__private::no_reply(__phyx_reply, why),)
     });
 
+    // A copy of the message for the next tick of `send_every`, through
+    // `Probe` (see `phyx::__private`): `None` if an argument is not `Clone`.
+    let rebuild_arms = methods.handlers.iter().map(|handler| {
+        let variant = &handler.variant;
+        let fields: Vec<_> = handler.fields().map(|(field, _)| field).collect();
+        let copies = handler.fields().map(|(field, ty)| {
+            quote!(#field: #krate::__private::Sent::cloned_with(#field, (&#krate::__private::Probe::<#ty>::new()).cloner()?),)
+        });
+        quote! {
+            Self::#variant { #(ref #fields,)* .. } => #krate::__private::Some(Self::#variant {
+                #(#copies)*
+                __phyx_reply: #krate::__private::None,
+            }),
+        }
+    });
+
     quote! {
         #[doc = #doc]
         // Declared `pub` whatever the process's visibility (see `vis`); an
@@ -104,6 +122,16 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
                 match self {
                     #(#undeliverable_arms)*
                     #down_no_reply
+                    #phantom_arm
+                }
+            }
+
+            #[allow(unused_imports, unreachable_code)]
+            fn __rebuild(&self) -> #krate::__private::Option<Self> {
+                use #krate::__private::{CloneArgument as _, NotCloneArgument as _};
+                match *self {
+                    #(#rebuild_arms)*
+                    #down_rebuild
                     #phantom_arm
                 }
             }

@@ -26,15 +26,25 @@ pub(crate) struct Handler {
 
 pub(crate) enum Param {
     Ctx,
-    Value { field: Ident, ty: Box<Type> },
+    /// `reply: Reply<R>`: the method replies later; `R` is its `output`.
+    Reply,
+    Value {
+        field: Ident,
+        ty: Box<Type>,
+    },
 }
 
 impl Handler {
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
         self.params.iter().filter_map(|param| match param {
-            Param::Ctx => None,
+            Param::Ctx | Param::Reply => None,
             Param::Value { field, ty } => Some((field, &**ty)),
         })
+    }
+
+    /// Whether it takes a `Reply<R>` and so replies later.
+    pub(crate) fn replies_later(&self) -> bool {
+        self.params.iter().any(|param| matches!(param, Param::Reply))
     }
 
     /// Whether calls pass the process's guards (`__GUARDS`) first.

@@ -13,11 +13,13 @@ use std::sync::Arc;
 mod attach;
 mod flatten;
 mod outcome;
+mod timer;
 mod undo;
 
 pub use crate::call::flatten::Flatten;
 
 pub use crate::call::outcome::{Rejection, SagaReply};
+pub use crate::call::timer::Timer;
 pub use crate::call::undo::Undo;
 use crate::clock::Sleep;
 use crate::error::{CallError, SendError};
@@ -212,27 +214,134 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// then. A process schedules messages to itself this way:
     /// `ctx.myself().tick().send_after(Duration::from_secs(1))`.
     ///
-    /// The timer is dropped if the system shuts down first. If the process
-    /// has stopped by the time it fires, the message is discarded.
+    /// Returns a [`Timer`] to [cancel](Timer::cancel) the tell before it
+    /// fires; dropping the `Timer` does not cancel it. The timer ends
+    /// without sending if the process stops for good first (a restart does
+    /// not end it) or the system shuts down. A refusal when it fires (a
+    /// full mailbox under `Reject`, a rate limit, an open breaker) has no
+    /// one to tell: the message is discarded, with the event a refusal
+    /// records.
     ///
     /// # Errors
     ///
     /// [`SendError::Stopped`] if the process has already stopped.
-    pub fn send_after(self, delay: Duration) -> Result<(), SendError> {
-        let core = self.addr.core();
-        if self.addr.is_closed() {
-            return Err(SendError::Stopped {
-                process: core.name.clone(),
-                method: self.message.method(),
-            });
-        }
-        let system = core.system.clone();
-        let sleep = system.clock.sleep(delay);
-        system.spawn_timer(async move {
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # use std::time::Duration;
+    /// # struct Alarm;
+    /// # #[process] impl Alarm { #[public] fn ring(&self) {} }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), phyx::SendError> {
+    /// # let system = System::new();
+    /// # let alarm = system.spawn(|| Alarm);
+    /// let timer = alarm.ring().send_after(Duration::from_secs(60))?;
+    /// assert!(timer.is_active(), "it has not fired yet");
+    /// timer.cancel();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_after(self, delay: Duration) -> Result<Timer, SendError> {
+        self.refuse_if_stopped()?;
+        let sleep = self.addr.core().system.clock.sleep(delay);
+        let addr = self.addr.clone();
+        Ok(timer::start(&addr, async move {
             sleep.await;
             // A refusal now has no one to tell but the event it records.
             let _ = self.send_wait().await;
-        });
+        }))
+    }
+
+    /// Tells repeatedly: first once `period` has passed on the system's
+    /// clock, then every `period` after that (at `period`, `2 * period`,
+    /// ..., from now, however long each send took), until the returned
+    /// [`Timer`] is [cancelled](Timer::cancel), the process stops for good
+    /// (a restart does not end it) or the system shuts down. Dropping the
+    /// `Timer` does not cancel it.
+    ///
+    /// Each tick is a [`send`](Self::send) of a fresh copy of the message,
+    /// so the method's arguments must be `Clone`. A tick the process
+    /// refuses (its mailbox is full, its rate limit or breaker says no)
+    /// is skipped, with the event the refusal records
+    /// ([`EventKind::MessageRejected`] for a full mailbox), and the timer
+    /// goes on: ticks do not pile up behind a slow process.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Stopped`] if the process has already stopped.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero, or if an argument of the method is not
+    /// `Clone` (of a type that names a type parameter of the process, one
+    /// whose parameter is not bound `Clone` where the process is
+    /// declared).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use phyx::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Monitor { checks: u32 }
+    /// # #[process] impl Monitor { #[public] fn check(&mut self, target: String) { self.checks += 1; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), phyx::SendError> {
+    /// # let system = System::new();
+    /// # let monitor = system.spawn(Monitor::default);
+    /// let timer = monitor.check("db".into()).send_every(Duration::from_secs(5))?;
+    /// // ... later:
+    /// timer.cancel();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_every(self, period: Duration) -> Result<Timer, SendError> {
+        assert!(!period.is_zero(), "`send_every` needs a period above zero");
+        self.refuse_if_stopped()?;
+        let method = self.message.method();
+        assert!(
+            self.message.__rebuild().is_some(),
+            "`send_every` sends a copy of the `{method}` message each tick, and an argument of `{method}` is not \
+             `Clone`: make it `Clone`, or schedule each tick with `send_after`"
+        );
+        let clock = self.addr.core().system.clock.clone();
+        let start = clock.now();
+        let addr = self.addr.clone();
+        Ok(timer::start(&addr, async move {
+            for tick in 1_u32.. {
+                let Some(at) = period.checked_mul(tick).and_then(|after| start.checked_add(after)) else {
+                    return;
+                };
+                clock.sleep_until(at).await;
+                let Some(message) = self.message.__rebuild() else {
+                    return;
+                };
+                let call = Self {
+                    addr: self.addr.clone(),
+                    message,
+                    attach: self.attach,
+                    timeout: None,
+                    guard: self.guard,
+                    undo: None,
+                };
+                // A refused tick is skipped (its refusal recorded an event
+                // if it was the mailbox's); only a stop for good ends it.
+                if let Err(SendError::Stopped { .. }) = call.send() {
+                    return;
+                }
+            }
+        }))
+    }
+
+    /// [`SendError::Stopped`] if the process has stopped for good.
+    fn refuse_if_stopped(&self) -> Result<(), SendError> {
+        if self.addr.is_closed() {
+            return Err(SendError::Stopped {
+                process: self.addr.core().name.clone(),
+                method: self.message.method(),
+            });
+        }
         Ok(())
     }
 
@@ -298,6 +407,15 @@ impl<R: 'static, H: Handle> Call<R, H> {
         .map_err(Refusal::CircuitOpen)
     }
 }
+
+// By hand: a derive would ask `R: Copy`.
+impl<R> Clone for Guard<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for Guard<R> {}
 
 /// Whether admission still has to take the call from its rate limit.
 #[derive(Clone, Copy)]
@@ -403,7 +521,9 @@ impl<R: 'static, H: Handle> Future for Ask<R, H> {
         if let Some(pass) = &mut this.breaker {
             let success = match &result {
                 Ok(value) => Some((pass.is_ok)(value)),
-                Err(CallError::Panicked { .. } | CallError::Timeout { .. }) => Some(false),
+                Err(CallError::Panicked { .. } | CallError::Timeout { .. } | CallError::ReplyDropped { .. }) => {
+                    Some(false)
+                }
                 Err(_) => None,
             };
             pass.report(success);

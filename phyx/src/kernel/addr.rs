@@ -177,6 +177,7 @@ impl<M: Message> Addr<M> {
         match why {
             NoReply::Stopped => CallError::Stopped { process, method },
             NoReply::Dropped => CallError::Dropped { process, method },
+            NoReply::ReplyDropped => CallError::ReplyDropped { process, method },
             NoReply::Panicked(message) => CallError::Panicked {
                 process,
                 method,

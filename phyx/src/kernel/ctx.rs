@@ -34,7 +34,8 @@ use crate::options::SpawnOptions;
 ///     #[public]
 ///     fn tick(&mut self, ctx: &mut Ctx<Self>) -> Result<(), phyx::SendError> {
 ///         self.ticks += 1;
-///         ctx.myself().tick().send_after(Duration::from_secs(1))
+///         ctx.myself().tick().send_after(Duration::from_secs(1))?;
+///         Ok(())
 ///     }
 /// }
 /// ```

@@ -1,7 +1,8 @@
 //! The kernel: the few types that are truly mutually recursive, because a
 //! process is all of them at once. Its core and place in the tree
 //! (`tree`), its address (`addr`, the one place that knows where the
-//! process lives), the replies to its callers (`reply`), what its handlers
+//! process lives), the replies to its callers (`reply`, and `later` for replies sent
+//! later), what its handlers
 //! see (`ctx`), its task (`run`), how it is made (`spawn`), the link to its
 //! supervisor (`link`), the thread's current process (`current`), the
 //! traits the macros implement (`process`), the system state all of
@@ -15,6 +16,7 @@
 pub(crate) mod addr;
 pub(crate) mod ctx;
 pub(crate) mod current;
+pub(crate) mod later;
 pub(crate) mod link;
 pub(crate) mod process;
 pub(crate) mod reply;

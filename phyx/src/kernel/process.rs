@@ -76,6 +76,16 @@ pub trait Message: Send + 'static {
 
     #[doc(hidden)]
     fn __no_reply(self, why: NoReply);
+
+    /// A copy of this message, without its reply, if its arguments are
+    /// `Clone`: the next tick of `send_every`.
+    #[doc(hidden)]
+    fn __rebuild(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// What every generated handle (`CounterRef`) can do besides calling

@@ -18,6 +18,8 @@ use crate::panic::{CatchPanics, catch_panics};
 pub enum NoReply {
     Stopped,
     Dropped,
+    /// A [`Reply`](crate::Reply) was dropped unsent.
+    ReplyDropped,
     Panicked(Arc<str>),
 }
 
@@ -54,6 +56,22 @@ impl<T> Sent<T> {
     #[doc(hidden)]
     pub fn into_inner(self) -> T {
         self.0
+    }
+
+    /// A `Sent` of a value made from this one's: `T` is `Send`, since this
+    /// one exists. For `send_every`, which clones a message's arguments
+    /// each tick.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn cloned_with(&self, clone: fn(&T) -> T) -> Self {
+        Self(clone(&self.0))
+    }
+
+    /// A `Sent` of a value whose type is known to be `Send` because a
+    /// `Sent` of it exists elsewhere (a [`Reply`](crate::Reply) is only
+    /// made for `Send` replies).
+    pub(crate) fn trusted(value: T) -> Self {
+        Self(value)
     }
 }
 

@@ -385,7 +385,7 @@ impl<'p> Run<'p> {
             Op::TellAfter { to, msg, after_ms } => {
                 let (call, cell) = self.tell_call(*to, *msg, true);
                 match call.send_after(ms(*after_ms)) {
-                    Ok(()) => cell.accept(),
+                    Ok(_timer) => cell.accept(),
                     Err(error) => self.refused(index, *to, &error),
                 }
             }

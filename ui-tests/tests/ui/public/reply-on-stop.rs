@@ -1,0 +1,16 @@
+use phyx::prelude::*;
+
+pub struct Service;
+
+#[process]
+impl Service {
+    #[on_stop]
+    fn end(&mut self, reply: Reply<u8>) {
+        reply.send(1);
+    }
+
+    #[public]
+    pub fn ping(&self) {}
+}
+
+fn main() {}
