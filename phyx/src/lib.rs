@@ -104,7 +104,7 @@ mod kernel;
 mod mailbox;
 mod options;
 mod panic;
-mod pool;
+pub mod pool;
 mod registry;
 mod resilience;
 mod rng;

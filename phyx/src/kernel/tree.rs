@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use crate::event::EventKind;
 use crate::id::ProcessId;
 use crate::kernel::link::{Link, Supervise};
-use crate::kernel::process::Status;
+use crate::kernel::process::{PoolStatus, Status};
 use crate::kernel::system::SystemInner;
 use crate::kernel::watch::{Watchers, Watching};
 use crate::resilience::MethodGuard;
@@ -39,6 +39,12 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     fn inject_crash(&self, message: Arc<str>);
 }
 
+/// A pool's members as its router keeps them (the router is typed, the
+/// core is not).
+pub(crate) trait PoolView: Send + Sync + 'static {
+    fn status(&self) -> PoolStatus;
+}
+
 pub(crate) struct Core {
     pub(crate) id: ProcessId,
     pub(crate) name: Arc<str>,
@@ -57,8 +63,8 @@ pub(crate) struct Core {
     pub(crate) guards: OnceLock<Vec<Arc<MethodGuard>>>,
     /// For a supervisor: its children and strategy.
     pub(crate) supervision: OnceLock<Arc<dyn Supervise>>,
-    /// For a pool's router: how many members it started with.
-    pub(crate) pool_size: OnceLock<usize>,
+    /// For a pool's router: its members, for `Handle::pool_status`.
+    pub(crate) pool: OnceLock<Arc<dyn PoolView>>,
     /// Who hears of its stop for good; read only then.
     pub(crate) watchers: Watchers,
     /// What its current instance watches; cleared when the instance ends.
@@ -87,7 +93,7 @@ impl Core {
             link: OnceLock::new(),
             guards: OnceLock::new(),
             supervision: OnceLock::new(),
-            pool_size: OnceLock::new(),
+            pool: OnceLock::new(),
             watchers: Watchers::default(),
             watching: Watching::default(),
         }
@@ -260,10 +266,6 @@ impl Children {
 
     pub(crate) fn remove(&self, id: ProcessId) {
         self.lock().remove(&id);
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
     }
 
     /// Whether the process whose core is at `address` is one of these
