@@ -527,3 +527,22 @@ async fn a_pool_routed_by_key_cannot_resize() {
     let t = TestSystem::new();
     let _ = jobs(&t, Pool::new().min(1).max(2).routing(by_job_key()));
 }
+
+#[tokio::test]
+async fn by_key_calls_go_straight_to_their_member() {
+    let t = TestSystem::new();
+    let (pool, _) = jobs(&t, Pool::new().size(2).routing(by_job_key()));
+    let gate = Gate::new();
+    let held = tokio::spawn(pool.hold(4, gate.clone()).into_future());
+    gate.entered().await;
+    for seq in 0..5 {
+        pool.job(4, seq, 0).send().unwrap();
+    }
+    // Not through the pool's mailbox: queued at the key's member at once.
+    assert_eq!(pool.queued(), 0);
+    let status = pool.pool_status().unwrap();
+    let queues: Vec<_> = status.members.iter().map(|member| member.queued).collect();
+    assert_eq!(queues, [5, 0]);
+    gate.open();
+    assert_eq!(held.await.unwrap().unwrap(), "Job[0]");
+}

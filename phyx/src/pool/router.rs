@@ -3,11 +3,12 @@
 
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::any::Any;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::event::{EventKind, StopReason};
-use crate::kernel::addr::{Addr, Refused};
+use crate::kernel::addr::{Addr, Refused, Route};
 use crate::kernel::process::{Handle, Message, PoolMember, PoolStatus, Process, Status};
 use crate::kernel::run::finish;
 use crate::kernel::spawn::{install_guards, register, spawn};
@@ -15,7 +16,7 @@ use crate::kernel::system::SystemInner;
 use crate::kernel::tree::PoolView;
 use crate::mailbox::Overflow;
 use crate::panic::{catch_panics, quietly};
-use crate::pool::options::{Kind, Pool};
+use crate::pool::options::{Kind, KeyFn, Pool};
 
 /// Starts a pool's router and its first `min` members.
 pub(crate) fn start<T: Process>(
@@ -37,6 +38,7 @@ pub(crate) fn start<T: Process>(
         min,
         max,
         members: Mutex::new(Vec::new()),
+        direct: OnceLock::new(),
     });
     let _ = router.core.pool.set(view.clone());
     install_guards::<T>(system, &router.core);
@@ -56,10 +58,14 @@ pub(crate) fn start<T: Process>(
             member.__addr().clone()
         })
     };
+    let key = match &routing.kind {
+        Kind::ByKey(key) => Some(key.clone()),
+        Kind::LeastLoaded | Kind::RoundRobin => None,
+    };
     let mut router_state = Router {
         addr: Addr::new(router.clone()),
         members: Vec::with_capacity(max),
-        view,
+        view: view.clone(),
         routing: routing.kind,
         min,
         max,
@@ -73,6 +79,13 @@ pub(crate) fn start<T: Process>(
     for _ in 0..min {
         router_state.start_member(now);
     }
+    // Routed by key, the pool has a fixed size, so callers can route: a
+    // keyed message goes straight to its member, without the router's hop.
+    if let Some(key) = key {
+        let members = router_state.members.iter().map(|member| member.addr.clone()).collect();
+        let route: Box<dyn Route<T::Message>> = Box::new(KeyRoute { members, key });
+        let _ = view.direct.set(route);
+    }
     system.spawn_task(router_state.run());
     T::Ref::__from_addr(Addr::new(router))
 }
@@ -85,9 +98,29 @@ struct View<M: Message> {
     min: usize,
     max: usize,
     members: Mutex<Vec<Addr<M>>>,
+    /// For a pool routed by key: the route its callers take.
+    direct: OnceLock<Box<dyn Route<M>>>,
+}
+
+/// The callers' side of routing by key.
+struct KeyRoute<M: Message> {
+    /// The pool's members, fixed.
+    members: Vec<Addr<M>>,
+    key: KeyFn<M>,
+}
+
+impl<M: Message> Route<M> for KeyRoute<M> {
+    fn member(&self, message: &M) -> Option<&Addr<M>> {
+        let key = (self.key)(message)?;
+        by_key(&self.members, key).map(|index| &self.members[index])
+    }
 }
 
 impl<M: Message> PoolView for View<M> {
+    fn route(&self) -> Option<&(dyn Any + Send + Sync)> {
+        self.direct.get().map(|route| route as &(dyn Any + Send + Sync))
+    }
+
     fn status(&self) -> PoolStatus {
         let members: Vec<PoolMember> = self
             .members
@@ -270,7 +303,8 @@ impl<M: Message> Router<M> {
     fn choose(&mut self, message: &M) -> Option<usize> {
         if let Kind::ByKey(key) = &self.routing {
             if let Some(key) = key(message) {
-                return self.by_key(key);
+                let members = self.members.iter().map(|member| &member.addr);
+                return by_key_among(members, key);
             }
         }
         if self.should_grow() {
@@ -295,29 +329,6 @@ impl<M: Message> Router<M> {
             load(&member.addr) >= self.grow_at
         });
         any && loaded
-    }
-
-    /// The key's own member while it lives, whether running or
-    /// restarting (its messages wait for it, in order); once it has
-    /// stopped for good, a live member picked by the key.
-    fn by_key(&self, key: u64) -> Option<usize> {
-        let count = self.members.len() as u64;
-        // The remainder is below the member count, so it fits a `usize`.
-        #[allow(clippy::cast_possible_truncation, reason = "below the member count")]
-        let own = (key % count) as usize;
-        if self.members[own].addr.core().status() != Status::Stopped {
-            return Some(own);
-        }
-        let live = || {
-            (0..self.members.len()).filter(|&index| self.members[index].addr.core().status() != Status::Stopped)
-        };
-        let alive = live().count() as u64;
-        if alive == 0 {
-            return None;
-        }
-        #[allow(clippy::cast_possible_truncation, reason = "below the member count")]
-        let nth = (key % alive) as usize;
-        live().nth(nth)
     }
 
     /// The next member in turn that runs (or starts), else the next that
@@ -394,6 +405,38 @@ impl<M: Message> Router<M> {
             self.members_changed();
         }
     }
+}
+
+/// The key's own member while it lives, whether running or restarting
+/// (its messages wait for it, in order); once it has stopped for good, a
+/// live member picked by the key. `None` if none lives.
+///
+/// Callers (`KeyRoute`) and the router (for what comes back from a member
+/// that stopped for good) share it, so both pick the same member.
+fn by_key<M: Message>(members: &[Addr<M>], key: u64) -> Option<usize> {
+    by_key_among(members.iter(), key)
+}
+
+fn by_key_among<'a, M: Message>(members: impl ExactSizeIterator<Item = &'a Addr<M>> + Clone, key: u64) -> Option<usize> {
+    let count = members.len() as u64;
+    // Remainders of divisions by a member count fit a `usize`.
+    #[allow(clippy::cast_possible_truncation, reason = "below the member count")]
+    let own = (key % count) as usize;
+    let live = |member: &Addr<M>| member.core().status() != Status::Stopped;
+    if members.clone().nth(own).is_some_and(live) {
+        return Some(own);
+    }
+    let alive = members.clone().filter(|member| live(member)).count() as u64;
+    if alive == 0 {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation, reason = "below the member count")]
+    let nth = (key % alive) as usize;
+    members
+        .enumerate()
+        .filter(|(_, member)| live(member))
+        .nth(nth)
+        .map(|(index, _)| index)
 }
 
 /// Messages waiting at a member, plus one if it is handling one.
