@@ -77,7 +77,7 @@ impl<M: Message> AnyProcess for Shared<M> {
 /// member is a function of the message).
 pub(crate) trait Route<M: Message>: Send + Sync + 'static {
     /// The member for `message`, or `None` for the router to decide.
-    fn member(&self, message: &M) -> Option<&Addr<M>>;
+    fn member(&self, message: &M) -> Option<Addr<M>>;
 }
 
 /// Why a message did not enter the mailbox; it comes back with the
@@ -131,7 +131,7 @@ impl<M: Message> Addr<M> {
 
     /// The member of this pool that `message` goes to straight from the
     /// caller, if any; `None` at once for any other process.
-    fn direct(&self, message: &M) -> Option<&Self> {
+    fn direct(&self, message: &M) -> Option<Self> {
         let pool = self.shared.core.pool.get()?;
         pool.route()?.downcast_ref::<Box<dyn Route<M>>>()?.member(message)
     }

@@ -4,11 +4,11 @@
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::any::Any;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::event::{EventKind, StopReason};
-use crate::kernel::addr::{Addr, Refused, Route};
+use crate::kernel::addr::{Addr, Refused, Route, Shared};
 use crate::kernel::process::{Handle, Message, PoolMember, PoolStatus, Process, Status};
 use crate::kernel::run::finish;
 use crate::kernel::spawn::{install_guards, register, spawn};
@@ -37,7 +37,7 @@ pub(crate) fn start<T: Process>(
     let view = Arc::new(View {
         min,
         max,
-        members: Mutex::new(Vec::new()),
+        members: Mutex::new(Members::Live(Vec::new())),
         direct: OnceLock::new(),
     });
     let _ = router.core.pool.set(view.clone());
@@ -82,7 +82,11 @@ pub(crate) fn start<T: Process>(
     // Routed by key, the pool has a fixed size, so callers can route: a
     // keyed message goes straight to its member, without the router's hop.
     if let Some(key) = key {
-        let members = router_state.members.iter().map(|member| member.addr.clone()).collect();
+        let members = router_state
+            .members
+            .iter()
+            .map(|member| Arc::downgrade(member.addr.shared()))
+            .collect();
         let route: Box<dyn Route<T::Message>> = Box::new(KeyRoute { members, key });
         let _ = view.direct.set(route);
     }
@@ -92,27 +96,67 @@ pub(crate) fn start<T: Process>(
 
 type SpawnMember<M> = Box<dyn FnMut() -> Addr<M> + Send>;
 
-/// What [`Handle::pool_status`] reads: the members as the router last
-/// changed them.
+/// What [`Handle::pool_status`] reads, held by the pool's core.
+///
+/// Members hold their pool (their parent), so what the pool holds of them
+/// must not outlive the router: `members` is frozen into a snapshot when
+/// the router ends, and the callers' route holds weak references.
 struct View<M: Message> {
     min: usize,
     max: usize,
-    members: Mutex<Vec<Addr<M>>>,
+    members: Mutex<Members<M>>,
     /// For a pool routed by key: the route its callers take.
     direct: OnceLock<Box<dyn Route<M>>>,
 }
 
+enum Members<M: Message> {
+    /// While the router runs: the members as it last changed them.
+    Live(Vec<Addr<M>>),
+    /// Once it has ended: how they were then.
+    Final(Vec<PoolMember>),
+}
+
+impl<M: Message> View<M> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Members<M>> {
+        self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn freeze(&self) {
+        let mut members = self.lock();
+        if let Members::Live(live) = &*members {
+            *members = Members::Final(live.iter().map(member_status).collect());
+        }
+    }
+}
+
+fn member_status<M: Message>(member: &Addr<M>) -> PoolMember {
+    let core = member.core();
+    PoolMember {
+        name: core.name.to_string(),
+        status: if member.is_closed() { Status::Stopped } else { core.status() },
+        queued: member.queued(),
+        busy: core.is_busy(),
+    }
+}
+
 /// The callers' side of routing by key.
 struct KeyRoute<M: Message> {
-    /// The pool's members, fixed.
-    members: Vec<Addr<M>>,
+    /// The pool's members, fixed; weak, see `View`.
+    members: Vec<Weak<Shared<M>>>,
     key: KeyFn<M>,
 }
 
 impl<M: Message> Route<M> for KeyRoute<M> {
-    fn member(&self, message: &M) -> Option<&Addr<M>> {
+    /// The key's own member while it lives. Once it has stopped for good
+    /// (or the pool has ended), the router decides: all of that key's
+    /// messages take the router's way from then on, so they stay in order
+    /// among themselves.
+    fn member(&self, message: &M) -> Option<Addr<M>> {
         let key = (self.key)(message)?;
-        by_key(&self.members, key).map(|index| &self.members[index])
+        let count = self.members.len() as u64;
+        #[allow(clippy::cast_possible_truncation, reason = "below the member count")]
+        let own = Addr::new(self.members[(key % count) as usize].upgrade()?);
+        (own.core().status() != Status::Stopped).then_some(own)
     }
 }
 
@@ -122,21 +166,10 @@ impl<M: Message> PoolView for View<M> {
     }
 
     fn status(&self) -> PoolStatus {
-        let members: Vec<PoolMember> = self
-            .members
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .map(|member| {
-                let core = member.core();
-                PoolMember {
-                    name: core.name.to_string(),
-                    status: if member.is_closed() { Status::Stopped } else { core.status() },
-                    queued: member.queued(),
-                    busy: core.is_busy(),
-                }
-            })
-            .collect();
+        let members: Vec<PoolMember> = match &*self.lock() {
+            Members::Live(members) => members.iter().map(member_status).collect(),
+            Members::Final(members) => members.clone(),
+        };
         PoolStatus {
             size: members.len(),
             live: members.iter().filter(|member| member.status != Status::Stopped).count(),
@@ -187,8 +220,7 @@ impl<M: Message> Router<M> {
 
     fn members_changed(&mut self) {
         self.changed = true;
-        *self.view.members.lock().unwrap_or_else(PoisonError::into_inner) =
-            self.members.iter().map(|member| member.addr.clone()).collect();
+        *self.view.lock() = Members::Live(self.members.iter().map(|member| member.addr.clone()).collect());
     }
 
     /// Resolves once every current member has stopped for good.
@@ -218,6 +250,7 @@ impl<M: Message> Router<M> {
         let reason = catch_panics(self.route()).await.unwrap_or(StopReason::Shutdown);
         core.set_status(Status::Stopping);
         core.children.stop_all().await;
+        self.view.freeze();
         finish(&addr, reason);
     }
 
@@ -304,7 +337,7 @@ impl<M: Message> Router<M> {
         if let Kind::ByKey(key) = &self.routing {
             if let Some(key) = key(message) {
                 let members = self.members.iter().map(|member| &member.addr);
-                return by_key_among(members, key);
+                return by_key(members, key);
             }
         }
         if self.should_grow() {
@@ -411,13 +444,9 @@ impl<M: Message> Router<M> {
 /// (its messages wait for it, in order); once it has stopped for good, a
 /// live member picked by the key. `None` if none lives.
 ///
-/// Callers (`KeyRoute`) and the router (for what comes back from a member
-/// that stopped for good) share it, so both pick the same member.
-fn by_key<M: Message>(members: &[Addr<M>], key: u64) -> Option<usize> {
-    by_key_among(members.iter(), key)
-}
-
-fn by_key_among<'a, M: Message>(members: impl ExactSizeIterator<Item = &'a Addr<M>> + Clone, key: u64) -> Option<usize> {
+/// Callers (`KeyRoute`) take the first branch themselves and leave the
+/// rest to the router.
+fn by_key<'a, M: Message>(members: impl ExactSizeIterator<Item = &'a Addr<M>> + Clone, key: u64) -> Option<usize> {
     let count = members.len() as u64;
     // Remainders of divisions by a member count fit a `usize`.
     #[allow(clippy::cast_possible_truncation, reason = "below the member count")]
