@@ -346,6 +346,9 @@ impl<M> Routing<M> {
     /// (or anything that gives a `u64`). Match with `{ field, .. }`: the
     /// variants have hidden fields too.
     ///
+    /// - `key` runs in the caller, as the message is sent (callers route
+    ///   keyed messages straight to their member, skipping the pool's
+    ///   router), so keep it quick; a panic in it is the caller's.
     /// - A pool routed by key has a fixed size (`min == max`; spawning
     ///   one with `max > min` panics), so a key never changes member as
     ///   the pool resizes.
@@ -358,6 +361,9 @@ impl<M> Routing<M> {
     ///   one, while they live). The messages that were waiting at it go
     ///   back through the pool's mailbox, behind those already there: a
     ///   key's order holds again from the move on, not across it.
+    /// - A member sending to its own key goes through the pool's router
+    ///   (it would otherwise wait for room in its own mailbox), so its
+    ///   messages are not ordered with the callers' ones of that key.
     ///
     /// # Examples
     ///

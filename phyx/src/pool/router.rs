@@ -156,7 +156,9 @@ impl<M: Message> Route<M> for KeyRoute<M> {
         let count = self.members.len() as u64;
         #[allow(clippy::cast_possible_truncation, reason = "below the member count")]
         let own = Addr::new(self.members[(key % count) as usize].upgrade()?);
-        (own.core().status() != Status::Stopped).then_some(own)
+        // A member telling its own key would wait for room in its own
+        // mailbox, which only it can make: through the router instead.
+        (own.core().status() != Status::Stopped && !crate::kernel::current::is(own.core())).then_some(own)
     }
 }
 
@@ -335,7 +337,10 @@ impl<M: Message> Router<M> {
     /// good.
     fn choose(&mut self, message: &M) -> Option<usize> {
         if let Kind::ByKey(key) = &self.routing {
-            if let Some(key) = key(message) {
+            // A key function that panics (it panicked in the caller too)
+            // leaves the message to the least loaded member.
+            let key = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| key(message))).unwrap_or(None);
+            if let Some(key) = key {
                 let members = self.members.iter().map(|member| &member.addr);
                 return by_key(members, key);
             }
