@@ -118,7 +118,17 @@ impl<M: Message> Addr<M> {
     /// A pool that routes in the caller hands the message to its member
     /// here; if that member has stopped for good meanwhile, the pool's own
     /// mailbox takes it, for its router to find another.
-    pub(crate) fn try_deliver(&self, mut message: M) -> Result<(), Refused<M>> {
+    pub(crate) fn try_deliver(&self, message: M) -> Result<(), Refused<M>> {
+        // Out of line, so that the common case moves the message once.
+        if self.shared.core.pool.get().is_some() {
+            return self.try_deliver_to_pool(message);
+        }
+        let pushed = self.shared.mailbox.try_push(message);
+        self.accepted(pushed)
+    }
+
+    #[inline(never)]
+    fn try_deliver_to_pool(&self, mut message: M) -> Result<(), Refused<M>> {
         if let Some(member) = self.direct(&message) {
             match member.try_deliver(message) {
                 Err(Refused::Stopped(back)) => message = back,
@@ -156,10 +166,12 @@ impl<M: Message> Addr<M> {
 
     /// Enqueues, waiting for room under backpressure.
     pub(crate) async fn deliver(&self, mut message: M) -> Result<(), Refused<M>> {
-        if let Some(member) = self.direct(&message) {
-            match Box::pin(member.deliver(message)).await {
-                Err(Refused::Stopped(back)) => message = back,
-                delivered => return delivered,
+        if self.shared.core.pool.get().is_some() {
+            if let Some(member) = self.direct(&message) {
+                match Box::pin(member.deliver(message)).await {
+                    Err(Refused::Stopped(back)) => message = back,
+                    delivered => return delivered,
+                }
             }
         }
         let pushed = self.shared.mailbox.push(message).await;
