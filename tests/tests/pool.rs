@@ -266,7 +266,11 @@ async fn a_pool_shrinks_after_the_idle_timeout_down_to_min_and_not_below() {
     let status = pool.pool_status().unwrap();
     assert_eq!((status.size, status.live), (2, 2));
     assert_eq!(
-        status.members.iter().map(|member| member.name.as_str()).collect::<Vec<_>>(),
+        status
+            .members
+            .iter()
+            .map(|member| member.name.as_str())
+            .collect::<Vec<_>>(),
         ["Job[0]", "Job[1]"],
         "the oldest stay"
     );
@@ -307,7 +311,11 @@ async fn a_busy_member_is_not_retired() {
     held.await.unwrap().unwrap();
     t.advance(Duration::from_secs(3)).await;
     let status = pool.pool_status().unwrap();
-    let members: Vec<_> = status.members.iter().map(|member| (member.name.as_str(), member.busy)).collect();
+    let members: Vec<_> = status
+        .members
+        .iter()
+        .map(|member| (member.name.as_str(), member.busy))
+        .collect();
     assert_eq!(members, [("Job[1]", true)], "the idle member went, the busy one stays");
     assert_eq!(long.await.unwrap().unwrap(), "Job[1]");
     assert_eq!(log.lock().unwrap().len(), 1);
@@ -356,7 +364,10 @@ async fn no_message_is_lost_or_duplicated_while_a_pool_shrinks_under_load() {
     let mut seen: Vec<u64> = log.lock().unwrap().iter().map(|&(_, _, seq)| seq).collect();
     seen.sort_unstable();
     assert_eq!(seen, (0..sent).collect::<Vec<_>>(), "seed {}", t.seed());
-    assert!(grown > 2 && shrunk > 5, "the workload grows and shrinks the pool: {grown}, {shrunk}");
+    assert!(
+        grown > 2 && shrunk > 5,
+        "the workload grows and shrinks the pool: {grown}, {shrunk}"
+    );
     assert_eq!(size(&pool), 1);
 }
 
@@ -442,7 +453,9 @@ async fn by_key_a_crashed_members_keys_wait_for_it_in_order() {
     let other = member_of(other_key).await.unwrap();
     log.lock().unwrap().clear();
     assert!(matches!(pool.crash(7).await, Err(CallError::Panicked { .. })));
-    let waiting: Vec<_> = (0..5).map(|seq| tokio::spawn(pool.job(7, seq, 1).into_future())).collect();
+    let waiting: Vec<_> = (0..5)
+        .map(|seq| tokio::spawn(pool.job(7, seq, 1).into_future()))
+        .collect();
     assert_eq!(pool.job(other_key, 0, 0).await.unwrap(), other, "other keys go on");
     t.settle().await;
     let status = pool.pool_status().unwrap();
@@ -489,7 +502,12 @@ async fn round_robin_skips_a_member_stopped_for_good() {
     for seq in 0..30 {
         pool.job(0, seq, 0).await.unwrap();
     }
-    let members: BTreeSet<_> = log.lock().unwrap().iter().map(|(member, _, _)| member.clone()).collect();
+    let members: BTreeSet<_> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(member, _, _)| member.clone())
+        .collect();
     assert_eq!(members, BTreeSet::from(["Job[1]".to_owned(), "Job[2]".to_owned()]));
 }
 

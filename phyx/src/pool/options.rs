@@ -232,7 +232,10 @@ impl<M> Pool<M> {
     /// `max` resolved, checked against `min`.
     pub(crate) fn bounds(&self) -> (usize, usize) {
         let max = self.max.unwrap_or(self.min);
-        assert!(self.min > 0, "System::spawn_pool: a pool needs at least one member (`min` is 0)");
+        assert!(
+            self.min > 0,
+            "System::spawn_pool: a pool needs at least one member (`min` is 0)"
+        );
         assert!(
             max >= self.min,
             "System::spawn_pool: `max` ({max}) is below `min` ({})",
@@ -314,7 +317,9 @@ impl<M> Routing<M> {
     /// # let _ = pool;
     /// ```
     pub fn least_loaded() -> Self {
-        Self { kind: Kind::LeastLoaded }
+        Self {
+            kind: Kind::LeastLoaded,
+        }
     }
 
     /// To each member in turn, whatever its load, skipping members that

@@ -1,9 +1,9 @@
 //! The pool's own task: takes each message of the pool's mailbox and hands
 //! it to a member, starts members under load and retires idle ones.
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::any::Any;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use crate::kernel::system::SystemInner;
 use crate::kernel::tree::PoolView;
 use crate::mailbox::Overflow;
 use crate::panic::{catch_panics, quietly};
-use crate::pool::options::{Kind, KeyFn, Pool};
+use crate::pool::options::{KeyFn, Kind, Pool};
 
 /// Starts a pool's router and its first `min` members.
 pub(crate) fn start<T: Process>(
@@ -133,7 +133,11 @@ fn member_status<M: Message>(member: &Addr<M>) -> PoolMember {
     let core = member.core();
     PoolMember {
         name: core.name.to_string(),
-        status: if member.is_closed() { Status::Stopped } else { core.status() },
+        status: if member.is_closed() {
+            Status::Stopped
+        } else {
+            core.status()
+        },
         queued: member.queued(),
         busy: core.is_busy(),
     }
@@ -360,7 +364,10 @@ impl<M: Message> Router<M> {
         if self.members.len() >= self.max {
             return false;
         }
-        let mut live = self.members.iter().filter(|member| member.addr.core().status() != Status::Stopped);
+        let mut live = self
+            .members
+            .iter()
+            .filter(|member| member.addr.core().status() != Status::Stopped);
         let mut any = false;
         let loaded = live.all(|member| {
             any = true;
