@@ -193,3 +193,63 @@ pub fn restart(flavor: Flavor, n: u64) -> Latencies {
     std::panic::set_hook(hook);
     latencies
 }
+
+/// Where [`pool_ask`] sends its asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolTarget {
+    /// One counter, asked directly: what a pool member costs alone.
+    Direct,
+    /// A pool of four counters routed by key (the argument), which
+    /// callers route themselves.
+    ByKey,
+    /// A pool of four counters, least loaded: through the router.
+    LeastLoaded,
+}
+
+impl PoolTarget {
+    /// Every variant, direct first.
+    pub const ALL: [PoolTarget; 3] = [PoolTarget::Direct, PoolTarget::ByKey, PoolTarget::LeastLoaded];
+
+    /// A label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            PoolTarget::Direct => "ask, one process",
+            PoolTarget::ByKey => "ask, pool of 4 by key",
+            PoolTarget::LeastLoaded => "ask, pool of 4 least loaded",
+        }
+    }
+}
+
+/// `n` asks of `increment(i % 4)`, one at a time, to `target`.
+pub fn pool_ask(flavor: Flavor, target: PoolTarget, n: u64) -> Latencies {
+    use crate::phyx_counter::{CounterMsg, CounterRef};
+    use phyx::pool::{Pool, Routing};
+
+    run_on(flavor, move || async move {
+        let system = System::new();
+        let counter: CounterRef = match target {
+            PoolTarget::Direct => system.spawn(Counter::default),
+            PoolTarget::ByKey => {
+                let by_key = Routing::by_key(|message: &CounterMsg| match message {
+                    CounterMsg::Increment { by, .. } => Some(*by.get()),
+                    CounterMsg::Get { .. } => None,
+                });
+                system.spawn_pool(Counter::default, Pool::new().size(4).routing(by_key))
+            }
+            PoolTarget::LeastLoaded => system.pool(4, Counter::default),
+        };
+        for key in 0..4 {
+            counter.increment(key).await.expect("started");
+        }
+        let mut samples = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+        let meter = Meter::start();
+        for i in 0..n {
+            let start = Instant::now();
+            counter.increment(i % 4).await.expect("handled");
+            samples.push(start.elapsed());
+        }
+        let run = meter.stop();
+        system.shutdown().await;
+        Latencies::new(samples, run.allocations)
+    })
+}

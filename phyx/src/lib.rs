@@ -115,7 +115,7 @@ mod mailbox;
 mod meter;
 mod options;
 mod panic;
-mod pool;
+pub mod pool;
 mod registry;
 mod resilience;
 mod rng;

@@ -155,7 +155,8 @@ impl System {
     }
 
     /// A pool with options for the pool and its members; see
-    /// [`pool`](Self::pool).
+    /// [`pool`](Self::pool). The same as
+    /// `spawn_pool(factory, Pool::new().size(size).options(options))`.
     ///
     /// # Panics
     ///
@@ -166,7 +167,57 @@ impl System {
         factory: impl Fn() -> T + Send + Sync + 'static,
         options: SpawnOptions,
     ) -> T::Ref {
-        crate::pool::pool(&self.owner.inner, size, factory, options)
+        self.spawn_pool(factory, crate::pool::Pool::new().size(size).options(options))
+    }
+
+    /// Starts a pool sized and routed by `pool`: between
+    /// [`Pool::min`](crate::pool::Pool::min) and
+    /// [`Pool::max`](crate::pool::Pool::max) members, growing under load
+    /// and shrinking after an idle timeout, each message routed by its
+    /// [`Routing`](crate::pool::Routing). Everything [`pool`](Self::pool)
+    /// says of members, crashes and stops holds here too; see
+    /// [`phyx::pool`](crate::pool).
+    ///
+    /// # Panics
+    ///
+    /// If `min` is 0, `max` is below `min`, `grow_at` is 0, or the pool
+    /// is routed by key and `max` is above `min` (a pool routed by key has
+    /// a fixed size, so that each key keeps its member).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use phyx::pool::Pool;
+    /// use phyx::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Parser;
+    ///
+    /// #[process]
+    /// impl Parser {
+    ///     #[public]
+    ///     fn parse(&self, text: String) -> usize {
+    ///         text.split_whitespace().count()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), phyx::CallError> {
+    /// let system = System::new();
+    /// let parsers: ParserRef =
+    ///     system.spawn_pool(|| Parser, Pool::new().min(1).max(4).idle_timeout(Duration::from_secs(30)));
+    /// assert_eq!(parsers.parse("one two".into()).await?, 2);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn spawn_pool<T: Process>(
+        &self,
+        factory: impl Fn() -> T + Send + Sync + 'static,
+        pool: crate::pool::Pool<T::Message>,
+    ) -> T::Ref {
+        crate::pool::start(&self.owner.inner, factory, pool)
     }
 
     /// Stops every process, children before parents and later-started

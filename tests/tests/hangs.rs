@@ -698,3 +698,63 @@ async fn a_crash_injected_into_a_pool_does_not_stop_it() {
     assert_eq!(pool.status(), Status::Running);
     assert_eq!(pool.work().timeout(LONG).await, Ok(1));
 }
+
+#[tokio::test]
+async fn a_resizable_pool_of_stuck_members_still_shuts_down_within_their_shutdown_timeout() {
+    let t = TestSystem::new();
+    let options = SpawnOptions::new().mailbox(1).shutdown_timeout(Duration::from_secs(1));
+    let pool: MemberRef = t
+        .system()
+        .spawn_pool(member, phyx::pool::Pool::new().min(1).max(3).options(options));
+    // Three members grown, each stuck with one queued; one held by the
+    // router waiting for room, one in the pool's mailbox.
+    let asks: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(pool.hang().timeout(LONG).into_future()))
+        .collect();
+    t.settle().await;
+    assert_eq!(pool.pool_status().map(|status| status.size), Some(3));
+    t.shutdown().await;
+    assert_eq!(
+        t.elapsed(),
+        Duration::from_secs(3),
+        "three members, stopped one after the other"
+    );
+    for ask in asks {
+        assert!(matches!(ask.await.unwrap(), Err(CallError::Stopped { .. })));
+    }
+    assert_eq!(pool.status(), Status::Stopped);
+}
+
+#[tokio::test]
+async fn callers_waiting_for_room_at_a_stuck_member_by_key_hear_of_the_stop() {
+    let t = TestSystem::new();
+    let options = SpawnOptions::new().mailbox(1).shutdown_timeout(Duration::from_secs(1));
+    let by_method = phyx::pool::Routing::by_key(|message: &MemberMsg| match message {
+        MemberMsg::Hang { .. } => Some(0),
+        _ => None,
+    });
+    let pool: MemberRef = t.system().spawn_pool(
+        member,
+        phyx::pool::Pool::new().size(2).routing(by_method).options(options),
+    );
+    // One in the first member's handler, one queued there, two callers
+    // waiting for room in its mailbox.
+    let asks: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(pool.hang().timeout(LONG).into_future()))
+        .collect();
+    t.settle().await;
+    assert_eq!(
+        pool.work().timeout(LONG).await.unwrap(),
+        "Member[1]",
+        "unkeyed: the idle one"
+    );
+    Handle::stop(&pool).await;
+    assert_eq!(
+        t.elapsed(),
+        Duration::from_secs(1),
+        "the stuck member's shutdown timeout"
+    );
+    for ask in asks {
+        assert!(matches!(ask.await.unwrap(), Err(CallError::Stopped { .. })));
+    }
+}

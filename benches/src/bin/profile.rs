@@ -2,14 +2,14 @@
 //! `valgrind --tool=callgrind target/release/profile tell phyx current`.
 //!
 //! Arguments: scenario (`tell`, `ask`, `spawn`, `fan-in`, `ring`,
-//! `guarded`, `restart`), system (`tokio`, `tokio-unbounded`, `phyx`,
+//! `guarded`, `restart`, `pool`), system (`tokio`, `tokio-unbounded`, `phyx`,
 //! `kameo`, `ractor`, `actix`; for `guarded`: `none`, `breaker`, `rate`,
-//! `both`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
+//! `both`; for `pool`: `direct`, `key`, `least`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
 
 use phyx_benches::actix_counter::Actix;
 use phyx_benches::kameo_counter::Kameo;
 use phyx_benches::phyx_counter::Phyx;
-use phyx_benches::phyx_only::{self, Guard};
+use phyx_benches::phyx_only::{self, Guard, PoolTarget};
 use phyx_benches::ractor_counter::Ractor;
 use phyx_benches::tokio_baseline::Tokio;
 use phyx_benches::{Flavor, Sizes, Subject};
@@ -45,6 +45,14 @@ fn main() {
                 _ => Guard::None,
             };
             println!("{:?}", phyx_only::guarded(flavor, guard, sizes.tells));
+        }
+        ("pool", target) => {
+            let target = match target {
+                "key" => PoolTarget::ByKey,
+                "least" => PoolTarget::LeastLoaded,
+                _ => PoolTarget::Direct,
+            };
+            println!("mean {:?}", phyx_only::pool_ask(flavor, target, sizes.asks).mean());
         }
         ("restart", _) => println!("mean {:?}", phyx_only::restart(flavor, sizes.restarts).mean()),
         (scenario, "tokio") => run::<Tokio<true>>(scenario, flavor, sizes),

@@ -18,7 +18,7 @@ use phyx::Overflow;
 use phyx_benches::actix_counter::Actix;
 use phyx_benches::kameo_counter::Kameo;
 use phyx_benches::phyx_counter::Phyx;
-use phyx_benches::phyx_only::{self, Guard};
+use phyx_benches::phyx_only::{self, Guard, PoolTarget};
 use phyx_benches::ractor_counter::Ractor;
 use phyx_benches::tokio_baseline::Tokio;
 use phyx_benches::{Flavor, Latencies, MailboxKind, Run, Sizes, SpawnCost, Subject, per};
@@ -211,6 +211,21 @@ fn phyx_table(flavor: Flavor, sizes: Sizes, results: &[Results]) -> String {
             guard.label(),
             rate(sizes.tells, run.elapsed),
             per(run.allocations, sizes.tells)
+        );
+    }
+    let mut direct = None;
+    for target in PoolTarget::ALL {
+        let ask = best_latencies(runs, || phyx_only::pool_ask(flavor, target, sizes.asks));
+        let base = *direct.get_or_insert(ask.mean());
+        let _ = writeln!(
+            out,
+            "| {} | mean {:.2} µs ({:.2}x), p50 {:.2}, p99 {:.2} | one process | {:.1} per ask |",
+            target.label(),
+            micros(ask.mean()),
+            ask.mean().as_secs_f64() / base.as_secs_f64(),
+            micros(ask.quantile(0.5)),
+            micros(ask.quantile(0.99)),
+            ask.allocations_per_ask()
         );
     }
     let restart = best_latencies(runs, || phyx_only::restart(flavor, sizes.restarts));

@@ -43,7 +43,9 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         .map(|name| quote!(Self::__PhyxDown(_) => #name,));
     let down_no_reply = down.as_ref().map(|_| quote!(Self::__PhyxDown(_) => {}));
     // A `Down` is never a timer's message, nor copied.
-    let down_rebuild = down.as_ref().map(|_| quote!(Self::__PhyxDown(_) => #krate::__private::None,));
+    let down_rebuild = down
+        .as_ref()
+        .map(|_| quote!(Self::__PhyxDown(_) => #krate::__private::None,));
 
     let variants = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;

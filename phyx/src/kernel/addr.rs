@@ -76,6 +76,14 @@ impl<M: Message> AnyProcess for Shared<M> {
     }
 }
 
+/// A pool that routes some of its messages in the caller, straight into
+/// a member's mailbox, skipping its router's (a pool routed by key: the
+/// member is a function of the message).
+pub(crate) trait Route<M: Message>: Send + Sync + 'static {
+    /// The member for `message`, or `None` for the router to decide.
+    fn member(&self, message: &M) -> Option<Addr<M>>;
+}
+
 /// Why a message did not enter the mailbox; it comes back with the
 /// refusal.
 pub(crate) enum Refused<M> {
@@ -110,9 +118,36 @@ impl<M: Message> Addr<M> {
     }
 
     /// Enqueues without waiting.
+    ///
+    /// A pool that routes in the caller hands the message to its member
+    /// here; if that member has stopped for good meanwhile, the pool's own
+    /// mailbox takes it, for its router to find another.
     pub(crate) fn try_deliver(&self, message: M) -> Result<(), Refused<M>> {
+        // Out of line, so that the common case moves the message once.
+        if self.shared.core.pool.get().is_some() {
+            return self.try_deliver_to_pool(message);
+        }
         let pushed = self.shared.mailbox.try_push(message);
         self.accepted(pushed)
+    }
+
+    #[inline(never)]
+    fn try_deliver_to_pool(&self, mut message: M) -> Result<(), Refused<M>> {
+        if let Some(member) = self.direct(&message) {
+            match member.try_deliver(message) {
+                Err(Refused::Stopped(back)) => message = back,
+                delivered => return delivered,
+            }
+        }
+        let pushed = self.shared.mailbox.try_push(message);
+        self.accepted(pushed)
+    }
+
+    /// The member of this pool that `message` goes to straight from the
+    /// caller, if any; `None` at once for any other process.
+    fn direct(&self, message: &M) -> Option<Self> {
+        let pool = self.shared.core.pool.get()?;
+        pool.route()?.downcast_ref::<Box<dyn Route<M>>>()?.member(message)
     }
 
     /// Whether a sender should wait for room when the mailbox is full
@@ -134,7 +169,15 @@ impl<M: Message> Addr<M> {
     }
 
     /// Enqueues, waiting for room under backpressure.
-    pub(crate) async fn deliver(&self, message: M) -> Result<(), Refused<M>> {
+    pub(crate) async fn deliver(&self, mut message: M) -> Result<(), Refused<M>> {
+        if self.shared.core.pool.get().is_some() {
+            if let Some(member) = self.direct(&message) {
+                match Box::pin(member.deliver(message)).await {
+                    Err(Refused::Stopped(back)) => message = back,
+                    delivered => return delivered,
+                }
+            }
+        }
         let pushed = self.shared.mailbox.push(message).await;
         self.accepted(pushed)
     }

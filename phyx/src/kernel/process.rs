@@ -124,18 +124,37 @@ pub trait Handle: Clone + Send + Sync + 'static {
         self.__addr().queued()
     }
 
-    /// For the handle of a pool ([`System::pool`](crate::System::pool)):
-    /// its size and how many of its members are alive; `None` for any
-    /// other process.
+    /// For the handle of a pool ([`System::pool`](crate::System::pool),
+    /// [`System::spawn_pool`](crate::System::spawn_pool)): its size, its
+    /// live members and each member's queue; `None` for any other process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use phyx::prelude::*;
+    ///
+    /// #[derive(Default)]
+    /// struct Worker;
+    ///
+    /// #[process]
+    /// impl Worker {
+    ///     #[public]
+    ///     fn work(&self) {}
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = System::new();
+    /// let workers: WorkerRef = system.pool(3, || Worker);
+    /// let status = workers.pool_status().unwrap();
+    /// assert_eq!((status.size, status.live), (3, 3));
+    /// assert_eq!(status.members[0].name, "Worker[0]");
+    /// assert_eq!(system.spawn(|| Worker).pool_status(), None);
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
     fn pool_status(&self) -> Option<PoolStatus> {
-        let core = self.__addr().core();
-        let size = *core.pool_size.get()?;
-        let live = if core.status() == Status::Stopped {
-            0
-        } else {
-            core.children.len()
-        };
-        Some(PoolStatus { size, live })
+        Some(self.__addr().core().pool.get()?.status())
     }
 
     /// Stops the process (reason [`StopReason::Shutdown`]) and its children,
@@ -240,14 +259,93 @@ impl Status {
     }
 }
 
-/// How many members a pool has and how many of them are alive; from
-/// [`Handle::pool_status`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A pool's members and their load; from [`Handle::pool_status`].
+///
+/// A snapshot: the members keep working while it is read.
+///
+/// # Examples
+///
+/// ```
+/// use phyx::pool::Pool;
+/// use phyx::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Worker;
+///
+/// #[process]
+/// impl Worker {
+///     #[public]
+///     fn work(&self) {}
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let system = System::new();
+/// let workers: WorkerRef = system.spawn_pool(|| Worker, Pool::new().min(2).max(4));
+/// let status = workers.pool_status().unwrap();
+/// assert_eq!((status.size, status.live, status.min, status.max), (2, 2, 2, 4));
+/// let waiting: usize = status.members.iter().map(|member| member.queued).sum();
+/// assert_eq!(waiting, 0);
+/// # system.shutdown().await;
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct PoolStatus {
-    /// Members the pool was started with.
+    /// Members the pool has now: started and not retired. A member that
+    /// stopped for good counts until the pool shrinks; in a fixed-size
+    /// pool it always does.
     pub size: usize,
     /// Members that have not stopped for good: running, or restarting by
     /// their policy. Calls go to these only.
     pub live: usize,
+    /// The fewest members the pool shrinks to.
+    pub min: usize,
+    /// The most members the pool grows to (`min` for a fixed size).
+    pub max: usize,
+    /// Each member, oldest first.
+    pub members: Vec<PoolMember>,
+}
+
+/// One member of a pool, in [`PoolStatus::members`].
+///
+/// # Examples
+///
+/// ```
+/// use phyx::prelude::*;
+/// use phyx::Status;
+///
+/// #[derive(Default)]
+/// struct Worker;
+///
+/// #[process]
+/// impl Worker {
+///     #[public]
+///     fn work(&self) {}
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let system = System::new();
+/// let workers: WorkerRef = system.pool(2, || Worker);
+/// workers.work().await.unwrap();
+/// for member in workers.pool_status().unwrap().members {
+///     assert_ne!(member.status, Status::Stopped);
+///     println!("{}: {} waiting, busy: {}", member.name, member.queued, member.busy);
+/// }
+/// # system.shutdown().await;
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PoolMember {
+    /// Its process name, `"{pool}[{n}]"`.
+    pub name: String,
+    /// Where it is in its life; [`Status::Stopped`] once it has stopped
+    /// for good.
+    pub status: Status,
+    /// Messages waiting in its mailbox.
+    pub queued: usize,
+    /// Whether it is handling a message.
+    pub busy: bool,
 }

@@ -73,6 +73,15 @@ impl<T> Sent<T> {
     pub(crate) fn trusted(value: T) -> Self {
         Self(value)
     }
+
+    /// Borrows the argument: how a pool's routing key reads a message's
+    /// field (see `phyx::pool::Routing::by_key`).
+    ///
+    /// Sound whatever `T` is: a `Sent<T>` holds a `T: Send` (see `new`),
+    /// and a `&Sent<T>` reaches another thread only if `T: Sync`.
+    pub fn get(&self) -> &T {
+        &self.0
+    }
 }
 
 /// A handler panicked; carries the message.

@@ -318,7 +318,7 @@ pub(crate) fn finish<M: Message>(addr: &Addr<M>, reason: StopReason) {
     let pool = core
         .parent
         .as_ref()
-        .filter(|parent| parent.core().pool_size.get().is_some())
+        .filter(|parent| parent.core().pool.get().is_some())
         .and_then(|parent| Addr::<M>::of(parent.clone()));
     for message in addr.shared().mailbox.close() {
         // Past the pool's capacity if need be: these were accepted once,

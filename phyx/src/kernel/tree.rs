@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::event::EventKind;
 use crate::id::ProcessId;
 use crate::kernel::link::{Link, Supervise};
-use crate::kernel::process::Status;
+use crate::kernel::process::{PoolStatus, Status};
 use crate::kernel::system::SystemInner;
 use crate::kernel::watch::{Watchers, Watching};
 use crate::resilience::MethodGuard;
@@ -43,6 +43,16 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
     fn inject_crash(&self, message: Arc<str>);
 }
 
+/// A pool's members as its router keeps them (the router is typed, the
+/// core is not).
+pub(crate) trait PoolView: Send + Sync + 'static {
+    fn status(&self) -> PoolStatus;
+
+    /// For a pool that routes some messages in the caller: a
+    /// `Box<dyn Route<M>>` (see `Addr::try_deliver`).
+    fn route(&self) -> Option<&(dyn Any + Send + Sync)>;
+}
+
 pub(crate) struct Core {
     pub(crate) id: ProcessId,
     pub(crate) name: Arc<str>,
@@ -61,8 +71,8 @@ pub(crate) struct Core {
     pub(crate) guards: OnceLock<Vec<Arc<MethodGuard>>>,
     /// For a supervisor: its children and strategy.
     pub(crate) supervision: OnceLock<Arc<dyn Supervise>>,
-    /// For a pool's router: how many members it started with.
-    pub(crate) pool_size: OnceLock<usize>,
+    /// For a pool's router: its members, for `Handle::pool_status`.
+    pub(crate) pool: OnceLock<Arc<dyn PoolView>>,
     /// Who hears of its stop for good; read only then.
     pub(crate) watchers: Watchers,
     /// What its current instance watches; cleared when the instance ends.
@@ -95,7 +105,7 @@ impl Core {
             link: OnceLock::new(),
             guards: OnceLock::new(),
             supervision: OnceLock::new(),
-            pool_size: OnceLock::new(),
+            pool: OnceLock::new(),
             watchers: Watchers::default(),
             watching: Watching::default(),
             instances: AtomicU32::new(0),
@@ -290,10 +300,6 @@ impl Children {
 
     pub(crate) fn remove(&self, id: ProcessId) {
         self.lock().remove(&id);
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
     }
 
     /// The children, in start order.

@@ -126,7 +126,7 @@ fn kind(process: &dyn AnyProcess) -> ProcessKind {
     let core = process.core();
     if core.supervision.get().is_some() {
         ProcessKind::Supervisor
-    } else if core.pool_size.get().is_some() {
+    } else if core.pool.get().is_some() {
         ProcessKind::Pool
     } else {
         ProcessKind::Process
