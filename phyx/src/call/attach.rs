@@ -5,11 +5,11 @@ use std::pin::pin;
 
 use futures_core::Stream;
 
-use crate::call::Call;
+use crate::call::{Call, timer};
 use crate::error::SendError;
 use crate::event::EventKind;
 use crate::kernel::ctx::Ctx;
-use crate::kernel::process::Process;
+use crate::kernel::process::{Handle, Process};
 use crate::panic::catch_panics;
 
 impl<T: Process> Ctx<T> {
@@ -72,30 +72,28 @@ impl<T: Process> Ctx<T> {
         R: 'static,
     {
         let myself = self.myself();
-        let node = self.node().clone();
-        let system = node.core().system.clone();
-        system.spawn_task(async move {
-            let core = node.core();
-            let feed = async move {
-                let mut stream = pin!(stream);
-                loop {
-                    let Some(item) = poll_fn(|cx| stream.as_mut().poll_next(cx)).await else {
-                        return;
-                    };
-                    // The item goes into the message at once: only the call,
-                    // whose arguments are `Send`, waits for room.
-                    let call = to_call(&myself, item);
-                    if let Err(SendError::Stopped { .. }) = call.send_wait().await {
-                        return;
-                    }
+        let addr = myself.__addr().clone();
+        let feed = async move {
+            let mut stream = pin!(stream);
+            loop {
+                let Some(item) = poll_fn(|cx| stream.as_mut().poll_next(cx)).await else {
+                    return;
+                };
+                // The item goes into the message at once: only the call,
+                // whose arguments are `Send`, waits for room.
+                let call = to_call(&myself, item);
+                if let Err(SendError::Stopped { .. }) = call.send_wait().await {
+                    return;
                 }
-            };
-            tokio::select! {
-                ended = catch_panics(feed) => if let Err(message) = ended {
-                    core.publish(EventKind::Panicked { method: None, message });
-                },
-                () = core.stopping_for_good() => {}
             }
-        });
+        };
+        // A timer's task: it ends with the feed, the process's stop for
+        // good or the system's shutdown, whichever comes first.
+        let publisher = addr.clone();
+        drop(timer::start(&addr, async move {
+            if let Err(message) = catch_panics(feed).await {
+                publisher.publish(EventKind::Panicked { method: None, message });
+            }
+        }));
     }
 }
