@@ -259,17 +259,24 @@ async fn watches_end_with_the_watchers_instance() {
     );
 }
 
-#[tokio::test]
-async fn a_full_mailbox_still_takes_the_down() {
-    let t = TestSystem::new();
-    let seen = Seen::default();
+/// A counter and a monitor of it whose one-message mailbox, under
+/// `overflow`, is held by a handler blocked at the returned gate.
+async fn busy_watcher(t: &TestSystem, seen: &Seen, overflow: Overflow) -> (CounterRef, MonitorRef, Gate) {
     let counter = t.system().spawn(Counter::default);
-    let options = SpawnOptions::new().mailbox(1).overflow(Overflow::Reject);
-    let monitor = t.system().spawn_with(monitor(&seen), options);
+    let options = SpawnOptions::new().mailbox(1).overflow(overflow);
+    let monitor = t.system().spawn_with(monitor(seen), options);
     monitor.watch(counter.clone()).await.unwrap();
     let gate = Gate::new();
     monitor.wait(gate.clone()).send().unwrap();
     gate.entered().await;
+    (counter, monitor, gate)
+}
+
+#[tokio::test]
+async fn a_full_mailbox_still_takes_the_down() {
+    let t = TestSystem::new();
+    let seen = Seen::default();
+    let (counter, monitor, gate) = busy_watcher(&t, &seen, Overflow::Reject).await;
     monitor.ping().send().unwrap();
     assert!(
         matches!(monitor.ping().send(), Err(phyx::SendError::MailboxFull { .. })),
@@ -441,13 +448,7 @@ async fn a_watcher_that_crashes_leaves_no_watch_behind() {
 async fn a_down_into_a_full_drop_oldest_mailbox_drops_nothing() {
     let t = TestSystem::new();
     let seen = Seen::default();
-    let counter = t.system().spawn(Counter::default);
-    let options = SpawnOptions::new().mailbox(1).overflow(Overflow::DropOldest);
-    let monitor = t.system().spawn_with(monitor(&seen), options);
-    monitor.watch(counter.clone()).await.unwrap();
-    let gate = Gate::new();
-    monitor.wait(gate.clone()).send().unwrap();
-    gate.entered().await;
+    let (counter, monitor, gate) = busy_watcher(&t, &seen, Overflow::DropOldest).await;
     let queued = tokio::spawn(monitor.ping().into_future());
     t.settle().await;
     assert_eq!(monitor.queued(), 1, "the mailbox is full");
