@@ -20,8 +20,8 @@ impl<T: Process> Ctx<T> {
     /// slows the stream down instead of losing items. Returns at once.
     ///
     /// The stream is polled in a task of its own, not in the process. It
-    /// ends, and is dropped, when the stream ends or this process stops for
-    /// good (a restart does not end it: its items queue for the next
+    /// ends, and is dropped, when the stream ends, the system shuts down or
+    /// this process stops for good (a restart does not end it: its items queue for the next
     /// instance, as any message does). An item whose tell is refused (a
     /// rate limit, an open breaker, a full mailbox under another policy) is
     /// lost and reported as an event, like any refused tell. A panic while
