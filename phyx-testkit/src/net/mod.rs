@@ -1,0 +1,45 @@
+//! A TCP fault proxy, for partitions between phyx and its NATS server
+//! (feature `nats`).
+//!
+//! [`FaultProxy`] listens on loopback and relays every connection to an
+//! upstream address, the toxiproxy way: point the client under test at the
+//! proxy, then add latency, cut the link or partition it, and heal it, in
+//! the middle of a test. Each fault applies at once to the connections
+//! open and to those that come later.
+//!
+//! | call | open connections | new connections |
+//! |---|---|---|
+//! | [`delay(d)`](FaultProxy::delay) | every chunk arrives `d` later, each way | the same |
+//! | [`cut()`](FaultProxy::cut) | closed | accepted and closed at once |
+//! | [`blackhole()`](FaultProxy::blackhole) | open, not a byte moves | accepted, not relayed |
+//! | [`heal()`](FaultProxy::heal) | as before the faults | relayed |
+//!
+//! ```
+//! use phyx_testkit::net::FaultProxy;
+//! use std::time::Duration;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! use tokio::net::{TcpListener, TcpStream};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! let proxy = FaultProxy::start(upstream.local_addr().unwrap()).await;
+//! let mut client = TcpStream::connect(proxy.addr()).await.unwrap();
+//! let (mut server, _) = upstream.accept().await.unwrap();
+//!
+//! proxy.blackhole();
+//! client.write_all(b"ping").await.unwrap();
+//! let mut ping = [0; 4];
+//! let held = tokio::time::timeout(Duration::from_millis(50), server.read_exact(&mut ping));
+//! assert!(held.await.is_err(), "nothing crosses a partition");
+//! proxy.heal();
+//! server.read_exact(&mut ping).await.unwrap();
+//! assert_eq!(&ping, b"ping", "held bytes arrive once it heals");
+//! # }
+//! ```
+
+mod link;
+mod proxy;
+mod relay;
+
+pub use self::proxy::FaultProxy;
