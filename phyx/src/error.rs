@@ -141,9 +141,36 @@ pub enum CallError {
         /// Method called.
         method: &'static str,
     },
+    /// The process is on another node of the cluster, and that node went
+    /// away (killed, partitioned off or shut down) before replying, or
+    /// was gone already. The message may or may not have been handled.
+    /// Detected within the cluster's detection time (see
+    /// `SystemBuilder::detection`, feature `cluster`).
+    #[non_exhaustive]
+    NodeDown {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+        /// The node that went away.
+        node: Arc<str>,
+    },
+    /// The call could not cross to the process's node: the message or its
+    /// reply is larger than the cluster's maximum message size, could not
+    /// be encoded or decoded, or the two nodes run builds of the process
+    /// whose methods differ.
+    #[non_exhaustive]
+    Transport {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+        /// What went wrong, in a sentence.
+        reason: Arc<str>,
+    },
 }
 
-addressed!(CallError: Timeout, MailboxFull, Stopped, Panicked, CircuitOpen, RateLimited, SelfCall, Dropped, ReplyDropped);
+addressed!(CallError: Timeout, MailboxFull, Stopped, Panicked, CircuitOpen, RateLimited, SelfCall, Dropped, ReplyDropped, NodeDown, Transport);
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -165,6 +192,8 @@ impl fmt::Display for CallError {
             Self::SelfCall { .. } => f.write_str(
                 "failed: a process cannot ask itself (it would wait for itself); call the method directly or tell it with `.send()`",
             ),
+            Self::NodeDown { node, .. } => write!(f, "failed: node `{node}` is down"),
+            Self::Transport { reason, .. } => write!(f, "could not cross the cluster: {reason}"),
         }
     }
 }
@@ -214,9 +243,31 @@ pub enum SendError {
         /// When a call may pass again.
         retry_after: Duration,
     },
+    /// The process is on another node of the cluster, and that node is
+    /// down (see [`CallError::NodeDown`]).
+    #[non_exhaustive]
+    NodeDown {
+        /// Name of the process addressed.
+        process: Arc<str>,
+        /// Method invoked.
+        method: &'static str,
+        /// The node that is down.
+        node: Arc<str>,
+    },
+    /// The tell could not cross to the process's node (see
+    /// [`CallError::Transport`]).
+    #[non_exhaustive]
+    Transport {
+        /// Name of the process addressed.
+        process: Arc<str>,
+        /// Method invoked.
+        method: &'static str,
+        /// What went wrong, in a sentence.
+        reason: Arc<str>,
+    },
 }
 
-addressed!(SendError: MailboxFull, Stopped, CircuitOpen, RateLimited);
+addressed!(SendError: MailboxFull, Stopped, CircuitOpen, RateLimited, NodeDown, Transport);
 
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -238,6 +289,18 @@ impl fmt::Display for SendError {
                 f,
                 "tell `{method}` to process `{process}` was refused: rate limit reached, retry in {retry_after:?}"
             ),
+            Self::NodeDown { node, .. } => {
+                write!(
+                    f,
+                    "tell `{method}` to process `{process}` failed: node `{node}` is down"
+                )
+            }
+            Self::Transport { reason, .. } => {
+                write!(
+                    f,
+                    "tell `{method}` to process `{process}` could not cross the cluster: {reason}"
+                )
+            }
         }
     }
 }
@@ -266,6 +329,16 @@ impl From<SendError> for CallError {
                 process,
                 method,
                 retry_after,
+            },
+            SendError::NodeDown { process, method, node } => Self::NodeDown { process, method, node },
+            SendError::Transport {
+                process,
+                method,
+                reason,
+            } => Self::Transport {
+                process,
+                method,
+                reason,
             },
         }
     }
@@ -305,13 +378,33 @@ pub enum RegisterError {
         /// The process's own name.
         process: Arc<str>,
     },
+    /// A process on another live node of the cluster holds the name.
+    #[non_exhaustive]
+    TakenElsewhere {
+        /// The name asked for.
+        name: Arc<str>,
+        /// The node whose process holds it.
+        node: Arc<str>,
+    },
+    /// The cluster's name bucket could not be read or written.
+    #[non_exhaustive]
+    Cluster {
+        /// The name asked for.
+        name: Arc<str>,
+        /// What failed.
+        cause: Arc<str>,
+    },
 }
 
 impl RegisterError {
     /// The name that was asked for.
     pub fn name(&self) -> &str {
         match self {
-            Self::Taken { name, .. } | Self::AlreadyNamed { name, .. } | Self::Stopped { name, .. } => name,
+            Self::Taken { name, .. }
+            | Self::AlreadyNamed { name, .. }
+            | Self::Stopped { name, .. }
+            | Self::TakenElsewhere { name, .. }
+            | Self::Cluster { name, .. } => name,
         }
     }
 }
@@ -338,6 +431,11 @@ impl fmt::Display for RegisterError {
             Self::Stopped { name, process } => {
                 write!(f, "cannot register process `{process}` as `{name}`: it has stopped")
             }
+            Self::TakenElsewhere { name, node } => write!(
+                f,
+                "name `{name}` is taken by a process on node `{node}`; pick another name, or unregister it there first"
+            ),
+            Self::Cluster { name, cause } => write!(f, "cannot register `{name}` in the cluster: {cause}"),
         }
     }
 }
@@ -367,13 +465,43 @@ pub enum LookupError {
         /// The handle type the process was registered with.
         registered: Arc<str>,
     },
+    /// The name belongs to a process on another node, and the handle's
+    /// process is not `#[process(remote)]`, so its messages cannot cross.
+    #[non_exhaustive]
+    NotRemote {
+        /// The name looked up.
+        name: Arc<str>,
+        /// The handle type asked for.
+        requested: Arc<str>,
+    },
+    /// The name belongs to a process on another node that runs another
+    /// build of it: its methods differ from this node's.
+    #[non_exhaustive]
+    Incompatible {
+        /// The name looked up.
+        name: Arc<str>,
+        /// The node that runs the other build.
+        node: Arc<str>,
+    },
+    /// The cluster's name bucket could not be read.
+    #[non_exhaustive]
+    Cluster {
+        /// The name looked up.
+        name: Arc<str>,
+        /// What failed.
+        cause: Arc<str>,
+    },
 }
 
 impl LookupError {
     /// The name that was looked up.
     pub fn name(&self) -> &str {
         match self {
-            Self::NotFound { name } | Self::WrongType { name, .. } => name,
+            Self::NotFound { name }
+            | Self::WrongType { name, .. }
+            | Self::NotRemote { name, .. }
+            | Self::Incompatible { name, .. }
+            | Self::Cluster { name, .. } => name,
         }
     }
 }
@@ -393,6 +521,15 @@ impl fmt::Display for LookupError {
                 f,
                 "process `{name}` is a `{registered}`, not a `{requested}`; look it up as `lookup::<{registered}>`"
             ),
+            Self::NotRemote { name, requested } => write!(
+                f,
+                "process `{name}` is on another node, and the process of `{requested}` is not `#[process(remote)]`; add `remote` to reach it from here"
+            ),
+            Self::Incompatible { name, node } => write!(
+                f,
+                "process `{name}` on node `{node}` is another build of its type (its methods differ); run the same build on every node"
+            ),
+            Self::Cluster { name, cause } => write!(f, "cannot look up `{name}` in the cluster: {cause}"),
         }
     }
 }

@@ -129,6 +129,14 @@ pub enum EventKind {
         /// The refused message's method.
         method: &'static str,
     },
+    /// A message that arrived from the cluster for this process could not
+    /// be read, and was dropped: truncated, malformed, too large, or from
+    /// a build of the process whose methods differ. Counted here, never a
+    /// crash (feature `cluster`).
+    WireRejected {
+        /// Why, in a sentence.
+        reason: Arc<str>,
+    },
     /// A user event, from [`Ctx::emit`](crate::Ctx::emit).
     Custom(CustomEvent),
 }
@@ -213,6 +221,13 @@ pub enum StopReason {
         /// The error or panic message.
         error: Arc<str>,
     },
+    /// The process is on another node of the cluster, and that node went
+    /// away: killed, partitioned off or shut down. What a watch of a
+    /// remote process reports then.
+    NodeDown {
+        /// The node's name.
+        node: Arc<str>,
+    },
 }
 
 impl StopReason {
@@ -234,6 +249,7 @@ impl fmt::Display for StopReason {
             Self::Panicked { message } => write!(f, "panicked: {message}"),
             Self::StartFailed { error } => write!(f, "start failed: {error}"),
             Self::Escalated { reason } => write!(f, "escalated: {reason}"),
+            Self::NodeDown { node } => write!(f, "node `{node}` went down"),
         }
     }
 }
@@ -292,6 +308,7 @@ impl fmt::Display for Event {
             EventKind::Stopped { reason } => write!(f, "stopped ({reason})"),
             EventKind::Escalated { reason } => write!(f, "escalated: {reason}"),
             EventKind::ChildRemoved { child } => write!(f, "removed child {child}"),
+            EventKind::WireRejected { reason } => write!(f, "dropped a message from the cluster: {reason}"),
             EventKind::Circuit { method, state } => match state {
                 CircuitState::Closed => write!(f, "circuit of `{method}` closed"),
                 CircuitState::Open { retry_after } => {

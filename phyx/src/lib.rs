@@ -106,6 +106,8 @@
 
 mod call;
 mod clock;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod error;
 pub mod event;
 mod fault;
@@ -579,8 +581,36 @@ pub mod __private {
     pub use crate::kernel::later::{HandleLater, handle_later};
     pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};
     pub use crate::kernel::reply::{
-        HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, handle_and_reply, no_reply,
+        HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, Unreachable, handle_and_reply, no_reply,
     };
+    pub use crate::kernel::wire::{Decode, Decoded, Encoded, PendingReply, ReplyWait, Wire};
+
+    #[cfg(feature = "cluster")]
+    pub use crate::cluster::private::*;
+
+    /// What `#[process(remote)]` generates, kept only where the `cluster`
+    /// feature is on; elsewhere, one error that says how to turn it on.
+    #[cfg(feature = "cluster")]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_remote {
+        ($($generated:tt)*) => { $($generated)* };
+    }
+
+    /// What `#[process(remote)]` generates, kept only where the `cluster`
+    /// feature is on; elsewhere, one error that says how to turn it on.
+    #[cfg(not(feature = "cluster"))]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_remote {
+        ($($generated:tt)*) => {
+            ::core::compile_error!(
+                "`#[process(remote)]` needs phyx's `cluster` feature: in Cargo.toml, write `phyx = { version = \"0.1\", features = [\"cluster\"] }`"
+            );
+        };
+    }
+
+    pub use crate::__phyx_remote as remote;
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
     pub use crate::supervisor::{Siblings, handle as supervise, sibling, start as start_children};
 

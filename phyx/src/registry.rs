@@ -134,7 +134,7 @@ impl Registry {
 /// A type's name without its module paths, generics kept:
 /// `my_app::shop::CounterRef` is `CounterRef`, `a::Pair<b::X, c::Y>` is
 /// `Pair<X, Y>`.
-fn short_type_name(full: &str) -> Arc<str> {
+pub(crate) fn short_type_name(full: &str) -> Arc<str> {
     let mut short = String::with_capacity(full.len());
     let mut segment = String::new();
     for c in full.chars() {

@@ -15,6 +15,12 @@ pub(super) fn options(marker: &Attribute, errors: &mut Errors) -> ProcessOptions
             if let Some(krate) = &options.krate {
                 errors.spanned(krate, "`crate` goes on `#[supervisor(crate = ...)]`, not on a child");
             }
+            if let Some(remote) = options.remote {
+                errors.push(syn::Error::new(
+                    remote,
+                    "`remote` goes on the child's own `#[process(remote)]`, not on `#[child]`",
+                ));
+            }
             options
         }
         syn::Meta::NameValue(meta) => {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Path};
@@ -26,6 +26,8 @@ pub(crate) struct ProcessOptions {
     pub(crate) max_restarts: Option<u32>,
     pub(crate) within: Option<Duration>,
     pub(crate) shutdown: Option<Duration>,
+    /// `remote`: the messages cross between nodes; where it was written.
+    pub(crate) remote: Option<Span>,
 }
 
 /// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.
@@ -45,11 +47,12 @@ const KEYS: &[&str] = &[
     "within",
     "shutdown",
     "name",
+    "remote",
     "crate",
 ];
 
 const EXPECTED: &str =
-    "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `crate`";
+    "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `remote`, `crate`";
 
 const EXAMPLES: Examples = Examples {
     name: "a string, e.g. `name = \"cache\"`",
@@ -66,6 +69,7 @@ impl ProcessOptions {
         let mut restart = Slot::new("restart");
         let mut backoff = Slot::new("backoff");
         let mut shutdown = Slot::new("shutdown");
+        let mut remote = Slot::new("remote");
         common.parse_each(args, errors, &EXAMPLES, |meta, key, span, errors| {
             match key {
                 "mailbox" => {
@@ -111,6 +115,13 @@ impl ProcessOptions {
                     backoff.set(value, span, errors);
                 }
                 "shutdown" => shutdown.set(duration_value(meta, errors, any_duration)?, span, errors),
+                "remote" => {
+                    if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+                        errors.spanned(&meta.path, "`remote` takes no value: write `#[process(remote)]`");
+                        skip_value(meta)?;
+                    }
+                    remote.set(Some(span), span, errors);
+                }
                 _ => unknown_option(meta, key, "process", (KEYS, EXPECTED), errors)?,
             }
             Ok(())
@@ -126,6 +137,7 @@ impl ProcessOptions {
             max_restarts,
             within,
             shutdown: shutdown.get(),
+            remote: remote.get(),
         }
     }
 }

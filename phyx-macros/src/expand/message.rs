@@ -1,9 +1,9 @@
 //! The message enum: `CounterMsg`, one variant per `#[public]` method.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use super::Cx;
+use super::{Cx, remote};
 use crate::model::Methods;
 
 pub(super) fn doc(cx: &Cx<'_>) -> String {
@@ -13,7 +13,7 @@ pub(super) fn doc(cx: &Cx<'_>) -> String {
     )
 }
 
-pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> TokenStream {
     let Cx {
         krate, message, vis, ..
     } = cx;
@@ -97,6 +97,8 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         }
     });
 
+    let wire = remote::expand(cx, methods, remote);
+
     quote! {
         #[doc = #doc]
         // Declared `pub` whatever the process's visibility (see `vis`); an
@@ -137,6 +139,8 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
                     #phantom_arm
                 }
             }
+
+            #wire
         }
 
         #[automatically_derived]

@@ -14,6 +14,7 @@ mod handle;
 mod message;
 mod options;
 mod process;
+mod remote;
 mod runtime;
 mod sendable;
 mod supervisor;

@@ -31,6 +31,9 @@ use syn::{Ident, Type};
 pub(super) enum Crossing {
     Argument,
     Reply,
+    /// An argument or reply of a `#[process(remote)]` process: it crosses
+    /// between nodes, so it must be serde (`WireType`).
+    Wire,
 }
 
 impl Crossing {
@@ -39,6 +42,7 @@ impl Crossing {
         let name = match self {
             Self::Argument => "SendArgument",
             Self::Reply => "SendReply",
+            Self::Wire => "WireType",
         };
         Ident::new(name, Span::call_site())
     }

@@ -194,9 +194,18 @@ impl<R: 'static, H: Handle> Call<R, H> {
             };
             self.admit_tell(quota)?;
         }
+        // A process on another node: its room is there.
+        let message = match self.addr.send_wait_elsewhere(self.message) {
+            Ok(waiting) => {
+                return waiting
+                    .await
+                    .map_err(|why| self.addr.send_error(method, Refused::<()>::Unreachable(why)));
+            }
+            Err(message) => message,
+        };
         // The common case, room at once, costs what `send` costs: no nested
         // future is built unless the mailbox is full.
-        match self.addr.try_deliver(self.message) {
+        match self.addr.try_deliver(message) {
             // A process waiting for room in its own mailbox would wait
             // for itself: it gets `MailboxFull` at once, as `send` would.
             Err(Refused::Full(message))

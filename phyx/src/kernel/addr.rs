@@ -3,12 +3,14 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{CallError, SendError};
 use crate::event::EventKind;
 use crate::kernel::process::Message;
-use crate::kernel::reply::NoReply;
+use crate::kernel::reply::{NoReply, Unreachable};
 use crate::kernel::system::SystemInner;
 use crate::kernel::tree::{AnyProcess, Core};
 use crate::mailbox::{Mailbox, PushError, Pushed};
@@ -24,6 +26,10 @@ pub struct Addr<M: Message> {
 pub(crate) struct Shared<M> {
     pub(crate) core: Core,
     pub(crate) mailbox: Mailbox<M>,
+    /// Where messages go instead of (or before) this mailbox: a pool
+    /// routed by key hands them to a member from the caller; a remote
+    /// process's handle sends them over the cluster.
+    pub(crate) divert: OnceLock<Box<dyn Divert<M>>>,
 }
 
 impl<M> Shared<M> {
@@ -33,6 +39,7 @@ impl<M> Shared<M> {
         Self {
             core: Core::new(system.next_id(), settings.name.clone(), system.clone(), parent),
             mailbox: Mailbox::new(settings.mailbox, settings.overflow),
+            divert: OnceLock::new(),
         }
     }
 }
@@ -43,6 +50,9 @@ impl<M: Message> AnyProcess for Shared<M> {
     }
 
     fn request_stop(&self) {
+        if self.divert.get().is_some_and(|divert| divert.stop()) {
+            return;
+        }
         self.core.raise_stop();
         self.mailbox.interrupt();
     }
@@ -76,12 +86,43 @@ impl<M: Message> AnyProcess for Shared<M> {
     }
 }
 
-/// A pool that routes some of its messages in the caller, straight into
-/// a member's mailbox, skipping its router's (a pool routed by key: the
-/// member is a function of the message).
-pub(crate) trait Route<M: Message>: Send + Sync + 'static {
-    /// The member for `message`, or `None` for the router to decide.
-    fn member(&self, message: &M) -> Option<Addr<M>>;
+/// Takes a process's messages somewhere other than its mailbox, in the
+/// caller: a pool routed by key (the member is a function of the message)
+/// or the handle of a process on another node.
+pub(crate) trait Divert<M: Message>: Send + Sync + 'static {
+    /// Delivers `message` without waiting, or gives it back for the
+    /// mailbox.
+    fn try_divert(&self, message: M) -> Diverted<M>;
+
+    /// Delivers `message`, waiting for room, or gives it back for the
+    /// mailbox.
+    fn divert(&self, message: M) -> Pin<Box<dyn Future<Output = Diverted<M>> + Send + '_>>;
+
+    /// For a tell that waits for room ([`Call::send_wait`]): where the
+    /// room is somewhere else than a mailbox of this node, the delivery
+    /// that waits for it; `None` to wait as for a local process.
+    ///
+    /// [`Call::send_wait`]: crate::Call::send_wait
+    fn send_wait(&self, message: M) -> Result<WaitForRoom<'_>, M> {
+        Err(message)
+    }
+
+    /// Stops the process elsewhere and ends this address once it has
+    /// stopped; `false` to stop it as a local process.
+    fn stop(&self) -> bool {
+        false
+    }
+}
+
+/// A tell on its way to a room elsewhere (see [`Divert::send_wait`]).
+pub(crate) type WaitForRoom<'a> = Pin<Box<dyn Future<Output = Result<(), Unreachable>> + Send + 'a>>;
+
+/// What a [`Divert`] did with a message.
+pub(crate) enum Diverted<M> {
+    /// Delivered, or refused.
+    Done(Result<(), Refused<M>>),
+    /// Not for it: into the mailbox.
+    Here(M),
 }
 
 /// Why a message did not enter the mailbox; it comes back with the
@@ -89,6 +130,9 @@ pub(crate) trait Route<M: Message>: Send + Sync + 'static {
 pub(crate) enum Refused<M> {
     Full(M),
     Stopped(M),
+    /// Its process is on another node, and it did not get there (it is
+    /// gone: encoded or dropped).
+    Unreachable(Unreachable),
 }
 
 impl<M: Message> Addr<M> {
@@ -124,30 +168,31 @@ impl<M: Message> Addr<M> {
     /// mailbox takes it, for its router to find another.
     pub(crate) fn try_deliver(&self, message: M) -> Result<(), Refused<M>> {
         // Out of line, so that the common case moves the message once.
-        if self.shared.core.pool.get().is_some() {
-            return self.try_deliver_to_pool(message);
+        if let Some(divert) = self.shared.divert.get() {
+            return self.try_divert(divert.as_ref(), message);
         }
         let pushed = self.shared.mailbox.try_push(message);
         self.accepted(pushed)
     }
 
     #[inline(never)]
-    fn try_deliver_to_pool(&self, mut message: M) -> Result<(), Refused<M>> {
-        if let Some(member) = self.direct(&message) {
-            match member.try_deliver(message) {
-                Err(Refused::Stopped(back)) => message = back,
-                delivered => return delivered,
+    fn try_divert(&self, divert: &dyn Divert<M>, message: M) -> Result<(), Refused<M>> {
+        match divert.try_divert(message) {
+            Diverted::Done(delivered) => delivered,
+            Diverted::Here(message) => {
+                let pushed = self.shared.mailbox.try_push(message);
+                self.accepted(pushed)
             }
         }
-        let pushed = self.shared.mailbox.try_push(message);
-        self.accepted(pushed)
     }
 
-    /// The member of this pool that `message` goes to straight from the
-    /// caller, if any; `None` at once for any other process.
-    fn direct(&self, message: &M) -> Option<Self> {
-        let pool = self.shared.core.pool.get()?;
-        pool.route()?.downcast_ref::<Box<dyn Route<M>>>()?.member(message)
+    /// Where a waiting tell goes when its room is on another node (see
+    /// [`Divert::send_wait`]); the message back otherwise.
+    pub(crate) fn send_wait_elsewhere(&self, message: M) -> Result<WaitForRoom<'_>, M> {
+        match self.shared.divert.get() {
+            Some(divert) => divert.send_wait(message),
+            None => Err(message),
+        }
     }
 
     /// Whether a sender should wait for room when the mailbox is full
@@ -170,12 +215,10 @@ impl<M: Message> Addr<M> {
 
     /// Enqueues, waiting for room under backpressure.
     pub(crate) async fn deliver(&self, mut message: M) -> Result<(), Refused<M>> {
-        if self.shared.core.pool.get().is_some() {
-            if let Some(member) = self.direct(&message) {
-                match Box::pin(member.deliver(message)).await {
-                    Err(Refused::Stopped(back)) => message = back,
-                    delivered => return delivered,
-                }
+        if let Some(divert) = self.shared.divert.get() {
+            match divert.divert(message).await {
+                Diverted::Done(delivered) => return delivered,
+                Diverted::Here(back) => message = back,
             }
         }
         let pushed = self.shared.mailbox.push(message).await;
@@ -204,14 +247,21 @@ impl<M: Message> Addr<M> {
 
     /// The error for a message that will not be delivered; a full mailbox
     /// counts it as rejected.
-    pub(crate) fn send_error(&self, method: &'static str, refused: Refused<M>) -> SendError {
+    pub(crate) fn send_error<T>(&self, method: &'static str, refused: Refused<T>) -> SendError {
         let process = self.core().name.clone();
         match refused {
             Refused::Full(_) => {
                 self.publish(EventKind::MessageRejected { method });
                 SendError::MailboxFull { process, method }
             }
-            Refused::Stopped(_) => SendError::Stopped { process, method },
+            Refused::Stopped(_) | Refused::Unreachable(Unreachable::Stopped) => SendError::Stopped { process, method },
+            Refused::Unreachable(Unreachable::Full) => SendError::MailboxFull { process, method },
+            Refused::Unreachable(Unreachable::NodeDown(node)) => SendError::NodeDown { process, method, node },
+            Refused::Unreachable(Unreachable::Transport(reason)) => SendError::Transport {
+                process,
+                method,
+                reason,
+            },
         }
     }
 
@@ -225,6 +275,14 @@ impl<M: Message> Addr<M> {
                 process,
                 method,
                 message,
+            },
+            NoReply::Unreachable(Unreachable::Stopped) => CallError::Stopped { process, method },
+            NoReply::Unreachable(Unreachable::Full) => CallError::MailboxFull { process, method },
+            NoReply::Unreachable(Unreachable::NodeDown(node)) => CallError::NodeDown { process, method, node },
+            NoReply::Unreachable(Unreachable::Transport(reason)) => CallError::Transport {
+                process,
+                method,
+                reason,
             },
         }
     }

@@ -6,8 +6,9 @@
 //! see (`ctx`), its task (`run`), how it is made (`spawn`), the link to its
 //! supervisor (`link`), the thread's current process (`current`), the
 //! traits the macros implement (`process`), the system state all of
-//! them share (`system`), who hears of a stop for good (`watch`) and the
-//! snapshot of the running tree (`view`).
+//! them share (`system`), who hears of a stop for good (`watch`), the
+//! snapshot of the running tree (`view`) and the functions by which its
+//! messages cross to another node (`wire`).
 //!
 //! Everything here looks only down (ids, clock, mailbox, errors, options,
 //! events, resilience, faults); calls, pools, supervisors, sagas and the
@@ -26,3 +27,4 @@ pub(crate) mod system;
 pub(crate) mod tree;
 pub(crate) mod view;
 pub(crate) mod watch;
+pub(crate) mod wire;

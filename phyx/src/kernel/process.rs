@@ -8,6 +8,7 @@ use crate::kernel::addr::Addr;
 use crate::kernel::ctx::Ctx;
 use crate::kernel::link::SupervisorSpec;
 use crate::kernel::reply::{NoReply, Panic};
+use crate::kernel::wire::Wire;
 use crate::options::SpawnOptions;
 use crate::resilience::GuardSpec;
 
@@ -81,6 +82,16 @@ pub trait Message: Send + 'static {
     /// `Clone`: the next tick of `send_every`.
     #[doc(hidden)]
     fn __rebuild(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// How the messages cross to another node; `None` for a process
+    /// without `#[process(remote)]`, which stays on its own node.
+    #[doc(hidden)]
+    fn __wire() -> Option<Wire<Self>>
     where
         Self: Sized,
     {

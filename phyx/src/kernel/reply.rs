@@ -14,13 +14,30 @@ use crate::panic::{CatchPanics, catch_panics};
 
 /// Why a message reached no handler, told to its caller.
 #[doc(hidden)]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoReply {
     Stopped,
     Dropped,
     /// A [`Reply`](crate::Reply) was dropped unsent.
     ReplyDropped,
     Panicked(Arc<str>),
+    /// The process is on another node, and the message or its reply did
+    /// not cross.
+    Unreachable(Unreachable),
+}
+
+/// Why a message for another node did not get there.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreachable {
+    /// The node is down; its name.
+    NodeDown(Arc<str>),
+    /// The message cannot cross: too large, or not encodable. Why.
+    Transport(Arc<str>),
+    /// The remote mailbox is full.
+    Full,
+    /// The remote process has stopped.
+    Stopped,
 }
 
 /// Where a handler's result goes; `None` for a tell.

@@ -47,10 +47,6 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 /// core is not).
 pub(crate) trait PoolView: Send + Sync + 'static {
     fn status(&self) -> PoolStatus;
-
-    /// For a pool that routes some messages in the caller: a
-    /// `Box<dyn Route<M>>` (see `Addr::try_deliver`).
-    fn route(&self) -> Option<&(dyn Any + Send + Sync)>;
 }
 
 pub(crate) struct Core {

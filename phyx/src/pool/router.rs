@@ -1,14 +1,13 @@
 //! The pool's own task: takes each message of the pool's mailbox and hands
 //! it to a member, starts members under load and retires idle ones.
 
-use std::any::Any;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::event::{EventKind, StopReason};
-use crate::kernel::addr::{Addr, Refused, Route, Shared};
+use crate::kernel::addr::{Addr, Divert, Diverted, Refused, Shared};
 use crate::kernel::process::{Handle, Message, PoolMember, PoolStatus, Process, Status};
 use crate::kernel::run::finish;
 use crate::kernel::spawn::{install_guards, register, spawn};
@@ -38,7 +37,6 @@ pub(crate) fn start<T: Process>(
         min,
         max,
         members: Mutex::new(Members::Live(Vec::new())),
-        direct: OnceLock::new(),
     });
     let _ = router.core.pool.set(view.clone());
     install_guards::<T>(system, &router.core);
@@ -87,8 +85,7 @@ pub(crate) fn start<T: Process>(
             .iter()
             .map(|member| Arc::downgrade(member.addr.shared()))
             .collect();
-        let route: Box<dyn Route<T::Message>> = Box::new(KeyRoute { members, key });
-        let _ = view.direct.set(route);
+        let _ = router.divert.set(Box::new(KeyRoute { members, key }));
     }
     system.spawn_task(router_state.run());
     T::Ref::__from_addr(Addr::new(router))
@@ -105,8 +102,6 @@ struct View<M: Message> {
     min: usize,
     max: usize,
     members: Mutex<Members<M>>,
-    /// For a pool routed by key: the route its callers take.
-    direct: OnceLock<Box<dyn Route<M>>>,
 }
 
 enum Members<M: Message> {
@@ -150,7 +145,7 @@ struct KeyRoute<M: Message> {
     key: KeyFn<M>,
 }
 
-impl<M: Message> Route<M> for KeyRoute<M> {
+impl<M: Message> KeyRoute<M> {
     /// The key's own member while it lives. Once it has stopped for good
     /// (or the pool has ended), the router decides: all of that key's
     /// messages take the router's way from then on, so they stay in order
@@ -166,11 +161,33 @@ impl<M: Message> Route<M> for KeyRoute<M> {
     }
 }
 
-impl<M: Message> PoolView for View<M> {
-    fn route(&self) -> Option<&(dyn Any + Send + Sync)> {
-        self.direct.get().map(|route| route as &(dyn Any + Send + Sync))
+/// A member that has stopped for good meanwhile gives the message back,
+/// for the router to find another.
+impl<M: Message> Divert<M> for KeyRoute<M> {
+    fn try_divert(&self, message: M) -> Diverted<M> {
+        let Some(member) = self.member(&message) else {
+            return Diverted::Here(message);
+        };
+        match member.try_deliver(message) {
+            Err(Refused::Stopped(back)) => Diverted::Here(back),
+            delivered => Diverted::Done(delivered),
+        }
     }
 
+    fn divert(&self, message: M) -> Pin<Box<dyn Future<Output = Diverted<M>> + Send + '_>> {
+        Box::pin(async move {
+            let Some(member) = self.member(&message) else {
+                return Diverted::Here(message);
+            };
+            match member.deliver(message).await {
+                Err(Refused::Stopped(back)) => Diverted::Here(back),
+                delivered => Diverted::Done(delivered),
+            }
+        })
+    }
+}
+
+impl<M: Message> PoolView for View<M> {
     fn status(&self) -> PoolStatus {
         let members: Vec<PoolMember> = match &*self.lock() {
             Members::Live(members) => members.iter().map(member_status).collect(),
@@ -328,6 +345,9 @@ impl<M: Message> Router<M> {
                     }
                     // The member stopped for good meanwhile: another one gets it.
                     Err(Refused::Stopped(back) | Refused::Full(back)) => message = back,
+                    // Members live on this node: nothing of theirs is
+                    // remote, and a message that did not arrive is gone.
+                    Err(Refused::Unreachable(_)) => break,
                 }
             }
         }

@@ -18,6 +18,9 @@ use crate::options::SpawnOptions;
 use crate::registry::Registry;
 use crate::saga::{Saga, SagaId};
 
+#[cfg(feature = "cluster")]
+mod cluster;
+
 /// A process system: the root supervisor, its clock and its events.
 ///
 /// Cheap to clone; every clone is the same system.
@@ -58,11 +61,21 @@ pub struct System {
 struct Owner {
     inner: Arc<SystemInner>,
     registry: Registry,
+    /// This node's place in its cluster, for a system that joined one.
+    #[cfg(feature = "cluster")]
+    node: Option<Arc<crate::cluster::Node>>,
 }
 
 impl Drop for Owner {
     fn drop(&mut self) {
         start_shutdown(&self.inner);
+        #[cfg(feature = "cluster")]
+        if let Some(node) = self.node.take() {
+            // Released in the background: a drop cannot wait for it.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move { node.leave().await });
+            }
+        }
     }
 }
 
@@ -83,6 +96,8 @@ impl System {
             sinks: Vec::new(),
             seed: None,
             faults: None,
+            #[cfg(feature = "cluster")]
+            cluster: crate::cluster::ClusterConfig::default(),
         }
     }
 
@@ -249,6 +264,10 @@ impl System {
             return;
         }
         inner.shut_down.raised().await;
+        #[cfg(feature = "cluster")]
+        if let Some(node) = &self.owner.node {
+            node.leave().await;
+        }
     }
 
     /// Gives the process behind `handle` a name, unique in this system, by
@@ -261,8 +280,11 @@ impl System {
     /// may be registered again. A process has one name at a time;
     /// registering it again under the same name does nothing.
     ///
-    /// Async because a cluster's registry (a later feature) answers over
-    /// the network; today it completes at once.
+    /// On a node of a cluster (feature `cluster`), the name of a
+    /// `#[process(remote)]` process is claimed cluster-wide, and
+    /// [`lookup`](Self::lookup) on any node finds it; the name of any other
+    /// process stays on its own node. On a system without a cluster, it
+    /// completes at once.
     ///
     /// # Errors
     ///
@@ -270,6 +292,10 @@ impl System {
     ///   error says which).
     /// - [`RegisterError::AlreadyNamed`]: this process has another name.
     /// - [`RegisterError::Stopped`]: the process has stopped for good.
+    /// - [`RegisterError::TakenElsewhere`]: a process on another live
+    ///   node holds it.
+    /// - [`RegisterError::Cluster`]: the cluster's registry could not be
+    ///   written.
     ///
     /// # Examples
     ///
@@ -298,7 +324,15 @@ impl System {
     /// # }
     /// ```
     pub async fn register<H: Handle>(&self, name: &str, handle: &H) -> Result<(), RegisterError> {
-        self.owner.registry.register(name, handle)
+        self.owner.registry.register(name, handle)?;
+        #[cfg(feature = "cluster")]
+        if let Some(node) = &self.owner.node {
+            if let Err(error) = crate::cluster::register(node, name, handle).await {
+                self.owner.registry.unregister(name);
+                return Err(error);
+            }
+        }
+        Ok(())
     }
 
     /// The handle of the process registered as `name`, as the handle type
@@ -309,14 +343,34 @@ impl System {
     /// - [`LookupError::NotFound`]: no process has the name (any more).
     /// - [`LookupError::WrongType`]: the process is of another type; the
     ///   error names both handle types.
+    /// - On a node of a cluster, for a process on another node:
+    ///   [`LookupError::NotRemote`] (the handle's process is not
+    ///   `#[process(remote)]`), [`LookupError::Incompatible`] (that node
+    ///   runs another build of it), [`LookupError::Cluster`] (the registry
+    ///   could not be read).
+    ///
+    /// A name held on another node gives a handle whose calls cross the
+    /// cluster; it reaches the process that held the name when it was
+    /// looked up. Once that process stops or its node goes down, look the
+    /// name up again to reach whoever holds it next.
     pub async fn lookup<H: Handle>(&self, name: &str) -> Result<H, LookupError> {
-        self.owner.registry.lookup(name)
+        let found = self.owner.registry.lookup(name);
+        #[cfg(feature = "cluster")]
+        if let (Err(LookupError::NotFound { .. }), Some(node)) = (&found, &self.owner.node) {
+            return crate::cluster::lookup(&self.owner.inner, node, name).await;
+        }
+        found
     }
 
     /// Releases `name`, so that it may be registered again; the process
     /// keeps running. Returns whether the name was registered.
     pub async fn unregister(&self, name: &str) -> bool {
-        self.owner.registry.unregister(name)
+        let local = self.owner.registry.unregister(name);
+        #[cfg(feature = "cluster")]
+        if let Some(node) = &self.owner.node {
+            return crate::cluster::unregister(node, name).await || local;
+        }
+        local
     }
 
     /// A snapshot of every live process: its id, name, kind, status,
@@ -406,6 +460,8 @@ pub struct SystemBuilder {
     sinks: Vec<Sink>,
     seed: Option<u64>,
     faults: Option<Arc<dyn FaultHook>>,
+    #[cfg(feature = "cluster")]
+    cluster: crate::cluster::ClusterConfig,
 }
 
 impl SystemBuilder {
@@ -446,6 +502,17 @@ impl SystemBuilder {
     ///
     /// Outside a tokio runtime.
     pub fn build(self) -> System {
+        #[cfg(feature = "cluster")]
+        if self.cluster.node.is_some() || !self.cluster.servers.is_empty() {
+            tracing::warn!(
+                target: "phyx",
+                "a node or cluster was given to a builder that builds a local system: call `.connect().await` to join the cluster"
+            );
+        }
+        self.build_inner()
+    }
+
+    fn build_inner(self) -> System {
         let runtime = tokio::runtime::Handle::try_current()
             .expect("phyx::System must be built inside a tokio runtime (e.g. in `#[tokio::main]`)");
         let seed = self.seed.unwrap_or_else(|| RandomState::new().hash_one(0u8));
@@ -453,6 +520,8 @@ impl SystemBuilder {
             owner: Arc::new(Owner {
                 inner: Arc::new(SystemInner::new(self.clock, self.sinks, seed, self.faults, runtime)),
                 registry: Registry::default(),
+                #[cfg(feature = "cluster")]
+                node: None,
             }),
         }
     }

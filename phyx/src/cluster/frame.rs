@@ -1,0 +1,227 @@
+//! The bytes of one message between nodes, around the arguments or reply
+//! that the codec writes: a fixed header a stranger's bytes must pass
+//! before anything is decoded.
+//!
+//! ```text
+//! request: version (1) | kind (1) | schema (8, LE) | method (2, LE) | arguments
+//! reply:   status (1) | value, or a UTF-8 sentence
+//! ```
+
+use crate::kernel::reply::{NoReply, Unreachable};
+
+const VERSION: u8 = 1;
+
+/// The bytes before a request's arguments.
+pub(crate) const REQUEST_HEADER: usize = 12;
+
+/// What the caller waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Nothing: `send`.
+    Tell,
+    /// The handler's reply.
+    Ask,
+    /// Room in the mailbox: `send_wait`.
+    TellWait,
+    /// The process to stop: `Handle::stop`; no arguments.
+    Stop,
+}
+
+impl Kind {
+    fn byte(self) -> u8 {
+        match self {
+            Self::Tell => 0,
+            Self::Ask => 1,
+            Self::TellWait => 2,
+            Self::Stop => 3,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            0 => Some(Self::Tell),
+            1 => Some(Self::Ask),
+            2 => Some(Self::TellWait),
+            3 => Some(Self::Stop),
+            _ => None,
+        }
+    }
+}
+
+/// A request's header, as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Request {
+    pub(crate) kind: Kind,
+    pub(crate) schema: u64,
+    pub(crate) method: u16,
+}
+
+/// A buffer with room for a request's header, for the arguments to be
+/// appended to.
+pub(crate) fn request_buffer() -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.resize(REQUEST_HEADER, 0);
+    out
+}
+
+/// Writes the header into the room [`request_buffer`] left.
+pub(crate) fn write_request(out: &mut [u8], request: Request) {
+    out[0] = VERSION;
+    out[1] = request.kind.byte();
+    out[2..10].copy_from_slice(&request.schema.to_le_bytes());
+    out[10..12].copy_from_slice(&request.method.to_le_bytes());
+}
+
+/// Reads a request's header; the arguments follow it.
+pub(crate) fn read_request(bytes: &[u8]) -> Result<(Request, &[u8]), String> {
+    if bytes.len() < REQUEST_HEADER {
+        return Err(format!(
+            "a request of {} bytes is shorter than its {REQUEST_HEADER}-byte header",
+            bytes.len()
+        ));
+    }
+    let (header, args) = bytes.split_at(REQUEST_HEADER);
+    if header[0] != VERSION {
+        return Err(format!(
+            "frame version {} is not {VERSION}: the sender runs another phyx",
+            header[0]
+        ));
+    }
+    let kind = Kind::from_byte(header[1]).ok_or_else(|| format!("unknown request kind {}", header[1]))?;
+    let mut schema = [0; 8];
+    schema.copy_from_slice(&header[2..10]);
+    let method = u16::from_le_bytes([header[10], header[11]]);
+    let request = Request {
+        kind,
+        schema: u64::from_le_bytes(schema),
+        method,
+    };
+    Ok((request, args))
+}
+
+/// How a request ended, on the wire.
+const VALUE: u8 = 0;
+const ACCEPTED: u8 = 1;
+const PANICKED: u8 = 2;
+const STOPPED: u8 = 3;
+const FULL: u8 = 4;
+const DROPPED: u8 = 5;
+const REPLY_DROPPED: u8 = 6;
+const TRANSPORT: u8 = 7;
+
+/// A reply carrying the handler's value, encoded.
+pub(crate) fn value_reply(mut value: Vec<u8>) -> Vec<u8> {
+    value.insert(0, VALUE);
+    value
+}
+
+/// The reply to a `send_wait` whose message entered the mailbox.
+pub(crate) fn accepted_reply() -> Vec<u8> {
+    vec![ACCEPTED]
+}
+
+/// The reply for a request that got no value.
+pub(crate) fn failure_reply(why: &NoReply) -> Vec<u8> {
+    let (status, text): (u8, &str) = match why {
+        NoReply::Panicked(message) => (PANICKED, message),
+        NoReply::Stopped | NoReply::Unreachable(Unreachable::Stopped | Unreachable::NodeDown(_)) => (STOPPED, ""),
+        NoReply::Unreachable(Unreachable::Full) => (FULL, ""),
+        NoReply::Dropped => (DROPPED, ""),
+        NoReply::ReplyDropped => (REPLY_DROPPED, ""),
+        NoReply::Unreachable(Unreachable::Transport(reason)) => (TRANSPORT, reason),
+    };
+    let mut out = Vec::with_capacity(1 + text.len());
+    out.push(status);
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
+/// A reply, as read.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Reply<'a> {
+    /// The handler's encoded value.
+    Value(&'a [u8]),
+    /// A `send_wait`'s message entered the mailbox.
+    Accepted,
+    /// No value, and why.
+    Failed(NoReply),
+}
+
+/// Reads a reply.
+pub(crate) fn read_reply(bytes: &[u8]) -> Reply<'_> {
+    let Some((&status, rest)) = bytes.split_first() else {
+        return Reply::Failed(malformed("an empty reply"));
+    };
+    let text = || String::from_utf8_lossy(rest).into_owned();
+    match status {
+        VALUE => Reply::Value(rest),
+        ACCEPTED => Reply::Accepted,
+        PANICKED => Reply::Failed(NoReply::Panicked(text().into())),
+        STOPPED => Reply::Failed(NoReply::Stopped),
+        FULL => Reply::Failed(NoReply::Unreachable(Unreachable::Full)),
+        DROPPED => Reply::Failed(NoReply::Dropped),
+        REPLY_DROPPED => Reply::Failed(NoReply::ReplyDropped),
+        TRANSPORT => Reply::Failed(NoReply::Unreachable(Unreachable::Transport(text().into()))),
+        other => Reply::Failed(malformed(&format!("a reply of unknown status {other}"))),
+    }
+}
+
+fn malformed(what: &str) -> NoReply {
+    NoReply::Unreachable(Unreachable::Transport(format!("the node answered with {what}").into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_header_round_trips() {
+        let mut out = request_buffer();
+        out.extend_from_slice(b"args");
+        let request = Request {
+            kind: Kind::TellWait,
+            schema: 0x0123_4567_89ab_cdef,
+            method: 513,
+        };
+        write_request(&mut out, request);
+        assert_eq!(read_request(&out), Ok((request, &b"args"[..])));
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        assert_eq!(read_reply(&value_reply(vec![1, 2])), Reply::Value(&[1, 2]));
+        assert_eq!(read_reply(&accepted_reply()), Reply::Accepted);
+        for why in [
+            NoReply::Panicked("boom".into()),
+            NoReply::Stopped,
+            NoReply::Dropped,
+            NoReply::ReplyDropped,
+            NoReply::Unreachable(Unreachable::Full),
+            NoReply::Unreachable(Unreachable::Transport("too big".into())),
+        ] {
+            assert_eq!(read_reply(&failure_reply(&why)), Reply::Failed(why));
+        }
+    }
+
+    #[test]
+    fn bad_headers_are_errors() {
+        assert!(read_request(&[]).is_err());
+        assert!(read_request(&[VERSION; 11]).is_err());
+        let mut wrong_version = request_buffer();
+        wrong_version[0] = 9;
+        assert!(read_request(&wrong_version).unwrap_err().contains("version 9"));
+        let mut wrong_kind = request_buffer();
+        write_request(
+            &mut wrong_kind,
+            Request {
+                kind: Kind::Ask,
+                schema: 0,
+                method: 0,
+            },
+        );
+        wrong_kind[1] = 200;
+        assert!(read_request(&wrong_kind).unwrap_err().contains("kind 200"));
+        assert!(matches!(read_reply(&[]), Reply::Failed(_)));
+        assert!(matches!(read_reply(&[99]), Reply::Failed(_)));
+    }
+}

@@ -1,0 +1,232 @@
+//! The caller's side of a remote process: a handle whose address has no
+//! process behind it on this node, only a [`Divert`] that encodes each
+//! message and queues it for the cluster.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+
+use async_nats::Subject;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cluster::frame::{self, Kind, Request};
+use crate::cluster::node::{Node, Outgoing, Peer, Proxy};
+use crate::event::StopReason;
+use crate::kernel::addr::{Addr, Divert, Diverted, Refused, Shared, WaitForRoom};
+use crate::kernel::process::{Message, Status};
+use crate::kernel::reply::{NoReply, Unreachable};
+use crate::kernel::run::finish;
+use crate::kernel::system::SystemInner;
+use crate::kernel::wire::{PendingReply, Wire};
+use crate::mailbox::Overflow;
+use crate::options::SpawnOptions;
+
+/// The address of process `name`, served on `subject` by `peer`.
+pub(crate) fn remote_addr<M: Message>(
+    system: &Arc<SystemInner>,
+    node: &Arc<Node>,
+    peer: Arc<Peer>,
+    name: &str,
+    subject: String,
+    wire: Wire<M>,
+) -> Addr<M> {
+    // Asks wait for room in the node's outbound queue; tells that find it
+    // full are refused.
+    let settings = SpawnOptions::new()
+        .name(name)
+        .overflow(Overflow::Backpressure)
+        .resolve("remote");
+    let shared = Arc::new(Shared::new(system, None, &settings));
+    shared.core.set_status(Status::Running);
+    let link = Link {
+        node: Arc::downgrade(node),
+        peer: peer.clone(),
+        subject: subject.into(),
+        wire,
+        proxy: Arc::downgrade(&shared),
+    };
+    let _ = shared.divert.set(Box::new(link));
+    node.attach(&peer, Box::new(Arc::downgrade(&shared)));
+    Addr::new(shared)
+}
+
+impl<M: Message> Proxy for Weak<Shared<M>> {
+    fn end(&self, reason: StopReason) {
+        if let Some(shared) = self.upgrade() {
+            if shared.core.status() != Status::Stopped {
+                finish(&Addr::new(shared), reason);
+            }
+        }
+    }
+}
+
+struct Link<M> {
+    node: Weak<Node>,
+    peer: Arc<Peer>,
+    subject: Subject,
+    wire: Wire<M>,
+    proxy: Weak<Shared<M>>,
+}
+
+/// Where a `send_wait` hears that its message entered the remote mailbox.
+struct Ack(oneshot::Sender<Result<(), NoReply>>);
+
+impl PendingReply for Ack {
+    fn complete(self: Box<Self>, reply: Result<&[u8], NoReply>) {
+        let _ = self.0.send(reply.map(drop));
+    }
+
+    fn abandoned(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+impl<M: Message> Link<M> {
+    fn node(&self) -> Result<Arc<Node>, Unreachable> {
+        self.node
+            .upgrade()
+            .filter(|node| !node.has_left())
+            .ok_or(Unreachable::Stopped)
+    }
+
+    /// Encodes `message` and queues it with `permit`. `ack`: a
+    /// `send_wait`'s, which waits for room instead of a reply.
+    fn send(
+        &self,
+        node: &Node,
+        message: M,
+        ack: Option<Box<dyn PendingReply>>,
+        permit: mpsc::Permit<'_, Outgoing>,
+    ) -> Result<(), Unreachable> {
+        if self.peer.is_down() {
+            return Err(Unreachable::NodeDown(self.peer.name.clone()));
+        }
+        let mut payload = frame::request_buffer();
+        let encoded = (self.wire.encode)(message, &mut payload);
+        if let Some(error) = encoded.error {
+            return Err(Unreachable::Transport(error.into()));
+        }
+        if payload.len() > node.max_payload {
+            return Err(Unreachable::Transport(
+                format!(
+                    "the message is {} bytes, more than the cluster's maximum of {} (the server's `max_payload`)",
+                    payload.len(),
+                    node.max_payload
+                )
+                .into(),
+            ));
+        }
+        let (kind, reply) = match (ack, encoded.reply) {
+            (Some(ack), _) => (Kind::TellWait, Some(ack)),
+            (None, Some(reply)) => (Kind::Ask, Some(reply)),
+            (None, None) => (Kind::Tell, None),
+        };
+        frame::write_request(
+            &mut payload,
+            Request {
+                kind,
+                schema: self.wire.schema,
+                method: encoded.method,
+            },
+        );
+        let reply = match reply {
+            Some(reply) => match node.wait_for_reply(&self.peer, reply) {
+                Ok(seq) => Some(Subject::from(node.subjects.reply(seq))),
+                Err(reply) => {
+                    let why = Unreachable::NodeDown(self.peer.name.clone());
+                    reply.complete(Err(NoReply::Unreachable(why.clone())));
+                    return Err(why);
+                }
+            },
+            None => None,
+        };
+        permit.send(Outgoing {
+            subject: self.subject.clone(),
+            reply,
+            payload: payload.into(),
+        });
+        Ok(())
+    }
+}
+
+impl<M: Message> Divert<M> for Link<M> {
+    fn try_divert(&self, message: M) -> Diverted<M> {
+        let node = match self.node() {
+            Ok(node) => node,
+            Err(why) => return Diverted::Done(Err(Refused::Unreachable(why))),
+        };
+        let permit = match node.outbound.try_reserve() {
+            Ok(permit) => permit,
+            Err(mpsc::error::TrySendError::Full(())) => return Diverted::Done(Err(Refused::Full(message))),
+            Err(mpsc::error::TrySendError::Closed(())) => {
+                return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped)));
+            }
+        };
+        Diverted::Done(self.send(&node, message, None, permit).map_err(Refused::Unreachable))
+    }
+
+    fn divert(&self, message: M) -> Pin<Box<dyn Future<Output = Diverted<M>> + Send + '_>> {
+        Box::pin(async move {
+            let node = match self.node() {
+                Ok(node) => node,
+                Err(why) => return Diverted::Done(Err(Refused::Unreachable(why))),
+            };
+            let Ok(permit) = node.outbound.reserve().await else {
+                return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped)));
+            };
+            Diverted::Done(self.send(&node, message, None, permit).map_err(Refused::Unreachable))
+        })
+    }
+
+    fn send_wait(&self, message: M) -> Result<WaitForRoom<'_>, M> {
+        Ok(Box::pin(async move {
+            let node = self.node()?;
+            let permit = node.outbound.reserve().await.map_err(|_| Unreachable::Stopped)?;
+            let (ack, accepted) = oneshot::channel();
+            self.send(&node, message, Some(Box::new(Ack(ack))), permit)?;
+            drop(node);
+            match accepted.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(NoReply::Unreachable(why))) => Err(why),
+                Ok(Err(_)) | Err(_) => Err(Unreachable::Stopped),
+            }
+        }))
+    }
+
+    fn stop(&self) -> bool {
+        let (Ok(node), Some(proxy)) = (self.node(), self.proxy.upgrade()) else {
+            return false;
+        };
+        let subject = self.subject.clone();
+        let peer = self.peer.clone();
+        tokio::spawn(async move {
+            let (ack, stopped) = oneshot::channel();
+            if let Ok(seq) = node.wait_for_reply(&peer, Box::new(Ack(ack))) {
+                let mut payload = frame::request_buffer();
+                frame::write_request(
+                    &mut payload,
+                    Request {
+                        kind: Kind::Stop,
+                        schema: 0,
+                        method: 0,
+                    },
+                );
+                // Through the queue, after the tells sent before it.
+                let stop = Outgoing {
+                    subject,
+                    reply: Some(Subject::from(node.subjects.reply(seq))),
+                    payload: payload.into(),
+                };
+                if node.outbound.send(stop).await.is_err() {
+                    node.forget(seq);
+                }
+                drop(node);
+                let _ = stopped.await;
+            }
+            if proxy.core.status() != Status::Stopped {
+                finish(&Addr::new(proxy), StopReason::Shutdown);
+            }
+        });
+        true
+    }
+}

@@ -1,0 +1,52 @@
+//! How a node learns that another one went away, within its detection
+//! time `D` (`SystemBuilder::detection`, 3 s by default):
+//!
+//! - **Shut down**: the leaving node says so on the leave subject; its
+//!   peers fail its asks at once.
+//! - **Killed** (its process dies, its TCP connection closes): the server
+//!   drops its subscriptions at once, so the next probe, or the next ask
+//!   to it, gets "no responders" within a millisecond. Probes run every
+//!   `D / 3`: detected within `D / 3` plus a round trip.
+//! - **Partitioned** (its connection silent but open): probes go
+//!   unanswered; after `D` without an answer it is down.
+//!
+//! A node probes only the nodes it holds handles to: one small request
+//! per such node every `D / 3`.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use crate::cluster::node::{Node, Peer};
+
+/// How often a peer is probed, for a detection time of `detection`.
+pub(crate) fn probe_interval(detection: Duration) -> Duration {
+    detection / 3
+}
+
+/// Starts probing `peer` from `node`, until it is down or `node` leaves.
+pub(crate) fn watch(node: &Arc<Node>, peer: Arc<Peer>) {
+    let task = tokio::spawn(probe(Arc::downgrade(node), peer));
+    node.keep(task);
+}
+
+async fn probe(node: Weak<Node>, peer: Arc<Peer>) {
+    let Some(detection) = node.upgrade().map(|node| node.detection) else {
+        return;
+    };
+    let interval = probe_interval(detection);
+    let mut last_answer = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(node) = node.upgrade() else { return };
+        if peer.is_down() || node.has_left() {
+            return;
+        }
+        node.sweep();
+        match node.probe(&peer.name, interval).await {
+            Some(true) => last_answer = tokio::time::Instant::now(),
+            Some(false) => return node.peer_down(&peer),
+            None if last_answer.elapsed() >= detection => return node.peer_down(&peer),
+            None => {}
+        }
+    }
+}

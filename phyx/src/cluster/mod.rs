@@ -1,0 +1,45 @@
+//! Processes on other OS processes and machines, through a NATS server
+//! (feature `cluster`).
+//!
+//! A node is a [`System`](crate::System) that joined a cluster with
+//! [`SystemBuilder::connect`](crate::SystemBuilder::connect). A process
+//! whose `impl` says `#[process(remote)]` and that is
+//! [registered](crate::System::register) on one node is reached from every
+//! other by [`lookup`](crate::System::lookup), with the same handle type,
+//! the same calls and the same errors, plus one:
+//! [`CallError::NodeDown`](crate::CallError::NodeDown).
+//!
+//! | call | on the wire | guarantee |
+//! |---|---|---|
+//! | `.await` (ask) | NATS request/reply | a reply, or a `CallError` (at most once) |
+//! | `.send()` (tell) | NATS publish | at most once; not acknowledged |
+//! | `.send_wait()` | request/reply, answered when the message is in the remote mailbox | in the mailbox, or a `SendError` |
+//!
+//! Arguments and replies cross as [postcard](https://docs.rs/postcard);
+//! each message carries a hash of the process's method signatures, so two
+//! builds that disagree refuse each other's messages with a clear error
+//! instead of misreading them. See the crate README for the failure
+//! semantics (what a partition does, how long detection takes).
+
+mod codec;
+mod config;
+mod error;
+mod frame;
+mod link;
+mod liveness;
+mod names;
+mod node;
+mod serve;
+mod subjects;
+
+pub use self::config::Credentials;
+pub use self::error::ClusterError;
+
+pub(crate) use self::config::ClusterConfig;
+pub(crate) use self::names::{lookup, register, unregister};
+pub(crate) use self::node::Node;
+
+/// For the macros (`phyx::__private`).
+pub(crate) mod private {
+    pub use super::codec::{Codec, WireType, finish, pending, reply_wait};
+}

@@ -1,0 +1,206 @@
+//! Names across the cluster, in the JetStream key-value bucket
+//! `phyx_<ns>_names`: a registered name's key holds where the process is
+//! served. `create` makes the claim atomic across nodes; a claim left by
+//! a node that died is taken over once a probe finds nobody there.
+//!
+//! A registration gets its own random subject, so a handle reaches the
+//! process it was looked up for and no other: once that process stops (or
+//! its node goes down), a new process registered under the same name is
+//! reached by looking the name up again.
+
+use std::sync::Arc;
+
+use async_nats::jetstream::kv;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::cluster::link::remote_addr;
+use crate::cluster::node::{Node, random_u64};
+use crate::cluster::serve::serve;
+use crate::cluster::subjects::key;
+use crate::cluster::{liveness, node::Served};
+use crate::error::{LookupError, RegisterError};
+use crate::kernel::process::{Handle, Message};
+use crate::kernel::system::SystemInner;
+use crate::registry::short_type_name;
+
+/// A name's value in the bucket.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    node: String,
+    incarnation: u64,
+    subject: String,
+    handle_type: String,
+    schema: u64,
+}
+
+impl Entry {
+    fn read(bytes: &[u8]) -> Option<Self> {
+        postcard::from_bytes(bytes).ok()
+    }
+
+    fn bytes(&self) -> Bytes {
+        postcard::to_stdvec(self).map(Bytes::from).unwrap_or_default()
+    }
+}
+
+/// Claims `name` cluster-wide for the process behind `handle` and serves
+/// it; a process without `#[process(remote)]` keeps its name on this node
+/// only.
+pub(crate) async fn register<H: Handle>(node: &Arc<Node>, name: &str, handle: &H) -> Result<(), RegisterError> {
+    let Some(wire) = H::Message::__wire() else {
+        return Ok(());
+    };
+    let cluster_error = |cause: String| RegisterError::Cluster {
+        name: name.into(),
+        cause: cause.into(),
+    };
+    let entry = Entry {
+        node: node.name.to_string(),
+        incarnation: node.incarnation,
+        subject: node.subjects.process(random_u64()),
+        handle_type: short_type_name(std::any::type_name::<H>()).to_string(),
+        schema: wire.schema,
+    };
+    // Subscribed before the name is visible: whoever finds it reaches it.
+    let mut subscriber = node
+        .client
+        .subscribe(entry.subject.clone())
+        .await
+        .map_err(|error| cluster_error(format!("could not subscribe: {error}")))?;
+    node.client
+        .flush()
+        .await
+        .map_err(|error| cluster_error(format!("could not flush: {error}")))?;
+    let key = key(name);
+    let revision = match claim(node, &key, &entry).await {
+        Ok(revision) => revision,
+        Err(error) => {
+            let _ = subscriber.unsubscribe().await;
+            return Err(error.named(name));
+        }
+    };
+    let (cancel, cancelled) = oneshot::channel();
+    node.serving(key.clone(), Served { revision, cancel });
+    let (client, addr, max_payload) = (node.client.clone(), handle.__addr().clone(), node.max_payload);
+    let weak = Arc::downgrade(node);
+    node.keep(tokio::spawn(async move {
+        serve(client, addr, wire, subscriber, max_payload, cancelled).await;
+        if let Some(node) = weak.upgrade() {
+            node.release(&key, revision).await;
+        }
+    }));
+    Ok(())
+}
+
+/// Why a claim failed, before it has a name to report.
+enum Claim {
+    Taken(Arc<str>),
+    Server(String),
+}
+
+impl Claim {
+    fn named(self, name: &str) -> RegisterError {
+        match self {
+            Self::Taken(node) => RegisterError::TakenElsewhere {
+                name: name.into(),
+                node,
+            },
+            Self::Server(cause) => RegisterError::Cluster {
+                name: name.into(),
+                cause: cause.into(),
+            },
+        }
+    }
+}
+
+async fn claim(node: &Node, key: &str, entry: &Entry) -> Result<u64, Claim> {
+    match node.names.create(key, entry.bytes()).await {
+        Ok(revision) => return Ok(revision),
+        Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {}
+        Err(error) => return Err(Claim::Server(format!("could not claim the name: {error}"))),
+    }
+    let current = node
+        .names
+        .entry(key)
+        .await
+        .map_err(|error| Claim::Server(format!("could not read the name: {error}")))?;
+    let Some(current) = current else {
+        return Err(Claim::Server("the name changed hands meanwhile; try again".into()));
+    };
+    if let Some(holder) = Entry::read(&current.value) {
+        let holder_is_older_me = holder.node == *node.name && holder.incarnation != node.incarnation;
+        if !holder_is_older_me && node.probe(&holder.node, node.detection).await != Some(false) {
+            return Err(Claim::Taken(holder.node.into()));
+        }
+    }
+    node.names
+        .update(key, entry.bytes(), current.revision)
+        .await
+        .map_err(|_| Claim::Server("another node claimed the name meanwhile".into()))
+}
+
+/// A handle to the process registered as `name` on another node.
+pub(crate) async fn lookup<H: Handle>(
+    system: &Arc<SystemInner>,
+    node: &Arc<Node>,
+    name: &str,
+) -> Result<H, LookupError> {
+    let not_found = || LookupError::NotFound { name: name.into() };
+    let current = node
+        .names
+        .entry(key(name))
+        .await
+        .map_err(|error| LookupError::Cluster {
+            name: name.into(),
+            cause: format!("could not read the name: {error}").into(),
+        })?;
+    let entry = current
+        .filter(|current| current.operation == kv::Operation::Put)
+        .and_then(|current| Entry::read(&current.value))
+        .ok_or_else(not_found)?;
+    let requested = short_type_name(std::any::type_name::<H>());
+    if *requested != *entry.handle_type {
+        return Err(LookupError::WrongType {
+            name: name.into(),
+            requested,
+            registered: entry.handle_type.into(),
+        });
+    }
+    let Some(wire) = H::Message::__wire() else {
+        return Err(LookupError::NotRemote {
+            name: name.into(),
+            requested,
+        });
+    };
+    if wire.schema != entry.schema {
+        return Err(LookupError::Incompatible {
+            name: name.into(),
+            node: entry.node.into(),
+        });
+    }
+    // Left by an earlier start of this node: this one would have found it
+    // in its own registry.
+    if entry.node == *node.name {
+        return Err(not_found());
+    }
+    let (peer, new) = node.peer(&entry.node, entry.incarnation);
+    if new {
+        if node.probe(&entry.node, node.detection).await != Some(true) {
+            node.peer_down(&peer);
+            return Err(not_found());
+        }
+        liveness::watch(node, peer.clone());
+    } else if peer.is_down() {
+        return Err(not_found());
+    }
+    let addr = remote_addr(system, node, peer, name, entry.subject, wire);
+    Ok(H::__from_addr(addr))
+}
+
+/// Releases `name` cluster-wide if this node serves it, and stops serving
+/// it.
+pub(crate) async fn unregister(node: &Node, name: &str) -> bool {
+    node.stop_serving(&key(name)).await
+}

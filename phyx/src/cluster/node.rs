@@ -1,0 +1,563 @@
+//! This node's place in the cluster: its NATS connection, its claim on its
+//! name, the asks it has in flight, and what it knows of the nodes it
+//! calls.
+//!
+//! Four tasks run per node: `send_out` publishes every outgoing message
+//! from one queue (so one sender's messages leave in order), `take_replies`
+//! completes asks from this node's reply subjects, `answer_probes` tells
+//! other nodes this one is alive, and `hear_leaves` hears nodes that shut
+//! down. Each node it calls gets a `probe` task while it has handles to
+//! it (see `liveness.rs`).
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv};
+use async_nats::{Client, ConnectErrorKind, ConnectOptions, ServerAddr, StatusCode, Subject};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::cluster::config::{Checked, Credentials};
+use crate::cluster::error::ClusterError;
+use crate::cluster::frame::{Reply, read_reply};
+use crate::cluster::subjects::{Subjects, reply_seq};
+use crate::event::StopReason;
+use crate::kernel::reply::{NoReply, Unreachable};
+use crate::kernel::wire::PendingReply;
+
+/// Messages waiting to be published, for all of this node's handles.
+const OUTBOUND_CAPACITY: usize = 8192;
+
+/// One message to publish.
+pub(crate) struct Outgoing {
+    pub(crate) subject: Subject,
+    pub(crate) reply: Option<Subject>,
+    pub(crate) payload: Bytes,
+}
+
+/// What this node knows of another one.
+pub(crate) struct Peer {
+    pub(crate) name: Arc<str>,
+    /// Which start of that node: a node back under the same name is a new
+    /// peer.
+    pub(crate) incarnation: u64,
+    down: AtomicBool,
+    /// The handles to its processes, ended when it goes down.
+    proxies: Mutex<Vec<Box<dyn Proxy>>>,
+}
+
+impl Peer {
+    pub(crate) fn is_down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
+    }
+}
+
+/// A handle's address on this node for a process on another: ended (its
+/// watchers told) when that node goes down or this one leaves.
+pub(crate) trait Proxy: Send + Sync + 'static {
+    fn end(&self, reason: StopReason);
+}
+
+/// A name this node serves.
+pub(crate) struct Served {
+    /// Its revision in the bucket: the claim that is this node's.
+    pub(crate) revision: u64,
+    /// Ends the serving task.
+    pub(crate) cancel: oneshot::Sender<()>,
+}
+
+/// An ask in flight: whom it went to, and its caller.
+struct Waiting {
+    peer: Arc<Peer>,
+    reply: Box<dyn PendingReply>,
+}
+
+pub(crate) struct Node {
+    pub(crate) name: Arc<str>,
+    pub(crate) incarnation: u64,
+    pub(crate) client: Client,
+    pub(crate) subjects: Subjects,
+    pub(crate) names: kv::Store,
+    nodes: kv::Store,
+    /// How long a silent node has before it is declared down.
+    pub(crate) detection: Duration,
+    /// The largest message the server takes.
+    pub(crate) max_payload: usize,
+    pub(crate) outbound: mpsc::Sender<Outgoing>,
+    pending: Mutex<HashMap<u64, Waiting>>,
+    next_seq: AtomicU64,
+    peers: Mutex<HashMap<Arc<str>, Arc<Peer>>>,
+    /// Names this node serves, by key-value key: deleted when it leaves.
+    served: Mutex<HashMap<String, Served>>,
+    left: AtomicBool,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A random `u64`, from the OS's randomness that seeds std's hash maps.
+pub(crate) fn random_u64() -> u64 {
+    static DRAWS: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(DRAWS.fetch_add(1, Ordering::Relaxed))
+}
+
+impl Node {
+    /// Connects, claims the node's name and starts the node's tasks.
+    pub(crate) async fn connect(config: Checked) -> Result<Arc<Self>, ClusterError> {
+        let client = open(&config).await?;
+        check_version(&client)?;
+        let subjects = Subjects::new(&config.namespace, &config.node);
+        let js = jetstream::new(client.clone());
+        let nodes = bucket(&js, subjects.nodes_bucket()).await?;
+        let names = bucket(&js, subjects.names_bucket()).await?;
+        let incarnation = random_u64();
+        let name: Arc<str> = config.node.into();
+        claim(&client, &subjects, &nodes, &name, incarnation).await?;
+        let (outbound, queue) = mpsc::channel(OUTBOUND_CAPACITY);
+        let max_payload = client.server_info().max_payload;
+        let node = Arc::new(Self {
+            name,
+            incarnation,
+            client,
+            subjects,
+            names,
+            nodes,
+            detection: config.detection,
+            max_payload,
+            outbound,
+            pending: Mutex::new(HashMap::new()),
+            next_seq: AtomicU64::new(0),
+            peers: Mutex::new(HashMap::new()),
+            served: Mutex::new(HashMap::new()),
+            left: AtomicBool::new(false),
+            tasks: Mutex::new(Vec::new()),
+        });
+        node.start_tasks(queue).await?;
+        Ok(node)
+    }
+
+    async fn start_tasks(self: &Arc<Self>, queue: mpsc::Receiver<Outgoing>) -> Result<(), ClusterError> {
+        let subscribe_error = |error: async_nats::SubscribeError| ClusterError::Server {
+            cause: format!("could not subscribe: {error}").into(),
+        };
+        let replies = self
+            .client
+            .subscribe(self.subjects.replies())
+            .await
+            .map_err(subscribe_error)?;
+        let probes = self
+            .client
+            .subscribe(self.subjects.probe(&self.name))
+            .await
+            .map_err(subscribe_error)?;
+        let leaves = self
+            .client
+            .subscribe(self.subjects.leave())
+            .await
+            .map_err(subscribe_error)?;
+        // The server has the subscriptions once the flush returns: from
+        // then on, probes of this node find it.
+        self.client.flush().await.map_err(|error| ClusterError::Server {
+            cause: format!("could not flush: {error}").into(),
+        })?;
+        let weak = Arc::downgrade(self);
+        let tasks = vec![
+            tokio::spawn(send_out(self.client.clone(), queue)),
+            tokio::spawn(take_replies(weak.clone(), replies)),
+            tokio::spawn(answer_probes(self.client.clone(), probes)),
+            tokio::spawn(hear_leaves(weak, leaves)),
+        ];
+        lock(&self.tasks).extend(tasks);
+        Ok(())
+    }
+
+    /// Records that this node serves `key`.
+    pub(crate) fn serving(&self, key: String, served: Served) {
+        if let Some(earlier) = lock(&self.served).insert(key, served) {
+            let _ = earlier.cancel.send(());
+        }
+    }
+
+    /// Deletes `key` from the bucket if the claim `revision` is still
+    /// this node's: the process stopped serving.
+    pub(crate) async fn release(&self, key: &str, revision: u64) {
+        let ours = {
+            let mut served = lock(&self.served);
+            let ours = served.get(key).is_some_and(|served| served.revision == revision);
+            if ours {
+                served.remove(key);
+            }
+            ours
+        };
+        if ours {
+            let _ = self.names.delete_expect_revision(key, Some(revision)).await;
+        }
+    }
+
+    /// Stops serving `key` and deletes it; whether this node served it.
+    pub(crate) async fn stop_serving(&self, key: &str) -> bool {
+        let Some(served) = lock(&self.served).remove(key) else {
+            return false;
+        };
+        let _ = served.cancel.send(());
+        let _ = self.names.delete_expect_revision(key, Some(served.revision)).await;
+        true
+    }
+
+    /// Keeps a task to abort when the node leaves.
+    pub(crate) fn keep(&self, task: JoinHandle<()>) {
+        lock(&self.tasks).push(task);
+    }
+
+    pub(crate) fn has_left(&self) -> bool {
+        self.left.load(Ordering::SeqCst)
+    }
+
+    /// The peer record of `name`'s start `incarnation`; a new one if the
+    /// node came back under its name (the old one is down for good).
+    pub(crate) fn peer(&self, name: &str, incarnation: u64) -> (Arc<Peer>, bool) {
+        let mut peers = lock(&self.peers);
+        // One declared down may be back (a partition healed): it is
+        // probed again as a new peer.
+        if let Some(peer) = peers.get(name) {
+            if peer.incarnation == incarnation && !peer.is_down() {
+                return (peer.clone(), false);
+            }
+        }
+        let peer = Arc::new(Peer {
+            name: name.into(),
+            incarnation,
+            down: AtomicBool::new(false),
+            proxies: Mutex::new(Vec::new()),
+        });
+        peers.insert(peer.name.clone(), peer.clone());
+        (peer, true)
+    }
+
+    /// Ends `proxy` with its peer; at once if the peer is down already.
+    pub(crate) fn attach(&self, peer: &Peer, proxy: Box<dyn Proxy>) {
+        let mut proxies = lock(&peer.proxies);
+        if peer.is_down() {
+            drop(proxies);
+            proxy.end(StopReason::NodeDown {
+                node: peer.name.clone(),
+            });
+        } else {
+            proxies.push(proxy);
+        }
+    }
+
+    /// Files an ask to `peer`; its number, for the reply subject. Fails
+    /// with the reply back if the peer is down (checked under the lock
+    /// that `peer_down` drains, so no ask slips between the two).
+    pub(crate) fn wait_for_reply(
+        &self,
+        peer: &Arc<Peer>,
+        reply: Box<dyn PendingReply>,
+    ) -> Result<u64, Box<dyn PendingReply>> {
+        let mut pending = lock(&self.pending);
+        if peer.is_down() || self.has_left() {
+            return Err(reply);
+        }
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        pending.insert(
+            seq,
+            Waiting {
+                peer: peer.clone(),
+                reply,
+            },
+        );
+        Ok(seq)
+    }
+
+    /// Forgets ask `seq` (it was never sent).
+    pub(crate) fn forget(&self, seq: u64) -> Option<Box<dyn PendingReply>> {
+        lock(&self.pending).remove(&seq).map(|waiting| waiting.reply)
+    }
+
+    /// Drops the asks whose callers stopped waiting (timed out): their
+    /// replies, if any come, are discarded.
+    pub(crate) fn sweep(&self) {
+        lock(&self.pending).retain(|_, waiting| !waiting.reply.abandoned());
+    }
+
+    /// `peer` is gone: its asks fail with `NodeDown`, its handles end.
+    pub(crate) fn peer_down(&self, peer: &Peer) {
+        if peer.down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tracing::warn!(node = %self.name, peer = %peer.name, "node down");
+        let failed: Vec<Box<dyn PendingReply>> = {
+            let mut pending = lock(&self.pending);
+            let seqs: Vec<u64> = pending
+                .iter()
+                .filter(|(_, waiting)| std::ptr::eq(&*waiting.peer, peer))
+                .map(|(seq, _)| *seq)
+                .collect();
+            seqs.iter()
+                .filter_map(|seq| pending.remove(seq))
+                .map(|waiting| waiting.reply)
+                .collect()
+        };
+        let node_down = || NoReply::Unreachable(Unreachable::NodeDown(peer.name.clone()));
+        for reply in failed {
+            reply.complete(Err(node_down()));
+        }
+        let proxies = std::mem::take(&mut *lock(&peer.proxies));
+        for proxy in proxies {
+            proxy.end(StopReason::NodeDown {
+                node: peer.name.clone(),
+            });
+        }
+    }
+
+    /// Whether `node` answers a probe within `within`: `Some(false)` if
+    /// the server says nobody listens there (its connection is gone),
+    /// `None` if it did not answer in time.
+    pub(crate) async fn probe(&self, node: &str, within: Duration) -> Option<bool> {
+        let request = async_nats::Request::new().timeout(Some(within));
+        match self.client.send_request(self.subjects.probe(node), request).await {
+            Ok(_) => Some(true),
+            Err(error) if error.kind() == async_nats::RequestErrorKind::NoResponders => Some(false),
+            Err(_) => None,
+        }
+    }
+
+    /// Leaves the cluster: releases this node's names and its own, tells
+    /// the others, fails what is in flight and ends its handles.
+    pub(crate) async fn leave(&self) {
+        if self.left.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let served: Vec<(String, Served)> = lock(&self.served).drain().collect();
+        for (key, served) in served {
+            let _ = served.cancel.send(());
+            let _ = self.names.delete_expect_revision(&key, Some(served.revision)).await;
+        }
+        let mut leave = self.incarnation.to_le_bytes().to_vec();
+        leave.extend_from_slice(self.name.as_bytes());
+        let _ = self.client.publish(self.subjects.leave(), leave.into()).await;
+        let _ = self.nodes.delete(&*self.name).await;
+        let _ = self.client.flush().await;
+        let in_flight: Vec<Waiting> = lock(&self.pending).drain().map(|(_, waiting)| waiting).collect();
+        for waiting in in_flight {
+            waiting.reply.complete(Err(NoReply::Stopped));
+        }
+        let peers: Vec<Arc<Peer>> = lock(&self.peers).drain().map(|(_, peer)| peer).collect();
+        for peer in peers {
+            let proxies = std::mem::take(&mut *lock(&peer.proxies));
+            for proxy in proxies {
+                proxy.end(StopReason::Shutdown);
+            }
+        }
+        for task in lock(&self.tasks).drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Completes ask `seq` with what arrived on its reply subject.
+    fn take_reply(self: &Arc<Self>, seq: u64, message: &async_nats::Message) {
+        let Some(waiting) = lock(&self.pending).remove(&seq) else {
+            // Its caller gave up, or the peer was declared down first.
+            return;
+        };
+        if message.status == Some(StatusCode::NO_RESPONDERS) {
+            // Nobody serves the process's subject: its node is gone, or
+            // the process stopped. A probe of the node tells which.
+            let node = self.clone();
+            tokio::spawn(async move { node.no_responders(waiting).await });
+            return;
+        }
+        match read_reply(&message.payload) {
+            Reply::Value(value) => waiting.reply.complete(Ok(value)),
+            Reply::Accepted => waiting.reply.complete(Ok(&[])),
+            Reply::Failed(why) => waiting.reply.complete(Err(why)),
+        }
+    }
+
+    async fn no_responders(&self, waiting: Waiting) {
+        let within = self.detection;
+        match self.probe(&waiting.peer.name, within).await {
+            Some(true) => waiting.reply.complete(Err(NoReply::Unreachable(Unreachable::Stopped))),
+            Some(false) | None => {
+                let peer = waiting.peer.clone();
+                waiting
+                    .reply
+                    .complete(Err(NoReply::Unreachable(Unreachable::NodeDown(peer.name.clone()))));
+                self.peer_down(&peer);
+            }
+        }
+    }
+
+    /// Another node said it leaves: `incarnation` (8 bytes) and name.
+    fn heard_leave(&self, leave: &[u8]) {
+        let Some((incarnation, name)) = leave.split_first_chunk::<8>() else {
+            return;
+        };
+        let incarnation = u64::from_le_bytes(*incarnation);
+        let peer = std::str::from_utf8(name)
+            .ok()
+            .and_then(|name| lock(&self.peers).get(name).cloned())
+            .filter(|peer| peer.incarnation == incarnation);
+        if let Some(peer) = peer {
+            self.peer_down(&peer);
+        }
+    }
+}
+
+async fn open(config: &Checked) -> Result<Client, ClusterError> {
+    let url: Arc<str> = config.servers.join(",").into();
+    let servers = config
+        .servers
+        .iter()
+        .map(|server| {
+            server.parse::<ServerAddr>().map_err(|error| ClusterError::Config {
+                problem: format!(
+                    "`{server}` is not a NATS server address ({error}); write one like `nats://127.0.0.1:4222`"
+                )
+                .into(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut options = ConnectOptions::new()
+        .name(format!("phyx node {}", config.node))
+        .connection_timeout(config.detection)
+        .require_tls(config.require_tls);
+    for certificate in &config.root_certificates {
+        options = options.add_root_certificates(certificate.clone());
+    }
+    options = match &config.credentials {
+        None => options,
+        Some(Credentials::UserPassword { user, password }) => options.user_and_password(user.clone(), password.clone()),
+        Some(Credentials::Token(token)) => options.token(token.clone()),
+        Some(Credentials::Nkey(seed)) => options.nkey(seed.clone()),
+        Some(Credentials::File(path)) => {
+            options
+                .credentials_file(path)
+                .await
+                .map_err(|error| ClusterError::Config {
+                    problem: format!("cannot read the credentials file {}: {error}", path.display()).into(),
+                })?
+        }
+    };
+    options.connect(servers).await.map_err(|error| {
+        let cause: Arc<str> = error.to_string().into();
+        match error.kind() {
+            ConnectErrorKind::Authentication | ConnectErrorKind::AuthorizationViolation => ClusterError::Refused {
+                url: url.clone(),
+                cause,
+            },
+            _ => ClusterError::Unreachable {
+                url: url.clone(),
+                cause,
+            },
+        }
+    })
+}
+
+fn check_version(client: &Client) -> Result<(), ClusterError> {
+    if client.is_server_compatible(2, 10, 0) {
+        Ok(())
+    } else {
+        Err(ClusterError::Server {
+            cause: format!("the server is version {}", client.server_info().version).into(),
+        })
+    }
+}
+
+async fn bucket(js: &jetstream::Context, name: String) -> Result<kv::Store, ClusterError> {
+    if let Ok(store) = js.get_key_value(&name).await {
+        return Ok(store);
+    }
+    let config = kv::Config {
+        bucket: name.clone(),
+        history: 1,
+        ..Default::default()
+    };
+    match js.create_key_value(config).await {
+        Ok(store) => Ok(store),
+        // Another node created it meanwhile.
+        Err(error) => js.get_key_value(&name).await.map_err(|_| ClusterError::Server {
+            cause: format!("could not open key-value bucket `{name}`: {error}").into(),
+        }),
+    }
+}
+
+/// Claims `name` for this node: taken if another live node has it; a
+/// name left behind by a node that died is taken over.
+async fn claim(
+    client: &Client,
+    subjects: &Subjects,
+    nodes: &kv::Store,
+    name: &str,
+    incarnation: u64,
+) -> Result<(), ClusterError> {
+    let value = Bytes::copy_from_slice(&incarnation.to_le_bytes());
+    let server_error = |error: String| ClusterError::Server { cause: error.into() };
+    match nodes.create(name, value.clone()).await {
+        Ok(_) => return Ok(()),
+        Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {}
+        Err(error) => return Err(server_error(format!("could not claim the node name: {error}"))),
+    }
+    let request = async_nats::Request::new().timeout(Some(Duration::from_secs(1)));
+    if client.send_request(subjects.probe(name), request).await.is_ok() {
+        return Err(ClusterError::NameTaken { node: name.into() });
+    }
+    nodes
+        .put(name, value)
+        .await
+        .map(drop)
+        .map_err(|error| server_error(format!("could not claim the node name: {error}")))
+}
+
+/// Publishes every outgoing message, in the order they were queued.
+async fn send_out(client: Client, mut queue: mpsc::Receiver<Outgoing>) {
+    let mut batch = Vec::with_capacity(64);
+    while queue.recv_many(&mut batch, 64).await > 0 {
+        for Outgoing {
+            subject,
+            reply,
+            payload,
+        } in batch.drain(..)
+        {
+            // Fails only once the connection is closed for good; the
+            // node's asks then fail as it leaves.
+            let _ = match reply {
+                Some(reply) => client.publish_with_reply(subject, reply, payload).await,
+                None => client.publish(subject, payload).await,
+            };
+        }
+    }
+}
+
+async fn take_replies(node: Weak<Node>, mut replies: async_nats::Subscriber) {
+    while let Some(message) = replies.next().await {
+        let Some(node) = node.upgrade() else { return };
+        if let Some(seq) = reply_seq(&message.subject) {
+            node.take_reply(seq, &message);
+        }
+    }
+}
+
+async fn answer_probes(client: Client, mut probes: async_nats::Subscriber) {
+    while let Some(probe) = probes.next().await {
+        if let Some(reply) = probe.reply {
+            let _ = client.publish(reply, Bytes::new()).await;
+        }
+    }
+}
+
+async fn hear_leaves(node: Weak<Node>, mut leaves: async_nats::Subscriber) {
+    while let Some(leave) = leaves.next().await {
+        let Some(node) = node.upgrade() else { return };
+        node.heard_leave(&leave.payload);
+    }
+}

@@ -1,0 +1,181 @@
+//! The process's side: one task per registered remote process takes the
+//! messages published on its subject, in order, into its mailbox, and
+//! sends back the replies as its handlers give them.
+//!
+//! Nothing a stranger publishes there can hurt the process: a frame that
+//! does not read (truncated, wrong version, unknown method, bytes that do
+//! not decode, a build whose methods differ) is dropped and counted as an
+//! `EventKind::WireRejected`, answered with the reason if it asked.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use async_nats::{Client, Subject};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::oneshot;
+
+use crate::cluster::frame::{self, Kind};
+use crate::event::EventKind;
+use crate::kernel::addr::{Addr, Refused};
+use crate::kernel::process::Message;
+use crate::kernel::reply::{NoReply, Unreachable};
+use crate::kernel::wire::{Decoded, Wire};
+
+/// A reply on its way: where it goes, and the bytes once the handler gave
+/// them.
+type Replying = Pin<Box<dyn Future<Output = (Subject, Vec<u8>)> + Send>>;
+
+/// Serves `addr` on `subscriber` until the process stops for good, the
+/// name is released (`cancelled`) or the subscription ends.
+pub(crate) async fn serve<M: Message>(
+    client: Client,
+    addr: Addr<M>,
+    wire: Wire<M>,
+    mut subscriber: async_nats::Subscriber,
+    max_payload: usize,
+    cancelled: oneshot::Receiver<()>,
+) {
+    let mut replies: FuturesUnordered<Replying> = FuturesUnordered::new();
+    let stopped = addr.core().stopped();
+    tokio::pin!(stopped, cancelled);
+    loop {
+        tokio::select! {
+            biased;
+            Some((to, reply)) = replies.next() => {
+                let _ = client.publish(to, reply.into()).await;
+            }
+            message = subscriber.next() => {
+                let Some(message) = message else { break };
+                if let Some(replying) = take(&addr, wire, message, max_payload).await {
+                    replies.push(replying);
+                }
+            }
+            () = &mut stopped => break,
+            _ = &mut cancelled => break,
+        }
+    }
+    // What the handlers still owe: the process stopped, so each resolves.
+    while let Some((to, reply)) = replies.next().await {
+        let _ = client.publish(to, reply.into()).await;
+    }
+    let _ = subscriber.unsubscribe().await;
+}
+
+/// Delivers one message; the reply to wait for, if it asked.
+async fn take<M: Message>(
+    addr: &Addr<M>,
+    wire: Wire<M>,
+    message: async_nats::Message,
+    max_payload: usize,
+) -> Option<Replying> {
+    let reply_to = message.reply;
+    let immediate = |bytes: Vec<u8>| -> Option<Replying> {
+        let to = reply_to.clone()?;
+        Some(Box::pin(async move { (to, bytes) }))
+    };
+    let decoded = match read(addr, wire, &message.payload, max_payload, reply_to.is_some()) {
+        Ok(decoded) => decoded,
+        Err(reason) => {
+            addr.publish(EventKind::WireRejected {
+                reason: reason.clone().into(),
+            });
+            let why = NoReply::Unreachable(Unreachable::Transport(reason.into()));
+            return immediate(frame::failure_reply(&why));
+        }
+    };
+    match decoded {
+        Incoming::Stop => {
+            let node = addr.node();
+            let to = reply_to?;
+            Some(Box::pin(async move {
+                node.request_stop();
+                node.core().stopped().await;
+                (to, frame::accepted_reply())
+            }))
+        }
+        Incoming::Message(kind, Decoded { message, reply }) => {
+            let method = message.method();
+            let delivered = match addr.try_deliver(message) {
+                Err(Refused::Full(message)) if kind != Kind::Tell && addr.waits_for_room() => {
+                    addr.deliver(message).await
+                }
+                other => other,
+            };
+            match (delivered, kind) {
+                (Ok(()), Kind::TellWait) => immediate(frame::accepted_reply()),
+                (Ok(()), _) => {
+                    let (to, reply) = (reply_to?, reply?);
+                    Some(Box::pin(async move {
+                        let bytes = match reply.await {
+                            Ok(value) => frame::value_reply(value),
+                            Err(why) => frame::failure_reply(&why),
+                        };
+                        (to, bytes)
+                    }))
+                }
+                (Err(refused), _) => {
+                    let why = match refused {
+                        Refused::Full(_) => {
+                            addr.publish(EventKind::MessageRejected { method });
+                            Unreachable::Full
+                        }
+                        Refused::Stopped(_) => Unreachable::Stopped,
+                        Refused::Unreachable(why) => why,
+                    };
+                    immediate(frame::failure_reply(&NoReply::Unreachable(why)))
+                }
+            }
+        }
+    }
+}
+
+enum Incoming<M> {
+    Message(Kind, Decoded<M>),
+    Stop,
+}
+
+/// Reads a frame, never panicking on what a stranger sent.
+fn read<M: Message>(
+    addr: &Addr<M>,
+    wire: Wire<M>,
+    bytes: &[u8],
+    max_payload: usize,
+    has_reply: bool,
+) -> Result<Incoming<M>, String> {
+    if bytes.len() > max_payload {
+        return Err(format!(
+            "a message of {} bytes is over the maximum of {max_payload}",
+            bytes.len()
+        ));
+    }
+    let (request, args) = frame::read_request(bytes)?;
+    if request.kind == Kind::Stop {
+        return Ok(Incoming::Stop);
+    }
+    if request.schema != wire.schema {
+        return Err(format!(
+            "the sender's build of `{}` has other methods (schema {:016x}, here {:016x}); run the same build on every node",
+            addr.core().name,
+            request.schema,
+            wire.schema
+        ));
+    }
+    let ask = request.kind == Kind::Ask;
+    if ask && !has_reply {
+        return Err("an ask without a reply subject".to_owned());
+    }
+    // A user type's `Deserialize` may panic on bytes it did not expect.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (wire.decode)(request.method, args, ask)
+    }));
+    match decoded {
+        Ok(Ok(decoded)) => Ok(Incoming::Message(request.kind, decoded)),
+        Ok(Err(reason)) => Err(reason),
+        Err(payload) => Err(format!(
+            "decoding method number {} panicked: {}",
+            request.method,
+            crate::panic::panic_message(payload)
+        )),
+    }
+}

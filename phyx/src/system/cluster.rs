@@ -1,0 +1,90 @@
+//! The builder's cluster settings (feature `cluster`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{System, SystemBuilder};
+use crate::cluster::{ClusterError, Credentials, Node};
+
+impl SystemBuilder {
+    /// This node's name in its cluster: unique among the cluster's live
+    /// nodes; letters, digits, `-` and `_`. Then [`connect`](Self::connect).
+    pub fn node(mut self, name: impl Into<String>) -> Self {
+        self.cluster.node = Some(name.into());
+        self
+    }
+
+    /// A NATS server of the cluster (2.10 or later, with JetStream on:
+    /// `nats-server -js`), as `nats://host:port`. Call it once per server
+    /// to give several; the node connects to one and fails over to the
+    /// others. Then [`connect`](Self::connect).
+    pub fn cluster(mut self, url: impl Into<String>) -> Self {
+        self.cluster.servers.push(url.into());
+        self
+    }
+
+    /// The cluster's namespace on its NATS servers (default `"default"`):
+    /// every subject and bucket of the cluster starts with it, so clusters
+    /// with different namespaces share servers without seeing each other.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.cluster.namespace = Some(namespace.into());
+        self
+    }
+
+    /// How long a node that stopped answering has before it is declared
+    /// down, its calls in flight failing with
+    /// [`CallError::NodeDown`](crate::CallError::NodeDown) (default 3 s;
+    /// at least 100 ms). A killed node is found sooner: within a third of
+    /// it. Also the connect timeout.
+    pub fn detection(mut self, within: Duration) -> Self {
+        self.cluster.detection = Some(within);
+        self
+    }
+
+    /// How the node proves to the NATS server that it belongs.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.cluster.credentials = Some(credentials);
+        self
+    }
+
+    /// Trusts the certificate authority in `pem_file` for the server's
+    /// TLS certificate, and requires TLS.
+    pub fn tls_root_certificate(mut self, pem_file: impl Into<PathBuf>) -> Self {
+        self.cluster.root_certificates.push(pem_file.into());
+        self.cluster.require_tls = true;
+        self
+    }
+
+    /// Joins the cluster: connects to its NATS server, claims this node's
+    /// name, and returns the system, whose
+    /// [`register`](System::register) and [`lookup`](System::lookup) then
+    /// reach every node.
+    ///
+    /// # Errors
+    ///
+    /// A [`ClusterError`]: no node name or server given, no server
+    /// answering within the detection time, credentials refused, the name
+    /// held by another live node, a server without JetStream or older
+    /// than 2.10.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub async fn connect(mut self) -> Result<System, ClusterError> {
+        let config = std::mem::take(&mut self.cluster).check()?;
+        let node = Node::connect(config).await?;
+        let mut system = self.build_inner();
+        let owner = Arc::get_mut(&mut system.owner).expect("a system just built has one owner");
+        owner.node = Some(node);
+        Ok(system)
+    }
+}
+
+impl System {
+    /// This node's name in its cluster; `None` for a system that joined
+    /// none.
+    pub fn node_name(&self) -> Option<&str> {
+        self.owner.node.as_deref().map(|node| &*node.name)
+    }
+}
