@@ -394,6 +394,14 @@ pub enum RegisterError {
         /// What failed.
         cause: Arc<str>,
     },
+    /// Only a `#[process(remote)]` process can serve a pool across nodes.
+    #[non_exhaustive]
+    NotRemote {
+        /// The name asked for.
+        name: Arc<str>,
+        /// The process's own name.
+        process: Arc<str>,
+    },
 }
 
 impl RegisterError {
@@ -404,7 +412,8 @@ impl RegisterError {
             | Self::AlreadyNamed { name, .. }
             | Self::Stopped { name, .. }
             | Self::TakenElsewhere { name, .. }
-            | Self::Cluster { name, .. } => name,
+            | Self::Cluster { name, .. }
+            | Self::NotRemote { name, .. } => name,
         }
     }
 }
@@ -436,6 +445,10 @@ impl fmt::Display for RegisterError {
                 "name `{name}` is taken by a process on node `{node}`; pick another name, or unregister it there first"
             ),
             Self::Cluster { name, cause } => write!(f, "cannot register `{name}` in the cluster: {cause}"),
+            Self::NotRemote { name, process } => write!(
+                f,
+                "process `{process}` cannot join the pool `{name}` across nodes: its messages cannot cross; add `remote` to its `#[process]`"
+            ),
         }
     }
 }

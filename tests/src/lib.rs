@@ -1,5 +1,7 @@
 //! Processes and helpers shared by the behaviour tests in `tests/tests/`.
 
+pub mod remote;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

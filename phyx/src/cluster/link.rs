@@ -21,11 +21,12 @@ use crate::kernel::wire::{PendingReply, Wire};
 use crate::mailbox::Overflow;
 use crate::options::SpawnOptions;
 
-/// The address of process `name`, served on `subject` by `peer`.
+/// The address of process `name`, served on `subject` by `peer` (`None`:
+/// a pool across nodes, served by its members).
 pub(crate) fn remote_addr<M: Message>(
     system: &Arc<SystemInner>,
     node: &Arc<Node>,
-    peer: Arc<Peer>,
+    peer: Option<Arc<Peer>>,
     name: &str,
     subject: String,
     wire: Wire<M>,
@@ -46,7 +47,7 @@ pub(crate) fn remote_addr<M: Message>(
         proxy: Arc::downgrade(&shared),
     };
     let _ = shared.divert.set(Box::new(link));
-    node.attach(&peer, Box::new(Arc::downgrade(&shared)));
+    node.attach(peer.as_deref(), Box::new(Arc::downgrade(&shared)));
     Addr::new(shared)
 }
 
@@ -62,7 +63,7 @@ impl<M: Message> Proxy for Weak<Shared<M>> {
 
 struct Link<M> {
     node: Weak<Node>,
-    peer: Arc<Peer>,
+    peer: Option<Arc<Peer>>,
     subject: Subject,
     wire: Wire<M>,
     proxy: Weak<Shared<M>>,
@@ -98,8 +99,8 @@ impl<M: Message> Link<M> {
         ack: Option<Box<dyn PendingReply>>,
         permit: mpsc::Permit<'_, Outgoing>,
     ) -> Result<(), Unreachable> {
-        if self.peer.is_down() {
-            return Err(Unreachable::NodeDown(self.peer.name.clone()));
+        if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
+            return Err(Unreachable::NodeDown(peer.name.clone()));
         }
         let mut payload = frame::request_buffer();
         let encoded = (self.wire.encode)(message, &mut payload);
@@ -130,10 +131,13 @@ impl<M: Message> Link<M> {
             },
         );
         let reply = match reply {
-            Some(reply) => match node.wait_for_reply(&self.peer, reply) {
+            Some(reply) => match node.wait_for_reply(self.peer.as_ref(), reply) {
                 Ok(seq) => Some(Subject::from(node.subjects.reply(seq))),
                 Err(reply) => {
-                    let why = Unreachable::NodeDown(self.peer.name.clone());
+                    let why = match &self.peer {
+                        Some(peer) => Unreachable::NodeDown(peer.name.clone()),
+                        None => Unreachable::Stopped,
+                    };
                     reply.complete(Err(NoReply::Unreachable(why.clone())));
                     return Err(why);
                 }
@@ -201,7 +205,7 @@ impl<M: Message> Divert<M> for Link<M> {
         let peer = self.peer.clone();
         tokio::spawn(async move {
             let (ack, stopped) = oneshot::channel();
-            if let Ok(seq) = node.wait_for_reply(&peer, Box::new(Ack(ack))) {
+            if let Ok(seq) = node.wait_for_reply(peer.as_ref(), Box::new(Ack(ack))) {
                 let mut payload = frame::request_buffer();
                 frame::write_request(
                     &mut payload,

@@ -41,7 +41,6 @@ async fn probe(node: Weak<Node>, peer: Arc<Peer>) {
         if peer.is_down() || node.has_left() {
             return;
         }
-        node.sweep();
         match node.probe(&peer.name, interval).await {
             Some(true) => last_answer = tokio::time::Instant::now(),
             Some(false) => return node.peer_down(&peer),

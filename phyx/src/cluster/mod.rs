@@ -36,7 +36,7 @@ pub use self::config::Credentials;
 pub use self::error::ClusterError;
 
 pub(crate) use self::config::ClusterConfig;
-pub(crate) use self::names::{lookup, register, unregister};
+pub(crate) use self::names::{lookup, register, register_pool, unregister};
 pub(crate) use self::node::Node;
 
 /// For the macros (`phyx::__private`).

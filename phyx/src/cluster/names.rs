@@ -16,13 +16,15 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::cluster::link::remote_addr;
+use crate::cluster::node::Served;
 use crate::cluster::node::{Node, random_u64};
-use crate::cluster::serve::serve;
+use crate::cluster::serve::Serving;
 use crate::cluster::subjects::key;
-use crate::cluster::{liveness, node::Served};
 use crate::error::{LookupError, RegisterError};
+use crate::kernel::addr::Addr;
 use crate::kernel::process::{Handle, Message};
 use crate::kernel::system::SystemInner;
+use crate::kernel::wire::Wire;
 use crate::registry::short_type_name;
 
 /// A name's value in the bucket.
@@ -33,6 +35,9 @@ struct Entry {
     subject: String,
     handle_type: String,
     schema: u64,
+    /// A pool across nodes: served by every member (a queue group), held
+    /// by no one node.
+    pool: bool,
 }
 
 impl Entry {
@@ -62,6 +67,7 @@ pub(crate) async fn register<H: Handle>(node: &Arc<Node>, name: &str, handle: &H
         subject: node.subjects.process(random_u64()),
         handle_type: short_type_name(std::any::type_name::<H>()).to_string(),
         schema: wire.schema,
+        pool: false,
     };
     // Subscribed before the name is visible: whoever finds it reaches it.
     let mut subscriber = node
@@ -81,16 +87,119 @@ pub(crate) async fn register<H: Handle>(node: &Arc<Node>, name: &str, handle: &H
             return Err(error.named(name));
         }
     };
+    start_serving(
+        node,
+        key,
+        Some(revision),
+        handle.__addr().clone(),
+        wire,
+        subscriber,
+        None,
+    );
+    Ok(())
+}
+
+/// Serves `addr` on `subscriber` until it stops or its name is released,
+/// then deletes the name's claim `revision` (a pool member's has none: the
+/// pool's name outlives each member).
+fn start_serving<M: Message>(
+    node: &Arc<Node>,
+    key: String,
+    revision: Option<u64>,
+    addr: Addr<M>,
+    wire: Wire<M>,
+    subscriber: async_nats::Subscriber,
+    taken: Option<Vec<u8>>,
+) {
     let (cancel, cancelled) = oneshot::channel();
     node.serving(key.clone(), Served { revision, cancel });
-    let (client, addr, max_payload) = (node.client.clone(), handle.__addr().clone(), node.max_payload);
+    let serving = Serving {
+        client: node.client.clone(),
+        addr,
+        wire,
+        max_payload: node.max_payload,
+        node: node.name.clone(),
+        taken,
+    };
     let weak = Arc::downgrade(node);
     node.keep(tokio::spawn(async move {
-        serve(client, addr, wire, subscriber, max_payload, cancelled).await;
+        serving.run(subscriber, cancelled).await;
         if let Some(node) = weak.upgrade() {
             node.release(&key, revision).await;
         }
     }));
+}
+
+/// Adds the process behind `handle` to the pool `name` across nodes:
+/// every node that adds one serves the pool's calls, which the NATS
+/// server spreads over the members (a queue group).
+pub(crate) async fn register_pool<H: Handle>(node: &Arc<Node>, name: &str, handle: &H) -> Result<(), RegisterError> {
+    let Some(wire) = H::Message::__wire() else {
+        return Err(RegisterError::NotRemote {
+            name: name.into(),
+            process: handle.__addr().core().name.clone(),
+        });
+    };
+    let cluster_error = |cause: String| RegisterError::Cluster {
+        name: name.into(),
+        cause: cause.into(),
+    };
+    let key = key(name);
+    let entry = Entry {
+        node: String::new(),
+        incarnation: 0,
+        subject: node.subjects.pool(&key),
+        handle_type: short_type_name(std::any::type_name::<H>()).to_string(),
+        schema: wire.schema,
+        pool: true,
+    };
+    match node.names.create(&key, entry.bytes()).await {
+        Ok(_) => {}
+        Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {
+            let current = node
+                .names
+                .entry(&key)
+                .await
+                .map_err(|error| cluster_error(format!("could not read the name: {error}")))?;
+            let holder = current
+                .filter(|current| current.operation == kv::Operation::Put)
+                .and_then(|current| Entry::read(&current.value));
+            match holder {
+                Some(pool) if pool.pool && pool.handle_type == entry.handle_type && pool.schema == entry.schema => {}
+                Some(pool) if pool.pool => {
+                    return Err(cluster_error(format!(
+                        "the pool's members are `{}`s of another build; run the same build on every node",
+                        pool.handle_type
+                    )));
+                }
+                Some(holder) => {
+                    return Err(RegisterError::TakenElsewhere {
+                        name: name.into(),
+                        node: holder.node.into(),
+                    });
+                }
+                // Deleted meanwhile: claim it again.
+                None => {
+                    node.names
+                        .put(&key, entry.bytes())
+                        .await
+                        .map_err(|error| cluster_error(format!("could not claim the name: {error}")))?;
+                }
+            }
+        }
+        Err(error) => return Err(cluster_error(format!("could not claim the name: {error}"))),
+    }
+    let subscriber = node
+        .client
+        .queue_subscribe(entry.subject.clone(), "members".to_owned())
+        .await
+        .map_err(|error| cluster_error(format!("could not subscribe: {error}")))?;
+    node.client
+        .flush()
+        .await
+        .map_err(|error| cluster_error(format!("could not flush: {error}")))?;
+    let taken = crate::cluster::frame::taken_reply(&node.name, node.incarnation);
+    start_serving(node, key, None, handle.__addr().clone(), wire, subscriber, Some(taken));
     Ok(())
 }
 
@@ -180,22 +289,24 @@ pub(crate) async fn lookup<H: Handle>(
             node: entry.node.into(),
         });
     }
+    if entry.pool {
+        let addr = remote_addr(system, node, None, name, entry.subject, wire);
+        return Ok(H::__from_addr(addr));
+    }
     // Left by an earlier start of this node: this one would have found it
     // in its own registry.
     if entry.node == *node.name {
         return Err(not_found());
     }
     let (peer, new) = node.peer(&entry.node, entry.incarnation);
-    if new {
-        if node.probe(&entry.node, node.detection).await != Some(true) {
-            node.peer_down(&peer);
-            return Err(not_found());
-        }
-        liveness::watch(node, peer.clone());
-    } else if peer.is_down() {
+    if new && node.probe(&entry.node, node.detection).await != Some(true) {
+        node.peer_down(&peer);
         return Err(not_found());
     }
-    let addr = remote_addr(system, node, peer, name, entry.subject, wire);
+    if peer.is_down() {
+        return Err(not_found());
+    }
+    let addr = remote_addr(system, node, Some(peer), name, entry.subject, wire);
     Ok(H::__from_addr(addr))
 }
 

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use async_nats::jetstream::{self, kv};
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, ServerAddr, StatusCode, Subject};
 use bytes::Bytes;
@@ -25,11 +27,16 @@ use tokio::task::JoinHandle;
 
 use crate::cluster::config::{Checked, Credentials};
 use crate::cluster::error::ClusterError;
-use crate::cluster::frame::{Reply, read_reply};
+use crate::cluster::frame::{Reply, read_reply, read_taken};
+use crate::cluster::liveness;
 use crate::cluster::subjects::{Subjects, reply_seq};
 use crate::event::StopReason;
 use crate::kernel::reply::{NoReply, Unreachable};
 use crate::kernel::wire::PendingReply;
+
+/// The node of a `NodeDown` for an ask to a pool that no member said it
+/// took.
+const UNKNOWN_MEMBER: &str = "(the pool member given the call)";
 
 /// Messages waiting to be published, for all of this node's handles.
 const OUTBOUND_CAPACITY: usize = 8192;
@@ -66,15 +73,21 @@ pub(crate) trait Proxy: Send + Sync + 'static {
 
 /// A name this node serves.
 pub(crate) struct Served {
-    /// Its revision in the bucket: the claim that is this node's.
-    pub(crate) revision: u64,
+    /// Its revision in the bucket: the claim that is this node's; `None`
+    /// for a pool member, whose pool's name is no one node's.
+    pub(crate) revision: Option<u64>,
     /// Ends the serving task.
     pub(crate) cancel: oneshot::Sender<()>,
 }
 
 /// An ask in flight: whom it went to, and its caller.
 struct Waiting {
-    peer: Arc<Peer>,
+    /// `None` for an ask to a pool across nodes until a member says it
+    /// took it.
+    peer: Option<Arc<Peer>>,
+    /// When it was sent: an ask no pool member took within the detection
+    /// time went to one that died.
+    sent: Instant,
     reply: Box<dyn PendingReply>,
 }
 
@@ -93,6 +106,8 @@ pub(crate) struct Node {
     pending: Mutex<HashMap<u64, Waiting>>,
     next_seq: AtomicU64,
     peers: Mutex<HashMap<Arc<str>, Arc<Peer>>>,
+    /// Handles to pools across nodes, ended when this node leaves.
+    pools: Mutex<Vec<Box<dyn Proxy>>>,
     /// Names this node serves, by key-value key: deleted when it leaves.
     served: Mutex<HashMap<String, Served>>,
     left: AtomicBool,
@@ -136,6 +151,7 @@ impl Node {
             pending: Mutex::new(HashMap::new()),
             next_seq: AtomicU64::new(0),
             peers: Mutex::new(HashMap::new()),
+            pools: Mutex::new(Vec::new()),
             served: Mutex::new(HashMap::new()),
             left: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
@@ -173,7 +189,8 @@ impl Node {
             tokio::spawn(send_out(self.client.clone(), queue)),
             tokio::spawn(take_replies(weak.clone(), replies)),
             tokio::spawn(answer_probes(self.client.clone(), probes)),
-            tokio::spawn(hear_leaves(weak, leaves)),
+            tokio::spawn(hear_leaves(weak.clone(), leaves)),
+            tokio::spawn(sweep_pending(weak, liveness::probe_interval(self.detection))),
         ];
         lock(&self.tasks).extend(tasks);
         Ok(())
@@ -188,7 +205,7 @@ impl Node {
 
     /// Deletes `key` from the bucket if the claim `revision` is still
     /// this node's: the process stopped serving.
-    pub(crate) async fn release(&self, key: &str, revision: u64) {
+    pub(crate) async fn release(&self, key: &str, revision: Option<u64>) {
         let ours = {
             let mut served = lock(&self.served);
             let ours = served.get(key).is_some_and(|served| served.revision == revision);
@@ -197,7 +214,7 @@ impl Node {
             }
             ours
         };
-        if ours {
+        if let (true, Some(revision)) = (ours, revision) {
             let _ = self.names.delete_expect_revision(key, Some(revision)).await;
         }
     }
@@ -208,7 +225,9 @@ impl Node {
             return false;
         };
         let _ = served.cancel.send(());
-        let _ = self.names.delete_expect_revision(key, Some(served.revision)).await;
+        if let Some(revision) = served.revision {
+            let _ = self.names.delete_expect_revision(key, Some(revision)).await;
+        }
         true
     }
 
@@ -221,9 +240,10 @@ impl Node {
         self.left.load(Ordering::SeqCst)
     }
 
-    /// The peer record of `name`'s start `incarnation`; a new one if the
-    /// node came back under its name (the old one is down for good).
-    pub(crate) fn peer(&self, name: &str, incarnation: u64) -> (Arc<Peer>, bool) {
+    /// The peer record of `name`'s start `incarnation`; a new one, probed
+    /// from now on, if the node is new here or came back under its name
+    /// (the old one is down for good). Whether it is new.
+    pub(crate) fn peer(self: &Arc<Self>, name: &str, incarnation: u64) -> (Arc<Peer>, bool) {
         let mut peers = lock(&self.peers);
         // One declared down may be back (a partition healed): it is
         // probed again as a new peer.
@@ -239,11 +259,17 @@ impl Node {
             proxies: Mutex::new(Vec::new()),
         });
         peers.insert(peer.name.clone(), peer.clone());
+        drop(peers);
+        liveness::watch(self, peer.clone());
         (peer, true)
     }
 
-    /// Ends `proxy` with its peer; at once if the peer is down already.
-    pub(crate) fn attach(&self, peer: &Peer, proxy: Box<dyn Proxy>) {
+    /// Ends `proxy` with its peer (at once if the peer is down already),
+    /// or, for a pool across nodes (`None`), when this node leaves.
+    pub(crate) fn attach(&self, peer: Option<&Peer>, proxy: Box<dyn Proxy>) {
+        let Some(peer) = peer else {
+            return lock(&self.pools).push(proxy);
+        };
         let mut proxies = lock(&peer.proxies);
         if peer.is_down() {
             drop(proxies);
@@ -260,18 +286,19 @@ impl Node {
     /// that `peer_down` drains, so no ask slips between the two).
     pub(crate) fn wait_for_reply(
         &self,
-        peer: &Arc<Peer>,
+        peer: Option<&Arc<Peer>>,
         reply: Box<dyn PendingReply>,
     ) -> Result<u64, Box<dyn PendingReply>> {
         let mut pending = lock(&self.pending);
-        if peer.is_down() || self.has_left() {
+        if peer.is_some_and(|peer| peer.is_down()) || self.has_left() {
             return Err(reply);
         }
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         pending.insert(
             seq,
             Waiting {
-                peer: peer.clone(),
+                peer: peer.cloned(),
+                sent: Instant::now(),
                 reply,
             },
         );
@@ -284,9 +311,26 @@ impl Node {
     }
 
     /// Drops the asks whose callers stopped waiting (timed out): their
-    /// replies, if any come, are discarded.
-    pub(crate) fn sweep(&self) {
-        lock(&self.pending).retain(|_, waiting| !waiting.reply.abandoned());
+    /// replies, if any come, are discarded. Fails the asks to pools that
+    /// no member took within the detection time: the member the server
+    /// gave one to died with it.
+    fn sweep(&self) {
+        let lost: Vec<Box<dyn PendingReply>> = {
+            let mut pending = lock(&self.pending);
+            pending.retain(|_, waiting| !waiting.reply.abandoned());
+            let seqs: Vec<u64> = pending
+                .iter()
+                .filter(|(_, waiting)| waiting.peer.is_none() && waiting.sent.elapsed() >= self.detection)
+                .map(|(seq, _)| *seq)
+                .collect();
+            seqs.iter()
+                .filter_map(|seq| pending.remove(seq))
+                .map(|waiting| waiting.reply)
+                .collect()
+        };
+        for reply in lost {
+            reply.complete(Err(NoReply::Unreachable(Unreachable::NodeDown(UNKNOWN_MEMBER.into()))));
+        }
     }
 
     /// `peer` is gone: its asks fail with `NodeDown`, its handles end.
@@ -299,7 +343,7 @@ impl Node {
             let mut pending = lock(&self.pending);
             let seqs: Vec<u64> = pending
                 .iter()
-                .filter(|(_, waiting)| std::ptr::eq(&*waiting.peer, peer))
+                .filter(|(_, waiting)| waiting.peer.as_deref().is_some_and(|to| std::ptr::eq(to, peer)))
                 .map(|(seq, _)| *seq)
                 .collect();
             seqs.iter()
@@ -340,7 +384,9 @@ impl Node {
         let served: Vec<(String, Served)> = lock(&self.served).drain().collect();
         for (key, served) in served {
             let _ = served.cancel.send(());
-            let _ = self.names.delete_expect_revision(&key, Some(served.revision)).await;
+            if let Some(revision) = served.revision {
+                let _ = self.names.delete_expect_revision(&key, Some(revision)).await;
+            }
         }
         let mut leave = self.incarnation.to_le_bytes().to_vec();
         leave.extend_from_slice(self.name.as_bytes());
@@ -352,11 +398,12 @@ impl Node {
             waiting.reply.complete(Err(NoReply::Stopped));
         }
         let peers: Vec<Arc<Peer>> = lock(&self.peers).drain().map(|(_, peer)| peer).collect();
+        let mut proxies = std::mem::take(&mut *lock(&self.pools));
         for peer in peers {
-            let proxies = std::mem::take(&mut *lock(&peer.proxies));
-            for proxy in proxies {
-                proxy.end(StopReason::Shutdown);
-            }
+            proxies.append(&mut lock(&peer.proxies));
+        }
+        for proxy in proxies {
+            proxy.end(StopReason::Shutdown);
         }
         for task in lock(&self.tasks).drain(..) {
             task.abort();
@@ -365,6 +412,9 @@ impl Node {
 
     /// Completes ask `seq` with what arrived on its reply subject.
     fn take_reply(self: &Arc<Self>, seq: u64, message: &async_nats::Message) {
+        if let Some((node, incarnation)) = read_taken(&message.payload) {
+            return self.taken(seq, node, incarnation);
+        }
         let Some(waiting) = lock(&self.pending).remove(&seq) else {
             // Its caller gave up, or the peer was declared down first.
             return;
@@ -383,15 +433,35 @@ impl Node {
         }
     }
 
+    /// A pool's member `node` took ask `seq`: its loss fails it from now
+    /// on.
+    fn taken(self: &Arc<Self>, seq: u64, node: &str, incarnation: u64) {
+        let (peer, _) = self.peer(node, incarnation);
+        let mut pending = lock(&self.pending);
+        if let Some(waiting) = pending.get_mut(&seq) {
+            if peer.is_down() {
+                let waiting = pending.remove(&seq);
+                drop(pending);
+                if let Some(waiting) = waiting {
+                    let why = Unreachable::NodeDown(peer.name.clone());
+                    waiting.reply.complete(Err(NoReply::Unreachable(why)));
+                }
+            } else {
+                waiting.peer = Some(peer);
+            }
+        }
+    }
+
     async fn no_responders(&self, waiting: Waiting) {
-        let within = self.detection;
-        match self.probe(&waiting.peer.name, within).await {
+        // A pool with no member left: nobody serves it.
+        let Some(peer) = waiting.peer.clone() else {
+            return waiting.reply.complete(Err(NoReply::Unreachable(Unreachable::Stopped)));
+        };
+        match self.probe(&peer.name, self.detection).await {
             Some(true) => waiting.reply.complete(Err(NoReply::Unreachable(Unreachable::Stopped))),
             Some(false) | None => {
-                let peer = waiting.peer.clone();
-                waiting
-                    .reply
-                    .complete(Err(NoReply::Unreachable(Unreachable::NodeDown(peer.name.clone()))));
+                let why = Unreachable::NodeDown(peer.name.clone());
+                waiting.reply.complete(Err(NoReply::Unreachable(why)));
                 self.peer_down(&peer);
             }
         }
@@ -559,5 +629,14 @@ async fn hear_leaves(node: Weak<Node>, mut leaves: async_nats::Subscriber) {
     while let Some(leave) = leaves.next().await {
         let Some(node) = node.upgrade() else { return };
         node.heard_leave(&leave.payload);
+    }
+}
+
+/// Sweeps the asks in flight every `interval` (see `Node::sweep`).
+async fn sweep_pending(node: Weak<Node>, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(node) = node.upgrade() else { return };
+        node.sweep();
     }
 }

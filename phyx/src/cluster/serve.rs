@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use async_nats::{Client, Subject};
 use futures_util::StreamExt;
@@ -26,105 +27,126 @@ use crate::kernel::wire::{Decoded, Wire};
 /// them.
 type Replying = Pin<Box<dyn Future<Output = (Subject, Vec<u8>)> + Send>>;
 
-/// Serves `addr` on `subscriber` until the process stops for good, the
-/// name is released (`cancelled`) or the subscription ends.
-pub(crate) async fn serve<M: Message>(
-    client: Client,
-    addr: Addr<M>,
-    wire: Wire<M>,
-    mut subscriber: async_nats::Subscriber,
-    max_payload: usize,
-    cancelled: oneshot::Receiver<()>,
-) {
-    let mut replies: FuturesUnordered<Replying> = FuturesUnordered::new();
-    let stopped = addr.core().stopped();
-    tokio::pin!(stopped, cancelled);
-    loop {
-        tokio::select! {
-            biased;
-            Some((to, reply)) = replies.next() => {
-                let _ = client.publish(to, reply.into()).await;
-            }
-            message = subscriber.next() => {
-                let Some(message) = message else { break };
-                if let Some(replying) = take(&addr, wire, message, max_payload).await {
-                    replies.push(replying);
-                }
-            }
-            () = &mut stopped => break,
-            _ = &mut cancelled => break,
-        }
-    }
-    // What the handlers still owe: the process stopped, so each resolves.
-    while let Some((to, reply)) = replies.next().await {
-        let _ = client.publish(to, reply.into()).await;
-    }
-    let _ = subscriber.unsubscribe().await;
+/// What serves one registered process.
+pub(crate) struct Serving<M: Message> {
+    pub(crate) client: Client,
+    pub(crate) addr: Addr<M>,
+    pub(crate) wire: Wire<M>,
+    pub(crate) max_payload: usize,
+    /// This node's name: a process stopped by its node's shutdown tells
+    /// its callers that the node is going (`NodeDown`).
+    pub(crate) node: Arc<str>,
+    /// For a pool member: what it answers first to each ask it takes,
+    /// naming its node (see `frame::taken_reply`).
+    pub(crate) taken: Option<Vec<u8>>,
 }
 
-/// Delivers one message; the reply to wait for, if it asked.
-async fn take<M: Message>(
-    addr: &Addr<M>,
-    wire: Wire<M>,
-    message: async_nats::Message,
-    max_payload: usize,
-) -> Option<Replying> {
-    let reply_to = message.reply;
-    let immediate = |bytes: Vec<u8>| -> Option<Replying> {
-        let to = reply_to.clone()?;
-        Some(Box::pin(async move { (to, bytes) }))
-    };
-    let decoded = match read(addr, wire, &message.payload, max_payload, reply_to.is_some()) {
-        Ok(decoded) => decoded,
-        Err(reason) => {
-            addr.publish(EventKind::WireRejected {
-                reason: reason.clone().into(),
-            });
-            let why = NoReply::Unreachable(Unreachable::Transport(reason.into()));
-            return immediate(frame::failure_reply(&why));
-        }
-    };
-    match decoded {
-        Incoming::Stop => {
-            let node = addr.node();
-            let to = reply_to?;
-            Some(Box::pin(async move {
-                node.request_stop();
-                node.core().stopped().await;
-                (to, frame::accepted_reply())
-            }))
-        }
-        Incoming::Message(kind, Decoded { message, reply }) => {
-            let method = message.method();
-            let delivered = match addr.try_deliver(message) {
-                Err(Refused::Full(message)) if kind != Kind::Tell && addr.waits_for_room() => {
-                    addr.deliver(message).await
+impl<M: Message> Serving<M> {
+    /// Serves until the process stops for good, the name is released
+    /// (`cancelled`) or the subscription ends.
+    pub(crate) async fn run(self, mut subscriber: async_nats::Subscriber, cancelled: oneshot::Receiver<()>) {
+        let mut replies: FuturesUnordered<Replying> = FuturesUnordered::new();
+        let stopped = self.addr.core().stopped();
+        tokio::pin!(stopped, cancelled);
+        loop {
+            tokio::select! {
+                biased;
+                Some((to, reply)) = replies.next() => self.send(to, reply).await,
+                message = subscriber.next() => {
+                    let Some(message) = message else { break };
+                    if let Some(replying) = self.take(message).await {
+                        replies.push(replying);
+                    }
                 }
-                other => other,
-            };
-            match (delivered, kind) {
-                (Ok(()), Kind::TellWait) => immediate(frame::accepted_reply()),
-                (Ok(()), _) => {
-                    let (to, reply) = (reply_to?, reply?);
-                    Some(Box::pin(async move {
-                        let bytes = match reply.await {
-                            Ok(value) => frame::value_reply(value),
-                            Err(why) => frame::failure_reply(&why),
-                        };
-                        (to, bytes)
-                    }))
-                }
-                (Err(refused), _) => {
-                    let why = match refused {
-                        Refused::Full(_) => {
-                            addr.publish(EventKind::MessageRejected { method });
-                            Unreachable::Full
-                        }
-                        Refused::Stopped(_) => Unreachable::Stopped,
-                        Refused::Unreachable(why) => why,
+                () = &mut stopped => break,
+                _ = &mut cancelled => break,
+            }
+        }
+        let _ = subscriber.unsubscribe().await;
+        // What the handlers still owe: each resolves, with its value or
+        // with why not.
+        while let Some((to, reply)) = replies.next().await {
+            self.send(to, reply).await;
+        }
+    }
+
+    /// Sends a reply; one too large to cross becomes a failure that says
+    /// so.
+    async fn send(&self, to: Subject, mut reply: Vec<u8>) {
+        if frame::is_stopped(&reply) && self.addr.core().system.shutting_down.is_raised() {
+            reply = frame::leaving_reply(&self.node);
+        }
+        if reply.len() > self.max_payload {
+            let reason = format!(
+                "the reply is {} bytes, more than the cluster's maximum of {} (the server's `max_payload`)",
+                reply.len(),
+                self.max_payload
+            );
+            reply = frame::failure_reply(&NoReply::Unreachable(Unreachable::Transport(reason.into())));
+        }
+        let _ = self.client.publish(to, reply.into()).await;
+    }
+
+    /// Delivers one message; the reply to wait for, if it asked.
+    async fn take(&self, message: async_nats::Message) -> Option<Replying> {
+        let addr = &self.addr;
+        let reply_to = message.reply;
+        let immediate = |bytes: Vec<u8>| -> Option<Replying> {
+            let to = reply_to.clone()?;
+            Some(Box::pin(async move { (to, bytes) }))
+        };
+        let decoded = match read(addr, self.wire, &message.payload, self.max_payload, reply_to.is_some()) {
+            Ok(decoded) => decoded,
+            Err(reason) => {
+                addr.publish(EventKind::WireRejected {
+                    reason: reason.clone().into(),
+                });
+                let why = NoReply::Unreachable(Unreachable::Transport(reason.into()));
+                return immediate(frame::failure_reply(&why));
+            }
+        };
+        let (kind, Decoded { message, reply }) = match decoded {
+            Incoming::Stop => {
+                let node = addr.node();
+                let to = reply_to?;
+                return Some(Box::pin(async move {
+                    node.request_stop();
+                    node.core().stopped().await;
+                    (to, frame::accepted_reply())
+                }));
+            }
+            Incoming::Message(kind, decoded) => (kind, decoded),
+        };
+        if let (Some(taken), Some(to), true) = (&self.taken, &reply_to, kind != Kind::Tell) {
+            let _ = self.client.publish(to.clone(), taken.clone().into()).await;
+        }
+        let method = message.method();
+        let delivered = match addr.try_deliver(message) {
+            Err(Refused::Full(message)) if kind != Kind::Tell && addr.waits_for_room() => addr.deliver(message).await,
+            other => other,
+        };
+        match (delivered, kind) {
+            (Ok(()), Kind::TellWait) => immediate(frame::accepted_reply()),
+            (Ok(()), _) => {
+                let (to, reply) = (reply_to?, reply?);
+                Some(Box::pin(async move {
+                    let bytes = match reply.await {
+                        Ok(value) => frame::value_reply(value),
+                        Err(why) => frame::failure_reply(&why),
                     };
-                    immediate(frame::failure_reply(&NoReply::Unreachable(why)))
-                }
+                    (to, bytes)
+                }))
+            }
+            (Err(refused), _) => {
+                let why = match refused {
+                    Refused::Full(_) => {
+                        addr.publish(EventKind::MessageRejected { method });
+                        Unreachable::Full
+                    }
+                    Refused::Stopped(_) => Unreachable::Stopped,
+                    Refused::Unreachable(why) => why,
+                };
+                immediate(frame::failure_reply(&NoReply::Unreachable(why)))
             }
         }
     }

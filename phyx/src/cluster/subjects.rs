@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! phyx.<ns>.p.<id>             a registered process (id: random, per registration)
+//! phyx.<ns>.pool.<key>        a pool across nodes (a queue group of its members)
 //! phyx.<ns>.r.<node>.<seq>     replies to node <node>'s ask number <seq>
 //! phyx.<ns>.n.<node>           node <node>'s liveness probe
 //! phyx.<ns>.leave              a node leaving, by name
@@ -40,6 +41,11 @@ impl Subjects {
 
     pub(crate) fn process(&self, id: u64) -> String {
         format!("{}.p.{id:016x}", self.prefix)
+    }
+
+    /// The pool across nodes whose name's key is `key`.
+    pub(crate) fn pool(&self, key: &str) -> String {
+        format!("{}.pool.{key}", self.prefix)
     }
 
     /// This node's replies, all of them (a wildcard to subscribe to).

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use super::{System, SystemBuilder};
 use crate::cluster::{ClusterError, Credentials, Node};
+use crate::error::RegisterError;
+use crate::kernel::process::Handle;
 
 impl SystemBuilder {
     /// This node's name in its cluster: unique among the cluster's live
@@ -82,6 +84,38 @@ impl SystemBuilder {
 }
 
 impl System {
+    /// Adds the process behind `handle` (a process, or a local
+    /// [pool](System::pool)) to the pool `name` across the cluster: every
+    /// node that adds one serves the pool's calls, and a
+    /// [`lookup`](System::lookup) of `name` from any node gives one handle
+    /// whose calls the NATS server spreads over the members (a queue
+    /// group), skipping members that are gone. A member leaves the pool
+    /// when its process stops for good, with
+    /// [`unregister`](System::unregister) on its node, or with its node.
+    ///
+    /// An ask a member took fails with
+    /// [`CallError::NodeDown`](crate::CallError::NodeDown) if that
+    /// member's node goes down; with every member gone, calls fail with
+    /// [`CallError::Stopped`](crate::CallError::Stopped).
+    ///
+    /// On a system that joined no cluster, it is
+    /// [`register`](System::register).
+    ///
+    /// # Errors
+    ///
+    /// - [`RegisterError::NotRemote`]: the process is not
+    ///   `#[process(remote)]`.
+    /// - [`RegisterError::TakenElsewhere`]: a single process holds the
+    ///   name.
+    /// - [`RegisterError::Cluster`]: the pool's members are of another
+    ///   build, or the registry could not be written.
+    pub async fn register_pool<H: Handle>(&self, name: &str, handle: &H) -> Result<(), RegisterError> {
+        match &self.owner.node {
+            Some(node) => crate::cluster::register_pool(node, name, handle).await,
+            None => self.register(name, handle).await,
+        }
+    }
+
     /// This node's name in its cluster; `None` for a system that joined
     /// none.
     pub fn node_name(&self) -> Option<&str> {

@@ -1,0 +1,63 @@
+//! Nodes as separate OS processes (the `cluster-node` binary), killed for
+//! real.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use phyx_testkit::nats::NatsServer;
+
+use crate::fixture::DETECTION;
+
+/// A node in its own OS process, serving a `Worker` registered as `name`.
+pub(crate) struct NodeProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl NodeProcess {
+    /// Starts node `node`, and waits until it has registered its worker
+    /// as `name` (in a pool across nodes if `pool`).
+    pub(crate) fn start(server: &NatsServer, node: &str, name: &str, pool: bool) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cluster-node"));
+        command.args([server.url().as_str(), node, name]);
+        if pool {
+            command.arg("pool");
+        }
+        let mut child = command
+            .env("PHYX_DETECTION_MS", DETECTION.as_millis().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the cluster-node binary starts");
+        let stdout = child.stdout.take().expect("piped");
+        let mut ready = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut ready)
+            .expect("the node writes a line");
+        assert_eq!(ready.trim(), "ready", "node `{node}` did not start");
+        let stdin = child.stdin.take();
+        Self { child, stdin }
+    }
+
+    /// SIGKILL: the node dies at once, with no chance to say so.
+    pub(crate) fn kill(&mut self) {
+        self.child.kill().expect("the node can be killed");
+        self.child.wait().expect("the killed node is reaped");
+    }
+
+    /// Asks the node to shut down cleanly, and waits until it has.
+    pub(crate) fn exit(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            writeln!(stdin, "exit").expect("the node reads its input");
+        }
+        let status = self.child.wait().expect("the node exits");
+        assert!(status.success(), "the node exited with {status}");
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
