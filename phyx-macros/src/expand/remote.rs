@@ -24,6 +24,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
     let private = quote!(#krate::__private);
     let params = cx.generic_params();
     let schema = Literal::u64_suffixed(schema(cx, methods));
+    let self_ty = &cx.target.self_ty;
 
     let encode_arms = methods.handlers.iter().enumerate().map(|(index, handler)| {
         let variant = &handler.variant;
@@ -94,6 +95,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
             fn __wire() -> #private::Option<#private::Wire<Self>> {
                 #private::Some(#private::Wire {
                     schema: #schema,
+                    guards: <#self_ty as #krate::Process>::__GUARDS,
                     encode: |__phyx_message: Self, __phyx_args: &mut ::std::vec::Vec<u8>| -> #private::Encoded {
                         match __phyx_message {
                             #(#encode_arms)*

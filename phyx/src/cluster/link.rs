@@ -39,6 +39,12 @@ pub(crate) fn remote_addr<M: Message>(
         .resolve("remote");
     let shared = Arc::new(Shared::new(system, None, &settings));
     shared.core.set_status(Status::Running);
+    if !wire.guards.is_empty() {
+        let _ = shared
+            .core
+            .guards
+            .set(crate::resilience::build(&system.clock, wire.guards));
+    }
     let link = Link {
         node: Arc::downgrade(node),
         peer: peer.clone(),

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::kernel::reply::NoReply;
+use crate::resilience::GuardSpec;
 
 /// The wire forms of a process's messages (`Message::__wire`).
 #[doc(hidden)]
@@ -15,6 +16,9 @@ pub struct Wire<M> {
     /// reply types): two builds that disagree refuse each other's messages
     /// instead of misreading them.
     pub schema: u64,
+    /// The process's rate limits and circuit breakers: a handle on
+    /// another node applies them at its caller, as a local handle does.
+    pub guards: &'static [GuardSpec],
     /// Writes the message's arguments to `args`, and takes its reply.
     pub encode: fn(M, &mut Vec<u8>) -> Encoded,
     /// Rebuilds a message from its method's number and arguments.
