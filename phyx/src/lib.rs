@@ -58,6 +58,10 @@
 //!   handler time per process and method, mailbox depth, restarts, panics,
 //!   breaker transitions, rate-limit refusals, drops and rejections). Off,
 //!   none of it is compiled.
+//! - `cluster`: processes on other OS processes and machines, through a
+//!   NATS server: `#[process(remote)]`, `SystemBuilder::connect`,
+//!   cluster-wide names (see `phyx::cluster`). Off, no NATS client and no
+//!   serde is compiled.
 //! - `test-util`: `phyx::testing`, the hooks of test kits such as
 //!   `phyx-testkit`.
 //!
@@ -172,6 +176,7 @@ pub use crate::system::{System, SystemBuilder};
 /// | `max_restarts = 5, within = "30s"` | restart limit ([`SpawnOptions::DEFAULT_MAX_RESTARTS`]) |
 /// | `shutdown = "5s"` | shutdown timeout ([`SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT`]) |
 /// | `name = "cache"` | process name in events and errors (default: the type's name) |
+/// | `remote` | its messages can cross to other nodes (feature `cluster`): registered in a cluster, it is reached from every node. Arguments and replies must be `serde::Serialize + serde::Deserialize` |
 /// | `crate = ::my_crate::phyx` | path to phyx, for crates that re-export it |
 ///
 /// # Examples
