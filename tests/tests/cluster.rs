@@ -9,6 +9,8 @@
 mod calls;
 #[path = "cluster/fixture.rs"]
 mod fixture;
+#[path = "cluster/joining.rs"]
+mod joining;
 #[path = "cluster/node_loss.rs"]
 mod node_loss;
 #[path = "cluster/nodes.rs"]
