@@ -65,6 +65,10 @@ impl<M: Message> Proxy for Weak<Shared<M>> {
             }
         }
     }
+
+    fn is_dropped(&self) -> bool {
+        self.strong_count() == 0
+    }
 }
 
 struct Link<M> {
@@ -89,10 +93,17 @@ impl PendingReply for Ack {
 }
 
 impl<M: Message> Link<M> {
+    /// This node, if the handle still reaches anything: not once its
+    /// peer is down (`NodeDown`), this node has left or the handle was
+    /// stopped (`Stopped`).
     fn node(&self) -> Result<Arc<Node>, Unreachable> {
+        if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
+            return Err(Unreachable::NodeDown(peer.name.clone()));
+        }
+        let stopped = self.proxy.upgrade().is_none_or(|proxy| proxy.mailbox.is_closed());
         self.node
             .upgrade()
-            .filter(|node| !node.has_left())
+            .filter(|node| !node.has_left() && !stopped)
             .ok_or(Unreachable::Stopped)
     }
 
@@ -203,9 +214,16 @@ impl<M: Message> Divert<M> for Link<M> {
         }))
     }
 
+    /// Stops the process on its node, then ends this handle. A pool
+    /// across nodes is no one process: stopping its handle ends the
+    /// handle, and the members keep serving the other nodes.
     fn stop(&self) -> bool {
-        let (Ok(node), Some(proxy)) = (self.node(), self.proxy.upgrade()) else {
+        let Some(proxy) = self.proxy.upgrade() else {
             return false;
+        };
+        let (Ok(node), Some(_)) = (self.node(), &self.peer) else {
+            finish(&Addr::new(proxy), StopReason::Shutdown);
+            return true;
         };
         let subject = self.subject.clone();
         let peer = self.peer.clone();

@@ -10,8 +10,9 @@
 //! - **Partitioned** (its connection silent but open): probes go
 //!   unanswered; after `D` without an answer it is down.
 //!
-//! A node probes only the nodes it holds handles to: one small request
-//! per such node every `D / 3`.
+//! A node probes only the nodes it holds handles to or has asks in flight
+//! to: one small request per such node every `D / 3`. Once it has
+//! neither, it forgets the node until a lookup finds it again.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -38,7 +39,7 @@ async fn probe(node: Weak<Node>, peer: Arc<Peer>) {
     loop {
         tokio::time::sleep(interval).await;
         let Some(node) = node.upgrade() else { return };
-        if peer.is_down() || node.has_left() {
+        if peer.is_down() || node.has_left() || node.forget_if_idle(&peer) {
             return;
         }
         match node.probe(&peer.name, interval).await {

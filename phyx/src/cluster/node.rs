@@ -69,6 +69,9 @@ impl Peer {
 /// watchers told) when that node goes down or this one leaves.
 pub(crate) trait Proxy: Send + Sync + 'static {
     fn end(&self, reason: StopReason);
+
+    /// Whether every handle to it is gone.
+    fn is_dropped(&self) -> bool;
 }
 
 /// A name this node serves.
@@ -277,8 +280,30 @@ impl Node {
                 node: peer.name.clone(),
             });
         } else {
+            // Handles dropped since are forgotten, so that looking a name
+            // up again and again does not grow the list.
+            proxies.retain(|proxy| !proxy.is_dropped());
             proxies.push(proxy);
         }
+    }
+
+    /// Whether this node has nothing left to do with `peer`: no handle to
+    /// its processes and no ask in flight to it. It is then forgotten,
+    /// and probed no more.
+    pub(crate) fn forget_if_idle(&self, peer: &Arc<Peer>) -> bool {
+        let mut peers = lock(&self.peers);
+        let pending = lock(&self.pending);
+        let asked = pending
+            .values()
+            .any(|waiting| waiting.peer.as_ref().is_some_and(|to| Arc::ptr_eq(to, peer)));
+        let held = lock(&peer.proxies).iter().any(|proxy| !proxy.is_dropped());
+        if asked || held {
+            return false;
+        }
+        if peers.get(&peer.name).is_some_and(|known| Arc::ptr_eq(known, peer)) {
+            peers.remove(&peer.name);
+        }
+        true
     }
 
     /// Files an ask to `peer`; its number, for the reply subject. Fails

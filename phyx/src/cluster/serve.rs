@@ -106,6 +106,12 @@ impl<M: Message> Serving<M> {
             }
         };
         let (kind, Decoded { message, reply }) = match decoded {
+            Incoming::Stop if self.taken.is_some() => {
+                let reason = "a member of a pool across nodes is not stopped from another node";
+                addr.publish(EventKind::WireRejected { reason: reason.into() });
+                let why = NoReply::Unreachable(Unreachable::Transport(reason.into()));
+                return immediate(frame::failure_reply(&why));
+            }
             Incoming::Stop => {
                 let node = addr.node();
                 let to = reply_to?;

@@ -40,7 +40,10 @@ async fn a_builder_without_a_name_or_a_server_says_which_call_is_missing() {
     let error = refusal(System::builder().cluster("nats://127.0.0.1:4222")).await;
     assert!(error.to_string().contains("call `.node(\"orders-1\")`"), "{error}");
     let error = refusal(System::builder().node("a")).await;
-    assert!(error.to_string().contains("call `.cluster(\"nats://127.0.0.1:4222\")`"), "{error}");
+    assert!(
+        error.to_string().contains("call `.cluster(\"nats://127.0.0.1:4222\")`"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -48,7 +51,13 @@ async fn names_that_cannot_be_subjects_are_refused_before_connecting() {
     for bad in ["", "a.b", "a b", "*", ">"] {
         let error = refusal(System::builder().node(bad).cluster("nats://127.0.0.1:1")).await;
         assert!(matches!(error, ClusterError::Config { .. }), "{bad:?}: {error:?}");
-        let error = refusal(System::builder().node("ok").namespace(bad).cluster("nats://127.0.0.1:1")).await;
+        let error = refusal(
+            System::builder()
+                .node("ok")
+                .namespace(bad)
+                .cluster("nats://127.0.0.1:1"),
+        )
+        .await;
         assert!(matches!(error, ClusterError::Config { .. }), "{bad:?}: {error:?}");
     }
     let error = refusal(System::builder().node("ok").cluster("not a url at all")).await;

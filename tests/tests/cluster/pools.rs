@@ -78,3 +78,20 @@ async fn a_killed_member_fails_only_its_calls_and_the_pool_carries_on() {
     caller.shutdown().await;
     survivor.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_pool_handle_ends_the_handle_and_leaves_the_members() {
+    let Some(server) = server() else { return };
+    let (a, caller) = (node(&server, "a").await, node(&server, "caller").await);
+    let member = a.spawn(|| Worker::on("a"));
+    a.register_pool("workers", &member).await.unwrap();
+    let workers: WorkerRef = caller.lookup("workers").await.unwrap();
+    assert_eq!(workers.node().await.unwrap(), "a");
+    phyx::Handle::stop(&workers).await;
+    assert!(matches!(workers.node().await, Err(CallError::Stopped { .. })));
+    assert_eq!(phyx::Handle::status(&member), phyx::Status::Running);
+    let again: WorkerRef = caller.lookup("workers").await.unwrap();
+    assert_eq!(again.node().await.unwrap(), "a");
+    a.shutdown().await;
+    caller.shutdown().await;
+}
