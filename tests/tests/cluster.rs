@@ -6,3 +6,5 @@
 mod calls;
 #[path = "cluster/fixture.rs"]
 mod fixture;
+#[path = "cluster/security.rs"]
+mod security;
