@@ -43,7 +43,7 @@ pub(crate) async fn serve<M: Message>(
         tokio::select! {
             biased;
             Some((to, reply)) = replies.next() => {
-                let _ = client.publish(to, reply.into()).await;
+                let _ = client.publish(to, fitting(reply, max_payload).into()).await;
             }
             message = subscriber.next() => {
                 let Some(message) = message else { break };
@@ -57,9 +57,22 @@ pub(crate) async fn serve<M: Message>(
     }
     // What the handlers still owe: the process stopped, so each resolves.
     while let Some((to, reply)) = replies.next().await {
-        let _ = client.publish(to, reply.into()).await;
+        let _ = client.publish(to, fitting(reply, max_payload).into()).await;
     }
     let _ = subscriber.unsubscribe().await;
+}
+
+/// `reply`, or the failure that says it is too large: the server would
+/// refuse it, and leave its caller waiting for good.
+fn fitting(reply: Vec<u8>, max_payload: usize) -> Vec<u8> {
+    if reply.len() <= max_payload {
+        return reply;
+    }
+    let reason = format!(
+        "the reply is {} bytes, more than the cluster's maximum of {max_payload} (the server's `max_payload`)",
+        reply.len()
+    );
+    frame::failure_reply(&NoReply::Unreachable(Unreachable::Transport(reason.into())))
 }
 
 /// Delivers one message; the reply to wait for, if it asked.

@@ -743,6 +743,15 @@ async fn a_message_over_the_servers_maximum_fails_at_the_caller() {
     // them make the maximum.
     let made = within("an ask", remote.make(4093)).await;
     assert_eq!(made.map(|made| made.len()), Ok(4093));
+    // One byte over: the server would refuse it, and the caller wait for
+    // good.
+    let made = within("an ask whose reply is over the maximum", remote.make(4094)).await;
+    match made.map(|made| made.len()) {
+        Err(CallError::Transport { reason, .. }) => assert_sizes(&reason, 4097),
+        other => panic!("expected CallError::Transport, got {other:?}"),
+    }
+    // The process and the way to it still work.
+    assert_eq!(within("an ask", remote.make(3)).await.unwrap(), [7, 7, 7]);
     a.shutdown().await;
     b.shutdown().await;
 }
