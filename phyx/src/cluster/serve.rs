@@ -164,6 +164,10 @@ fn read<M: Message>(
     }
     let (request, args) = frame::read_request(bytes)?;
     if request.kind == Kind::Stop {
+        // A handle's stop waits to hear that the process stopped.
+        if !has_reply {
+            return Err("a stop without a reply subject".to_owned());
+        }
         return Ok(Incoming::Stop);
     }
     if request.schema != wire.schema {

@@ -21,7 +21,7 @@ use phyx::SystemBuilder;
 use phyx::cluster::{ClusterError, Credentials};
 use phyx::event::{Event, EventKind};
 use phyx::prelude::*;
-use phyx::{LookupError, RegisterError};
+use phyx::{LookupError, RegisterError, StopReason};
 use phyx_testkit::nats::NatsServer;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -515,6 +515,9 @@ async fn a_strangers_bad_frames_are_dropped_counted_and_answered() {
     }
     stranger.publish(stranger.frame(ASK, TOTAL, &[])).await;
     expected.push(("an ask with nowhere to answer", "an ask without a reply subject"));
+    // A handle's stop always asks (to hear that the process stopped).
+    stranger.publish(stranger.frame(STOP, 0, &[])).await;
+    expected.push(("a stop with nowhere to answer", "a stop without a reply subject"));
 
     // Once this is answered, the serving task took every frame before it.
     assert_eq!(stranger.request(stranger.frame(ASK, TOTAL, &[])).await, [VALUE, 5]);
@@ -528,6 +531,9 @@ async fn a_strangers_bad_frames_are_dropped_counted_and_answered() {
     assert_eq!(within("an ask", remote.total()).await.unwrap(), 5);
     assert_eq!(within("an ask", remote.add(1)).await.unwrap(), 6);
     assert_eq!(vault.total().await.unwrap(), 6);
+    // A handle's stop, which asks, still stops it.
+    within("a stop across nodes", remote.stop()).await;
+    assert_eq!(within("the stop", vault.stopped()).await, StopReason::Shutdown);
     a.shutdown().await;
     b.shutdown().await;
 }
@@ -555,8 +561,9 @@ impl Tally {
     }
 }
 
-/// One input: a frame of `hit`, fully random, damaged or as it is.
-fn fuzz_frame(rng: &mut Rng, stranger: &Stranger) -> Vec<u8> {
+/// One input: a frame of `hit`, fully random, damaged or as it is; to be
+/// sent with a reply subject if `answered`.
+fn fuzz_frame(rng: &mut Rng, stranger: &Stranger, answered: bool) -> Vec<u8> {
     let kind = [TELL, ASK, TELL_WAIT][rng.below(3)];
     let valid = stranger.frame(kind, HIT, &postcard::to_stdvec(&rng.next()).unwrap());
     let mut frame = match rng.below(6) {
@@ -589,9 +596,9 @@ fn fuzz_frame(rng: &mut Rng, stranger: &Stranger) -> Vec<u8> {
             stranger.frame(kind, method, &rng.bytes(len))
         }
     };
-    // A stop is not bad input: it is how a handle stops its process, and
-    // would stop this one.
-    if frame.len() >= HEADER && frame[0] == VERSION && frame[1] == STOP {
+    // A stop with a reply subject is not bad input: it is how a handle
+    // stops its process, and would stop this one.
+    if answered && frame.len() >= HEADER && frame[0] == VERSION && frame[1] == STOP {
         frame[1] = 0xff;
     }
     frame
@@ -631,11 +638,12 @@ async fn random_and_damaged_frames_are_each_handled_or_counted() {
     let (mut counts, mut last) = (0, before);
     let mut rng = Rng(seed);
     for sent in 1..=inputs {
-        let frame = fuzz_frame(&mut rng, &stranger);
-        if rng.below(2) == 0 {
-            stranger.publish(frame).await;
-        } else {
+        let answered = rng.below(2) == 1;
+        let frame = fuzz_frame(&mut rng, &stranger, answered);
+        if answered {
             stranger.publish_answer_elsewhere(frame).await;
+        } else {
+            stranger.publish(frame).await;
         }
         // Now and then, so that the mailbox never fills.
         if sent % 256 == 0 || sent == inputs {
