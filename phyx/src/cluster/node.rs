@@ -432,6 +432,17 @@ async fn open(config: &Checked) -> Result<Client, ClusterError> {
         .connection_timeout(config.detection)
         .require_tls(config.require_tls);
     for certificate in &config.root_certificates {
+        // async-nats reads it only once a server answers, and reports a
+        // missing file as a failed connection.
+        if let Err(error) = std::fs::File::open(certificate) {
+            return Err(ClusterError::Config {
+                problem: format!(
+                    "cannot read the TLS root certificate {}: {error}",
+                    certificate.display()
+                )
+                .into(),
+            });
+        }
         options = options.add_root_certificates(certificate.clone());
     }
     options = match &config.credentials {

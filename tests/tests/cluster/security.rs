@@ -228,6 +228,24 @@ async fn only_nodes_with_the_token_join() {
     both_join_and_call(&server, token(), token()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_tls_root_certificate_is_named_not_blamed_on_the_server() {
+    let Some(server) = server() else { return };
+    let missing = std::env::temp_dir().join("phyx-security-test-no-such-ca.pem");
+    let node = builder(&server, "default", "a").tls_root_certificate(&missing);
+    match connect(node).await {
+        Ok(_) => panic!("a node joined with a root certificate that does not exist"),
+        Err(ClusterError::Config { problem, .. }) => {
+            let path = missing.display().to_string();
+            assert!(
+                problem.starts_with(&format!("cannot read the TLS root certificate {path}: ")),
+                "{problem}"
+            );
+        }
+        Err(other) => panic!("expected ClusterError::Config, got {other:?}"),
+    }
+}
+
 // Two clusters on one server.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
