@@ -228,22 +228,32 @@ async fn only_nodes_with_the_token_join() {
     both_join_and_call(&server, token(), token()).await;
 }
 
+/// `node` is refused before it connects, with a problem that starts with
+/// `names`.
+async fn a_config_error(node: SystemBuilder, names: &str) {
+    match connect(node).await {
+        Ok(_) => panic!("a node joined with a file that does not exist"),
+        Err(ClusterError::Config { problem, .. }) => assert!(problem.starts_with(names), "{problem}"),
+        Err(other) => panic!("expected ClusterError::Config, got {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_tls_root_certificate_is_named_not_blamed_on_the_server() {
     let Some(server) = server() else { return };
     let missing = std::env::temp_dir().join("phyx-security-test-no-such-ca.pem");
     let node = builder(&server, "default", "a").tls_root_certificate(&missing);
-    match connect(node).await {
-        Ok(_) => panic!("a node joined with a root certificate that does not exist"),
-        Err(ClusterError::Config { problem, .. }) => {
-            let path = missing.display().to_string();
-            assert!(
-                problem.starts_with(&format!("cannot read the TLS root certificate {path}: ")),
-                "{problem}"
-            );
-        }
-        Err(other) => panic!("expected ClusterError::Config, got {other:?}"),
-    }
+    let names = format!("cannot read the TLS root certificate {}: ", missing.display());
+    a_config_error(node, &names).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_credentials_file_is_named() {
+    let Some(server) = server() else { return };
+    let missing = std::env::temp_dir().join("phyx-security-test-no-such.creds");
+    let node = builder(&server, "default", "a").credentials(Credentials::File(missing.clone()));
+    let names = format!("cannot read the credentials file {}: ", missing.display());
+    a_config_error(node, &names).await;
 }
 
 // Two clusters on one server.
