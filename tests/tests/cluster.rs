@@ -17,3 +17,5 @@ mod node_loss;
 mod nodes;
 #[path = "cluster/pools.rs"]
 mod pools;
+#[path = "cluster/security.rs"]
+mod security;

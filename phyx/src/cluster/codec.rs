@@ -193,4 +193,73 @@ mod tests {
             assert!(codec.decode(&mut input).is_err(), "{cut} bytes decoded");
         }
     }
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    enum Shape {
+        Unit,
+        Pair(u8, i64),
+        Named { name: String, tags: Vec<Option<char>> },
+    }
+
+    type Many = (
+        bool,
+        Vec<u64>,
+        Option<String>,
+        Vec<Shape>,
+        std::collections::BTreeMap<u16, Vec<u8>>,
+    );
+
+    /// Whatever `T` reads from `bytes`, it reads again from its own
+    /// encoding; and reading never panics.
+    fn decodes_or_errs<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(bytes: &[u8]) {
+        let codec = Codec::<T>::new();
+        let mut input = bytes;
+        let Ok(value) = codec.decode(&mut input) else { return };
+        assert!(bytes.ends_with(input));
+        let mut out = Vec::new();
+        codec.encode(&value, &mut out).unwrap();
+        assert_eq!(codec.decode(&mut out.as_slice()).unwrap(), value);
+    }
+
+    #[test]
+    fn any_bytes_decode_or_are_an_error() {
+        let mut rng = crate::rng::SplitMix64::new(0x000c_0dec);
+        for _ in 0..100_000 {
+            let len = (rng.next_u64() % 48) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+            decodes_or_errs::<String>(&bytes);
+            decodes_or_errs::<Vec<u32>>(&bytes);
+            decodes_or_errs::<Shape>(&bytes);
+        }
+    }
+
+    #[test]
+    fn damaged_encodings_decode_or_are_an_error() {
+        let sample: Many = (
+            true,
+            vec![0, 300, u64::MAX],
+            Some("héllo".into()),
+            vec![
+                Shape::Unit,
+                Shape::Pair(7, -70_000),
+                Shape::Named {
+                    name: "n".into(),
+                    tags: vec![Some('x'), None, Some('\u{1f980}')],
+                },
+            ],
+            [(1, vec![1, 2]), (513, Vec::new())].into_iter().collect(),
+        );
+        let mut encoded = Vec::new();
+        Codec::<Many>::new().encode(&sample, &mut encoded).unwrap();
+        let mut rng = crate::rng::SplitMix64::new(0x00da_3a9e);
+        for _ in 0..100_000 {
+            let mut bytes = encoded.clone();
+            for _ in 0..=rng.next_u64() % 3 {
+                let bit = (rng.next_u64() % (bytes.len() as u64 * 8)) as usize;
+                bytes[bit / 8] ^= 1 << (bit % 8);
+            }
+            bytes.truncate(bytes.len() - (rng.next_u64() % 4) as usize);
+            decodes_or_errs::<Many>(&bytes);
+        }
+    }
 }

@@ -269,4 +269,51 @@ mod tests {
         assert!(matches!(read_reply(&[]), Reply::Failed(_)));
         assert!(matches!(read_reply(&[99]), Reply::Failed(_)));
     }
+
+    /// Random bytes, half of them with a plausible first two bytes: `n`
+    /// of them.
+    fn random_inputs(seed: u64, n: usize) -> impl Iterator<Item = Vec<u8>> {
+        let mut rng = crate::rng::SplitMix64::new(seed);
+        (0..n).map(move |_| {
+            let len = (rng.next_u64() % 40) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+            if len >= 2 && rng.next_u64() % 2 == 0 {
+                bytes[0] = VERSION;
+                bytes[1] = (rng.next_u64() % 6) as u8;
+            }
+            bytes
+        })
+    }
+
+    #[test]
+    fn any_bytes_read_as_a_request_header_or_an_error() {
+        for bytes in random_inputs(0x00f0_77ed, 100_000) {
+            let well_formed = bytes.len() >= REQUEST_HEADER && bytes[0] == VERSION && bytes[1] <= 3;
+            match read_request(&bytes) {
+                Ok((request, args)) => {
+                    assert!(well_formed, "{bytes:?} read as {request:?}");
+                    assert_eq!(args, &bytes[REQUEST_HEADER..]);
+                    let mut written = request_buffer();
+                    write_request(&mut written, request);
+                    assert_eq!(written, bytes[..REQUEST_HEADER], "{request:?}");
+                }
+                Err(why) => assert!(!well_formed && !why.is_empty(), "{bytes:?}: {why}"),
+            }
+        }
+    }
+
+    #[test]
+    fn any_bytes_read_as_a_reply() {
+        for bytes in random_inputs(0x00e9_11e5, 100_000) {
+            match (bytes.first(), read_reply(&bytes)) {
+                (Some(&VALUE), Reply::Value(value)) => assert_eq!(value, &bytes[1..]),
+                (Some(&ACCEPTED), Reply::Accepted) => {}
+                (Some(PANICKED..=TRANSPORT), Reply::Failed(_)) => {}
+                (_, Reply::Failed(NoReply::Unreachable(Unreachable::Transport(why)))) => {
+                    assert!(why.starts_with("the node answered with"), "{bytes:?}: {why}");
+                }
+                (_, other) => panic!("{bytes:?} read as {other:?}"),
+            }
+        }
+    }
 }

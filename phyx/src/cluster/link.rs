@@ -225,8 +225,7 @@ impl<M: Message> Divert<M> for Link<M> {
             finish(&Addr::new(proxy), StopReason::Shutdown);
             return true;
         };
-        let subject = self.subject.clone();
-        let peer = self.peer.clone();
+        let (subject, peer, schema) = (self.subject.clone(), self.peer.clone(), self.wire.schema);
         tokio::spawn(async move {
             let (ack, stopped) = oneshot::channel();
             if let Ok(seq) = node.wait_for_reply(peer.as_ref(), Box::new(Ack(ack))) {
@@ -235,7 +234,7 @@ impl<M: Message> Divert<M> for Link<M> {
                     &mut payload,
                     Request {
                         kind: Kind::Stop,
-                        schema: 0,
+                        schema,
                         method: 0,
                     },
                 );

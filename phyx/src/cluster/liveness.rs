@@ -42,7 +42,7 @@ async fn probe(node: Weak<Node>, peer: Arc<Peer>) {
         if peer.is_down() || node.has_left() || node.forget_if_idle(&peer) {
             return;
         }
-        match node.probe(&peer.name, interval).await {
+        match node.probe(&peer.name, peer.incarnation, interval).await {
             Some(true) => last_answer = tokio::time::Instant::now(),
             Some(false) => return node.peer_down(&peer),
             None if last_answer.elapsed() >= detection => return node.peer_down(&peer),

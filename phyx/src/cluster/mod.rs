@@ -20,6 +20,14 @@
 //! builds that disagree refuse each other's messages with a clear error
 //! instead of misreading them. See the crate README for the failure
 //! semantics (what a partition does, how long detection takes).
+//!
+//! A message (its arguments and a 12-byte header) and a reply (the value
+//! and a status byte) are at most the NATS server's `max_payload`: 1 MiB
+//! unless the server's configuration says otherwise, read when the node
+//! connects. A larger one is not sent: the ask fails with
+//! [`CallError::Transport`](crate::CallError::Transport), the tell with
+//! [`SendError::Transport`](crate::SendError::Transport), naming both
+//! sizes; for a reply, once the handler has run.
 
 mod codec;
 mod config;

@@ -75,10 +75,7 @@ pub(crate) async fn register<H: Handle>(node: &Arc<Node>, name: &str, handle: &H
         .subscribe(entry.subject.clone())
         .await
         .map_err(|error| cluster_error(format!("could not subscribe: {error}")))?;
-    node.client
-        .flush()
-        .await
-        .map_err(|error| cluster_error(format!("could not flush: {error}")))?;
+    node.sync().await.map_err(cluster_error)?;
     let key = key(name);
     let revision = match claim(node, &key, &entry).await {
         Ok(revision) => revision,
@@ -194,10 +191,7 @@ pub(crate) async fn register_pool<H: Handle>(node: &Arc<Node>, name: &str, handl
         .queue_subscribe(entry.subject.clone(), "members".to_owned())
         .await
         .map_err(|error| cluster_error(format!("could not subscribe: {error}")))?;
-    node.client
-        .flush()
-        .await
-        .map_err(|error| cluster_error(format!("could not flush: {error}")))?;
+    node.sync().await.map_err(cluster_error)?;
     let taken = crate::cluster::frame::taken_reply(&node.name, node.incarnation);
     start_serving(node, key, None, handle.__addr().clone(), wire, subscriber, Some(taken));
     Ok(())
@@ -240,7 +234,7 @@ async fn claim(node: &Node, key: &str, entry: &Entry) -> Result<u64, Claim> {
     };
     if let Some(holder) = Entry::read(&current.value) {
         let holder_is_older_me = holder.node == *node.name && holder.incarnation != node.incarnation;
-        if !holder_is_older_me && node.probe(&holder.node, node.detection).await != Some(false) {
+        if !holder_is_older_me && node.probe(&holder.node, holder.incarnation, node.detection).await != Some(false) {
             return Err(Claim::Taken(holder.node.into()));
         }
     }
@@ -299,7 +293,7 @@ pub(crate) async fn lookup<H: Handle>(
         return Err(not_found());
     }
     let (peer, new) = node.peer(&entry.node, entry.incarnation);
-    if new && node.probe(&entry.node, node.detection).await != Some(true) {
+    if new && node.probe(&entry.node, entry.incarnation, node.detection).await != Some(true) {
         node.peer_down(&peer);
         return Err(not_found());
     }

@@ -138,7 +138,20 @@ impl Node {
         let names = bucket(&js, subjects.names_bucket()).await?;
         let incarnation = random_u64();
         let name: Arc<str> = config.node.into();
-        claim(&client, &subjects, &nodes, &name, incarnation).await?;
+        let subscribe = |subject: String| {
+            let client = client.clone();
+            async move {
+                client.subscribe(subject).await.map_err(|error| ClusterError::Server {
+                    cause: format!("could not subscribe: {error}").into(),
+                })
+            }
+        };
+        // Probes reach this node before its claim is visible: a node that
+        // starts under the same name meanwhile finds it alive.
+        let probes = subscribe(subjects.probe(&name, incarnation)).await?;
+        let answering = tokio::spawn(answer_probes(client.clone(), probes));
+        let replies = subscribe(subjects.replies()).await?;
+        let leaves = subscribe(subjects.leave()).await?;
         let (outbound, queue) = mpsc::channel(OUTBOUND_CAPACITY);
         let max_payload = client.server_info().max_payload;
         let node = Arc::new(Self {
@@ -157,46 +170,69 @@ impl Node {
             pools: Mutex::new(Vec::new()),
             served: Mutex::new(HashMap::new()),
             left: AtomicBool::new(false),
-            tasks: Mutex::new(Vec::new()),
+            tasks: Mutex::new(vec![answering]),
         });
-        node.start_tasks(queue).await?;
+        node.sync()
+            .await
+            .map_err(|cause| ClusterError::Server { cause: cause.into() })?;
+        node.claim().await?;
+        let weak = Arc::downgrade(&node);
+        let tasks = [
+            tokio::spawn(send_out(node.client.clone(), queue)),
+            tokio::spawn(take_replies(weak.clone(), replies)),
+            tokio::spawn(hear_leaves(weak.clone(), leaves)),
+            tokio::spawn(sweep_pending(weak, liveness::probe_interval(node.detection))),
+        ];
+        lock(&node.tasks).extend(tasks);
         Ok(node)
     }
 
-    async fn start_tasks(self: &Arc<Self>, queue: mpsc::Receiver<Outgoing>) -> Result<(), ClusterError> {
-        let subscribe_error = |error: async_nats::SubscribeError| ClusterError::Server {
-            cause: format!("could not subscribe: {error}").into(),
+    /// Waits until the server has taken everything this node sent so far
+    /// (its subscriptions among it): the node's probe of itself comes back
+    /// only then, since a server handles one connection's messages in
+    /// order. (A flush only writes them.)
+    pub(crate) async fn sync(&self) -> Result<(), String> {
+        match self.probe(&self.name, self.incarnation, self.detection).await {
+            Some(true) => Ok(()),
+            _ => Err(format!(
+                "the server did not echo this node's probe within {:?}",
+                self.detection
+            )),
+        }
+    }
+
+    /// Claims the node's name: taken if another live node has it; a name
+    /// left behind by a node that died is taken over.
+    async fn claim(&self) -> Result<(), ClusterError> {
+        let name = &*self.name;
+        let value = Bytes::copy_from_slice(&self.incarnation.to_le_bytes());
+        let server_error = |error: String| ClusterError::Server { cause: error.into() };
+        let current = match self.nodes.create(name, value.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => self
+                .nodes
+                .entry(name)
+                .await
+                .map_err(|error| server_error(format!("could not read the node name's claim: {error}")))?,
+            Err(error) => return Err(server_error(format!("could not claim the node name: {error}"))),
         };
-        let replies = self
-            .client
-            .subscribe(self.subjects.replies())
+        let holder = current
+            .as_ref()
+            .and_then(|current| current.value.first_chunk::<8>())
+            .map(|incarnation| u64::from_le_bytes(*incarnation));
+        if let Some(holder) = holder {
+            if self.probe(name, holder, self.detection).await != Some(false) {
+                return Err(ClusterError::NameTaken { node: name.into() });
+            }
+        }
+        // The holder is gone; so is any other claim made meanwhile, or the
+        // update fails.
+        let revision = current.map_or(0, |current| current.revision);
+        self.nodes
+            .update(name, value, revision)
             .await
-            .map_err(subscribe_error)?;
-        let probes = self
-            .client
-            .subscribe(self.subjects.probe(&self.name))
-            .await
-            .map_err(subscribe_error)?;
-        let leaves = self
-            .client
-            .subscribe(self.subjects.leave())
-            .await
-            .map_err(subscribe_error)?;
-        // The server has the subscriptions once the flush returns: from
-        // then on, probes of this node find it.
-        self.client.flush().await.map_err(|error| ClusterError::Server {
-            cause: format!("could not flush: {error}").into(),
-        })?;
-        let weak = Arc::downgrade(self);
-        let tasks = vec![
-            tokio::spawn(send_out(self.client.clone(), queue)),
-            tokio::spawn(take_replies(weak.clone(), replies)),
-            tokio::spawn(answer_probes(self.client.clone(), probes)),
-            tokio::spawn(hear_leaves(weak.clone(), leaves)),
-            tokio::spawn(sweep_pending(weak, liveness::probe_interval(self.detection))),
-        ];
-        lock(&self.tasks).extend(tasks);
-        Ok(())
+            .map(drop)
+            .map_err(|_| ClusterError::NameTaken { node: name.into() })
     }
 
     /// Records that this node serves `key`.
@@ -391,9 +427,13 @@ impl Node {
     /// Whether `node` answers a probe within `within`: `Some(false)` if
     /// the server says nobody listens there (its connection is gone),
     /// `None` if it did not answer in time.
-    pub(crate) async fn probe(&self, node: &str, within: Duration) -> Option<bool> {
+    pub(crate) async fn probe(&self, node: &str, incarnation: u64, within: Duration) -> Option<bool> {
         let request = async_nats::Request::new().timeout(Some(within));
-        match self.client.send_request(self.subjects.probe(node), request).await {
+        match self
+            .client
+            .send_request(self.subjects.probe(node, incarnation), request)
+            .await
+        {
             Ok(_) => Some(true),
             Err(error) if error.kind() == async_nats::RequestErrorKind::NoResponders => Some(false),
             Err(_) => None,
@@ -482,7 +522,7 @@ impl Node {
         let Some(peer) = waiting.peer.clone() else {
             return waiting.reply.complete(Err(NoReply::Unreachable(Unreachable::Stopped)));
         };
-        match self.probe(&peer.name, self.detection).await {
+        match self.probe(&peer.name, peer.incarnation, self.detection).await {
             Some(true) => waiting.reply.complete(Err(NoReply::Unreachable(Unreachable::Stopped))),
             Some(false) | None => {
                 let why = Unreachable::NodeDown(peer.name.clone());
@@ -527,6 +567,17 @@ async fn open(config: &Checked) -> Result<Client, ClusterError> {
         .connection_timeout(config.detection)
         .require_tls(config.require_tls);
     for certificate in &config.root_certificates {
+        // async-nats reads it only once a server answers, and reports a
+        // missing file as a failed connection.
+        if let Err(error) = std::fs::File::open(certificate) {
+            return Err(ClusterError::Config {
+                problem: format!(
+                    "cannot read the TLS root certificate {}: {error}",
+                    certificate.display()
+                )
+                .into(),
+            });
+        }
         options = options.add_root_certificates(certificate.clone());
     }
     options = match &config.credentials {
@@ -584,33 +635,6 @@ async fn bucket(js: &jetstream::Context, name: String) -> Result<kv::Store, Clus
             cause: format!("could not open key-value bucket `{name}`: {error}").into(),
         }),
     }
-}
-
-/// Claims `name` for this node: taken if another live node has it; a
-/// name left behind by a node that died is taken over.
-async fn claim(
-    client: &Client,
-    subjects: &Subjects,
-    nodes: &kv::Store,
-    name: &str,
-    incarnation: u64,
-) -> Result<(), ClusterError> {
-    let value = Bytes::copy_from_slice(&incarnation.to_le_bytes());
-    let server_error = |error: String| ClusterError::Server { cause: error.into() };
-    match nodes.create(name, value.clone()).await {
-        Ok(_) => return Ok(()),
-        Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {}
-        Err(error) => return Err(server_error(format!("could not claim the node name: {error}"))),
-    }
-    let request = async_nats::Request::new().timeout(Some(Duration::from_secs(1)));
-    if client.send_request(subjects.probe(name), request).await.is_ok() {
-        return Err(ClusterError::NameTaken { node: name.into() });
-    }
-    nodes
-        .put(name, value)
-        .await
-        .map(drop)
-        .map_err(|error| server_error(format!("could not claim the node name: {error}")))
 }
 
 /// Publishes every outgoing message, in the order they were queued.

@@ -178,8 +178,9 @@ fn read<M: Message>(
         ));
     }
     let (request, args) = frame::read_request(bytes)?;
-    if request.kind == Kind::Stop {
-        return Ok(Incoming::Stop);
+    // A handle's stop waits to hear that the process stopped.
+    if request.kind == Kind::Stop && !has_reply {
+        return Err("a stop without a reply subject".to_owned());
     }
     if request.schema != wire.schema {
         return Err(format!(
@@ -188,6 +189,9 @@ fn read<M: Message>(
             request.schema,
             wire.schema
         ));
+    }
+    if request.kind == Kind::Stop {
+        return Ok(Incoming::Stop);
     }
     let ask = request.kind == Kind::Ask;
     if ask && !has_reply {

@@ -6,7 +6,7 @@
 //! phyx.<ns>.p.<id>             a registered process (id: random, per registration)
 //! phyx.<ns>.pool.<key>        a pool across nodes (a queue group of its members)
 //! phyx.<ns>.r.<node>.<seq>     replies to node <node>'s ask number <seq>
-//! phyx.<ns>.n.<node>           node <node>'s liveness probe
+//! phyx.<ns>.n.<node>.<inc>     the liveness probe of node <node>'s start <inc>
 //! phyx.<ns>.leave              a node leaving, by name
 //! KV phyx_<ns>_nodes           node name -> incarnation
 //! KV phyx_<ns>_names           registered name -> where it is served
@@ -58,8 +58,10 @@ impl Subjects {
         format!("{}.r.{}.{seq}", self.prefix, self.node)
     }
 
-    pub(crate) fn probe(&self, node: &str) -> String {
-        format!("{}.n.{node}", self.prefix)
+    /// The probe of `node`'s start `incarnation`: answered while that
+    /// start lives, by it alone.
+    pub(crate) fn probe(&self, node: &str, incarnation: u64) -> String {
+        format!("{}.n.{node}.{incarnation:016x}", self.prefix)
     }
 
     pub(crate) fn leave(&self) -> String {

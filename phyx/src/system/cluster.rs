@@ -65,7 +65,8 @@ impl SystemBuilder {
     ///
     /// # Errors
     ///
-    /// A [`ClusterError`]: no node name or server given, no server
+    /// A [`ClusterError`]: no node name or server given, a credentials
+    /// file or TLS root certificate that cannot be read, no server
     /// answering within the detection time, credentials refused, the name
     /// held by another live node, a server without JetStream or older
     /// than 2.10.
