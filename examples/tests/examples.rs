@@ -25,6 +25,9 @@ pub mod cache_fetcher;
 #[path = "../client_server.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod client_server;
+#[path = "../cluster.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod cluster;
 #[path = "../connection_pool.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod connection_pool;
@@ -566,4 +569,45 @@ async fn connection_server_restarts_one_connection_and_stops_the_rest_with_it() 
     );
     assert!(matches!(summary.late, Err(phyx::ChildError::Stopped { .. })));
     assert_eq!(t.events().restarts_of("client-2").len(), 1);
+}
+
+/// Node b of the cluster example, for the test below: it starts this test
+/// binary again to run only this test, as the example starts a second
+/// copy of itself. Ignored, so a plain `cargo test` does not run it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "node b of `cluster_kills_a_node_and_the_other_carries_on`, which runs it in a process of its own"]
+async fn cluster_node_b() {
+    // Run by hand (`--ignored`), it has no cluster to join.
+    if let Ok(url) = std::env::var(cluster::NODE_B_VAR) {
+        cluster::node_b(&url).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_kills_a_node_and_the_other_carries_on() {
+    let Some(server) = phyx_testkit::nats::NatsServer::start() else {
+        return;
+    };
+    let mut node_b = tokio::process::Command::new(std::env::current_exe().unwrap());
+    // `--nocapture`: node b's "ready" reaches its stdout; `--quiet`: on a
+    // line of its own.
+    node_b.args(["cluster_node_b", "--exact", "--ignored", "--nocapture", "--quiet"]);
+    let story = cluster::run(&server.url(), node_b).await.unwrap();
+
+    assert_eq!(
+        story.counter,
+        cluster::Tally {
+            node: "b".to_owned(),
+            count: 5
+        }
+    );
+    let before: BTreeSet<&str> = story.pool_before.iter().map(String::as_str).collect();
+    assert_eq!(before, BTreeSet::from(["a", "b"]), "20 calls spread over both nodes");
+    for result in [&story.in_flight, &story.later] {
+        match result {
+            Err(CallError::NodeDown { node, .. }) => assert_eq!(&**node, "b"),
+            other => panic!("expected NodeDown of `b`, got {other:?}"),
+        }
+    }
+    assert_eq!(story.pool_after, ["a"; 10], "node a carries on alone");
 }
