@@ -199,7 +199,7 @@ fn read<M: Message>(
     }
     // A user type's `Deserialize` may panic on bytes it did not expect.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        (wire.decode)(request.method, args, ask)
+        crate::kernel::current::as_process(addr.core(), || (wire.decode)(request.method, args, ask))
     }));
     match decoded {
         Ok(Ok(decoded)) => Ok(Incoming::Message(request.kind, decoded)),

@@ -60,6 +60,25 @@ pub(crate) fn in_system(system: &SystemInner) -> bool {
     CURRENT.get().system == std::ptr::from_ref(system).addr()
 }
 
+/// Runs `f`, synchronous user code for the process whose core is `core`
+/// (a `Deserialize` of its arguments, arrived from another node), as that
+/// process's: a panic in it is one of the process's caught panics, which
+/// [`hide_caught_panics`] keeps quiet. It does not catch the panic.
+#[cfg(feature = "cluster")]
+pub(crate) fn as_process<R>(core: &Core, f: impl FnOnce() -> R) -> R {
+    struct Restore(Current);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.set(self.0);
+        }
+    }
+    let _restore = Restore(CURRENT.replace(Current {
+        core: core.address(),
+        system: Arc::as_ptr(&core.system).addr(),
+    }));
+    f()
+}
+
 /// Runs `future` as user code of the process whose core is `core`: it is
 /// the current process during every poll, and a panic in any poll (or in
 /// the drop of what the future holds) ends the future with the panic's
