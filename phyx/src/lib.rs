@@ -176,7 +176,7 @@ pub use crate::system::{System, SystemBuilder};
 /// | `max_restarts = 5, within = "30s"` | restart limit ([`SpawnOptions::DEFAULT_MAX_RESTARTS`]) |
 /// | `shutdown = "5s"` | shutdown timeout ([`SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT`]) |
 /// | `name = "cache"` | process name in events and errors (default: the type's name) |
-/// | `remote` | its messages can cross to other nodes (feature `cluster`): registered in a cluster, it is reached from every node. Arguments and replies must be `serde::Serialize + serde::Deserialize` |
+/// | `remote` | other nodes of a cluster can call it (feature `cluster`): its arguments and replies must be `Serialize + DeserializeOwned`, and type parameters they carry bounded by `phyx::cluster::Wire` |
 /// | `crate = ::my_crate::phyx` | path to phyx, for crates that re-export it |
 ///
 /// # Examples

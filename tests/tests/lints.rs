@@ -61,6 +61,39 @@ struct Silent;
 #[process]
 impl Silent {}
 
+/// A remote process: its wire form raises no warning either.
+#[derive(Default)]
+pub struct Tally {
+    count: u64,
+    notes: Vec<String>,
+}
+
+#[process(remote)]
+impl Tally {
+    /// Adds `by`, noting why.
+    ///
+    /// # Errors
+    ///
+    /// If the count would overflow.
+    #[public]
+    pub fn add(&mut self, by: u64, note: String) -> Result<u64, String> {
+        self.notes.push(note);
+        self.count = self.count.checked_add(by).ok_or("overflow")?;
+        Ok(self.count)
+    }
+
+    /// The count, through a `Reply`.
+    #[public]
+    pub fn get(&self, reply: Reply<u64>) {
+        reply.send(self.count);
+    }
+
+    #[on_down]
+    fn down(&mut self, _down: Down) {
+        self.notes.clear();
+    }
+}
+
 #[tokio::test]
 async fn a_pedantic_process_works() {
     let system = System::new();
@@ -70,6 +103,9 @@ async fn a_pedantic_process_works() {
     assert_eq!(cache.len_later().await, Ok(1));
     cache.clear().send().unwrap();
     cache.clear().send_every(Duration::from_secs(1)).unwrap().cancel();
+    let tally: TallyRef = system.spawn(Tally::default);
+    assert_eq!(tally.add(2, "two".into()).await, Ok(Ok(2)));
+    assert_eq!(tally.get().await, Ok(2));
     let silent: SilentRef = system.spawn(|| Silent);
     assert_eq!(silent.name(), "Silent");
     system.shutdown().await;

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::quote;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
-use syn::{Ident, LitStr, Path};
+use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path};
 
 use super::common::{Common, Examples};
 use super::option::{
@@ -116,11 +117,9 @@ impl ProcessOptions {
                 }
                 "shutdown" => shutdown.set(duration_value(meta, errors, any_duration)?, span, errors),
                 "remote" => {
-                    if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
-                        errors.spanned(&meta.path, "`remote` takes no value: write `#[process(remote)]`");
-                        skip_value(meta)?;
+                    if remote_value(meta, errors)? {
+                        remote.set(Some(span), span, errors);
                     }
-                    remote.set(Some(span), span, errors);
                 }
                 _ => unknown_option(meta, key, "process", (KEYS, EXPECTED), errors)?,
             }
@@ -140,6 +139,34 @@ impl ProcessOptions {
             remote: remote.get(),
         }
     }
+}
+
+/// Whether `remote` is written bare; otherwise the error for its value,
+/// on the option and the value. A valued `remote` is taken as not written,
+/// so that its one error is the attribute's (in `#[child(remote = true)]`
+/// too, whose fix is the same: `#[process(remote)]` on the child's impl).
+fn remote_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<bool> {
+    let path = &meta.path;
+    if meta.input.peek(syn::Token![=]) {
+        let expr: Expr = meta.value()?.parse()?;
+        let local = matches!(&expr, Expr::Lit(ExprLit { lit: Lit::Bool(lit), .. }) if !lit.value);
+        let message = if local {
+            "a process is local unless it says `remote`: remove `remote = false`"
+        } else {
+            "`remote` takes no value: write `#[process(remote)]`"
+        };
+        errors.spanned(quote!(#path = #expr), message);
+        return Ok(false);
+    }
+    if meta.input.peek(syn::token::Paren) {
+        let args: TokenTree = meta.input.parse()?;
+        errors.spanned(
+            quote!(#path #args),
+            "`remote` takes no arguments: write `#[process(remote)]`",
+        );
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.

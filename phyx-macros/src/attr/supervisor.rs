@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use syn::{Ident, LitStr, Path};
 
 use super::common::{Common, Examples};
-use super::option::{Slot, choice, unknown_option};
+use super::option::{Slot, choice, skip_value, unknown_option};
 use crate::errors::Errors;
 
 /// `#[supervisor(...)]`; `None` is an option not written.
@@ -45,6 +45,13 @@ impl SupervisorOptions {
                         ],
                     )?;
                     strategy.set(value, span, errors);
+                }
+                "remote" => {
+                    errors.spanned(
+                        &meta.path,
+                        "a supervisor and its children run on one node: remove `remote` here, and write `#[process(remote)]` on the impl of each child that other nodes call",
+                    );
+                    skip_value(meta)?;
                 }
                 _ => unknown_option(
                     meta,

@@ -19,9 +19,14 @@
 //! the impl cannot be spelled so (a const operation cannot name one): it
 //! stays as written, and `Sent::new`'s `T: Send` bound reports it, with
 //! rustc's own advice to restrict the parameter.
+//!
+//! The arguments and replies of a `#[process(remote)]` process must be
+//! serde too, checked the same way by `WireType` ([`wire`]) around the
+//! `Send` check: a type that is neither is one error, the `Send` one,
+//! since the `WireType` check of an error type says nothing.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Ident, Type};
@@ -31,9 +36,6 @@ use syn::{Ident, Type};
 pub(super) enum Crossing {
     Argument,
     Reply,
-    /// An argument or reply of a `#[process(remote)]` process: it crosses
-    /// between nodes, so it must be serde (`WireType`).
-    Wire,
 }
 
 impl Crossing {
@@ -42,7 +44,6 @@ impl Crossing {
         let name = match self {
             Self::Argument => "SendArgument",
             Self::Reply => "SendReply",
-            Self::Wire => "WireType",
         };
         Ident::new(name, Span::call_site())
     }
@@ -54,8 +55,35 @@ pub(super) fn checked(krate: &syn::Path, ty: &Type, crossing: Crossing, params: 
         return quote!(#ty);
     }
     let check = crossing.check();
-    let krate = respanned(krate, ty.span());
-    quote_spanned!(ty.span()=> <[#ty; <#ty as #krate::__private::#check>::OK] as ::core::iter::IntoIterator>::Item)
+    let (first, last) = ends(ty);
+    let krate = respanned(krate, first);
+    // `Item` on the type's last token: an error about the whole spelling
+    // (`WireType`'s, see `wire`) covers the whole type, not its first token.
+    let item = quote_spanned!(last=> Item);
+    quote_spanned!(first=> <[#ty; <#ty as #krate::__private::#check>::OK] as ::core::iter::IntoIterator>::#item)
+}
+
+/// `ty`, spelled so that it is checked to be `Send` and serde where it is
+/// written, for the wire form of a `#[process(remote)]` process. A type
+/// naming a type parameter stays as written: `phyx::__private::codec`'s
+/// bound checks it (see `remote`).
+pub(super) fn wire(krate: &syn::Path, ty: &Type, crossing: Crossing, params: &[&Ident]) -> TokenStream {
+    if names_param(ty, params) {
+        return quote!(#ty);
+    }
+    let sendable = checked(krate, ty, crossing, params);
+    let (first, last) = ends(ty);
+    let krate = respanned(krate, first);
+    let item = quote_spanned!(last=> Item);
+    quote_spanned!(first=> <[#sendable; <#sendable as #krate::__private::WireType>::OK] as ::core::iter::IntoIterator>::#item)
+}
+
+/// The spans of the first and the last token of `ty`.
+fn ends(ty: &Type) -> (Span, Span) {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let first = tokens.next().map_or_else(Span::call_site, |token| token.span());
+    let last = tokens.last().map_or(first, |token| token.span());
+    (first, last)
 }
 
 /// `Sent::<ty>::new(value)`, with the check on `ty`.
@@ -89,7 +117,7 @@ pub(super) fn respanned(krate: &syn::Path, span: Span) -> TokenStream {
 }
 
 /// Whether `ty` names one of `params` (or `Self`).
-fn names_param(ty: &Type, params: &[&Ident]) -> bool {
+pub(super) fn names_param(ty: &Type, params: &[&Ident]) -> bool {
     struct Finder<'a> {
         params: &'a [&'a Ident],
         found: bool,

@@ -22,7 +22,7 @@ use crate::kernel::wire::{PendingReply, ReplyWait};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot cross between nodes: arguments and replies of a `#[process(remote)]` process must be `Serialize + DeserializeOwned`",
     label = "not serde",
-    note = "derive them: `#[derive(serde::Serialize, serde::Deserialize)]` on the type; or drop `remote` to keep the process on its own node"
+    note = "derive both on the type and on every type inside it: `#[derive(serde::Serialize, serde::Deserialize)]`; or drop `remote` to keep the process on its own node"
 )]
 pub trait WireType {
     /// Sizes an array in the generated code (see phyx-macros'
@@ -30,7 +30,54 @@ pub trait WireType {
     const OK: usize = 1;
 }
 
+// Not recommended: the error is then this trait's one sentence, on the
+// type as written, and not one per serde trait (`Serialize` and
+// `Deserialize`) nor serde's own for a type nested inside it.
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned> WireType for T {}
+
+/// A type that can cross between nodes: `Serialize + DeserializeOwned`,
+/// implemented for every such type.
+///
+/// The arguments and replies of a `#[process(remote)]` process must be
+/// such types. A generic one bounds the type parameters that its messages
+/// carry by this trait (or by serde's two):
+///
+/// ```
+/// use phyx::cluster::Wire;
+/// use phyx::prelude::*;
+///
+/// pub struct Store<K, V> {
+///     entries: std::collections::BTreeMap<K, V>,
+/// }
+///
+/// #[process(remote)]
+/// impl<K: Ord + Wire, V: Clone + Wire> Store<K, V> {
+///     #[public]
+///     pub fn get(&self, key: K) -> Option<V> {
+///         self.entries.get(&key).cloned()
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross between nodes: arguments and replies of a `#[process(remote)]` process must be `Serialize + DeserializeOwned`",
+    label = "not serde",
+    note = "bound the impl's type parameters that its messages carry: `impl<T: phyx::cluster::Wire>` (or `T: serde::Serialize + serde::de::DeserializeOwned`)"
+)]
+pub trait Wire: Serialize + DeserializeOwned {}
+
+// Not recommended, as `WireType`'s: one error, whose advice names `Wire`.
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + DeserializeOwned> Wire for T {}
+
+/// The codec of a type that names a type parameter of the impl, which the
+/// array-length check of [`WireType`] cannot spell: checked by this
+/// function's bound instead, with rustc's advice to bound the parameter
+/// by [`Wire`].
+#[must_use]
+pub const fn codec<T: Wire>() -> Codec<T> {
+    Codec::new()
+}
 
 /// Reads a `T` from the front of some bytes, and gives the rest.
 type Take<T> = for<'a> fn(&'a [u8]) -> Result<(T, &'a [u8]), postcard::Error>;

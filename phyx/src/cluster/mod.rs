@@ -40,6 +40,7 @@ mod node;
 mod serve;
 mod subjects;
 
+pub use self::codec::Wire;
 pub use self::config::Credentials;
 pub use self::error::ClusterError;
 
@@ -49,5 +50,5 @@ pub(crate) use self::node::Node;
 
 /// For the macros (`phyx::__private`).
 pub(crate) mod private {
-    pub use super::codec::{Codec, WireType, finish, pending, reply_wait};
+    pub use super::codec::{Codec, WireType, codec, finish, pending, reply_wait};
 }

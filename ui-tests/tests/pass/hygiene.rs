@@ -51,4 +51,28 @@ impl Counter {
     }
 }
 
+/// The wire form of a remote process names nothing the user could shadow
+/// either.
+#[derive(Default)]
+pub struct Remote {
+    count: u64,
+}
+
+#[::phyx::process(remote)]
+impl Remote {
+    #[public]
+    pub fn add(&mut self, by: u64, _note: ::std::string::String) -> ::core::result::Result<u64, ::std::string::String> {
+        self.count += by;
+        ::core::result::Result::Ok(self.count)
+    }
+
+    #[public]
+    pub fn get(&self, reply: ::phyx::Reply<::core::option::Option<u64>>) {
+        reply.send(::core::option::Option::Some(self.count));
+    }
+
+    #[on_down]
+    fn down(&mut self, _down: ::phyx::Down) {}
+}
+
 fn main() {}

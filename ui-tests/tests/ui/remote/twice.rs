@@ -1,0 +1,16 @@
+use phyx::prelude::*;
+
+#[derive(Default)]
+pub struct Counter {
+    count: u64,
+}
+
+#[process(remote, mailbox = 8, remote)]
+impl Counter {
+    #[public]
+    pub fn get(&self) -> u64 {
+        self.count
+    }
+}
+
+fn main() {}
