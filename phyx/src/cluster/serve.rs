@@ -42,7 +42,10 @@ pub(crate) async fn serve<M: Message>(
     loop {
         tokio::select! {
             biased;
-            Some((to, reply)) = replies.next() => {
+            // Not polled while empty: an empty `FuturesUnordered` answers
+            // `None` (the branch is disabled all the same), but registers
+            // the waker first, at every message.
+            Some((to, reply)) = replies.next(), if !replies.is_empty() => {
                 let _ = client.publish(to, reply.into()).await;
             }
             message = subscriber.next() => {
