@@ -46,7 +46,7 @@ pub(crate) async fn serve<M: Message>(
             // `None` (the branch is disabled all the same), but registers
             // the waker first, at every message.
             Some((to, reply)) = replies.next(), if !replies.is_empty() => {
-                let _ = client.publish(to, reply.into()).await;
+                let _ = client.publish(to, frame::freeze(reply)).await;
             }
             message = subscriber.next() => {
                 let Some(message) = message else { break };
@@ -60,7 +60,7 @@ pub(crate) async fn serve<M: Message>(
     }
     // What the handlers still owe: the process stopped, so each resolves.
     while let Some((to, reply)) = replies.next().await {
-        let _ = client.publish(to, reply.into()).await;
+        let _ = client.publish(to, frame::freeze(reply)).await;
     }
     let _ = subscriber.unsubscribe().await;
 }
