@@ -22,11 +22,10 @@
 //! What the feature costs local calls: build it twice and run both,
 //!
 //! ```sh
-//! export CARGO_TARGET_DIR=target
 //! cargo build --release -p phyx-benches --bins --no-default-features
-//! cp $CARGO_TARGET_DIR/release/ratios /tmp/ratios-local
+//! cp target/release/ratios target/release/profile /tmp/    # phyx without `cluster`
 //! cargo build --release -p phyx-benches --bins
-//! PHYX_BENCH_ONLY=phyx /tmp/ratios-local; PHYX_BENCH_ONLY=phyx $CARGO_TARGET_DIR/release/ratios
+//! PHYX_BENCH_ONLY=phyx /tmp/ratios; PHYX_BENCH_ONLY=phyx target/release/ratios
 //! ```
 
 use std::fmt::Write as _;
