@@ -6,6 +6,11 @@
 //! asks, ...) on a fresh runtime, timed from inside by the scenario itself
 //! (`iter_custom`), so runtime start-up is not counted. The ratio table
 //! comes from `src/bin/ratios.rs`.
+//!
+//! With the `cluster` feature (on by default), `remote-ask` and
+//! `remote-tell` call a counter on another node, phyx and async-nats
+//! alone, on a nats-server started for the run (skipped, saying so,
+//! without one).
 
 use std::time::Duration;
 
@@ -79,6 +84,34 @@ fn phyx_alone(c: &mut Criterion, sizes: Sizes) {
     }
 }
 
+#[cfg(feature = "cluster")]
+fn remote(c: &mut Criterion, sizes: Sizes) {
+    use phyx_benches::nats_server::{INSTALL, NatsServer};
+    use phyx_benches::remote::{PhyxRemote, RawNats, RemoteSubject};
+
+    fn subject<S: RemoteSubject>(c: &mut Criterion, url: &str, sizes: Sizes) {
+        for flavor in Flavor::ALL {
+            let id = format!("{}/{}", flavor.label(), S::NAME);
+            group(c, "remote-ask", sizes.remote_asks).bench_function(&id, |b| {
+                b.iter_custom(|iters| timed(iters, || S::ask(flavor, url, sizes.remote_asks).sorted.iter().sum()));
+            });
+            group(c, "remote-tell", sizes.remote_tells).bench_function(&id, |b| {
+                b.iter_custom(|iters| timed(iters, || S::tell(flavor, url, sizes.remote_tells).run.elapsed));
+            });
+        }
+    }
+
+    let server = match NatsServer::start() {
+        Ok(server) => server,
+        Err(why) => {
+            eprintln!("remote benchmarks SKIPPED: no nats-server ({why}); install one with `{INSTALL}`");
+            return;
+        }
+    };
+    subject::<RawNats>(c, &server.url(), sizes);
+    subject::<PhyxRemote>(c, &server.url(), sizes);
+}
+
 fn all(c: &mut Criterion) {
     let sizes = Sizes::from_env();
     subject::<Tokio<true>>(c, sizes);
@@ -88,6 +121,8 @@ fn all(c: &mut Criterion) {
     subject::<Ractor>(c, sizes);
     subject::<Actix>(c, sizes);
     phyx_alone(c, sizes);
+    #[cfg(feature = "cluster")]
+    remote(c, sizes);
 }
 
 criterion_group!(benches, all);

@@ -7,6 +7,10 @@
 //! criterion; `src/bin/ratios.rs` runs each once in one process and prints
 //! the ratio table of the README. Sizes follow issue 6;
 //! `PHYX_BENCH_QUICK=1` divides them by 100 for a smoke run.
+//!
+//! With the `cluster` feature (on by default), [`remote`] calls a counter
+//! on another node, against async-nats alone, on a nats-server that
+//! [`nats_server`] starts.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -14,9 +18,13 @@ use std::time::{Duration, Instant};
 pub mod actix_counter;
 pub mod alloc;
 pub mod kameo_counter;
+#[cfg(feature = "cluster")]
+pub mod nats_server;
 pub mod phyx_counter;
 pub mod phyx_only;
 pub mod ractor_counter;
+#[cfg(feature = "cluster")]
+pub mod remote;
 pub mod tokio_baseline;
 
 /// Counts every allocation of the benchmark binaries, to report
@@ -96,6 +104,10 @@ pub struct Sizes {
     pub ring_hops: u64,
     /// Crashes in the restart-latency scenario.
     pub restarts: u64,
+    /// Sequential asks to another node.
+    pub remote_asks: u64,
+    /// Tells to another node (then one ask).
+    pub remote_tells: u64,
 }
 
 impl Sizes {
@@ -108,6 +120,8 @@ impl Sizes {
         ring_size: 10_000,
         ring_hops: 1_000_000,
         restarts: 1_000,
+        remote_asks: 20_000,
+        remote_tells: 1_000_000,
     };
 
     /// [`FULL`](Self::FULL), or a hundredth of it if `PHYX_BENCH_QUICK` is
@@ -126,6 +140,8 @@ impl Sizes {
             ring_size: full.ring_size / 100,
             ring_hops: full.ring_hops / 100,
             restarts: full.restarts / 100,
+            remote_asks: full.remote_asks / 100,
+            remote_tells: full.remote_tells / 100,
         }
     }
 }

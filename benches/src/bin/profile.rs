@@ -5,6 +5,11 @@
 //! `guarded`, `restart`, `pool`), system (`tokio`, `tokio-unbounded`, `phyx`,
 //! `kameo`, `ractor`, `actix`; for `guarded`: `none`, `breaker`, `rate`,
 //! `both`; for `pool`: `direct`, `key`, `least`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
+//!
+//! With the `cluster` feature, also `remote-ask` and `remote-tell`, system
+//! `phyx` or `nats` (async-nats alone), on a nats-server it starts:
+//! `valgrind --tool=callgrind target/release/profile remote-ask phyx current`
+//! (callgrind follows this process only, not the server).
 
 use phyx_benches::actix_counter::Actix;
 use phyx_benches::kameo_counter::Kameo;
@@ -36,6 +41,11 @@ fn main() {
         Flavor::CurrentThread
     };
     let sizes = Sizes::from_env();
+    #[cfg(feature = "cluster")]
+    if let Some(scenario) = scenario.strip_prefix("remote-") {
+        remote(scenario, system, flavor, sizes);
+        return;
+    }
     match (scenario.as_str(), system.as_str()) {
         ("guarded", guard) => {
             let guard = match guard {
@@ -62,5 +72,26 @@ fn main() {
         (scenario, "ractor") => run::<Ractor>(scenario, flavor, sizes),
         (scenario, "actix") => run::<Actix>(scenario, flavor, sizes),
         (_, other) => panic!("unknown system {other}"),
+    }
+}
+
+#[cfg(feature = "cluster")]
+fn remote(scenario: &str, system: &str, flavor: Flavor, sizes: Sizes) {
+    use phyx_benches::nats_server::NatsServer;
+    use phyx_benches::remote::{PhyxRemote, RawNats, RemoteSubject};
+
+    fn run<S: RemoteSubject>(scenario: &str, flavor: Flavor, url: &str, sizes: Sizes) {
+        match scenario {
+            "ask" => println!("mean {:?}", S::ask(flavor, url, sizes.remote_asks).mean()),
+            "tell" => println!("{:?}", S::tell(flavor, url, sizes.remote_tells)),
+            other => panic!("unknown scenario remote-{other}"),
+        }
+    }
+
+    let server = NatsServer::start().unwrap_or_else(|why| panic!("no nats-server: {why}"));
+    match system {
+        "phyx" => run::<PhyxRemote>(scenario, flavor, &server.url(), sizes),
+        "nats" => run::<RawNats>(scenario, flavor, &server.url(), sizes),
+        other => panic!("unknown system {other}: phyx or nats"),
     }
 }

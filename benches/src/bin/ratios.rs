@@ -9,7 +9,24 @@
 //! shared machine, interference only ever slows a run down.
 //! `PHYX_BENCH_QUICK=1` shrinks the scenarios for a smoke run;
 //! `PHYX_BENCH_ONLY=phyx,tokio` limits the systems (the baselines always
-//! run).
+//! run); `remote` in that list names the remote tables.
+//!
+//! With the `cluster` feature (on by default) it then starts a nats-server
+//! and prints the remote tables: asks and tells from one node to a counter
+//! on another, phyx against async-nats alone. Those figures are the median
+//! of `PHYX_BENCH_RUNS` runs, phyx's and async-nats's interleaved, with
+//! their spread (the lowest and highest run), and the ratio the median of
+//! each pair of runs' ratios. Without a nats-server (on `PATH`, or named
+//! by `PHYX_NATS_SERVER`), the remote tables say they were skipped.
+//!
+//! What the feature costs local calls: build it twice and run both,
+//!
+//! ```sh
+//! cargo build --release -p phyx-benches --bins --no-default-features
+//! cp target/release/ratios target/release/profile /tmp/    # phyx without `cluster`
+//! cargo build --release -p phyx-benches --bins
+//! PHYX_BENCH_ONLY=phyx /tmp/ratios; PHYX_BENCH_ONLY=phyx target/release/ratios
+//! ```
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -78,11 +95,24 @@ fn measure<S: Subject>(flavor: Flavor, sizes: Sizes) -> Results {
     }
 }
 
-fn wanted(name: &str) -> bool {
+/// Whether `PHYX_BENCH_ONLY` names `name` (or is not set).
+fn named(name: &str) -> bool {
     match std::env::var("PHYX_BENCH_ONLY") {
-        Ok(only) => name.starts_with("tokio") || only.split(',').any(|wanted| name.starts_with(wanted.trim())),
+        Ok(only) => only.split(',').any(|wanted| name.starts_with(wanted.trim())),
         Err(_) => true,
     }
+}
+
+/// Whether system `name` runs in the local tables.
+fn wanted(name: &str) -> bool {
+    name.starts_with("tokio") || named(name)
+}
+
+/// Whether the local tables run: some local system is named.
+fn local_wanted() -> bool {
+    [Phyx::NAME, Kameo::NAME, Ractor::NAME, Actix::NAME, "tokio"]
+        .into_iter()
+        .any(named)
 }
 
 fn rate(count: u64, elapsed: Duration) -> f64 {
@@ -243,6 +273,16 @@ fn phyx_table(flavor: Flavor, sizes: Sizes, results: &[Results]) -> String {
 fn main() {
     let sizes = Sizes::from_env();
     eprintln!("sizes: {sizes:?}, best of {} runs", runs());
+    if local_wanted() {
+        local(sizes);
+    }
+    #[cfg(feature = "cluster")]
+    if named("remote") {
+        remote::tables(sizes, runs());
+    }
+}
+
+fn local(sizes: Sizes) {
     let mut tables = Vec::new();
     for flavor in Flavor::ALL {
         eprintln!("{}:", flavor.label());
@@ -275,5 +315,208 @@ fn main() {
     );
     for table in tables {
         println!("{table}");
+    }
+}
+
+/// The remote tables (feature `cluster`).
+#[cfg(feature = "cluster")]
+mod remote {
+    use std::fmt::Write as _;
+
+    use phyx_benches::nats_server::{INSTALL, NatsServer, SERVER_VAR};
+    use phyx_benches::remote::{LOST_ASK, PhyxRemote, RawNats, RemoteSubject, Tells};
+    use phyx_benches::{Flavor, Latencies, Sizes, per};
+
+    use super::{micros, rate};
+
+    /// The median of some figures, and their spread.
+    #[derive(Clone, Copy)]
+    struct Spread {
+        median: f64,
+        min: f64,
+        max: f64,
+    }
+
+    impl Spread {
+        fn of(mut figures: Vec<f64>) -> Spread {
+            figures.sort_by(f64::total_cmp);
+            Spread {
+                median: figures[figures.len() / 2],
+                min: figures[0],
+                max: figures[figures.len() - 1],
+            }
+        }
+
+        fn show(self, decimals: usize) -> String {
+            format!(
+                "{:.decimals$} ({:.decimals$}–{:.decimals$})",
+                self.median, self.min, self.max
+            )
+        }
+    }
+
+    /// Every run of one system on one flavor.
+    struct Runs {
+        asks: Vec<Latencies>,
+        tells: Vec<Tells>,
+    }
+
+    impl Runs {
+        fn ask_mean(&self) -> Vec<f64> {
+            self.asks.iter().map(|ask| micros(ask.mean())).collect()
+        }
+
+        fn tell_rate(&self) -> Vec<f64> {
+            self.tells
+                .iter()
+                .map(|tells| rate(tells.delivered, tells.run.elapsed) * 1e3)
+                .collect()
+        }
+
+        /// The run of median mean latency, for its quantiles.
+        fn median_ask(&self) -> &Latencies {
+            let mut asks: Vec<&Latencies> = self.asks.iter().collect();
+            asks.sort_by_key(|ask| ask.mean());
+            asks[asks.len() / 2]
+        }
+    }
+
+    fn ratios(phyx: &[f64], raw: &[f64]) -> Spread {
+        Spread::of(phyx.iter().zip(raw).map(|(phyx, raw)| phyx / raw).collect())
+    }
+
+    fn measure(flavor: Flavor, url: &str, sizes: Sizes, runs: usize) -> (Runs, Runs) {
+        let mut raw = Runs {
+            asks: Vec::new(),
+            tells: Vec::new(),
+        };
+        let mut phyx = Runs {
+            asks: Vec::new(),
+            tells: Vec::new(),
+        };
+        for run in 1..=runs {
+            eprintln!("  remote, run {run} of {runs} ...");
+            raw.asks.push(RawNats::ask(flavor, url, sizes.remote_asks));
+            phyx.asks.push(PhyxRemote::ask(flavor, url, sizes.remote_asks));
+            raw.tells.push(RawNats::tell(flavor, url, sizes.remote_tells));
+            phyx.tells.push(PhyxRemote::tell(flavor, url, sizes.remote_tells));
+        }
+        (raw, phyx)
+    }
+
+    fn table(flavor: Flavor, sizes: Sizes, raw: &Runs, phyx: &Runs) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "#### remote, {}\n", flavor.label());
+        let _ = writeln!(
+            out,
+            "| scenario | {} | {} | {} / {} |",
+            RawNats::NAME,
+            PhyxRemote::NAME,
+            PhyxRemote::NAME,
+            RawNats::NAME
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| ask: mean µs per round trip | {} | {} | {}x |",
+            Spread::of(raw.ask_mean()).show(1),
+            Spread::of(phyx.ask_mean()).show(1),
+            ratios(&phyx.ask_mean(), &raw.ask_mean()).show(2)
+        );
+        let quantiles = |runs: &Runs| {
+            let ask = runs.median_ask();
+            format!("{:.1} / {:.1}", micros(ask.quantile(0.5)), micros(ask.quantile(0.99)))
+        };
+        let _ = writeln!(
+            out,
+            "| ask: p50 / p99 µs (median run) | {} | {} | |",
+            quantiles(raw),
+            quantiles(phyx)
+        );
+        let _ = writeln!(
+            out,
+            "| tell: k msg/s | {} | {} | {}x |",
+            Spread::of(raw.tell_rate()).show(0),
+            Spread::of(phyx.tell_rate()).show(0),
+            ratios(&phyx.tell_rate(), &raw.tell_rate()).show(2)
+        );
+        let per_ask = |runs: &Runs| Spread::of(runs.asks.iter().map(Latencies::allocations_per_ask).collect());
+        let per_tell = |runs: &Runs| {
+            Spread::of(
+                runs.tells
+                    .iter()
+                    .map(|tells| per(tells.run.allocations, sizes.remote_tells))
+                    .collect(),
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| allocations / ask (both sides) | {} | {} | |",
+            per_ask(raw).show(2),
+            per_ask(phyx).show(2)
+        );
+        let _ = writeln!(
+            out,
+            "| allocations / tell (both sides) | {} | {} | |",
+            per_tell(raw).show(2),
+            per_tell(phyx).show(2)
+        );
+        let lost = |runs: &Runs| {
+            runs.tells
+                .iter()
+                .map(|tells| {
+                    let lost = sizes.remote_tells - tells.delivered.min(sizes.remote_tells);
+                    match tells.lost_asks {
+                        0 => lost.to_string(),
+                        asks => format!("{lost}, and the final ask {asks}x (+{:?} each)", LOST_ASK),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(out, "| tells lost, per run | {} | {} | |", lost(raw), lost(phyx));
+        let refused = phyx
+            .tells
+            .iter()
+            .map(|tells| tells.refused.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "| tells refused (queue full) and sent again, per run | | {refused} | |"
+        );
+        out
+    }
+
+    /// Starts a nats-server and prints the remote tables, or says why not.
+    pub(super) fn tables(sizes: Sizes, runs: usize) {
+        let server = match NatsServer::start() {
+            Ok(server) => server,
+            Err(why) => {
+                let skipped = format!(
+                    "Remote benchmarks SKIPPED: no nats-server ({why}). Install one with `{INSTALL}`, \
+                     or name it with {SERVER_VAR}=/path/to/nats-server."
+                );
+                eprintln!("{skipped}");
+                println!("{skipped}\n");
+                return;
+            }
+        };
+        eprintln!("remote, on {} at {}:", server.version, server.url());
+        let mut tables = Vec::new();
+        for flavor in Flavor::ALL {
+            eprintln!("{}:", flavor.label());
+            let (raw, phyx) = measure(flavor, &server.url(), sizes, runs);
+            tables.push(table(flavor, sizes, &raw, &phyx));
+        }
+        println!(
+            "Remote: {} sequential asks and {} tells (then one ask) from node `b` to a counter on node `a`, \
+             both in this OS process with a connection each, through {} on loopback. \
+             Median of {runs} runs (lowest–highest); the ratio is the median of each pair of runs' ratios.\n",
+            sizes.remote_asks, sizes.remote_tells, server.version
+        );
+        for table in tables {
+            println!("{table}");
+        }
     }
 }

@@ -7,6 +7,10 @@
 //! reply:   status (1) | value, or a UTF-8 sentence
 //! ```
 
+use std::cell::{Cell, RefCell};
+
+use bytes::{Bytes, BytesMut};
+
 use crate::kernel::reply::{NoReply, Unreachable};
 
 const VERSION: u8 = 1;
@@ -56,12 +60,73 @@ pub(crate) struct Request {
     pub(crate) method: u16,
 }
 
+/// Frames up to this size are copied into a [`BLOCK`] by [`freeze`].
+const SHARED_UP_TO: usize = 1024;
+
+/// The size of the blocks that small frames share.
+const BLOCK: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffer of this thread's next frame: [`request_buffer`] takes
+    /// it, [`freeze`] puts back the larger of it and the frame's. Taken
+    /// and put back, never borrowed: an argument's `Serialize` that sends
+    /// a remote message of its own finds it empty, and allocates.
+    static BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+
+    /// The block this thread's small frames are frozen into. Each frozen
+    /// frame holds a reference to it; once it is full, the next frame
+    /// reuses it if every frame in it has been written out and dropped,
+    /// else starts a new one.
+    static FROZEN: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
+
 /// A buffer with room for a request's header, for the arguments to be
 /// appended to.
 pub(crate) fn request_buffer() -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
+    let mut out = BUFFER.try_with(Cell::take).unwrap_or_default();
+    out.clear();
+    out.reserve(64);
     out.resize(REQUEST_HEADER, 0);
     out
+}
+
+/// `frame` as the bytes to publish.
+///
+/// `Bytes::from` a vector whose capacity is not its length allocates a
+/// header beside the vector: two allocations per message, freed by the
+/// connection's task. A small frame is copied into this thread's block
+/// instead (an allocation per [`BLOCK`] bytes at most), and its buffer
+/// kept for the next one.
+pub(crate) fn freeze(frame: Vec<u8>) -> Bytes {
+    if frame.len() > SHARED_UP_TO {
+        return Bytes::from(frame);
+    }
+    // `try_`: a message sent while the thread's locals are torn down goes
+    // out as it is.
+    let frozen = FROZEN.try_with(|block| {
+        let mut block = block.try_borrow_mut().ok()?;
+        if block.capacity() < frame.len() {
+            block.reserve(BLOCK);
+        }
+        block.extend_from_slice(&frame);
+        Some(block.split().freeze())
+    });
+    match frozen {
+        Ok(Some(bytes)) => {
+            // The larger buffer stays: a reply's few bytes do not replace
+            // a request's room for its header and arguments.
+            let _ = BUFFER.try_with(|buffer| {
+                let kept = buffer.take();
+                buffer.set(if kept.capacity() >= frame.capacity() {
+                    kept
+                } else {
+                    frame
+                });
+            });
+            bytes
+        }
+        _ => Bytes::from(frame),
+    }
 }
 
 /// Writes the header into the room [`request_buffer`] left.
@@ -222,6 +287,29 @@ mod tests {
         };
         write_request(&mut out, request);
         assert_eq!(read_request(&out), Ok((request, &b"args"[..])));
+    }
+
+    #[test]
+    fn frozen_frames_keep_their_bytes() {
+        let frames: Vec<Vec<u8>> = (0..3 * BLOCK / 100)
+            .map(|n| (0..100).map(|i| (n + i) as u8).collect())
+            .chain([vec![7; SHARED_UP_TO + 1], Vec::new()])
+            .collect();
+        let frozen: Vec<Bytes> = frames.iter().cloned().map(freeze).collect();
+        for (frame, bytes) in frames.iter().zip(&frozen) {
+            assert_eq!(&bytes[..], &frame[..]);
+        }
+        // All dropped but one: the next frames go to a reclaimed block or
+        // a new one, and the one still held keeps its bytes.
+        let last = frozen[frames.len() - 3].clone();
+        drop(frozen);
+        let again: Vec<Bytes> = frames.iter().rev().cloned().map(freeze).collect();
+        for (frame, bytes) in frames.iter().rev().zip(&again) {
+            assert_eq!(&bytes[..], &frame[..]);
+        }
+        assert_eq!(&last[..], &frames[frames.len() - 3][..]);
+        // The buffer comes back empty, with room for a header.
+        assert_eq!(request_buffer(), vec![0; REQUEST_HEADER]);
     }
 
     #[test]

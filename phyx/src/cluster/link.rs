@@ -164,7 +164,7 @@ impl<M: Message> Link<M> {
         permit.send(Outgoing {
             subject: self.subject.clone(),
             reply,
-            payload: payload.into(),
+            payload: frame::freeze(payload),
         });
         Ok(())
     }
@@ -242,7 +242,7 @@ impl<M: Message> Divert<M> for Link<M> {
                 let stop = Outgoing {
                     subject,
                     reply: Some(Subject::from(node.subjects.reply(seq))),
-                    payload: payload.into(),
+                    payload: frame::freeze(payload),
                 };
                 if node.outbound.send(stop).await.is_err() {
                     node.forget(seq);

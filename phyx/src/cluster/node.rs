@@ -38,6 +38,9 @@ use crate::kernel::wire::PendingReply;
 /// took.
 const UNKNOWN_MEMBER: &str = "(the pool member given the call)";
 
+/// Messages a subscription holds before the NATS client drops new ones.
+const SUBSCRIPTION_CAPACITY: usize = 1 << 18;
+
 /// Messages waiting to be published, for all of this node's handles.
 const OUTBOUND_CAPACITY: usize = 8192;
 
@@ -565,7 +568,23 @@ async fn open(config: &Checked) -> Result<Client, ClusterError> {
     let mut options = ConnectOptions::new()
         .name(format!("phyx node {}", config.node))
         .connection_timeout(config.detection)
-        .require_tls(config.require_tls);
+        .require_tls(config.require_tls)
+        // A subscription whose buffer is full drops what arrives (tells
+        // to a process that cannot keep up): room for bursts, and a
+        // warning when it happens.
+        .subscription_capacity(SUBSCRIPTION_CAPACITY)
+        .event_callback(|event| async move {
+            match event {
+                async_nats::Event::SlowConsumer(subscription) => tracing::warn!(
+                    target: "phyx",
+                    subscription,
+                    "a process on this node cannot keep up with the tells sent to it: NATS dropped some (tells are at most once)"
+                ),
+                async_nats::Event::Disconnected => tracing::warn!(target: "phyx", "disconnected from the NATS server"),
+                async_nats::Event::Connected => tracing::info!(target: "phyx", "connected to the NATS server"),
+                _ => {}
+            }
+        });
     for certificate in &config.root_certificates {
         // async-nats reads it only once a server answers, and reports a
         // missing file as a failed connection.

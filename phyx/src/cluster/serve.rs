@@ -51,7 +51,9 @@ impl<M: Message> Serving<M> {
         loop {
             tokio::select! {
                 biased;
-                Some((to, reply)) = replies.next() => self.send(to, reply).await,
+                // Not polled while empty: an empty set would register the
+                // waker again for every message.
+                Some((to, reply)) = replies.next(), if !replies.is_empty() => self.send(to, reply).await,
                 message = subscriber.next() => {
                     let Some(message) = message else { break };
                     if let Some(replying) = self.take(message).await {
@@ -84,7 +86,7 @@ impl<M: Message> Serving<M> {
             );
             reply = frame::failure_reply(&NoReply::Unreachable(Unreachable::Transport(reason.into())));
         }
-        let _ = self.client.publish(to, reply.into()).await;
+        let _ = self.client.publish(to, frame::freeze(reply)).await;
     }
 
     /// Delivers one message; the reply to wait for, if it asked.
