@@ -396,7 +396,7 @@ mod tests {
             match (bytes.first(), read_reply(&bytes)) {
                 (Some(&VALUE), Reply::Value(value)) => assert_eq!(value, &bytes[1..]),
                 (Some(&ACCEPTED), Reply::Accepted) => {}
-                (Some(PANICKED..=TRANSPORT), Reply::Failed(_)) => {}
+                (Some(PANICKED..=TRANSPORT | &NODE_DOWN), Reply::Failed(_)) => {}
                 (_, Reply::Failed(NoReply::Unreachable(Unreachable::Transport(why)))) => {
                     assert!(why.starts_with("the node answered with"), "{bytes:?}: {why}");
                 }
