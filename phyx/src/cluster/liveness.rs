@@ -10,6 +10,10 @@
 //! - **Partitioned** (its connection silent but open): probes go
 //!   unanswered; after `D` without an answer it is down.
 //!
+//! Probes and their deadlines run on the system's `Clock`, like every
+//! phyx timer; only the NATS client's own wait for one probe's answer is
+//! on tokio's time.
+//!
 //! A node probes only the nodes it holds handles to or has asks in flight
 //! to: one small request per such node every `D / 3`. Once it has
 //! neither, it forgets the node until a lookup finds it again.
@@ -31,21 +35,21 @@ pub(crate) fn watch(node: &Arc<Node>, peer: Arc<Peer>) {
 }
 
 async fn probe(node: Weak<Node>, peer: Arc<Peer>) {
-    let Some(detection) = node.upgrade().map(|node| node.detection) else {
+    let Some((detection, clock)) = node.upgrade().map(|node| (node.detection, node.clock.clone())) else {
         return;
     };
     let interval = probe_interval(detection);
-    let mut last_answer = tokio::time::Instant::now();
+    let mut last_answer = clock.now();
     loop {
-        tokio::time::sleep(interval).await;
+        clock.sleep(interval).await;
         let Some(node) = node.upgrade() else { return };
         if peer.is_down() || node.has_left() || node.forget_if_idle(&peer) {
             return;
         }
         match node.probe(&peer.name, peer.incarnation, interval).await {
-            Some(true) => last_answer = tokio::time::Instant::now(),
+            Some(true) => last_answer = clock.now(),
             Some(false) => return node.peer_down(&peer),
-            None if last_answer.elapsed() >= detection => return node.peer_down(&peer),
+            None if clock.now().duration_since(last_answer) >= detection => return node.peer_down(&peer),
             None => {}
         }
     }

@@ -14,9 +14,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Duration;
-
-use tokio::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, kv};
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, ServerAddr, StatusCode, Subject};
@@ -25,6 +23,7 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::clock::Clock;
 use crate::cluster::config::{Checked, Credentials};
 use crate::cluster::error::ClusterError;
 use crate::cluster::frame::{Reply, read_reply, read_taken};
@@ -106,6 +105,8 @@ pub(crate) struct Node {
     nodes: kv::Store,
     /// How long a silent node has before it is declared down.
     pub(crate) detection: Duration,
+    /// The system's clock, which the node's probes and sweeps read.
+    pub(crate) clock: Arc<dyn Clock>,
     /// The largest message the server takes.
     pub(crate) max_payload: usize,
     pub(crate) outbound: mpsc::Sender<Outgoing>,
@@ -132,7 +133,7 @@ pub(crate) fn random_u64() -> u64 {
 
 impl Node {
     /// Connects, claims the node's name and starts the node's tasks.
-    pub(crate) async fn connect(config: Checked) -> Result<Arc<Self>, ClusterError> {
+    pub(crate) async fn connect(config: Checked, clock: Arc<dyn Clock>) -> Result<Arc<Self>, ClusterError> {
         let client = open(&config).await?;
         check_version(&client)?;
         let subjects = Subjects::new(&config.namespace, &config.node);
@@ -165,6 +166,7 @@ impl Node {
             names,
             nodes,
             detection: config.detection,
+            clock,
             max_payload,
             outbound,
             pending: Mutex::new(HashMap::new()),
@@ -362,7 +364,7 @@ impl Node {
             seq,
             Waiting {
                 peer: peer.cloned(),
-                sent: Instant::now(),
+                sent: self.clock.now(),
                 reply,
             },
         );
@@ -379,12 +381,13 @@ impl Node {
     /// no member took within the detection time: the member the server
     /// gave one to died with it.
     fn sweep(&self) {
+        let now = self.clock.now();
         let lost: Vec<Box<dyn PendingReply>> = {
             let mut pending = lock(&self.pending);
             pending.retain(|_, waiting| !waiting.reply.abandoned());
             let seqs: Vec<u64> = pending
                 .iter()
-                .filter(|(_, waiting)| waiting.peer.is_none() && waiting.sent.elapsed() >= self.detection)
+                .filter(|(_, waiting)| waiting.peer.is_none() && now.duration_since(waiting.sent) >= self.detection)
                 .map(|(seq, _)| *seq)
                 .collect();
             seqs.iter()
@@ -703,7 +706,10 @@ async fn hear_leaves(node: Weak<Node>, mut leaves: async_nats::Subscriber) {
 /// Sweeps the asks in flight every `interval` (see `Node::sweep`).
 async fn sweep_pending(node: Weak<Node>, interval: Duration) {
     loop {
-        tokio::time::sleep(interval).await;
+        let Some(clock) = node.upgrade().map(|node| node.clock.clone()) else {
+            return;
+        };
+        clock.sleep(interval).await;
         let Some(node) = node.upgrade() else { return };
         node.sweep();
     }

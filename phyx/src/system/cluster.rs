@@ -76,7 +76,7 @@ impl SystemBuilder {
     /// Outside a tokio runtime.
     pub async fn connect(mut self) -> Result<System, ClusterError> {
         let config = std::mem::take(&mut self.cluster).check()?;
-        let node = Node::connect(config).await?;
+        let node = Node::connect(config, self.clock.clone()).await?;
         let mut system = self.build_inner();
         let owner = Arc::get_mut(&mut system.owner).expect("a system just built has one owner");
         owner.node = Some(node);

@@ -193,3 +193,69 @@ async fn a_partitioned_node_is_declared_down_and_found_again_once_healed() {
     caller.shutdown().await;
     far.shutdown().await;
 }
+
+/// A clock that moves only when the test says: the cluster's probes and
+/// sweeps read the system's clock, as every phyx timer does.
+#[derive(Debug, Clone)]
+struct ManualClock {
+    start: Instant,
+    offset: Arc<tokio::sync::watch::Sender<Duration>>,
+}
+
+impl ManualClock {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            offset: Arc::new(tokio::sync::watch::channel(Duration::ZERO).0),
+        }
+    }
+
+    fn advance(&self, by: Duration) {
+        self.offset.send_modify(|offset| *offset += by);
+    }
+}
+
+impl phyx::Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.start + *self.offset.borrow()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> phyx::Sleep {
+        let (start, mut offset) = (self.start, self.offset.subscribe());
+        phyx::Sleep::new(async move {
+            let _ = offset.wait_for(|offset| start + *offset >= deadline).await;
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_loss_is_detected_on_the_systems_clock() {
+    let Some(server) = server() else { return };
+    let mut killed = NodeProcess::start(&server, "doomed", "worker", false);
+    let clock = ManualClock::new();
+    let caller = System::builder()
+        .clock(clock.clone())
+        .node("caller")
+        .cluster(server.url())
+        .detection(DETECTION)
+        .connect()
+        .await
+        .unwrap();
+    let worker: WorkerRef = caller.lookup("worker").await.unwrap();
+    let in_flight = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.nap(3_600_000).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    killed.kill();
+    // Several real detection times pass, and the clock does not move: no
+    // probe runs, so nothing is detected.
+    tokio::time::sleep(DETECTION * 2).await;
+    assert!(
+        !in_flight.is_finished(),
+        "node loss detected without the system's clock moving"
+    );
+    clock.advance(DETECTION);
+    assert_node_down(guarded("the call in flight", in_flight).await.unwrap(), "doomed");
+    caller.shutdown().await;
+}
