@@ -111,6 +111,8 @@
 mod call;
 mod clock;
 #[cfg(feature = "cluster")]
+// The feature needs Rust 1.89 (async-nats's), above the crate's minimum.
+#[clippy::msrv = "1.89"]
 pub mod cluster;
 mod error;
 pub mod event;

@@ -365,7 +365,7 @@ mod tests {
         (0..n).map(move |_| {
             let len = (rng.next_u64() % 40) as usize;
             let mut bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
-            if len >= 2 && rng.next_u64() % 2 == 0 {
+            if len >= 2 && rng.next_u64().is_multiple_of(2) {
                 bytes[0] = VERSION;
                 bytes[1] = (rng.next_u64() % 6) as u8;
             }

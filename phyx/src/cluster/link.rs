@@ -59,10 +59,10 @@ pub(crate) fn remote_addr<M: Message>(
 
 impl<M: Message> Proxy for Weak<Shared<M>> {
     fn end(&self, reason: StopReason) {
-        if let Some(shared) = self.upgrade() {
-            if shared.core.status() != Status::Stopped {
-                finish(&Addr::new(shared), reason);
-            }
+        if let Some(shared) = self.upgrade()
+            && shared.core.status() != Status::Stopped
+        {
+            finish(&Addr::new(shared), reason);
         }
     }
 

@@ -225,10 +225,10 @@ impl Node {
             .as_ref()
             .and_then(|current| current.value.first_chunk::<8>())
             .map(|incarnation| u64::from_le_bytes(*incarnation));
-        if let Some(holder) = holder {
-            if self.probe(name, holder, self.detection).await != Some(false) {
-                return Err(ClusterError::NameTaken { node: name.into() });
-            }
+        if let Some(holder) = holder
+            && self.probe(name, holder, self.detection).await != Some(false)
+        {
+            return Err(ClusterError::NameTaken { node: name.into() });
         }
         // The holder is gone; so is any other claim made meanwhile, or the
         // update fails.
@@ -291,10 +291,11 @@ impl Node {
         let mut peers = lock(&self.peers);
         // One declared down may be back (a partition healed): it is
         // probed again as a new peer.
-        if let Some(peer) = peers.get(name) {
-            if peer.incarnation == incarnation && !peer.is_down() {
-                return (peer.clone(), false);
-            }
+        if let Some(peer) = peers.get(name)
+            && peer.incarnation == incarnation
+            && !peer.is_down()
+        {
+            return (peer.clone(), false);
         }
         let peer = Arc::new(Peer {
             name: name.into(),
@@ -381,22 +382,23 @@ impl Node {
     /// no member took within the detection time: the member the server
     /// gave one to died with it.
     fn sweep(&self) {
+        lock(&self.pending).retain(|_, waiting| !waiting.reply.abandoned());
         let now = self.clock.now();
-        let lost: Vec<Box<dyn PendingReply>> = {
-            let mut pending = lock(&self.pending);
-            pending.retain(|_, waiting| !waiting.reply.abandoned());
-            let seqs: Vec<u64> = pending
-                .iter()
-                .filter(|(_, waiting)| waiting.peer.is_none() && now.duration_since(waiting.sent) >= self.detection)
-                .map(|(seq, _)| *seq)
-                .collect();
-            seqs.iter()
-                .filter_map(|seq| pending.remove(seq))
-                .map(|waiting| waiting.reply)
-                .collect()
-        };
-        for reply in lost {
-            reply.complete(Err(NoReply::Unreachable(Unreachable::NodeDown(UNKNOWN_MEMBER.into()))));
+        self.fail_where(
+            |waiting| waiting.peer.is_none() && now.duration_since(waiting.sent) >= self.detection,
+            &NoReply::Unreachable(Unreachable::NodeDown(UNKNOWN_MEMBER.into())),
+        );
+    }
+
+    /// Fails with `why` every ask in flight that `matches`; their callers
+    /// hear it outside the lock.
+    fn fail_where(&self, mut matches: impl FnMut(&Waiting) -> bool, why: &NoReply) {
+        let failed: Vec<Waiting> = lock(&self.pending)
+            .extract_if(|_, waiting| matches(waiting))
+            .map(|(_, waiting)| waiting)
+            .collect();
+        for waiting in failed {
+            waiting.reply.complete(Err(why.clone()));
         }
     }
 
@@ -406,22 +408,10 @@ impl Node {
             return;
         }
         tracing::warn!(node = %self.name, peer = %peer.name, "node down");
-        let failed: Vec<Box<dyn PendingReply>> = {
-            let mut pending = lock(&self.pending);
-            let seqs: Vec<u64> = pending
-                .iter()
-                .filter(|(_, waiting)| waiting.peer.as_deref().is_some_and(|to| std::ptr::eq(to, peer)))
-                .map(|(seq, _)| *seq)
-                .collect();
-            seqs.iter()
-                .filter_map(|seq| pending.remove(seq))
-                .map(|waiting| waiting.reply)
-                .collect()
-        };
-        let node_down = || NoReply::Unreachable(Unreachable::NodeDown(peer.name.clone()));
-        for reply in failed {
-            reply.complete(Err(node_down()));
-        }
+        self.fail_where(
+            |waiting| waiting.peer.as_deref().is_some_and(|to| std::ptr::eq(to, peer)),
+            &NoReply::Unreachable(Unreachable::NodeDown(peer.name.clone())),
+        );
         let proxies = std::mem::take(&mut *lock(&peer.proxies));
         for proxy in proxies {
             proxy.end(StopReason::NodeDown {
@@ -464,10 +454,7 @@ impl Node {
         let _ = self.client.publish(self.subjects.leave(), leave.into()).await;
         let _ = self.nodes.delete(&*self.name).await;
         let _ = self.client.flush().await;
-        let in_flight: Vec<Waiting> = lock(&self.pending).drain().map(|(_, waiting)| waiting).collect();
-        for waiting in in_flight {
-            waiting.reply.complete(Err(NoReply::Stopped));
-        }
+        self.fail_where(|_| true, &NoReply::Stopped);
         let peers: Vec<Arc<Peer>> = lock(&self.peers).drain().map(|(_, peer)| peer).collect();
         let mut proxies = std::mem::take(&mut *lock(&self.pools));
         for peer in peers {
