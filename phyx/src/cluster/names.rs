@@ -45,6 +45,13 @@ impl Entry {
         postcard::from_bytes(bytes).ok()
     }
 
+    /// What a key's latest entry holds; `None` once it was deleted.
+    fn held(current: &kv::Entry) -> Option<Self> {
+        (current.operation == kv::Operation::Put)
+            .then(|| Self::read(&current.value))
+            .flatten()
+    }
+
     fn bytes(&self) -> Bytes {
         postcard::to_stdvec(self).map(Bytes::from).unwrap_or_default()
     }
@@ -120,10 +127,12 @@ fn start_serving<M: Message>(
     };
     let weak = Arc::downgrade(node);
     node.keep(tokio::spawn(async move {
-        serving.run(subscriber, cancelled).await;
-        if let Some(node) = weak.upgrade() {
-            node.release(&key, revision).await;
-        }
+        let release = async move {
+            if let Some(node) = weak.upgrade() {
+                node.release(&key, revision).await;
+            }
+        };
+        serving.run(subscriber, cancelled, release).await;
     }));
 }
 
@@ -158,9 +167,7 @@ pub(crate) async fn register_pool<H: Handle>(node: &Arc<Node>, name: &str, handl
                 .entry(&key)
                 .await
                 .map_err(|error| cluster_error(format!("could not read the name: {error}")))?;
-            let holder = current
-                .filter(|current| current.operation == kv::Operation::Put)
-                .and_then(|current| Entry::read(&current.value));
+            let holder = current.as_ref().and_then(Entry::held);
             match holder {
                 Some(pool) if pool.pool && pool.handle_type == entry.handle_type && pool.schema == entry.schema => {}
                 Some(pool) if pool.pool => {
@@ -259,10 +266,7 @@ pub(crate) async fn lookup<H: Handle>(
             name: name.into(),
             cause: format!("could not read the name: {error}").into(),
         })?;
-    let entry = current
-        .filter(|current| current.operation == kv::Operation::Put)
-        .and_then(|current| Entry::read(&current.value))
-        .ok_or_else(not_found)?;
+    let entry = current.as_ref().and_then(Entry::held).ok_or_else(not_found)?;
     let requested = short_type_name(std::any::type_name::<H>());
     if *requested != *entry.handle_type {
         return Err(LookupError::WrongType {

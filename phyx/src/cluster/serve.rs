@@ -44,13 +44,24 @@ pub(crate) struct Serving<M: Message> {
 impl<M: Message> Serving<M> {
     /// Serves until the process stops for good, the name is released
     /// (`cancelled`) or the subscription ends.
-    pub(crate) async fn run(self, mut subscriber: async_nats::Subscriber, cancelled: oneshot::Receiver<()>) {
+    /// `release` runs once it stops serving, before the replies still owed
+    /// go out: a caller told its stop is done finds the name released.
+    pub(crate) async fn run(
+        self,
+        mut subscriber: async_nats::Subscriber,
+        cancelled: oneshot::Receiver<()>,
+        release: impl Future<Output = ()>,
+    ) {
         let mut replies: FuturesUnordered<Replying> = FuturesUnordered::new();
         let stopped = self.addr.core().stopped();
         tokio::pin!(stopped, cancelled);
         loop {
             tokio::select! {
                 biased;
+                // First: a reply made ready by the stop (a stop's own
+                // answer) goes out after the release.
+                () = &mut stopped => break,
+                _ = &mut cancelled => break,
                 // Not polled while empty: an empty set would register the
                 // waker again for every message.
                 Some((to, reply)) = replies.next(), if !replies.is_empty() => self.send(to, reply).await,
@@ -60,11 +71,10 @@ impl<M: Message> Serving<M> {
                         replies.push(replying);
                     }
                 }
-                () = &mut stopped => break,
-                _ = &mut cancelled => break,
             }
         }
         let _ = subscriber.unsubscribe().await;
+        release.await;
         // What the handlers still owe: each resolves, with its value or
         // with why not.
         while let Some((to, reply)) = replies.next().await {
