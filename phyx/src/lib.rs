@@ -618,6 +618,29 @@ pub mod __private {
     }
 
     pub use crate::__phyx_remote as remote;
+
+    /// Items that `#[process(remote)]` generates beside its `__wire`
+    /// (the [`Remote`](crate::cluster::Remote) marker), kept only where
+    /// the `cluster` feature is on; elsewhere nothing, `remote!` being
+    /// the one error.
+    #[cfg(feature = "cluster")]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_remote_items {
+        ($($generated:tt)*) => { $($generated)* };
+    }
+
+    /// See the `cluster` version.
+    #[cfg(not(feature = "cluster"))]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_remote_items {
+        ($($generated:tt)*) => {};
+    }
+
+    pub use crate::__phyx_remote_items as remote_items;
+    #[cfg(feature = "cluster")]
+    pub use crate::cluster::Remote;
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};
     pub use crate::supervisor::{Siblings, handle as supervise, sibling, start as start_children};
 

@@ -108,6 +108,18 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             }
         }
     });
+    // `#[process(remote)]`: the marker that bounds what needs a process
+    // whose messages cross (`phyx::cluster::Remote`), kept only where
+    // phyx's `cluster` feature is on (elsewhere `__wire` is the one error).
+    let remote = process_options.remote.map(|span| {
+        let remote_macro = respanned(krate, span);
+        quote_spanned! {span=>
+            #remote_macro::__private::remote_items! {
+                #[automatically_derived]
+                impl #impl_generics #krate::__private::Remote for #self_ty #where_clause {}
+            }
+        }
+    });
     let run = handle_fn(
         krate,
         quote! {
@@ -140,6 +152,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         }
 
         #watcher
+        #remote
     }
 }
 

@@ -37,12 +37,14 @@ mod link;
 mod liveness;
 mod names;
 mod node;
+mod remote;
 mod serve;
 mod subjects;
 
 pub use self::codec::Wire;
 pub use self::config::Credentials;
 pub use self::error::ClusterError;
+pub use self::remote::Remote;
 
 pub(crate) use self::config::ClusterConfig;
 pub(crate) use self::names::{lookup, register, register_pool, unregister};
