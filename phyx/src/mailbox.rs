@@ -113,6 +113,21 @@ impl<M> Mailbox<M> {
         Ok(())
     }
 
+    /// Puts back, first in line, a message just received that its
+    /// instance could not handle (an isolated process whose OS process
+    /// had died): the next instance handles it, in its place. Gives it
+    /// back if the mailbox is closed.
+    #[cfg(feature = "isolated")]
+    pub(crate) fn requeue_front(&self, message: M) -> Result<(), M> {
+        let mut queue = self.lock();
+        if queue.closed {
+            return Err(message);
+        }
+        queue.items.push_front(message);
+        wake_receiver(queue);
+        Ok(())
+    }
+
     /// Pushes, waiting for room when the policy is backpressure.
     ///
     /// Cancel safe: dropping the future drops the message unsent.

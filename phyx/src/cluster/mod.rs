@@ -50,6 +50,16 @@ pub(crate) use self::config::ClusterConfig;
 pub(crate) use self::names::{lookup, register, register_pool, unregister};
 pub(crate) use self::node::Node;
 
+/// What isolated processes (feature `isolated`) build on: the frames, the
+/// serving loop and the subjects of the cluster.
+#[cfg(feature = "isolated")]
+pub(crate) mod parts {
+    pub(crate) use super::frame::{Kind, Reply, Request, freeze, read_reply, request_buffer, write_request};
+    pub(crate) use super::node::random_u64;
+    pub(crate) use super::serve::Serving;
+    pub(crate) use super::subjects::Subjects;
+}
+
 /// For the macros (`phyx::__private`).
 pub(crate) mod private {
     pub use super::codec::{Codec, WireType, codec, finish, pending, reply_wait};

@@ -2,6 +2,8 @@
 //! root, its events, its random draws and the runtime it runs on.
 
 use std::future::Future;
+#[cfg(feature = "isolated")]
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -24,6 +26,12 @@ pub(crate) struct SystemInner {
     pub(crate) shut_down: Flag,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) faults: Option<Arc<dyn FaultHook>>,
+    /// What a layer above attaches to the system for its processes to
+    /// find: the cluster's node and settings, which an isolated process
+    /// needs to start its OS process (see `system/isolated.rs`). Typed
+    /// there; the kernel does not know it.
+    #[cfg(feature = "isolated")]
+    pub(crate) attached: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl SystemInner {
@@ -45,6 +53,8 @@ impl SystemInner {
             shut_down: Flag::default(),
             runtime,
             faults,
+            #[cfg(feature = "isolated")]
+            attached: OnceLock::new(),
         }
     }
 

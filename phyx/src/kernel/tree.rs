@@ -156,7 +156,11 @@ impl Core {
         self.busy.load(Ordering::Relaxed)
     }
 
-    #[cfg(feature = "test-util")]
+    /// Crashes the current instance from outside once it is not handling
+    /// a message (with [`Mailbox::poke`](crate::mailbox::Mailbox::poke)):
+    /// the test kit's `crash`, and an isolated process whose OS process
+    /// died while it was idle.
+    #[cfg(any(feature = "test-util", feature = "isolated"))]
     pub(crate) fn set_crash(&self, message: Arc<str>) {
         *self.crash.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
     }

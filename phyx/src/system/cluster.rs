@@ -75,9 +75,14 @@ impl SystemBuilder {
     ///
     /// Outside a tokio runtime.
     pub async fn connect(mut self) -> Result<System, ClusterError> {
-        let config = std::mem::take(&mut self.cluster).check()?;
+        let cluster = std::mem::take(&mut self.cluster);
+        #[cfg(feature = "isolated")]
+        let given = cluster.clone();
+        let config = cluster.check()?;
         let node = Node::connect(config, self.clock.clone()).await?;
         let mut system = self.build_inner();
+        #[cfg(feature = "isolated")]
+        super::isolated::attach(&system, &node, given);
         let owner = Arc::get_mut(&mut system.owner).expect("a system just built has one owner");
         owner.node = Some(node);
         Ok(system)

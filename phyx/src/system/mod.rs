@@ -20,6 +20,8 @@ use crate::saga::{Saga, SagaId};
 
 #[cfg(feature = "cluster")]
 mod cluster;
+#[cfg(feature = "isolated")]
+pub(crate) mod isolated;
 
 /// A process system: the root supervisor, its clock and its events.
 ///
@@ -91,6 +93,8 @@ impl System {
 
     /// Configures a system: clock, event sinks, seed.
     pub fn builder() -> SystemBuilder {
+        #[cfg(feature = "isolated")]
+        isolated::refuse_in_a_child_that_skipped_the_entry();
         SystemBuilder {
             clock: Arc::new(TokioClock),
             sinks: Vec::new(),
