@@ -118,6 +118,13 @@ mod error;
 pub mod event;
 mod fault;
 mod id;
+#[cfg(all(feature = "isolated", unix))]
+#[clippy::msrv = "1.89"]
+pub mod isolated;
+#[cfg(all(feature = "isolated", not(unix)))]
+compile_error!(
+    "phyx's `isolated` feature runs processes in child OS processes with Unix facilities (rlimits, signals): it is for Unix only"
+);
 mod kernel;
 mod mailbox;
 mod meter;
