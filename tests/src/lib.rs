@@ -1,5 +1,6 @@
 //! Processes and helpers shared by the behaviour tests in `tests/tests/`.
 
+pub mod isolated;
 pub mod remote;
 
 use std::sync::{Arc, Mutex};
