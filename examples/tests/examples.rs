@@ -43,6 +43,9 @@ pub mod gossip_cache;
 #[path = "../heartbeat.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod heartbeat;
+#[path = "../isolated.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod isolated;
 #[path = "../metrics.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod metrics;
@@ -610,4 +613,54 @@ async fn cluster_kills_a_node_and_the_other_carries_on() {
         }
     }
     assert_eq!(story.pool_after, ["a"; 10], "node a carries on alone");
+}
+
+/// The workers' OS process of the isolated example, for the test below:
+/// this test binary again, running only this test (a libtest `main` cannot
+/// call `serve_if_child` first). Ignored, so a plain `cargo test` does not
+/// run it; run by hand, it is no child and returns.
+#[test]
+#[ignore = "a worker's OS process of `isolated_crashes_one_worker_and_not_its_neighbour`"]
+fn isolated_worker() {
+    phyx::isolated::serve_if_child(|children| children.add(isolated::Cruncher::default));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolated_crashes_one_worker_and_not_its_neighbour() {
+    let Some(server) = phyx_testkit::nats::NatsServer::start() else {
+        return;
+    };
+    let child = phyx::isolated::Isolation::new()
+        .program(std::env::current_exe().unwrap())
+        .args(["isolated_worker", "--exact", "--ignored", "--nocapture", "--quiet"]);
+    let story = tokio::time::timeout(Duration::from_secs(120), isolated::run(&server.url(), child))
+        .await
+        .expect("hung: the isolated example")
+        .unwrap();
+
+    // The flaky worker: each job ending in 13 aborted its OS process and
+    // failed; the others were done, each instance counting from 1 again.
+    let mut pids = BTreeSet::new();
+    for (limit, answer) in isolated::JOBS.iter().zip(&story.flaky) {
+        match answer {
+            Ok(job) => {
+                assert_eq!(job.limit, *limit);
+                pids.insert(job.pid);
+            }
+            Err(CallError::Panicked { message, .. }) => {
+                assert_eq!(limit % 100, 13, "only the poisoned jobs fail");
+                assert!(message.contains("died: signal 6 (SIGABRT)"), "{message}");
+            }
+            Err(other) => panic!("expected Panicked, got {other:?}"),
+        }
+    }
+    let done: Vec<u64> = story.flaky.iter().flatten().map(|job| job.done).collect();
+    assert_eq!(done, [1, 1, 2, 1], "fresh state after each crash");
+    assert_eq!(pids.len(), 3, "a fresh OS process after each crash");
+    assert_eq!(story.restarts, 2);
+    // The healthy worker: one OS process, every job, in order.
+    let steady: Vec<(u64, u64)> = story.steady.iter().map(|job| (job.limit, job.done)).collect();
+    assert_eq!(steady, [(20_000, 1), (40_000, 2), (50_000, 3), (70_000, 4)]);
+    assert!(story.steady.iter().all(|job| job.pid == story.steady[0].pid));
+    assert_eq!(story.steady[0].primes, 2262);
 }
