@@ -10,13 +10,17 @@
 //!
 //! With the `cluster` feature (on by default), [`remote`] calls a counter
 //! on another node, against async-nats alone, on a nats-server that
-//! [`nats_server`] starts.
+//! [`nats_server`] starts. With `isolated` (on by default), [`isolated`]
+//! calls a counter in a child OS process of its own, against the same
+//! counter as a local process.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub mod actix_counter;
 pub mod alloc;
+#[cfg(feature = "isolated")]
+pub mod isolated;
 pub mod kameo_counter;
 #[cfg(feature = "cluster")]
 pub mod nats_server;
@@ -108,6 +112,11 @@ pub struct Sizes {
     pub remote_asks: u64,
     /// Tells to another node (then one ask).
     pub remote_tells: u64,
+    /// Sequential asks to an isolated process (and to the same process,
+    /// local).
+    pub isolated_asks: u64,
+    /// Crashes of an isolated process, each then asked.
+    pub isolated_restarts: u64,
 }
 
 impl Sizes {
@@ -122,6 +131,8 @@ impl Sizes {
         restarts: 1_000,
         remote_asks: 20_000,
         remote_tells: 1_000_000,
+        isolated_asks: 20_000,
+        isolated_restarts: 50,
     };
 
     /// [`FULL`](Self::FULL), or a hundredth of it if `PHYX_BENCH_QUICK` is
@@ -142,6 +153,8 @@ impl Sizes {
             restarts: full.restarts / 100,
             remote_asks: full.remote_asks / 100,
             remote_tells: full.remote_tells / 100,
+            isolated_asks: full.isolated_asks / 100,
+            isolated_restarts: 5,
         }
     }
 }

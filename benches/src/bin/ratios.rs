@@ -19,6 +19,11 @@
 //! each pair of runs' ratios. Without a nats-server (on `PATH`, or named
 //! by `PHYX_NATS_SERVER`), the remote tables say they were skipped.
 //!
+//! With the `isolated` feature (on by default) it then prints the isolated
+//! tables (`isolated` in `PHYX_BENCH_ONLY`): asks and restarts of a
+//! counter in a child OS process, which is this program again (hence the
+//! `serve_if_child` first in `main`), against the same counter local.
+//!
 //! What the feature costs local calls: build it twice and run both,
 //!
 //! ```sh
@@ -271,6 +276,10 @@ fn phyx_table(flavor: Flavor, sizes: Sizes, results: &[Results]) -> String {
 }
 
 fn main() {
+    // As the child OS process of the isolated tables, this program serves
+    // their counter and never returns.
+    #[cfg(feature = "isolated")]
+    phyx_benches::isolated::serve_if_child();
     let sizes = Sizes::from_env();
     eprintln!("sizes: {sizes:?}, best of {} runs", runs());
     if local_wanted() {
@@ -279,6 +288,10 @@ fn main() {
     #[cfg(feature = "cluster")]
     if named("remote") {
         remote::tables(sizes, runs());
+    }
+    #[cfg(feature = "isolated")]
+    if named("isolated") {
+        isolated::tables(sizes, runs());
     }
 }
 
@@ -514,6 +527,122 @@ mod remote {
              both in this OS process with a connection each, through {} on loopback. \
              Median of {runs} runs (lowest–highest); the ratio is the median of each pair of runs' ratios.\n",
             sizes.remote_asks, sizes.remote_tells, server.version
+        );
+        for table in tables {
+            println!("{table}");
+        }
+    }
+}
+
+/// The isolated tables (feature `isolated`): a counter in a child OS
+/// process against the same counter as a local process.
+#[cfg(feature = "isolated")]
+mod isolated {
+    use std::fmt::Write as _;
+
+    use phyx_benches::isolated::{Place, ask, restart};
+    use phyx_benches::nats_server::{INSTALL, NatsServer, SERVER_VAR};
+    use phyx_benches::{Flavor, Latencies, Sizes};
+
+    use super::micros;
+
+    /// The median of some figures, and the lowest and highest.
+    fn spread(mut figures: Vec<f64>, decimals: usize) -> String {
+        figures.sort_by(f64::total_cmp);
+        let (median, low, high) = (figures[figures.len() / 2], figures[0], figures[figures.len() - 1]);
+        format!("{median:.decimals$} ({low:.decimals$}–{high:.decimals$})")
+    }
+
+    fn means(runs: &[Latencies]) -> Vec<f64> {
+        runs.iter().map(|run| micros(run.mean())).collect()
+    }
+
+    fn ratios(isolated: &[Latencies], local: &[Latencies]) -> Vec<f64> {
+        means(isolated).iter().zip(means(local)).map(|(i, l)| i / l).collect()
+    }
+
+    fn table(flavor: Flavor, url: &str, sizes: Sizes, runs: usize) -> String {
+        let (mut asks, mut restarts) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+        for run in 1..=runs {
+            eprintln!("  isolated, run {run} of {runs} ...");
+            for (index, place) in [Place::Local, Place::Isolated].into_iter().enumerate() {
+                asks[index].push(ask(flavor, url, place, sizes.isolated_asks));
+                restarts[index].push(restart(flavor, url, place, sizes.isolated_restarts));
+            }
+        }
+        let mut out = String::new();
+        let _ = writeln!(out, "#### isolated, {}\n", flavor.label());
+        let _ = writeln!(out, "| scenario | local | isolated | isolated / local |");
+        let _ = writeln!(out, "| --- | --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| ask: mean µs | {} | {} | {}x |",
+            spread(means(&asks[0]), 2),
+            spread(means(&asks[1]), 1),
+            spread(ratios(&asks[1], &asks[0]), 0)
+        );
+        let quantiles = |runs: &[Latencies]| {
+            let mut sorted: Vec<&Latencies> = runs.iter().collect();
+            sorted.sort_by_key(|run| run.mean());
+            let median = sorted[sorted.len() / 2];
+            format!(
+                "{:.1} / {:.1}",
+                micros(median.quantile(0.5)),
+                micros(median.quantile(0.99))
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| ask: p50 / p99 µs (median run) | {} | {} | |",
+            quantiles(&asks[0]),
+            quantiles(&asks[1])
+        );
+        let per_ask = |runs: &[Latencies]| spread(runs.iter().map(Latencies::allocations_per_ask).collect(), 1);
+        let _ = writeln!(
+            out,
+            "| allocations / ask (parent) | {} | {} | |",
+            per_ask(&asks[0]),
+            per_ask(&asks[1])
+        );
+        let millis = |runs: &[Latencies]| spread(runs.iter().map(|run| micros(run.mean()) / 1e3).collect(), 3);
+        let _ = writeln!(
+            out,
+            "| restart: crash to next reply, mean ms | {} (a panic) | {} (an abort: a new OS process) | {}x |",
+            millis(&restarts[0]),
+            millis(&restarts[1]),
+            spread(ratios(&restarts[1], &restarts[0]), 0)
+        );
+        out
+    }
+
+    /// Starts a nats-server and prints the isolated tables, or says why not.
+    pub(super) fn tables(sizes: Sizes, runs: usize) {
+        let server = match NatsServer::start() {
+            Ok(server) => server,
+            Err(why) => {
+                let skipped = format!(
+                    "Isolated benchmarks SKIPPED: no nats-server ({why}). Install one with `{INSTALL}`, \
+                     or name it with {SERVER_VAR}=/path/to/nats-server."
+                );
+                eprintln!("{skipped}");
+                println!("{skipped}\n");
+                return;
+            }
+        };
+        eprintln!("isolated, on {} at {}:", server.version, server.url());
+        let tables: Vec<String> = Flavor::ALL
+            .into_iter()
+            .map(|flavor| {
+                eprintln!("{}:", flavor.label());
+                table(flavor, &server.url(), sizes, runs)
+            })
+            .collect();
+        println!(
+            "Isolated: {} sequential asks, and {} crashes each followed by an ask, to a counter in a child \
+             OS process (this program again) reached through {} on loopback, and to the same counter as a \
+             local process. Median of {runs} runs (lowest–highest), local and isolated interleaved; the ratio \
+             is the median of each pair of runs' ratios.\n",
+            sizes.isolated_asks, sizes.isolated_restarts, server.version
         );
         for table in tables {
             println!("{table}");
