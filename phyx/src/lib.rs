@@ -62,6 +62,9 @@
 //!   NATS server: `#[process(remote)]`, `SystemBuilder::connect`,
 //!   cluster-wide names (see `phyx::cluster`). Off, no NATS client and no
 //!   serde is compiled.
+//! - `isolated` (Unix; implies `cluster`): processes in OS processes of
+//!   their own, where a segfault, an abort, a stack overflow or an
+//!   out-of-memory crashes that process only (see `phyx::isolated`).
 //! - `test-util`: `phyx::testing`, the hooks of test kits such as
 //!   `phyx-testkit`.
 //!

@@ -168,12 +168,8 @@ impl<T: Remote> Process for Isolated<T> {
         self.start(ctx)
     }
 
-    fn __on_stop<'a>(
-        &'a mut self,
-        _ctx: &'a mut Ctx<Self>,
-        reason: StopReason,
-    ) -> impl Future<Output = ()> + Send + 'a {
-        self.close(reason)
+    fn __on_stop<'a>(&'a mut self, ctx: &'a mut Ctx<Self>, reason: StopReason) -> impl Future<Output = ()> + Send + 'a {
+        self.close(ctx, reason)
     }
 }
 
@@ -510,9 +506,10 @@ impl<T: Remote> Isolated<T> {
         crashed(running, caller, why)
     }
 
-    /// The stop hook: lets the child go (at once after a crash, cleanly
-    /// otherwise) and waits until it has.
-    async fn close(&mut self, reason: StopReason) {
+    /// The stop hook: lets the child go (at once after a crash or for a
+    /// supervisor's group restart, cleanly otherwise) and waits until it
+    /// has.
+    async fn close(&mut self, ctx: &mut Ctx<Self>, reason: StopReason) {
         let Some(running) = self.running.as_mut() else {
             return;
         };
@@ -520,9 +517,10 @@ impl<T: Remote> Isolated<T> {
         // Closed standard input: the child stops its process, running its
         // stop hook, and leaves the cluster.
         running.stdin = None;
-        if reason.is_crash()
-            && let Some(kill) = running.kill.take()
-        {
+        // A group restart waits for no one: the child may be busy with the
+        // very message its supervisor gave up on.
+        let at_once = reason.is_crash() || ctx.node().core().recycle_pending();
+        if at_once && let Some(kill) = running.kill.take() {
             let _ = kill.send(());
         }
         // Bounded by the stop hook's time, after which the instance is

@@ -47,6 +47,12 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(15);
 /// panics, saying to call this, and its parent's start of the process
 /// fails after its start timeout with the same advice.
 ///
+/// Phyx marks its children with the environment variable
+/// `PHYX_ISOLATED_CHILD`. A program that an isolated process starts in
+/// turn inherits it; remove it there
+/// (`Command::env_remove("PHYX_ISOLATED_CHILD")`), or that program's own
+/// `serve_if_child` exits with a message saying so.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -75,8 +81,21 @@ const ORPHAN_GRACE: Duration = Duration::from_secs(15);
 /// }
 /// ```
 pub fn serve_if_child(register: impl FnOnce(&mut Children)) {
-    if !crate::system::isolated::is_child() {
-        return;
+    match crate::system::isolated::started_by_phyx() {
+        None => return,
+        Some(true) => {}
+        Some(false) => {
+            // Started by a program that an isolated process's OS process
+            // started, environment and all: not phyx's child, and not
+            // the program it thinks it is either.
+            eprintln!(
+                "phyx: this program inherited {var} from an isolated process's OS process, which started it; \
+                 remove {var} from the environment of the programs an isolated process starts \
+                 (`Command::env_remove(\"{var}\")`)",
+                var = crate::system::isolated::CHILD_VAR
+            );
+            std::process::exit(1);
+        }
     }
     crate::system::isolated::enter();
     let mut children = Children::default();

@@ -43,9 +43,12 @@ pub(crate) fn cluster(inner: &SystemInner) -> Option<&Cluster> {
     inner.attached.get()?.downcast_ref()
 }
 
-/// Whether phyx started this OS process to serve an isolated process.
-pub(crate) fn is_child() -> bool {
-    std::env::var(CHILD_VAR).is_ok_and(|parent| parent == std::os::unix::process::parent_id().to_string())
+/// Whether phyx started this OS process to serve an isolated process:
+/// `None` if not; `Some(true)` if its parent did; `Some(false)` if its
+/// parent is another (it inherited [`CHILD_VAR`] from such a child).
+pub(crate) fn started_by_phyx() -> Option<bool> {
+    let parent = std::env::var_os(CHILD_VAR)?;
+    Some(parent.to_str() == Some(&std::os::unix::process::parent_id().to_string()))
 }
 
 /// Marks this program as having entered `serve_if_child`.
@@ -56,7 +59,7 @@ pub(crate) fn enter() {
 /// Refuses to build a system in a child that skipped `serve_if_child`:
 /// it would run the user's whole program again, as a child, unseen.
 pub(super) fn refuse_in_a_child_that_skipped_the_entry() {
-    if is_child() && !ENTERED.load(Ordering::SeqCst) {
+    if started_by_phyx().is_some() && !ENTERED.load(Ordering::SeqCst) {
         panic!(
             "this OS process was started by phyx to serve an isolated process, and built a `System` \
              without serving it: call phyx::isolated::serve_if_child at the top of main, before anything else"

@@ -86,12 +86,20 @@ impl System {
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime.
+    /// Outside a tokio runtime; and, as [`builder`](Self::builder), in a
+    /// child OS process that skipped `serve_if_child`.
     pub fn new() -> Self {
         Self::builder().build()
     }
 
     /// Configures a system: clock, event sinks, seed.
+    ///
+    /// # Panics
+    ///
+    /// With the `isolated` feature, in an OS process that phyx started to
+    /// serve an isolated process and whose `main` did not call
+    /// `phyx::isolated::serve_if_child` first: it would run the whole
+    /// program again, unseen, as that child.
     pub fn builder() -> SystemBuilder {
         #[cfg(feature = "isolated")]
         isolated::refuse_in_a_child_that_skipped_the_entry();
