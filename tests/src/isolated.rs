@@ -101,3 +101,21 @@ fn deep(depth: u64) -> u64 {
         deep(depth - 1).wrapping_add(u64::from(black_box(frame[1])))
     }
 }
+
+/// A process whose start always fails, in its child.
+#[derive(Default)]
+pub struct Grumpy;
+
+#[process(remote)]
+impl Grumpy {
+    #[on_start]
+    fn begin(&mut self) -> Result<(), String> {
+        Err("not today".to_owned())
+    }
+
+    /// Never reached.
+    #[public]
+    pub fn hello(&self) -> String {
+        "hello".to_owned()
+    }
+}

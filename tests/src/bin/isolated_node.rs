@@ -1,7 +1,7 @@
 //! The child program of the isolated-process tests (a libtest `main`
 //! cannot call `serve_if_child` first), and for one test a parent too.
 //!
-//! - As a child phyx started: serves a `Cruncher`.
+//! - As a child phyx started: serves a `Cruncher` or a `Grumpy`.
 //! - `isolated-node parent <server url>`: a parent in an OS process of its
 //!   own (for the test that kills it with SIGKILL): joins the cluster,
 //!   starts a `Cruncher` isolated in a child (this program again), prints
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use phyx::isolated::Isolation;
 use phyx::prelude::*;
-use phyx_tests::isolated::{Cruncher, CruncherRef};
+use phyx_tests::isolated::{Cruncher, CruncherRef, Grumpy};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,7 +23,10 @@ fn main() {
         Some("no-entry-wait") => std::thread::sleep(Duration::from_secs(600)),
         _ => {}
     }
-    phyx::isolated::serve_if_child(|children| children.add(Cruncher::default));
+    phyx::isolated::serve_if_child(|children| {
+        children.add(Cruncher::default);
+        children.add(Grumpy::default);
+    });
     match args.as_slice() {
         [mode, url] if mode == "parent" => parent(url),
         _ => {

@@ -56,3 +56,54 @@ async fn a_child_that_never_calls_the_entry_times_out_and_is_killed() {
         .unwrap_or_else(|| panic!("no pid in `{error}`"));
     gone(pid).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_the_child_program_does_not_add_fails_its_start_naming_what_it_adds() {
+    let Some(server) = server() else { return };
+    let system = parent(&server).await;
+    let worker: phyx_tests::remote::WorkerRef = system.spawn_isolated_with::<phyx_tests::remote::Worker>(
+        child(),
+        SpawnOptions::new().name("unknown").restart(Restart::Temporary),
+    );
+    let reason = within("the failed start", phyx::Handle::stopped(&worker)).await;
+    let StopReason::StartFailed { error } = reason else {
+        panic!("expected a failed start, got {reason:?}");
+    };
+    assert!(
+        error.contains("adds no `phyx_tests::remote::Worker` (it adds: phyx_tests::isolated::Cruncher, phyx_tests::isolated::Grumpy)"),
+        "{error}"
+    );
+    within("the shutdown", system.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_hook_that_fails_in_the_child_fails_the_start_here() {
+    let Some(server) = server() else { return };
+    let system = parent(&server).await;
+    let grumpy: phyx_tests::isolated::GrumpyRef = system.spawn_isolated_with::<phyx_tests::isolated::Grumpy>(
+        child(),
+        SpawnOptions::new().name("grumpy").restart(Restart::Temporary),
+    );
+    let reason = within("the failed start", phyx::Handle::stopped(&grumpy)).await;
+    let StopReason::StartFailed { error } = reason else {
+        panic!("expected a failed start, got {reason:?}");
+    };
+    assert!(error.contains("not today"), "{error}");
+    within("the shutdown", system.shutdown()).await;
+}
+
+#[test]
+fn a_program_that_inherited_the_mark_from_a_child_exits_saying_so() {
+    // As if a child had started it: the mark names another parent.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_isolated-node"))
+        .env("PHYX_ISOLATED_CHILD", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the program runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("inherited PHYX_ISOLATED_CHILD") && stderr.contains("env_remove"),
+        "{stderr}"
+    );
+}

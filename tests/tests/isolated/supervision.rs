@@ -94,3 +94,44 @@ async fn a_pool_of_isolated_members_keeps_serving_when_one_dies() {
     }
     within("the shutdown", system.shutdown()).await;
 }
+
+/// A supervisor that restarts both children when either crashes.
+struct Bench;
+
+#[supervisor(strategy = one_for_all, max_restarts = 5, within = "60s")]
+impl Bench {
+    #[child(backoff(initial = "0ms"))]
+    fn counter(&self) -> phyx_tests::Counter {
+        phyx_tests::Counter::default()
+    }
+
+    #[child(backoff(initial = "0ms"))]
+    fn cruncher(&self) -> Isolated<Cruncher> {
+        Isolated::new(child())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_restart_ends_the_isolated_call_in_flight_and_replaces_its_child() {
+    let Some(server) = server() else { return };
+    let system = parent(&server).await;
+    let bench = system.spawn(|| Bench);
+    let cruncher = bench.cruncher();
+    let (_, first) = within("a first call", cruncher.call()).await.unwrap();
+    // Busy in its child for ten minutes, a call waiting behind: the group
+    // restart waits for neither.
+    cruncher.spin(600_000).send().unwrap();
+    while cruncher.queued() > 0 {
+        tokio::task::yield_now().await;
+    }
+    let waiting = tokio::spawn(cruncher.call().into_future());
+    within("the sibling's crash", bench.counter().fail("boom".into()))
+        .await
+        .unwrap_err();
+    // The call that waited is the fresh instance's first, in a new child.
+    let (calls, second) = within("the call that waited", waiting).await.unwrap().unwrap();
+    assert_eq!(calls, 1);
+    assert_ne!(second, first);
+    crate::fixture::gone(first).await;
+    within("the shutdown", system.shutdown()).await;
+}
