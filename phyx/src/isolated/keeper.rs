@@ -145,6 +145,9 @@ impl<T> std::fmt::Debug for Isolated<T> {
     }
 }
 
+// Not recommended: a type that is no process is told to add
+// `#[phyx::process]`, not shown this impl among the processes there are.
+#[diagnostic::do_not_recommend]
 impl<T: Remote> Process for Isolated<T> {
     type Message = T::Message;
     type Ref = T::Ref;
