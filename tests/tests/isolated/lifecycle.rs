@@ -85,3 +85,35 @@ async fn spawning_isolated_on_a_local_system_panics_saying_what_to_do() {
     let system = System::new();
     let _cruncher: CruncherRef = system.spawn_isolated::<Cruncher>(child());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_isolated_process_registered_on_its_node_is_reached_from_another() {
+    let Some(server) = server() else { return };
+    let system = parent(&server).await;
+    let other = within(
+        "another node joining",
+        System::builder().node("other").cluster(server.url()).connect(),
+    )
+    .await
+    .unwrap();
+    let cruncher: CruncherRef = system.spawn_isolated::<Cruncher>(child());
+    within("the registration", system.register("cruncher", &cruncher))
+        .await
+        .unwrap();
+    let remote: CruncherRef = within("the lookup", other.lookup("cruncher")).await.unwrap();
+    let (_, pid) = within("a call from the other node", remote.call()).await.unwrap();
+    assert_ne!(pid, std::process::id(), "served in the child");
+    // Its crash is its own, seen from there too; the handle keeps working.
+    let error = within("an abort from the other node", remote.abort())
+        .await
+        .unwrap_err();
+    match &error {
+        CallError::Panicked { message, .. } => assert!(message.contains("died: signal 6 (SIGABRT)"), "{message}"),
+        other => panic!("expected Panicked, got {other:?}"),
+    }
+    let (calls, second) = within("a call after the abort", remote.call()).await.unwrap();
+    assert_eq!(calls, 1);
+    assert_ne!(second, pid);
+    within("the other's shutdown", other.shutdown()).await;
+    within("the shutdown", system.shutdown()).await;
+}
