@@ -188,7 +188,7 @@ pub use crate::system::{System, SystemBuilder};
 /// | `max_restarts = 5, within = "30s"` | restart limit ([`SpawnOptions::DEFAULT_MAX_RESTARTS`]) |
 /// | `shutdown = "5s"` | shutdown timeout ([`SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT`]) |
 /// | `name = "cache"` | process name in events and errors (default: the type's name) |
-/// | `remote` | other nodes of a cluster can call it (feature `cluster`): its arguments and replies must be `Serialize + DeserializeOwned`, and type parameters they carry bounded by `phyx::cluster::Wire` |
+/// | `remote` | other nodes of a cluster can call it (feature `cluster`), and it can run in an OS process of its own (feature `isolated`, `System::spawn_isolated`): its arguments and replies must be `Serialize + DeserializeOwned`, and type parameters they carry bounded by `phyx::cluster::Wire` |
 /// | `crate = ::my_crate::phyx` | path to phyx, for crates that re-export it |
 ///
 /// # Examples
