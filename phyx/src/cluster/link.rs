@@ -1,16 +1,18 @@
 //! The caller's side of a remote process: a handle whose address has no
 //! process behind it on this node, only a [`Divert`] that encodes each
-//! message and queues it for the cluster.
+//! message and publishes it from the caller's thread.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 
 use async_nats::Subject;
-use tokio::sync::{mpsc, oneshot};
+use async_nats::message::OutboundMessage;
+use tokio::sync::oneshot;
 
 use crate::cluster::frame::{self, Kind, Request};
-use crate::cluster::node::{Node, Outgoing, Peer, Proxy};
+use crate::cluster::node::{Node, Peer, Proxy};
+use crate::cluster::publish::{Busy, Publisher};
 use crate::event::StopReason;
 use crate::kernel::addr::{Addr, Divert, Diverted, Refused, Shared, WaitForRoom};
 use crate::kernel::process::{Message, Status};
@@ -31,7 +33,7 @@ pub(crate) fn remote_addr<M: Message>(
     subject: String,
     wire: Wire<M>,
 ) -> Addr<M> {
-    // Asks wait for room in the node's outbound queue; tells that find it
+    // Asks wait for room in the NATS client's queue; tells that find it
     // full are refused.
     let settings = SpawnOptions::new()
         .name(name)
@@ -46,6 +48,7 @@ pub(crate) fn remote_addr<M: Message>(
             .set(crate::resilience::build(&system.clock, wire.guards));
     }
     let link = Link {
+        publisher: Publisher::new(&node.client),
         node: Arc::downgrade(node),
         peer: peer.clone(),
         subject: subject.into(),
@@ -72,6 +75,7 @@ impl<M: Message> Proxy for Weak<Shared<M>> {
 }
 
 struct Link<M> {
+    publisher: Publisher,
     node: Weak<Node>,
     peer: Option<Arc<Peer>>,
     subject: Subject,
@@ -107,15 +111,14 @@ impl<M: Message> Link<M> {
             .ok_or(Unreachable::Stopped)
     }
 
-    /// Encodes `message` and queues it with `permit`. `ack`: a
-    /// `send_wait`'s, which waits for room instead of a reply.
-    fn send(
+    /// Encodes `message` into the frame to publish, filing its reply.
+    /// `ack`: a `send_wait`'s, which waits for room instead of a reply.
+    fn frame(
         &self,
         node: &Node,
         message: M,
         ack: Option<Box<dyn PendingReply>>,
-        permit: mpsc::Permit<'_, Outgoing>,
-    ) -> Result<(), Unreachable> {
+    ) -> Result<OutboundMessage, Unreachable> {
         if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
             return Err(Unreachable::NodeDown(peer.name.clone()));
         }
@@ -161,11 +164,29 @@ impl<M: Message> Link<M> {
             },
             None => None,
         };
-        permit.send(Outgoing {
+        Ok(OutboundMessage {
             subject: self.subject.clone(),
             reply,
             payload: frame::freeze(payload),
-        });
+            headers: None,
+        })
+    }
+
+    /// Encodes `message` and publishes it once the client's queue has
+    /// room.
+    async fn publish(&self, node: &Node, message: M, ack: Option<Box<dyn PendingReply>>) -> Result<(), Unreachable> {
+        let OutboundMessage {
+            subject,
+            reply,
+            payload,
+            ..
+        } = self.frame(node, message, ack)?;
+        // Fails only once the connection is closed for good; the node's
+        // asks then fail as it leaves.
+        let _ = match reply {
+            Some(reply) => node.client.publish_with_reply(subject, reply, payload).await,
+            None => node.client.publish(subject, payload).await,
+        };
         Ok(())
     }
 }
@@ -176,14 +197,18 @@ impl<M: Message> Divert<M> for Link<M> {
             Ok(node) => node,
             Err(why) => return Diverted::Done(Err(Refused::Unreachable(why))),
         };
-        let permit = match node.outbound.try_reserve() {
-            Ok(permit) => permit,
-            Err(mpsc::error::TrySendError::Full(())) => return Diverted::Done(Err(Refused::Full(message))),
-            Err(mpsc::error::TrySendError::Closed(())) => {
-                return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped)));
-            }
+        // The slot first: a message refused for want of room comes back
+        // unencoded.
+        let slot = match self.publisher.try_reserve() {
+            Ok(slot) => slot,
+            Err(Busy::Full) => return Diverted::Done(Err(Refused::Full(message))),
+            Err(Busy::Closed) => return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped))),
         };
-        Diverted::Done(self.send(&node, message, None, permit).map_err(Refused::Unreachable))
+        Diverted::Done(
+            self.frame(&node, message, None)
+                .map(|outbound| slot.send(outbound))
+                .map_err(Refused::Unreachable),
+        )
     }
 
     fn divert(&self, message: M) -> Pin<Box<dyn Future<Output = Diverted<M>> + Send + '_>> {
@@ -192,19 +217,15 @@ impl<M: Message> Divert<M> for Link<M> {
                 Ok(node) => node,
                 Err(why) => return Diverted::Done(Err(Refused::Unreachable(why))),
             };
-            let Ok(permit) = node.outbound.reserve().await else {
-                return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped)));
-            };
-            Diverted::Done(self.send(&node, message, None, permit).map_err(Refused::Unreachable))
+            Diverted::Done(self.publish(&node, message, None).await.map_err(Refused::Unreachable))
         })
     }
 
     fn send_wait(&self, message: M) -> Result<WaitForRoom<'_>, M> {
         Ok(Box::pin(async move {
             let node = self.node()?;
-            let permit = node.outbound.reserve().await.map_err(|_| Unreachable::Stopped)?;
             let (ack, accepted) = oneshot::channel();
-            self.send(&node, message, Some(Box::new(Ack(ack))), permit)?;
+            self.publish(&node, message, Some(Box::new(Ack(ack)))).await?;
             drop(node);
             match accepted.await {
                 Ok(Ok(())) => Ok(()),
@@ -238,13 +259,14 @@ impl<M: Message> Divert<M> for Link<M> {
                         method: 0,
                     },
                 );
-                // Through the queue, after the tells sent before it.
-                let stop = Outgoing {
-                    subject,
-                    reply: Some(Subject::from(node.subjects.reply(seq))),
-                    payload: frame::freeze(payload),
-                };
-                if node.outbound.send(stop).await.is_err() {
+                // Into the client's queue, after the tells sent before it.
+                let reply = Subject::from(node.subjects.reply(seq));
+                if node
+                    .client
+                    .publish_with_reply(subject, reply, frame::freeze(payload))
+                    .await
+                    .is_err()
+                {
                     node.forget(seq);
                 }
                 drop(node);

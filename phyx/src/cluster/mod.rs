@@ -37,6 +37,7 @@ mod link;
 mod liveness;
 mod names;
 mod node;
+mod publish;
 mod serve;
 mod subjects;
 

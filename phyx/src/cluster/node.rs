@@ -2,11 +2,11 @@
 //! name, the asks it has in flight, and what it knows of the nodes it
 //! calls.
 //!
-//! Four tasks run per node: `send_out` publishes every outgoing message
-//! from one queue (so one sender's messages leave in order), `take_replies`
-//! completes asks from this node's reply subjects, `answer_probes` tells
-//! other nodes this one is alive, and `hear_leaves` hears nodes that shut
-//! down. Each node it calls gets a `probe` task while it has handles to
+//! Three tasks run per node: `take_replies` completes asks from this
+//! node's reply subjects, `answer_probes` tells other nodes this one is
+//! alive, and `hear_leaves` hears nodes that shut down (and a sweep of the
+//! asks in flight). Handles publish from their callers' threads
+//! (`publish.rs`). Each node it calls gets a `probe` task while it has handles to
 //! it (see `liveness.rs`).
 
 use std::collections::HashMap;
@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, kv};
-use async_nats::{Client, ConnectErrorKind, ConnectOptions, ServerAddr, StatusCode, Subject};
+use async_nats::{Client, ConnectErrorKind, ConnectOptions, ServerAddr, StatusCode};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
@@ -40,15 +40,10 @@ const UNKNOWN_MEMBER: &str = "(the pool member given the call)";
 /// Messages a subscription holds before the NATS client drops new ones.
 const SUBSCRIPTION_CAPACITY: usize = 1 << 18;
 
-/// Messages waiting to be published, for all of this node's handles.
+/// Messages the NATS client holds for its connection to write, for all of
+/// this node's handles: past it, tells are refused as `MailboxFull` and
+/// asks wait.
 const OUTBOUND_CAPACITY: usize = 8192;
-
-/// One message to publish.
-pub(crate) struct Outgoing {
-    pub(crate) subject: Subject,
-    pub(crate) reply: Option<Subject>,
-    pub(crate) payload: Bytes,
-}
 
 /// What this node knows of another one.
 pub(crate) struct Peer {
@@ -109,7 +104,6 @@ pub(crate) struct Node {
     pub(crate) clock: Arc<dyn Clock>,
     /// The largest message the server takes.
     pub(crate) max_payload: usize,
-    pub(crate) outbound: mpsc::Sender<Outgoing>,
     pending: Mutex<HashMap<u64, Waiting>>,
     next_seq: AtomicU64,
     peers: Mutex<HashMap<Arc<str>, Arc<Peer>>>,
@@ -156,7 +150,6 @@ impl Node {
         let answering = tokio::spawn(answer_probes(client.clone(), probes));
         let replies = subscribe(subjects.replies()).await?;
         let leaves = subscribe(subjects.leave()).await?;
-        let (outbound, queue) = mpsc::channel(OUTBOUND_CAPACITY);
         let max_payload = client.server_info().max_payload;
         let node = Arc::new(Self {
             name,
@@ -168,7 +161,6 @@ impl Node {
             detection: config.detection,
             clock,
             max_payload,
-            outbound,
             pending: Mutex::new(HashMap::new()),
             next_seq: AtomicU64::new(0),
             peers: Mutex::new(HashMap::new()),
@@ -183,7 +175,6 @@ impl Node {
         node.claim().await?;
         let weak = Arc::downgrade(&node);
         let tasks = [
-            tokio::spawn(send_out(node.client.clone(), queue)),
             tokio::spawn(take_replies(weak.clone(), replies)),
             tokio::spawn(hear_leaves(weak.clone(), leaves)),
             tokio::spawn(sweep_pending(weak, liveness::probe_interval(node.detection))),
@@ -563,6 +554,7 @@ async fn open(config: &Checked) -> Result<Client, ClusterError> {
         // to a process that cannot keep up): room for bursts, and a
         // warning when it happens.
         .subscription_capacity(SUBSCRIPTION_CAPACITY)
+        .client_capacity(OUTBOUND_CAPACITY)
         .event_callback(|event| async move {
             match event {
                 async_nats::Event::SlowConsumer(subscription) => tracing::warn!(
@@ -643,26 +635,6 @@ async fn bucket(js: &jetstream::Context, name: String) -> Result<kv::Store, Clus
         Err(error) => js.get_key_value(&name).await.map_err(|_| ClusterError::Server {
             cause: format!("could not open key-value bucket `{name}`: {error}").into(),
         }),
-    }
-}
-
-/// Publishes every outgoing message, in the order they were queued.
-async fn send_out(client: Client, mut queue: mpsc::Receiver<Outgoing>) {
-    let mut batch = Vec::with_capacity(64);
-    while queue.recv_many(&mut batch, 64).await > 0 {
-        for Outgoing {
-            subject,
-            reply,
-            payload,
-        } in batch.drain(..)
-        {
-            // Fails only once the connection is closed for good; the
-            // node's asks then fail as it leaves.
-            let _ = match reply {
-                Some(reply) => client.publish_with_reply(subject, reply, payload).await,
-                None => client.publish(subject, payload).await,
-            };
-        }
     }
 }
 
