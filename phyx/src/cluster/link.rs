@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use async_nats::Subject;
@@ -49,6 +50,7 @@ pub(crate) fn remote_addr<M: Message>(
     }
     let link = Link {
         publisher: Publisher::new(&node.client),
+        window: Arc::default(),
         node: Arc::downgrade(node),
         peer: peer.clone(),
         subject: subject.into(),
@@ -76,11 +78,62 @@ impl<M: Message> Proxy for Weak<Shared<M>> {
 
 struct Link<M> {
     publisher: Publisher,
+    window: Arc<Window>,
     node: Weak<Node>,
     peer: Option<Arc<Peer>>,
     subject: Subject,
     wire: Wire<M>,
     proxy: Weak<Shared<M>>,
+}
+
+/// Tells a handle may have on their way to one remote process, not yet
+/// known to be in its mailbox. A tell is a publish, and nothing stops a
+/// sender that outruns the process from overflowing the NATS subscription
+/// in front of it, where the surplus would be dropped unseen. Past the
+/// window, `send()` is refused with `MailboxFull` and the message back,
+/// as a full local mailbox refuses it, until the process catches up.
+const WINDOW: u64 = 4096;
+
+/// Every this many tells, one asks to hear that it entered the mailbox:
+/// that answer moves the window on.
+const CREDIT_EVERY: u64 = WINDOW / 4;
+
+/// A handle's count of tells sent, and how many of them are known to be
+/// in the remote mailbox (or past caring: refused there, or its node
+/// gone).
+#[derive(Default)]
+struct Window {
+    sent: AtomicU64,
+    landed: AtomicU64,
+}
+
+impl Window {
+    fn is_full(&self) -> bool {
+        let landed = self.landed.load(Ordering::Acquire);
+        self.sent.load(Ordering::Relaxed).saturating_sub(landed) >= WINDOW
+    }
+}
+
+/// The answer to the tell that closes each `CREDIT_EVERY`: whatever it
+/// says, or if it never comes (the ask is forgotten), the tells up to it
+/// no longer count against the window.
+struct Credit {
+    window: Arc<Window>,
+    upto: u64,
+}
+
+impl PendingReply for Credit {
+    fn complete(self: Box<Self>, _: Result<&[u8], NoReply>) {}
+
+    fn abandoned(&self) -> bool {
+        false
+    }
+}
+
+impl Drop for Credit {
+    fn drop(&mut self) {
+        self.window.landed.fetch_max(self.upto, Ordering::AcqRel);
+    }
 }
 
 /// Where a `send_wait` hears that its message entered the remote mailbox.
@@ -140,7 +193,7 @@ impl<M: Message> Link<M> {
         let (kind, reply) = match (ack, encoded.reply) {
             (Some(ack), _) => (Kind::TellWait, Some(ack)),
             (None, Some(reply)) => (Kind::Ask, Some(reply)),
-            (None, None) => (Kind::Tell, None),
+            (None, None) => self.tell(),
         };
         frame::write_request(
             &mut payload,
@@ -172,6 +225,21 @@ impl<M: Message> Link<M> {
         })
     }
 
+    /// How a tell goes: counted in the window, and every
+    /// `CREDIT_EVERY`th waits to hear it landed.
+    fn tell(&self) -> (Kind, Option<Box<dyn PendingReply>>) {
+        let sent = self.window.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        if sent.is_multiple_of(CREDIT_EVERY) {
+            let credit = Credit {
+                window: self.window.clone(),
+                upto: sent,
+            };
+            (Kind::TellWait, Some(Box::new(credit)))
+        } else {
+            (Kind::Tell, None)
+        }
+    }
+
     /// Encodes `message` and publishes it once the client's queue has
     /// room.
     async fn publish(&self, node: &Node, message: M, ack: Option<Box<dyn PendingReply>>) -> Result<(), Unreachable> {
@@ -197,6 +265,11 @@ impl<M: Message> Divert<M> for Link<M> {
             Ok(node) => node,
             Err(why) => return Diverted::Done(Err(Refused::Unreachable(why))),
         };
+        // An ask refused here waits for room instead (`divert`), which
+        // the window does not hold up: it waits for its own reply.
+        if self.window.is_full() {
+            return Diverted::Done(Err(Refused::Full(message)));
+        }
         // The slot first: a message refused for want of room comes back
         // unencoded.
         let slot = match self.publisher.try_reserve() {

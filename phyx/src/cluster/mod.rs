@@ -12,7 +12,7 @@
 //! | call | on the wire | guarantee |
 //! |---|---|---|
 //! | `.await` (ask) | NATS request/reply | a reply, or a `CallError` (at most once) |
-//! | `.send()` (tell) | NATS publish | at most once; not acknowledged |
+//! | `.send()` (tell) | NATS publish | at most once; refused with `MailboxFull` while 4,096 of the handle's tells are not yet known to be in the remote mailbox |
 //! | `.send_wait()` | request/reply, answered when the message is in the remote mailbox | in the mailbox, or a `SendError` |
 //!
 //! Arguments and replies cross as [postcard](https://docs.rs/postcard);

@@ -12,8 +12,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_nats::{Client, Subject};
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::oneshot;
 
 use crate::cluster::frame::{self, Kind};
@@ -22,6 +22,9 @@ use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
 use crate::kernel::reply::{NoReply, Unreachable};
 use crate::kernel::wire::{Decoded, Wire};
+
+/// Messages taken in one round of the serving loop, at most.
+const BATCH: usize = 64;
 
 /// A reply on its way: where it goes, and the bytes once the handler gave
 /// them.
@@ -69,6 +72,19 @@ impl<M: Message> Serving<M> {
                     let Some(message) = message else { break };
                     if let Some(replying) = self.take(message).await {
                         replies.push(replying);
+                    }
+                    // What already waits is taken without the select's
+                    // other branches, while the process takes messages;
+                    // the stop, the release and the replies come next
+                    // round.
+                    for _ in 1..BATCH {
+                        if self.addr.is_closed() {
+                            break;
+                        }
+                        let Some(Some(message)) = subscriber.next().now_or_never() else { break };
+                        if let Some(replying) = self.take(message).await {
+                            replies.push(replying);
+                        }
                     }
                 }
             }
@@ -139,8 +155,11 @@ impl<M: Message> Serving<M> {
             let _ = self.client.publish(to.clone(), taken.clone().into()).await;
         }
         let method = message.method();
+        // Under backpressure every message waits for room here, tells
+        // too: their senders' windows (`link.rs`) bound what piles up
+        // behind, and a tell refused here would be lost unseen.
         let delivered = match addr.try_deliver(message) {
-            Err(Refused::Full(message)) if kind != Kind::Tell && addr.waits_for_room() => addr.deliver(message).await,
+            Err(Refused::Full(message)) if addr.waits_for_room() => addr.deliver(message).await,
             other => other,
         };
         match (delivered, kind) {
