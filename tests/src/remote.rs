@@ -44,3 +44,34 @@ impl Worker {
         self.handled
     }
 }
+
+/// A durable journal: each entry it is told is appended as a line to a
+/// file, which outlives the node's OS process when the node is killed.
+/// Slower than its senders, so that a kill finds tells waiting in its
+/// mailbox.
+pub struct Journal {
+    file: std::fs::File,
+}
+
+impl Journal {
+    /// A journal appending to `path`.
+    pub fn at(path: &std::path::Path) -> Self {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap_or_else(|error| panic!("cannot open the journal {}: {error}", path.display()));
+        Self { file }
+    }
+}
+
+#[process(remote, durable)]
+impl Journal {
+    /// Appends `entry`.
+    #[public]
+    pub fn record(&mut self, entry: u64) {
+        use std::io::Write;
+        std::thread::sleep(Duration::from_micros(200));
+        writeln!(self.file, "{entry}").expect("the journal is written");
+    }
+}

@@ -13,7 +13,7 @@ pub(super) fn doc(cx: &Cx<'_>) -> String {
     )
 }
 
-pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> TokenStream {
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durable: bool) -> TokenStream {
     let Cx {
         krate, message, vis, ..
     } = cx;
@@ -97,7 +97,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
         }
     });
 
-    let wire = remote::expand(cx, methods, remote);
+    let wire = remote::expand(cx, methods, remote, durable);
 
     quote! {
         #[doc = #doc]

@@ -33,7 +33,7 @@ use crate::model::{Handler, Methods};
 
 /// The `__wire` method of the message's `Message` impl, or nothing for a
 /// local process.
-pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> TokenStream {
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durable: bool) -> TokenStream {
     let Some(span) = remote else {
         return TokenStream::new();
     };
@@ -114,6 +114,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
             fn __wire() -> #private::Option<#private::Wire<Self>> {
                 #private::Some(#private::Wire {
                     schema: #schema,
+                    durable: #durable,
                     guards: <#self_ty as #krate::Process>::__GUARDS,
                     encode: |__phyx_message: Self, __phyx_args: &mut ::std::vec::Vec<u8>| -> #private::Encoded {
                         match __phyx_message {

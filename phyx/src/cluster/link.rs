@@ -4,15 +4,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use async_nats::Subject;
 use async_nats::message::OutboundMessage;
 use tokio::sync::oneshot;
 
+use crate::cluster::durable;
 use crate::cluster::frame::{self, Kind, Request};
-use crate::cluster::node::{Node, Peer, Proxy};
+use crate::cluster::node::{Expect, Node, Peer, Proxy};
 use crate::cluster::publish::{Busy, Publisher};
 use crate::event::StopReason;
 use crate::kernel::addr::{Addr, Divert, Diverted, Refused, Shared, WaitForRoom};
@@ -32,6 +33,7 @@ pub(crate) fn remote_addr<M: Message>(
     peer: Option<Arc<Peer>>,
     name: &str,
     subject: String,
+    durable: Option<String>,
     wire: Wire<M>,
 ) -> Addr<M> {
     // Asks wait for room in the NATS client's queue; tells that find it
@@ -51,6 +53,8 @@ pub(crate) fn remote_addr<M: Message>(
     let link = Link {
         publisher: Publisher::new(&node.client),
         window: Arc::default(),
+        durable: durable.map(Subject::from),
+        halted: AtomicBool::new(false),
         node: Arc::downgrade(node),
         peer: peer.clone(),
         subject: subject.into(),
@@ -79,6 +83,11 @@ impl<M: Message> Proxy for Weak<Shared<M>> {
 struct Link<M> {
     publisher: Publisher,
     window: Arc<Window>,
+    /// A durable process's stream subject, where its tells go.
+    durable: Option<Subject>,
+    /// Stopped by its user (`Handle::stop`): a durable handle's tells
+    /// outlive its process's node, not that.
+    halted: AtomicBool,
     node: Weak<Node>,
     peer: Option<Arc<Peer>>,
     subject: Subject,
@@ -152,16 +161,20 @@ impl PendingReply for Ack {
 impl<M: Message> Link<M> {
     /// This node, if the handle still reaches anything: not once its
     /// peer is down (`NodeDown`), this node has left or the handle was
-    /// stopped (`Stopped`).
+    /// stopped (`Stopped`). A durable process's handle reaches its stream
+    /// until this node leaves or its user stops it.
     fn node(&self) -> Result<Arc<Node>, Unreachable> {
+        let node = self.node.upgrade().filter(|node| !node.has_left());
+        if self.durable.is_some() {
+            return node
+                .filter(|_| !self.halted.load(Ordering::Acquire))
+                .ok_or(Unreachable::Stopped);
+        }
         if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
             return Err(Unreachable::NodeDown(peer.name.clone()));
         }
         let stopped = self.proxy.upgrade().is_none_or(|proxy| proxy.mailbox.is_closed());
-        self.node
-            .upgrade()
-            .filter(|node| !node.has_left() && !stopped)
-            .ok_or(Unreachable::Stopped)
+        node.filter(|_| !stopped).ok_or(Unreachable::Stopped)
     }
 
     /// Encodes `message` into the frame to publish, filing its reply.
@@ -172,9 +185,6 @@ impl<M: Message> Link<M> {
         message: M,
         ack: Option<Box<dyn PendingReply>>,
     ) -> Result<OutboundMessage, Unreachable> {
-        if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
-            return Err(Unreachable::NodeDown(peer.name.clone()));
-        }
         let mut payload = frame::request_buffer();
         let encoded = (self.wire.encode)(message, &mut payload);
         if let Some(error) = encoded.error {
@@ -190,6 +200,18 @@ impl<M: Message> Link<M> {
                 .into(),
             ));
         }
+        // A durable process's tells go to its stream, whichever node
+        // serves it and whether one does now; its asks go to the process.
+        if let (Some(stream), None) = (&self.durable, &encoded.reply) {
+            return Ok(self.durable_frame(node, stream, payload, encoded.method, ack));
+        }
+        if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
+            let why = Unreachable::NodeDown(peer.name.clone());
+            if let Some(reply) = encoded.reply {
+                reply.complete(Err(NoReply::Unreachable(why.clone())));
+            }
+            return Err(why);
+        }
         let (kind, reply) = match (ack, encoded.reply) {
             (Some(ack), _) => (Kind::TellWait, Some(ack)),
             (None, Some(reply)) => (Kind::Ask, Some(reply)),
@@ -204,7 +226,7 @@ impl<M: Message> Link<M> {
             },
         );
         let reply = match reply {
-            Some(reply) => match node.wait_for_reply(self.peer.as_ref(), reply) {
+            Some(reply) => match node.wait_for_reply(self.peer.as_ref(), Expect::Reply, reply) {
                 Ok(seq) => Some(Subject::from(node.subjects.reply(seq))),
                 Err(reply) => {
                     let why = match &self.peer {
@@ -223,6 +245,46 @@ impl<M: Message> Link<M> {
             payload: frame::freeze(payload),
             headers: None,
         })
+    }
+
+    /// A tell into the durable process's `stream`, with a message id and
+    /// the server's acknowledgement to wait for: a `send_wait`'s `ack`
+    /// hears it; a `send()`'s moves the window on.
+    fn durable_frame(
+        &self,
+        node: &Node,
+        stream: &Subject,
+        mut payload: Vec<u8>,
+        method: u16,
+        ack: Option<Box<dyn PendingReply>>,
+    ) -> OutboundMessage {
+        frame::write_request(
+            &mut payload,
+            Request {
+                kind: Kind::Tell,
+                schema: self.wire.schema,
+                method,
+            },
+        );
+        let stored: Box<dyn PendingReply> = ack.unwrap_or_else(|| {
+            let sent = self.window.sent.fetch_add(1, Ordering::Relaxed) + 1;
+            Box::new(Credit {
+                window: self.window.clone(),
+                upto: sent,
+            })
+        });
+        // Fails only once this node has left; the answer then is lost,
+        // and the tell with it, as the node's.
+        let reply = node
+            .wait_for_reply(None, Expect::Stored, stored)
+            .ok()
+            .map(|seq| Subject::from(node.subjects.reply(seq)));
+        OutboundMessage {
+            subject: stream.clone(),
+            reply,
+            payload: frame::freeze(payload),
+            headers: Some(durable::headers(&node.message_id())),
+        }
     }
 
     /// How a tell goes: counted in the window, and every
@@ -247,13 +309,23 @@ impl<M: Message> Link<M> {
             subject,
             reply,
             payload,
-            ..
+            headers,
         } = self.frame(node, message, ack)?;
         // Fails only once the connection is closed for good; the node's
         // asks then fail as it leaves.
-        let _ = match reply {
-            Some(reply) => node.client.publish_with_reply(subject, reply, payload).await,
-            None => node.client.publish(subject, payload).await,
+        let _ = match (reply, headers) {
+            (reply, Some(headers)) => {
+                use async_nats::client::traits::Publisher as _;
+                let message = OutboundMessage {
+                    subject,
+                    reply,
+                    payload,
+                    headers: Some(headers),
+                };
+                node.client.publish_message(message).await
+            }
+            (Some(reply), None) => node.client.publish_with_reply(subject, reply, payload).await,
+            (None, None) => node.client.publish(subject, payload).await,
         };
         Ok(())
     }
@@ -312,6 +384,7 @@ impl<M: Message> Divert<M> for Link<M> {
     /// across nodes is no one process: stopping its handle ends the
     /// handle, and the members keep serving the other nodes.
     fn stop(&self) -> bool {
+        self.halted.store(true, Ordering::Release);
         let Some(proxy) = self.proxy.upgrade() else {
             return false;
         };
@@ -322,7 +395,7 @@ impl<M: Message> Divert<M> for Link<M> {
         let (subject, peer, schema) = (self.subject.clone(), self.peer.clone(), self.wire.schema);
         tokio::spawn(async move {
             let (ack, stopped) = oneshot::channel();
-            if let Ok(seq) = node.wait_for_reply(peer.as_ref(), Box::new(Ack(ack))) {
+            if let Ok(seq) = node.wait_for_reply(peer.as_ref(), Expect::Reply, Box::new(Ack(ack))) {
                 let mut payload = frame::request_buffer();
                 frame::write_request(
                     &mut payload,

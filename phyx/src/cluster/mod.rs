@@ -31,6 +31,7 @@
 
 mod codec;
 mod config;
+mod durable;
 mod error;
 mod frame;
 mod link;

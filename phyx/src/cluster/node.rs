@@ -83,12 +83,25 @@ pub(crate) struct Served {
 /// An ask in flight: whom it went to, and its caller.
 struct Waiting {
     /// `None` for an ask to a pool across nodes until a member says it
-    /// took it.
+    /// took it, and for a durable tell (its stream's server answers).
     peer: Option<Arc<Peer>>,
+    /// What answers: a process (a reply frame), or JetStream (its
+    /// acknowledgement that a durable tell is stored).
+    expects: Expect,
     /// When it was sent: an ask no pool member took within the detection
     /// time went to one that died.
     sent: Instant,
     reply: Box<dyn PendingReply>,
+}
+
+/// What answers an ask in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// The process: a reply frame.
+    Reply,
+    /// JetStream, for a publish into a durable process's stream: its
+    /// acknowledgement that the message is stored.
+    Stored,
 }
 
 pub(crate) struct Node {
@@ -98,6 +111,11 @@ pub(crate) struct Node {
     pub(crate) subjects: Subjects,
     pub(crate) names: kv::Store,
     nodes: kv::Store,
+    /// JetStream, for the streams of durable processes.
+    pub(crate) js: jetstream::Context,
+    /// Numbers this node's durable tells: with its name and start, their
+    /// message ids.
+    next_message: AtomicU64,
     /// How long a silent node has before it is declared down.
     pub(crate) detection: Duration,
     /// The system's clock, which the node's probes and sweeps read.
@@ -158,6 +176,8 @@ impl Node {
             subjects,
             names,
             nodes,
+            js,
+            next_message: AtomicU64::new(0),
             detection: config.detection,
             clock,
             max_payload,
@@ -345,6 +365,7 @@ impl Node {
     pub(crate) fn wait_for_reply(
         &self,
         peer: Option<&Arc<Peer>>,
+        expects: Expect,
         reply: Box<dyn PendingReply>,
     ) -> Result<u64, Box<dyn PendingReply>> {
         let mut pending = lock(&self.pending);
@@ -356,11 +377,19 @@ impl Node {
             seq,
             Waiting {
                 peer: peer.cloned(),
+                expects,
                 sent: self.clock.now(),
                 reply,
             },
         );
         Ok(seq)
+    }
+
+    /// The id of this node's next durable tell, unique across the
+    /// cluster: JetStream drops a second message with the same id.
+    pub(crate) fn message_id(&self) -> String {
+        let seq = self.next_message.fetch_add(1, Ordering::Relaxed);
+        format!("{}.{:016x}.{seq}", self.name, self.incarnation)
     }
 
     /// Forgets ask `seq` (it was never sent).
@@ -375,9 +404,22 @@ impl Node {
     fn sweep(&self) {
         lock(&self.pending).retain(|_, waiting| !waiting.reply.abandoned());
         let now = self.clock.now();
+        let late = |waiting: &Waiting, expects: Expect| {
+            waiting.peer.is_none() && waiting.expects == expects && now.duration_since(waiting.sent) >= self.detection
+        };
         self.fail_where(
-            |waiting| waiting.peer.is_none() && now.duration_since(waiting.sent) >= self.detection,
+            |waiting| late(waiting, Expect::Reply),
             &NoReply::Unreachable(Unreachable::NodeDown(UNKNOWN_MEMBER.into())),
+        );
+        self.fail_where(
+            |waiting| late(waiting, Expect::Stored),
+            &NoReply::Unreachable(Unreachable::Transport(
+                format!(
+                    "the NATS server did not confirm the durable tell within {:?}",
+                    self.detection
+                )
+                .into(),
+            )),
         );
     }
 
@@ -468,6 +510,9 @@ impl Node {
             // Its caller gave up, or the peer was declared down first.
             return;
         };
+        if waiting.expects == Expect::Stored {
+            return waiting.reply.complete(crate::cluster::durable::stored(message));
+        }
         if message.status == Some(StatusCode::NO_RESPONDERS) {
             // Nobody serves the process's subject: its node is gone, or
             // the process stopped. A probe of the node tells which.

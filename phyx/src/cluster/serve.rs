@@ -202,6 +202,30 @@ fn read<M: Message>(
     max_payload: usize,
     has_reply: bool,
 ) -> Result<Incoming<M>, String> {
+    let (request, args) = read_checked(addr, wire, bytes, max_payload)?;
+    if request.kind == Kind::Stop {
+        // A handle's stop waits to hear that the process stopped.
+        return if has_reply {
+            Ok(Incoming::Stop)
+        } else {
+            Err("a stop without a reply subject".to_owned())
+        };
+    }
+    let ask = request.kind == Kind::Ask;
+    if ask && !has_reply {
+        return Err("an ask without a reply subject".to_owned());
+    }
+    decode(addr, wire, request.method, args, ask).map(|decoded| Incoming::Message(request.kind, decoded))
+}
+
+/// A frame's header, checked: its size, its version and the sender's
+/// build of the process (the schema); and its arguments.
+pub(crate) fn read_checked<'a, M: Message>(
+    addr: &Addr<M>,
+    wire: Wire<M>,
+    bytes: &'a [u8],
+    max_payload: usize,
+) -> Result<(frame::Request, &'a [u8]), String> {
     if bytes.len() > max_payload {
         return Err(format!(
             "a message of {} bytes is over the maximum of {max_payload}",
@@ -209,10 +233,6 @@ fn read<M: Message>(
         ));
     }
     let (request, args) = frame::read_request(bytes)?;
-    // A handle's stop waits to hear that the process stopped.
-    if request.kind == Kind::Stop && !has_reply {
-        return Err("a stop without a reply subject".to_owned());
-    }
     if request.schema != wire.schema {
         return Err(format!(
             "the sender's build of `{}` has other methods (schema {:016x}, here {:016x}); run the same build on every node",
@@ -221,23 +241,26 @@ fn read<M: Message>(
             wire.schema
         ));
     }
-    if request.kind == Kind::Stop {
-        return Ok(Incoming::Stop);
-    }
-    let ask = request.kind == Kind::Ask;
-    if ask && !has_reply {
-        return Err("an ask without a reply subject".to_owned());
-    }
+    Ok((request, args))
+}
+
+/// Rebuilds the message of method number `method` from `args`; `ask`:
+/// with the future of its reply.
+pub(crate) fn decode<M: Message>(
+    addr: &Addr<M>,
+    wire: Wire<M>,
+    method: u16,
+    args: &[u8],
+    ask: bool,
+) -> Result<Decoded<M>, String> {
     // A user type's `Deserialize` may panic on bytes it did not expect.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::kernel::current::as_process(addr.core(), || (wire.decode)(request.method, args, ask))
+        crate::kernel::current::as_process(addr.core(), || (wire.decode)(method, args, ask))
     }));
     match decoded {
-        Ok(Ok(decoded)) => Ok(Incoming::Message(request.kind, decoded)),
-        Ok(Err(reason)) => Err(reason),
+        Ok(decoded) => decoded,
         Err(payload) => Err(format!(
-            "decoding method number {} panicked: {}",
-            request.method,
+            "decoding method number {method} panicked: {}",
             crate::panic::panic_message(payload)
         )),
     }

@@ -16,6 +16,9 @@ pub struct Wire<M> {
     /// reply types): two builds that disagree refuse each other's messages
     /// instead of misreading them.
     pub schema: u64,
+    /// `#[process(remote, durable)]`: tells go through the name's
+    /// JetStream stream, and are handled at least once.
+    pub durable: bool,
     /// The process's rate limits and circuit breakers: a handle on
     /// another node applies them at its caller, as a local handle does.
     pub guards: &'static [GuardSpec],

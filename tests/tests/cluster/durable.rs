@@ -1,0 +1,174 @@
+//! `#[process(remote, durable)]`: a tell accepted for a durable process
+//! outlives the node that serves it, and is handled (at least once) by
+//! whoever registers the name next.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use phyx::SendError;
+use phyx_tests::remote::{Journal, JournalRef};
+
+use crate::fixture::{node, server};
+use crate::nodes::NodeProcess;
+
+/// A bound nothing here should come near: reaching it is a hang.
+const HANG: Duration = Duration::from_secs(60);
+
+/// A file name of its own for this test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let unique = format!(
+            "phyx-durable-{test}-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        );
+        Self(std::env::temp_dir().join(unique.replace([' ', ':', '{', '}', ','], "_")))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(self.0.with_extension("events"));
+    }
+}
+
+/// The entries a journal wrote, in order.
+fn entries(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| line.parse().expect("a journal line is a number"))
+        .collect()
+}
+
+/// Waits until `path` holds at least `count` entries.
+async fn until_written(path: &Path, count: usize) -> Vec<u64> {
+    let waited = tokio::time::timeout(HANG, async {
+        loop {
+            let written = entries(path);
+            if written.len() >= count {
+                return written;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    waited.unwrap_or_else(|_| panic!("the journal hung at {} of {count} entries", entries(path).len()))
+}
+
+/// Tells `entry`, waiting while the handle's window is full.
+async fn tell(journal: &JournalRef, entry: u64) {
+    loop {
+        match journal.record(entry).send() {
+            Ok(()) => return,
+            Err(SendError::MailboxFull { .. }) => tokio::time::sleep(Duration::from_millis(1)).await,
+            Err(other) => panic!("the durable tell of {entry} was refused: {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tells_sent_while_nobody_serves_the_name_are_handled_by_its_next_holder() {
+    let Some(server) = server() else { return };
+    let (first, second) = (Scratch::new("first"), Scratch::new("second"));
+    let (a, b) = (node(&server, "a").await, node(&server, "b").await);
+    let path = first.path().to_owned();
+    let served = a.spawn(move || Journal::at(&path));
+    a.register("journal", &served).await.unwrap();
+    let journal: JournalRef = b.lookup("journal").await.unwrap();
+    for entry in 0..100 {
+        journal.record(entry).send_wait().await.unwrap();
+    }
+    assert_eq!(until_written(first.path(), 100).await, (0..100).collect::<Vec<_>>());
+
+    // Nobody serves the name now; the stream keeps what is told.
+    a.shutdown().await;
+    for entry in 100..200 {
+        tell(&journal, entry).await;
+    }
+    for entry in 200..300 {
+        journal.record(entry).send_wait().await.unwrap();
+    }
+
+    let c = node(&server, "c").await;
+    let path = second.path().to_owned();
+    let next = c.spawn(move || Journal::at(&path));
+    c.register("journal", &next).await.unwrap();
+    assert_eq!(until_written(second.path(), 200).await, (100..300).collect::<Vec<_>>());
+    assert_eq!(entries(first.path()).len(), 100, "the first holder wrote after it left");
+    b.shutdown().await;
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_amid_ten_thousand_durable_tells_loses_none() {
+    const TELLS: u64 = 10_000;
+    let Some(server) = server() else { return };
+    let log = Scratch::new("killed");
+    let mut keeper = NodeProcess::journal(&server, "keeper", "journal", log.path());
+    let sender = node(&server, "sender").await;
+    let journal: JournalRef = sender.lookup("journal").await.unwrap();
+
+    let telling = tokio::spawn({
+        let journal = journal.clone();
+        async move {
+            for entry in 0..TELLS {
+                tell(&journal, entry).await;
+                if entry % 100 == 99 {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            }
+        }
+    });
+    let handled_before_kill = until_written(log.path(), 2_000).await.len();
+    keeper.kill();
+    tokio::time::timeout(HANG, telling)
+        .await
+        .expect("the tells hung")
+        .expect("every tell was accepted");
+
+    // The same node, back under its name: the stream's consumer hands it
+    // what its first start had not acknowledged, and the rest.
+    let _back = NodeProcess::journal(&server, "keeper", "journal", log.path());
+    let wanted: Vec<u64> = (0..TELLS).collect();
+    let counts = tokio::time::timeout(HANG, async {
+        loop {
+            let mut counts = BTreeMap::<u64, usize>::new();
+            for entry in entries(log.path()) {
+                *counts.entry(entry).or_default() += 1;
+            }
+            if counts.keys().copied().eq(wanted.iter().copied()) {
+                return counts;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        let written = entries(log.path());
+        let missing = wanted.iter().filter(|entry| !written.contains(entry)).count();
+        panic!("{missing} of {TELLS} accepted tells were never handled")
+    });
+    let duplicates: usize = counts.values().map(|count| count - 1).sum();
+    let events = std::fs::read_to_string(log.path().with_extension("events")).unwrap_or_default();
+    let redelivered = events.lines().filter(|line| line.starts_with("redelivered ")).count();
+    eprintln!(
+        "durable kill: {TELLS} accepted, {} handled ({handled_before_kill} before the kill), {duplicates} twice, {redelivered} redelivered, 0 lost",
+        TELLS as usize + duplicates
+    );
+    // A tell is handled twice only when it was delivered again: the one
+    // the killed start handled but had not yet acknowledged.
+    assert!(
+        duplicates <= redelivered,
+        "{duplicates} tells were handled twice but only {redelivered} were delivered again"
+    );
+    sender.shutdown().await;
+}
