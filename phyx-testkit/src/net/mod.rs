@@ -3,16 +3,24 @@
 //!
 //! [`FaultProxy`] listens on loopback and relays every connection to an
 //! upstream address, the toxiproxy way: point the client under test at the
-//! proxy, then add latency, cut the link or partition it, and heal it, in
-//! the middle of a test. Each fault applies at once to the connections
-//! open and to those that come later.
+//! proxy, then add latency, slow the link, cut it or partition it, and
+//! heal it, in the middle of a test. Each fault applies at once to the
+//! connections open and to those that come later.
 //!
 //! | call | open connections | new connections |
 //! |---|---|---|
 //! | [`delay(d)`](FaultProxy::delay) | every chunk arrives `d` later, each way | the same |
-//! | [`cut()`](FaultProxy::cut) | closed | accepted and closed at once |
+//! | [`bandwidth(r)`](FaultProxy::bandwidth) | each way moves `r` bytes a second at most | the same |
+//! | [`upstream()`](FaultProxy::upstream)`.delay(d)`, [`downstream()`](FaultProxy::downstream)`.bandwidth(r)`, ... | the same, one direction only | the same |
+//! | [`cut()`](FaultProxy::cut) | reset (`ECONNRESET` at both ends) | accepted and reset at once |
 //! | [`blackhole()`](FaultProxy::blackhole) | open, not a byte moves | accepted, not relayed |
-//! | [`heal()`](FaultProxy::heal) | as before the faults | relayed |
+//! | [`heal()`](FaultProxy::heal) | as before the faults; held bytes move on | relayed |
+//!
+//! What it does not do, of toxiproxy's toxics: drop or corrupt bytes in
+//! the middle of a stream (TCP never shows that to its ends), slice or
+//! jitter. Timing is real time on tokio's clock: bounds in tests on it
+//! should be lower bounds (a delay is at least its delay), never upper
+//! ones beyond a generous guard against hangs.
 //!
 //! ```
 //! use phyx_testkit::net::FaultProxy;
@@ -42,4 +50,13 @@ mod link;
 mod proxy;
 mod relay;
 
-pub use self::proxy::FaultProxy;
+pub use self::proxy::{FaultProxy, OneWay};
+
+/// Which way bytes go through a [`FaultProxy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// From the client to the upstream.
+    Upstream,
+    /// From the upstream to the client.
+    Downstream,
+}
