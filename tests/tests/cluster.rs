@@ -7,6 +7,8 @@
 
 #[path = "cluster/calls.rs"]
 mod calls;
+#[path = "cluster/faults.rs"]
+mod faults;
 #[path = "cluster/fixture.rs"]
 mod fixture;
 #[path = "cluster/joining.rs"]
