@@ -186,6 +186,14 @@ async fn latency_well_below_the_detection_time_slows_calls_and_declares_no_node_
     across_latency(LATENCY).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_whose_round_trip_is_over_a_third_of_the_detection_time_declares_no_node_down() {
+    // A round trip of 0.4 s: longer than the probes' interval (0.3 s),
+    // shorter than the detection time (0.9 s). The node answers every
+    // probe, late.
+    across_latency(Duration::from_millis(200)).await;
+}
+
 /// Calls both ways between two nodes, one behind `latency` each way.
 async fn across_latency(latency: Duration) {
     let Some(server) = server() else { return };
