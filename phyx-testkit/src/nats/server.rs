@@ -13,6 +13,7 @@ use super::config::Options;
 use super::locate::server_binary;
 use super::scratch::Scratch;
 use super::skip::skip;
+use super::tls::TlsFiles;
 
 /// How long a start or restart may take before it counts as failed.
 const READY_WITHIN: Duration = Duration::from_secs(10);
@@ -68,6 +69,8 @@ pub struct NatsServer {
     dir: Scratch,
     /// `None` once killed.
     process: Option<Child>,
+    /// Its certificates, in `dir`, if it requires TLS.
+    tls: Option<TlsFiles>,
 }
 
 /// Why a launch did not end with the server accepting connections.
@@ -106,7 +109,7 @@ impl NatsServer {
         Self::builder().start()
     }
 
-    /// A server with users, a token or a payload limit.
+    /// A server with users, a token, a payload limit or TLS.
     pub fn builder() -> NatsServerBuilder {
         NatsServerBuilder::default()
     }
@@ -125,6 +128,14 @@ impl NatsServer {
     /// upstream for instance.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// The PEM file of the certificate authority that signed the server's
+    /// certificate, for clients to trust: `Some` for a server built with
+    /// [`tls`](NatsServerBuilder::tls), `None` otherwise. The file lives
+    /// as long as the server.
+    pub fn tls_root_certificate(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|tls| tls.ca.as_path())
     }
 
     /// Kills the server (`SIGKILL` on Unix: no goodbye to clients, no
@@ -165,14 +176,16 @@ impl NatsServer {
             }
         };
         let dir = Scratch::new("phyx-nats");
+        let tls = options.tls.then(|| TlsFiles::generate(dir.path()));
         let config = dir.path().join("nats.conf");
-        fs::write(&config, options.render())
+        fs::write(&config, options.render(tls.as_ref()))
             .unwrap_or_else(|error| panic!("phyx-testkit: cannot write {}: {error}", config.display()));
         let mut server = Self {
             binary,
             port: 0,
             dir,
             process: None,
+            tls,
         };
         let mut tries = 1;
         loop {
