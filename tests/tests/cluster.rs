@@ -21,3 +21,5 @@ mod nodes;
 mod pools;
 #[path = "cluster/security.rs"]
 mod security;
+#[path = "cluster/tls.rs"]
+mod tls;
