@@ -78,6 +78,17 @@ impl NatsServerBuilder {
         self
     }
 
+    /// Listens on `ip` instead of `127.0.0.1`: an address of this
+    /// machine's, such as the host's end of a
+    /// [`Namespace`](crate::net::Namespace)'s link, for clients in
+    /// another network namespace. [`NatsServer::url`] and
+    /// [`NatsServer::addr`] then name it; with [`tls`](Self::tls), the
+    /// certificate is good for it too.
+    pub fn listen_on(mut self, ip: std::net::IpAddr) -> Self {
+        self.options.listen = Some(ip);
+        self
+    }
+
     /// Starts the server, as [`NatsServer::start`] does: `None` (after a
     /// loud skip) without a `nats-server` binary.
     ///

@@ -14,6 +14,8 @@ pub(crate) struct Options {
     pub(crate) max_payload: Option<u32>,
     /// TLS required of every client, with certificates made at start.
     pub(crate) tls: bool,
+    /// The address to listen on instead of `127.0.0.1`.
+    pub(crate) listen: Option<std::net::IpAddr>,
 }
 
 /// How long the server gives a client to finish its TLS handshake, in

@@ -3,15 +3,16 @@
 //! machine needed, and nothing to keep in the repository that expires).
 
 use std::fs;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
 
-/// The names the server certificate is good for: where the kit's servers
-/// listen, by address and by name.
-const SERVER_NAMES: [&str; 2] = ["127.0.0.1", "localhost"];
+/// The names the server certificate is good for besides the address it
+/// listens on: loopback, by address and by name.
+const LOOPBACK_NAMES: [&str; 2] = ["127.0.0.1", "localhost"];
 
 /// The PEM files of one server's TLS, in its temporary directory.
 #[derive(Debug)]
@@ -25,13 +26,14 @@ pub(crate) struct TlsFiles {
 }
 
 impl TlsFiles {
-    /// A fresh authority and server certificate, written into `dir`.
+    /// A fresh authority and a server certificate for `ip` (and
+    /// loopback), written into `dir`.
     ///
     /// # Panics
     ///
     /// If a key cannot be made or a file written: nothing a test can do
     /// about either.
-    pub(crate) fn generate(dir: &Path) -> Self {
+    pub(crate) fn generate(dir: &Path, ip: IpAddr) -> Self {
         let fail = |what: &str, error: rcgen::Error| -> ! { panic!("phyx-testkit: cannot make {what}: {error}") };
 
         let mut ca_params = CertificateParams::new(Vec::new()).unwrap_or_else(|error| fail("a CA", error));
@@ -46,9 +48,16 @@ impl TlsFiles {
             .unwrap_or_else(|error| fail("a CA", error));
         let issuer = Issuer::new(ca_params, ca_key);
 
-        let names = SERVER_NAMES.map(str::to_owned).to_vec();
+        let listening = ip.to_string();
+        let mut names = vec![listening.clone()];
+        names.extend(
+            LOOPBACK_NAMES
+                .iter()
+                .filter(|&&name| name != listening)
+                .map(|&name| name.to_owned()),
+        );
         let mut params = CertificateParams::new(names).unwrap_or_else(|error| fail("a server certificate", error));
-        params.distinguished_name.push(DnType::CommonName, SERVER_NAMES[0]);
+        params.distinguished_name.push(DnType::CommonName, listening);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
@@ -82,7 +91,11 @@ mod tests {
     #[test]
     fn each_server_gets_its_own_authority_in_pem_files() {
         let (dir_one, dir_two) = (Scratch::new("phyx-tls-test"), Scratch::new("phyx-tls-test"));
-        let (one, two) = (TlsFiles::generate(dir_one.path()), TlsFiles::generate(dir_two.path()));
+        let loopback = IpAddr::from([127, 0, 0, 1]);
+        let (one, two) = (
+            TlsFiles::generate(dir_one.path(), loopback),
+            TlsFiles::generate(dir_two.path(), loopback),
+        );
         let read = |path: &Path| fs::read_to_string(path).unwrap();
         assert!(read(&one.ca).starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(read(&one.cert).starts_with("-----BEGIN CERTIFICATE-----"));

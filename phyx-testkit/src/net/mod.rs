@@ -1,5 +1,5 @@
-//! A TCP fault proxy, for partitions between phyx and its NATS server
-//! (feature `nats`).
+//! Network faults between phyx and its NATS server (feature `nats`): a
+//! TCP fault proxy, and on Linux network namespaces.
 //!
 //! [`FaultProxy`] listens on loopback and relays every connection to an
 //! upstream address, the toxiproxy way: point the client under test at the
@@ -16,9 +16,15 @@
 //! | [`blackhole()`](FaultProxy::blackhole) | open, not a byte moves | accepted, not relayed |
 //! | [`heal()`](FaultProxy::heal) | as before the faults; held bytes move on | relayed |
 //!
-//! What it does not do, of toxiproxy's toxics: drop or corrupt bytes in
-//! the middle of a stream (TCP never shows that to its ends), slice or
-//! jitter. Timing is real time on tokio's clock: bounds in tests on it
+//! On Linux, [`Namespace`] goes a level down, for a process the test runs
+//! in a network namespace of its own: a real link (a veth pair) that
+//! [`partition`](Namespace::partition) takes down and
+//! [`heal`](Namespace::heal) brings back, with the kernel's TCP, not a
+//! proxy, in the way. It needs root; without it, a loud skip.
+//!
+//! What the proxy does not do, of toxiproxy's toxics: drop or corrupt
+//! bytes in the middle of a stream (TCP never shows that to its ends),
+//! slice or jitter. Timing is real time on tokio's clock: bounds in tests on it
 //! should be lower bounds (a delay is at least its delay), never upper
 //! ones beyond a generous guard against hangs.
 //!
@@ -47,9 +53,13 @@
 //! ```
 
 mod link;
+#[cfg(target_os = "linux")]
+mod namespace;
 mod proxy;
 mod relay;
 
+#[cfg(target_os = "linux")]
+pub use self::namespace::{Namespace, REQUIRE_NETNS_VAR};
 pub use self::proxy::{FaultProxy, OneWay};
 
 /// Which way bytes go through a [`FaultProxy`].
