@@ -13,6 +13,9 @@ mod faults;
 mod fixture;
 #[path = "cluster/joining.rs"]
 mod joining;
+#[cfg(target_os = "linux")]
+#[path = "cluster/netns.rs"]
+mod netns;
 #[path = "cluster/node_loss.rs"]
 mod node_loss;
 #[path = "cluster/nodes.rs"]

@@ -18,8 +18,17 @@ impl NodeProcess {
     /// Starts node `node`, and waits until it has registered its worker
     /// as `name` (in a pool across nodes if `pool`).
     pub(crate) fn start(server: &NatsServer, node: &str, name: &str, pool: bool) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cluster-node"));
-        command.args([server.url().as_str(), node, name]);
+        Self::start_with(Command::new(Self::BINARY), &server.url(), node, name, pool)
+    }
+
+    /// The `cluster-node` binary, for a `command` of
+    /// [`start_with`](Self::start_with) to run.
+    pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_cluster-node");
+
+    /// As [`start`](Self::start), on the server at `url`, with `command`
+    /// running the binary: `ip netns exec <namespace> <binary>`, say.
+    pub(crate) fn start_with(mut command: Command, url: &str, node: &str, name: &str, pool: bool) -> Self {
+        command.args([url, node, name]);
         if pool {
             command.arg("pool");
         }
