@@ -647,12 +647,34 @@ async fn open(config: &Checked) -> Result<Client, ClusterError> {
                 url: url.clone(),
                 cause,
             },
+            // A server answered: "no server answered, start one" would be
+            // the wrong advice.
+            _ if tls_failed(&error) => ClusterError::Config {
+                problem: format!(
+                    "the TLS handshake with the NATS server at {url} failed ({cause}); give the builder the \
+                     certificate authority that signed the server's certificate \
+                     (`.tls_root_certificate(\"ca.pem\")`), or check that the server has TLS on and a valid certificate"
+                )
+                .into(),
+            },
             _ => ClusterError::Unreachable {
                 url: url.clone(),
                 cause,
             },
         }
     })
+}
+
+/// Whether the connection failed in TLS: its setup, or a handshake
+/// refused (an unknown or wrong certificate authority, a server that
+/// speaks no TLS). async-nats reports a handshake as an I/O error, with
+/// rustls's error inside.
+fn tls_failed(error: &async_nats::ConnectError) -> bool {
+    error.kind() == ConnectErrorKind::Tls
+        || std::error::Error::source(error)
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .and_then(std::io::Error::get_ref)
+            .is_some_and(|inner| inner.is::<async_nats::rustls::Error>())
 }
 
 fn check_version(client: &Client) -> Result<(), ClusterError> {
