@@ -135,7 +135,7 @@ pub use crate::call::{Ask, Call, Flatten, Timer};
 pub use crate::clock::{Clock, Sleep, TokioClock};
 pub use crate::error::{CallError, ChildError, Failed, LookupError, RegisterError, SendError};
 pub use crate::event::StopReason;
-pub use crate::id::ProcessId;
+pub use crate::id::{Envelope, ProcessId};
 pub use crate::kernel::ctx::Ctx;
 pub use crate::kernel::current::hide_caught_panics;
 pub use crate::kernel::later::Reply;

@@ -46,7 +46,8 @@ impl Worker {
 }
 
 /// A durable journal: each entry it is told is appended as a line to a
-/// file, which outlives the node's OS process when the node is killed.
+/// file, which outlives the node's OS process when the node is killed:
+/// `<entry> <message id> <attempt>`.
 /// Slower than its senders, so that a kill finds tells waiting in its
 /// mailbox.
 pub struct Journal {
@@ -67,11 +68,12 @@ impl Journal {
 
 #[process(remote, durable)]
 impl Journal {
-    /// Appends `entry`.
+    /// Appends `entry`, with the message id and attempt it came with.
     #[public]
-    pub fn record(&mut self, entry: u64) {
+    pub fn record(&mut self, entry: u64, envelope: phyx::Envelope) {
         use std::io::Write;
         std::thread::sleep(Duration::from_micros(200));
-        writeln!(self.file, "{entry}").expect("the journal is written");
+        let id = envelope.id().unwrap_or("-");
+        writeln!(self.file, "{entry} {id} {}", envelope.attempt()).expect("the journal is written");
     }
 }

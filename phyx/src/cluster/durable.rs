@@ -31,6 +31,7 @@ use crate::cluster::frame::Kind;
 use crate::cluster::node::Node;
 use crate::cluster::serve::{decode, read_checked};
 use crate::event::EventKind;
+use crate::id::Envelope;
 use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
 use crate::kernel::reply::{NoReply, Unreachable};
@@ -185,17 +186,18 @@ async fn take<M: Message>(
     max_payload: usize,
     message: async_nats::jetstream::Message,
 ) -> Taken {
-    let delivery = message.info().map(|info| info.delivered).unwrap_or(1);
-    if delivery > 1 {
-        let id = message
-            .headers
-            .as_ref()
-            .and_then(|headers| headers.get(async_nats::header::NATS_MESSAGE_ID))
-            .map(|id| id.as_str().into())
-            .unwrap_or_else(|| "(no id)".into());
+    let attempt = message
+        .info()
+        .map_or(1, |info| u64::try_from(info.delivered).unwrap_or(1));
+    let id: Arc<str> = message
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get(async_nats::header::NATS_MESSAGE_ID))
+        .map_or_else(|| "(no id)".into(), |id| id.as_str().into());
+    if attempt > 1 {
         addr.publish(EventKind::Redelivered {
-            id,
-            delivery: u64::try_from(delivery).unwrap_or(u64::MAX),
+            id: id.clone(),
+            delivery: attempt,
         });
     }
     let decoded = read_checked(addr, wire, &message.payload, max_payload).and_then(|(request, args)| {
@@ -206,7 +208,7 @@ async fn take<M: Message>(
             Err("a durable stream holds tells only".to_owned())
         }
     });
-    let decoded = match decoded {
+    let mut decoded = match decoded {
         Ok(decoded) => decoded,
         Err(reason) => {
             addr.publish(EventKind::WireRejected { reason: reason.into() });
@@ -215,6 +217,7 @@ async fn take<M: Message>(
             return Taken::Done;
         }
     };
+    (wire.deliver)(&mut decoded.message, Envelope::durable(id, attempt));
     let Some(reply) = decoded.reply else {
         let _ = message.ack().await;
         return Taken::Done;

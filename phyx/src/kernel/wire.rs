@@ -26,6 +26,9 @@ pub struct Wire<M> {
     pub encode: fn(M, &mut Vec<u8>) -> Encoded,
     /// Rebuilds a message from its method's number and arguments.
     pub decode: Decode<M>,
+    /// Gives a message whose handler takes an `Envelope` the one it came
+    /// by (a durable tell's id and attempt).
+    pub deliver: fn(&mut M, crate::id::Envelope),
 }
 
 /// Rebuilds a message of method number `method` from its arguments; `ask`:

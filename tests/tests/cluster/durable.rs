@@ -40,13 +40,36 @@ impl Drop for Scratch {
     }
 }
 
-/// The entries a journal wrote, in order.
-fn entries(path: &Path) -> Vec<u64> {
+/// One handling of a tell, as the journal wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Handled {
+    entry: u64,
+    id: String,
+    attempt: u64,
+}
+
+/// What a journal wrote, in order.
+fn handled(path: &Path) -> Vec<Handled> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .map(|line| line.parse().expect("a journal line is a number"))
+        // A line being written as the node was killed.
+        .filter(|line| line.split(' ').count() == 3)
+        .map(|line| {
+            let mut words = line.split(' ');
+            let mut next = || words.next().expect("three words");
+            Handled {
+                entry: next().parse().expect("an entry"),
+                id: next().to_owned(),
+                attempt: next().parse().expect("an attempt"),
+            }
+        })
         .collect()
+}
+
+/// The entries a journal wrote, in order.
+fn entries(path: &Path) -> Vec<u64> {
+    handled(path).into_iter().map(|handled| handled.entry).collect()
 }
 
 /// Waits until `path` holds at least `count` entries.
@@ -88,6 +111,9 @@ async fn tells_sent_while_nobody_serves_the_name_are_handled_by_its_next_holder(
         journal.record(entry).send_wait().await.unwrap();
     }
     assert_eq!(until_written(first.path(), 100).await, (0..100).collect::<Vec<_>>());
+    let ids: std::collections::BTreeSet<String> = handled(first.path()).into_iter().map(|handled| handled.id).collect();
+    assert_eq!(ids.len(), 100, "each durable tell has its own message id");
+    assert!(!ids.contains("-"), "a durable tell came without a message id");
 
     // Nobody serves the name now; the stream keeps what is told.
     a.shutdown().await;
@@ -164,8 +190,24 @@ async fn a_node_killed_amid_ten_thousand_durable_tells_loses_none() {
         "durable kill: {TELLS} accepted, {} handled ({handled_before_kill} before the kill), {duplicates} twice, {redelivered} redelivered, 0 lost",
         TELLS as usize + duplicates
     );
-    // A tell is handled twice only when it was delivered again: the one
-    // the killed start handled but had not yet acknowledged.
+    // A tell is handled again only as a redelivery of the same message:
+    // the one the killed start handled but had not yet acknowledged.
+    let mut first = BTreeMap::<u64, Handled>::new();
+    for again in handled(log.path()) {
+        match first.get(&again.entry) {
+            None => {
+                first.insert(again.entry, again);
+            }
+            Some(earlier) => {
+                assert_eq!(again.id, earlier.id, "entry {} came as two messages", again.entry);
+                assert!(
+                    again.attempt > earlier.attempt,
+                    "entry {} was handled twice, the second time not as a redelivery: {again:?} after {earlier:?}",
+                    again.entry
+                );
+            }
+        }
+    }
     assert!(
         duplicates <= redelivered,
         "{duplicates} tells were handled twice but only {redelivered} were delivered again"
