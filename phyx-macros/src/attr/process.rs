@@ -135,12 +135,6 @@ impl ProcessOptions {
         });
         let (krate, name, max_restarts, within) = common.finish();
         let (remote, durable) = (remote.get(), durable.get());
-        if let (Some(durable), None) = (durable, remote) {
-            errors.push(syn::Error::new(
-                durable,
-                "a durable process is reached from other nodes: write `#[process(remote, durable)]`",
-            ));
-        }
         Self {
             krate,
             name,
@@ -153,6 +147,19 @@ impl ProcessOptions {
             shutdown: shutdown.get(),
             remote,
             durable,
+        }
+    }
+}
+
+impl ProcessOptions {
+    /// `#[process(durable)]` without `remote`: the one error, on `durable`.
+    /// (A `#[child]` says its own.)
+    pub(crate) fn check_durable(&self, errors: &mut Errors) {
+        if let (Some(durable), None) = (self.durable, self.remote) {
+            errors.push(syn::Error::new(
+                durable,
+                "a durable process is reached from other nodes: write `#[process(remote, durable)]`",
+            ));
         }
     }
 }
