@@ -74,6 +74,8 @@ impl Journal {
         use std::io::Write;
         std::thread::sleep(Duration::from_micros(200));
         let id = envelope.id().unwrap_or("-");
-        writeln!(self.file, "{entry} {id} {}", envelope.attempt()).expect("the journal is written");
+        // One write: a kill leaves whole lines only.
+        let line = format!("{entry} {id} {}\n", envelope.attempt());
+        self.file.write_all(line.as_bytes()).expect("the journal is written");
     }
 }

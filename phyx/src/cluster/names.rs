@@ -347,9 +347,11 @@ pub(crate) async fn lookup<H: Handle>(
     let (peer, new) = node.peer(&entry.node, entry.incarnation);
     if new && node.probe(&entry.node, entry.incarnation, node.detection).await != Some(true) {
         node.peer_down(&peer);
-        return Err(not_found());
     }
-    if peer.is_down() {
+    // A durable process's stream keeps its tells for whoever registers
+    // the name next: its handle is worth having while its node is down
+    // (its asks fail with `NodeDown`).
+    if peer.is_down() && entry.durable.is_none() {
         return Err(not_found());
     }
     let addr = remote_addr(system, node, Some(peer), name, entry.subject, entry.durable, wire);

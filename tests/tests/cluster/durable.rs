@@ -137,6 +137,7 @@ async fn tells_sent_while_nobody_serves_the_name_are_handled_by_its_next_holder(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_amid_ten_thousand_durable_tells_loses_none() {
     const TELLS: u64 = 10_000;
+    const LATE: u64 = 10;
     let Some(server) = server() else { return };
     let log = Scratch::new("killed");
     let mut keeper = NodeProcess::journal(&server, "keeper", "journal", log.path());
@@ -160,11 +161,18 @@ async fn a_node_killed_amid_ten_thousand_durable_tells_loses_none() {
         .await
         .expect("the tells hung")
         .expect("every tell was accepted");
+    // Found while its node is dead: the handle's asks fail, its tells
+    // wait in the stream.
+    let late = node(&server, "late").await;
+    let found: JournalRef = late.lookup("journal").await.unwrap();
+    for entry in TELLS..TELLS + LATE {
+        tell(&found, entry).await;
+    }
 
     // The same node, back under its name: the stream's consumer hands it
     // what its first start had not acknowledged, and the rest.
     let _back = NodeProcess::journal(&server, "keeper", "journal", log.path());
-    let wanted: Vec<u64> = (0..TELLS).collect();
+    let wanted: Vec<u64> = (0..TELLS + LATE).collect();
     let counts = tokio::time::timeout(HANG, async {
         loop {
             let mut counts = BTreeMap::<u64, usize>::new();
@@ -181,14 +189,15 @@ async fn a_node_killed_amid_ten_thousand_durable_tells_loses_none() {
     .unwrap_or_else(|_| {
         let written = entries(log.path());
         let missing = wanted.iter().filter(|entry| !written.contains(entry)).count();
-        panic!("{missing} of {TELLS} accepted tells were never handled")
+        panic!("{missing} of {} accepted tells were never handled", TELLS + LATE)
     });
     let duplicates: usize = counts.values().map(|count| count - 1).sum();
     let events = std::fs::read_to_string(log.path().with_extension("events")).unwrap_or_default();
     let redelivered = events.lines().filter(|line| line.starts_with("redelivered ")).count();
     eprintln!(
-        "durable kill: {TELLS} accepted, {} handled ({handled_before_kill} before the kill), {duplicates} twice, {redelivered} redelivered, 0 lost",
-        TELLS as usize + duplicates
+        "durable kill: {} accepted, {} handled ({handled_before_kill} before the kill), {duplicates} twice, {redelivered} redelivered, 0 lost",
+        TELLS + LATE,
+        (TELLS + LATE) as usize + duplicates
     );
     // A tell is handled again only as a redelivery of the same message:
     // the one the killed start handled but had not yet acknowledged.
@@ -213,4 +222,5 @@ async fn a_node_killed_amid_ten_thousand_durable_tells_loses_none() {
         "{duplicates} tells were handled twice but only {redelivered} were delivered again"
     );
     sender.shutdown().await;
+    late.shutdown().await;
 }
