@@ -224,3 +224,72 @@ async fn a_node_killed_amid_ten_thousand_durable_tells_loses_none() {
     sender.shutdown().await;
     late.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_tells_sent_before_and_during_a_partition_are_all_handled_once_it_heals() {
+    const BEFORE: u64 = 200;
+    const DURING: u64 = 200;
+    let Some(server) = server() else { return };
+    let log = Scratch::new("partition");
+    let proxy = phyx_testkit::net::FaultProxy::start(server.addr()).await;
+    let far = phyx::System::builder()
+        .node("far")
+        .cluster(proxy.url())
+        .detection(crate::fixture::DETECTION)
+        .connect()
+        .await
+        .unwrap();
+    let path = log.path().to_owned();
+    let served = far.spawn(move || Journal::at(&path));
+    far.register("journal", &served).await.unwrap();
+    let sender = node(&server, "sender").await;
+    let journal: JournalRef = sender.lookup("journal").await.unwrap();
+
+    for entry in 0..BEFORE {
+        tell(&journal, entry).await;
+    }
+    proxy.blackhole();
+    for entry in BEFORE..BEFORE + DURING {
+        tell(&journal, entry).await;
+    }
+    // Long enough for `far`'s deliveries to go unacknowledged past the
+    // acknowledgement wait, and for the sender to declare `far` down;
+    // tells go on into the stream meanwhile.
+    tokio::time::sleep(crate::fixture::DETECTION * 3).await;
+    match tokio::time::timeout(HANG, journal.record(u64::MAX).send_wait()).await {
+        Ok(Ok(())) => {}
+        other => panic!("a durable send_wait across the partition: {other:?}"),
+    }
+    proxy.heal();
+
+    let wanted: std::collections::BTreeSet<u64> = (0..BEFORE + DURING).chain([u64::MAX]).collect();
+    tokio::time::timeout(HANG, async {
+        loop {
+            let seen: std::collections::BTreeSet<u64> = entries(log.path()).into_iter().collect();
+            if seen == wanted {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        let seen: std::collections::BTreeSet<u64> = entries(log.path()).into_iter().collect();
+        panic!(
+            "{} of {} durable tells were not handled after the partition healed",
+            wanted.difference(&seen).count(),
+            wanted.len()
+        )
+    });
+    let all = handled(log.path());
+    let ids: std::collections::BTreeSet<&str> = all.iter().map(|handled| handled.id.as_str()).collect();
+    assert_eq!(ids.len(), wanted.len(), "each tell handled under its own id");
+    eprintln!(
+        "durable partition: {} accepted, {} handled, {} redelivered, 0 lost",
+        wanted.len(),
+        all.len(),
+        all.iter().filter(|handled| handled.attempt > 1).count()
+    );
+    sender.shutdown().await;
+    far.shutdown().await;
+}
