@@ -24,6 +24,8 @@ pub mod phyx_counter;
 pub mod phyx_only;
 pub mod ractor_counter;
 #[cfg(feature = "cluster")]
+pub mod durable;
+#[cfg(feature = "cluster")]
 pub mod remote;
 pub mod tokio_baseline;
 
@@ -108,6 +110,10 @@ pub struct Sizes {
     pub remote_asks: u64,
     /// Tells to another node (then one ask).
     pub remote_tells: u64,
+    /// Durable tells one after another, each waiting until stored.
+    pub durable_stored: u64,
+    /// Durable tells as fast as they go, until all were handled.
+    pub durable_tells: u64,
 }
 
 impl Sizes {
@@ -122,6 +128,8 @@ impl Sizes {
         restarts: 1_000,
         remote_asks: 20_000,
         remote_tells: 1_000_000,
+        durable_stored: 2_000,
+        durable_tells: 100_000,
     };
 
     /// [`FULL`](Self::FULL), or a hundredth of it if `PHYX_BENCH_QUICK` is
@@ -142,6 +150,8 @@ impl Sizes {
             restarts: full.restarts / 100,
             remote_asks: full.remote_asks / 100,
             remote_tells: full.remote_tells / 100,
+            durable_stored: full.durable_stored / 100,
+            durable_tells: full.durable_tells / 100,
         }
     }
 }
