@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 pub mod actix_counter;
 pub mod alloc;
+#[cfg(feature = "cluster")]
+pub mod durable;
 #[cfg(feature = "isolated")]
 pub mod isolated;
 pub mod kameo_counter;
@@ -112,6 +114,10 @@ pub struct Sizes {
     pub remote_asks: u64,
     /// Tells to another node (then one ask).
     pub remote_tells: u64,
+    /// Durable tells one after another, each waiting until stored.
+    pub durable_stored: u64,
+    /// Durable tells as fast as they go, until all were handled.
+    pub durable_tells: u64,
     /// Sequential asks to an isolated process (and to the same process,
     /// local).
     pub isolated_asks: u64,
@@ -131,6 +137,8 @@ impl Sizes {
         restarts: 1_000,
         remote_asks: 20_000,
         remote_tells: 1_000_000,
+        durable_stored: 2_000,
+        durable_tells: 100_000,
         isolated_asks: 20_000,
         isolated_restarts: 50,
     };
@@ -153,6 +161,8 @@ impl Sizes {
             restarts: full.restarts / 100,
             remote_asks: full.remote_asks / 100,
             remote_tells: full.remote_tells / 100,
+            durable_stored: full.durable_stored / 100,
+            durable_tells: full.durable_tells / 100,
             isolated_asks: full.isolated_asks / 100,
             isolated_restarts: 5,
         }

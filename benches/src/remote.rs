@@ -12,7 +12,7 @@
 //! | --- | --- | --- |
 //! | setup | `connect` two nodes, `register` on `a`, `lookup` on `b` | two clients, a task subscribed on `a`'s |
 //! | ask | `remote.get().await` | `client.request(subject, empty)`, answered with 8 bytes |
-//! | tell | `remote.increment(1).send()`, yielding when refused (the outbound queue is full) | `client.publish(subject, 8 bytes)` |
+//! | tell | `remote.increment(1).send()`, yielding when refused (the NATS client's queue is full) | `client.publish(subject, 8 bytes)` |
 //! | end of the tells | one ask | one request |
 
 use std::time::{Duration, Instant};
@@ -61,7 +61,7 @@ pub struct Tells {
     pub run: Run,
     /// The count that came back: tells sent less tells lost on the way.
     pub delivered: u64,
-    /// Tells refused by a full outbound queue and sent again (phyx).
+    /// Tells refused by the NATS client's full queue and sent again (phyx).
     pub refused: u64,
     /// Times the ask for the count was lost on the way (a tell is at most
     /// once, and so is that ask) and asked again after [`LOST_ASK`]; each

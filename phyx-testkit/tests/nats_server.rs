@@ -157,6 +157,48 @@ fn the_payload_limit_is_the_one_set() {
     assert!(info.contains("\"max_payload\":1024,"), "{info}");
 }
 
+/// Linux answers on all of 127.0.0.0/8; other systems only on 127.0.0.1.
+#[cfg(target_os = "linux")]
+#[test]
+fn it_listens_on_the_address_given_and_only_there() {
+    let ip: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let Some(nats) = NatsServer::builder().listen_on(ip).start() else {
+        return;
+    };
+    assert_eq!(nats.url(), format!("nats://127.0.0.2:{}", nats.port()));
+    assert_eq!(nats.addr().ip(), ip);
+    let (_, info) = Client::connect(nats.addr());
+    assert!(info.starts_with("INFO {"), "{info}");
+    assert!(
+        TcpStream::connect(("127.0.0.1", nats.port())).is_err(),
+        "it listens on 127.0.0.1 too"
+    );
+}
+
+#[test]
+fn with_tls_it_requires_it_of_every_client_and_names_its_ca() {
+    let Some(nats) = NatsServer::builder().tls().start() else {
+        return;
+    };
+    let (mut client, info) = Client::connect(nats.addr());
+    assert!(info.contains("\"tls_required\":true"), "{info}");
+    // A plain CONNECT instead of a TLS handshake: the server takes it for
+    // a broken handshake and closes the connection, never `+OK`.
+    client.send("CONNECT {\"verbose\":true}\r\n");
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut client.reader, &mut rest).unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(!rest.contains("+OK"), "{rest}");
+    let ca = nats.tls_root_certificate().expect("a server with TLS has its CA");
+    let pem = std::fs::read_to_string(ca).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+
+    let Some(plain) = NatsServer::start() else { return };
+    assert!(plain.tls_root_certificate().is_none());
+    let (_, info) = Client::connect(plain.addr());
+    assert!(!info.contains("\"tls_required\":true"), "{info}");
+}
+
 #[test]
 #[should_panic(expected = "users or a token, not both")]
 fn users_and_a_token_do_not_mix() {

@@ -137,6 +137,15 @@ pub enum EventKind {
         /// Why, in a sentence.
         reason: Arc<str>,
     },
+    /// A durable tell (`#[process(remote, durable)]`) is delivered again:
+    /// its handler may have run before, on a node that died before the
+    /// stream heard it had (feature `cluster`).
+    Redelivered {
+        /// The tell's message id, unique across the cluster.
+        id: Arc<str>,
+        /// Which delivery this is: 2 for the first one again.
+        delivery: u64,
+    },
     /// A user event, from [`Ctx::emit`](crate::Ctx::emit).
     Custom(CustomEvent),
 }
@@ -309,6 +318,9 @@ impl fmt::Display for Event {
             EventKind::Escalated { reason } => write!(f, "escalated: {reason}"),
             EventKind::ChildRemoved { child } => write!(f, "removed child {child}"),
             EventKind::WireRejected { reason } => write!(f, "dropped a message from the cluster: {reason}"),
+            EventKind::Redelivered { id, delivery } => {
+                write!(f, "durable tell {id} delivered again (delivery {delivery})")
+            }
             EventKind::Circuit { method, state } => match state {
                 CircuitState::Closed => write!(f, "circuit of `{method}` closed"),
                 CircuitState::Open { retry_after } => {

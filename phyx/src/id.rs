@@ -97,3 +97,79 @@ impl fmt::Display for ProcessId {
         write!(f, "#{}", self.0)
     }
 }
+
+/// How a message reached its handler. A `#[public]` method of a
+/// `#[process(remote, durable)]` process takes one as a parameter of type
+/// `Envelope` (callers do not pass it) to learn a durable tell's message
+/// id, unique across the cluster, and whether it was delivered before:
+/// a durable tell is handled at least once, and a handler that records
+/// the ids it has done (in the same write as its effect) handles each one
+/// effectively once.
+///
+/// ```
+/// use phyx::prelude::*;
+/// use phyx::Envelope;
+/// use std::collections::BTreeSet;
+///
+/// #[derive(Default)]
+/// pub struct Ledger { total: u64, done: BTreeSet<String> }
+///
+/// #[process]
+/// impl Ledger {
+///     #[public]
+///     pub fn credit(&mut self, amount: u64, envelope: Envelope) {
+///         // A local call has no id: it is handled once.
+///         if let Some(id) = envelope.id() {
+///             if !self.done.insert(id.to_owned()) {
+///                 return; // seen before: its credit is in `total`
+///             }
+///         }
+///         self.total += amount;
+///     }
+/// }
+/// ```
+///
+/// Every other message (an ask, a plain tell, a local call) has no id and
+/// is its first delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Envelope {
+    id: Option<Arc<str>>,
+    attempt: u64,
+}
+
+impl Envelope {
+    /// A message's first and only delivery, without an id.
+    pub fn local() -> Self {
+        Self { id: None, attempt: 1 }
+    }
+
+    #[cfg(feature = "cluster")]
+    pub(crate) fn durable(id: Arc<str>, attempt: u64) -> Self {
+        Self {
+            id: Some(id),
+            attempt: attempt.max(1),
+        }
+    }
+
+    /// The durable tell's message id; `None` for every other message.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// Which delivery of the message this is, from 1.
+    pub fn attempt(&self) -> u64 {
+        self.attempt
+    }
+
+    /// Whether it was delivered before: its handler may have run then, on
+    /// a node that died before the stream heard it had.
+    pub fn is_redelivery(&self) -> bool {
+        self.attempt > 1
+    }
+}
+
+impl Default for Envelope {
+    fn default() -> Self {
+        Self::local()
+    }
+}

@@ -145,7 +145,7 @@ pub use crate::call::{Ask, Call, Flatten, Timer};
 pub use crate::clock::{Clock, Sleep, TokioClock};
 pub use crate::error::{CallError, ChildError, Failed, LookupError, RegisterError, SendError};
 pub use crate::event::StopReason;
-pub use crate::id::ProcessId;
+pub use crate::id::{Envelope, ProcessId};
 pub use crate::kernel::ctx::Ctx;
 pub use crate::kernel::current::hide_caught_panics;
 pub use crate::kernel::later::Reply;
@@ -189,6 +189,7 @@ pub use crate::system::{System, SystemBuilder};
 /// | `shutdown = "5s"` | shutdown timeout ([`SpawnOptions::DEFAULT_SHUTDOWN_TIMEOUT`]) |
 /// | `name = "cache"` | process name in events and errors (default: the type's name) |
 /// | `remote` | other nodes of a cluster can call it (feature `cluster`), and it can run in an OS process of its own (feature `isolated`, `System::spawn_isolated`): its arguments and replies must be `Serialize + DeserializeOwned`, and type parameters they carry bounded by `phyx::cluster::Wire` |
+/// | `durable` | with `remote`: its tells go through a JetStream stream and are handled at least once, surviving the crash of the node that serves it; methods may take an [`Envelope`] with each durable tell's message id |
 /// | `crate = ::my_crate::phyx` | path to phyx, for crates that re-export it |
 ///
 /// # Examples
@@ -245,6 +246,11 @@ pub use phyx_macros::process;
 /// from wherever it hands it (a task, another process). Its handle method
 /// returns `Call<R, _>` all the same. At most one `Reply` per method, and
 /// none on hooks.
+///
+/// A method can also take an [`Envelope`], anywhere in the list (callers do
+/// not pass it): how its message came. A durable tell's has a message id,
+/// unique across the cluster, and its attempt; every other message's has
+/// no id. At most one `Envelope` per method.
 ///
 /// Methods without `#[public]` stay private to the process. Outside a
 /// `#[process]` impl, `#[public]` is a compile error.

@@ -44,3 +44,38 @@ impl Worker {
         self.handled
     }
 }
+
+/// A durable journal: each entry it is told is appended as a line to a
+/// file, which outlives the node's OS process when the node is killed:
+/// `<entry> <message id> <attempt>`.
+/// Slower than its senders, so that a kill finds tells waiting in its
+/// mailbox.
+pub struct Journal {
+    file: std::fs::File,
+}
+
+impl Journal {
+    /// A journal appending to `path`.
+    pub fn at(path: &std::path::Path) -> Self {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap_or_else(|error| panic!("cannot open the journal {}: {error}", path.display()));
+        Self { file }
+    }
+}
+
+#[process(remote, durable)]
+impl Journal {
+    /// Appends `entry`, with the message id and attempt it came with.
+    #[public]
+    pub fn record(&mut self, entry: u64, envelope: phyx::Envelope) {
+        use std::io::Write;
+        std::thread::sleep(Duration::from_micros(200));
+        let id = envelope.id().unwrap_or("-");
+        // One write: a kill leaves whole lines only.
+        let line = format!("{entry} {id} {}\n", envelope.attempt());
+        self.file.write_all(line.as_bytes()).expect("the journal is written");
+    }
+}

@@ -7,10 +7,17 @@
 
 #[path = "cluster/calls.rs"]
 mod calls;
+#[path = "cluster/durable.rs"]
+mod durable;
+#[path = "cluster/faults.rs"]
+mod faults;
 #[path = "cluster/fixture.rs"]
 mod fixture;
 #[path = "cluster/joining.rs"]
 mod joining;
+#[cfg(target_os = "linux")]
+#[path = "cluster/netns.rs"]
+mod netns;
 #[path = "cluster/node_loss.rs"]
 mod node_loss;
 #[path = "cluster/nodes.rs"]
@@ -19,3 +26,5 @@ mod nodes;
 mod pools;
 #[path = "cluster/security.rs"]
 mod security;
+#[path = "cluster/tls.rs"]
+mod tls;

@@ -289,6 +289,10 @@ fn main() {
     if named("remote") {
         remote::tables(sizes, runs());
     }
+    #[cfg(feature = "cluster")]
+    if named("durable") {
+        remote::durable_tables(sizes, runs());
+    }
     #[cfg(feature = "isolated")]
     if named("isolated") {
         isolated::tables(sizes, runs());
@@ -530,6 +534,88 @@ mod remote {
         );
         for table in tables {
             println!("{table}");
+        }
+    }
+
+    /// Starts a nats-server and prints the durable tables, or says why not.
+    pub(super) fn durable_tables(sizes: Sizes, runs: usize) {
+        use phyx_benches::durable::{Durable, DurableSubject, PhyxDurable, RawJetStream};
+        let server = match NatsServer::start() {
+            Ok(server) => server,
+            Err(why) => {
+                let skipped = format!(
+                    "Durable benchmarks SKIPPED: no nats-server ({why}). Install one with `{INSTALL}`, \
+                     or name it with {SERVER_VAR}=/path/to/nats-server."
+                );
+                eprintln!("{skipped}");
+                println!("{skipped}\n");
+                return;
+            }
+        };
+        println!(
+            "Durable: {} tells one after another, each back once the server stored it, then {} tells \
+             as fast as they go until all were handled, from node `b` to a counter on node `a`, through {} \
+             on loopback (file storage). Median of {runs} runs (lowest–highest).\n",
+            sizes.durable_stored, sizes.durable_tells, server.version
+        );
+        for flavor in Flavor::ALL {
+            eprintln!("{}:", flavor.label());
+            let (mut raw, mut phyx): (Vec<Durable>, Vec<Durable>) = (Vec::new(), Vec::new());
+            for run in 1..=runs {
+                eprintln!("  durable, run {run} of {runs} ...");
+                raw.push(RawJetStream::run(
+                    flavor,
+                    &server.url(),
+                    sizes.durable_stored,
+                    sizes.durable_tells,
+                ));
+                phyx.push(PhyxDurable::run(
+                    flavor,
+                    &server.url(),
+                    sizes.durable_stored,
+                    sizes.durable_tells,
+                ));
+            }
+            let stored = |runs: &[Durable]| -> Vec<f64> {
+                runs.iter()
+                    .map(|run| micros(Latencies::new(run.stored.clone(), 0).mean()))
+                    .collect()
+            };
+            let throughput = |runs: &[Durable]| -> Vec<f64> {
+                runs.iter()
+                    .map(|run| rate(sizes.durable_tells, run.throughput.elapsed) * 1e3)
+                    .collect()
+            };
+            let allocations = |runs: &[Durable]| -> Vec<f64> {
+                runs.iter()
+                    .map(|run| per(run.throughput.allocations, sizes.durable_tells))
+                    .collect()
+            };
+            let mut out = String::new();
+            let _ = writeln!(out, "#### durable, {}\n", flavor.label());
+            let _ = writeln!(out, "| scenario | async-nats | phyx | phyx / async-nats |");
+            let _ = writeln!(out, "| --- | --- | --- | --- |");
+            let _ = writeln!(
+                out,
+                "| stored: mean µs per tell | {} | {} | {}x |",
+                Spread::of(stored(&raw)).show(1),
+                Spread::of(stored(&phyx)).show(1),
+                ratios(&stored(&phyx), &stored(&raw)).show(2)
+            );
+            let _ = writeln!(
+                out,
+                "| throughput: k msg/s | {} | {} | {}x |",
+                Spread::of(throughput(&raw)).show(1),
+                Spread::of(throughput(&phyx)).show(1),
+                ratios(&throughput(&phyx), &throughput(&raw)).show(2)
+            );
+            let _ = writeln!(
+                out,
+                "| allocations / tell (both sides) | {} | {} | |",
+                Spread::of(allocations(&raw)).show(2),
+                Spread::of(allocations(&phyx)).show(2)
+            );
+            println!("{out}");
         }
     }
 }

@@ -21,6 +21,12 @@ pub(super) fn options(marker: &Attribute, errors: &mut Errors) -> ProcessOptions
                     "`remote` goes on the child's own `#[process(remote)]`, not on `#[child]`",
                 ));
             }
+            if let Some(durable) = options.durable {
+                errors.push(syn::Error::new(
+                    durable,
+                    "`durable` goes on the child's own `#[process(remote, durable)]`, not on `#[child]`",
+                ));
+            }
             options
         }
         syn::Meta::NameValue(meta) => {

@@ -42,7 +42,11 @@ impl Options {
     /// error and keeping what parsed.
     pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Self {
         match kind {
-            Kind::Process => Self::Process(ProcessOptions::parse(args, errors)),
+            Kind::Process => {
+                let options = ProcessOptions::parse(args, errors);
+                options.check_durable(errors);
+                Self::Process(options)
+            }
             Kind::Supervisor => Self::Supervisor(SupervisorOptions::parse(args, errors)),
         }
     }

@@ -29,6 +29,8 @@ pub(crate) struct ProcessOptions {
     pub(crate) shutdown: Option<Duration>,
     /// `remote`: the messages cross between nodes; where it was written.
     pub(crate) remote: Option<Span>,
+    /// `durable`: tells go through a JetStream stream (with `remote`).
+    pub(crate) durable: Option<Span>,
 }
 
 /// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.
@@ -49,11 +51,11 @@ const KEYS: &[&str] = &[
     "shutdown",
     "name",
     "remote",
+    "durable",
     "crate",
 ];
 
-const EXPECTED: &str =
-    "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `remote`, `crate`";
+const EXPECTED: &str = "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `remote`, `durable`, `crate`";
 
 const EXAMPLES: Examples = Examples {
     name: "a string, e.g. `name = \"cache\"`",
@@ -71,6 +73,7 @@ impl ProcessOptions {
         let mut backoff = Slot::new("backoff");
         let mut shutdown = Slot::new("shutdown");
         let mut remote = Slot::new("remote");
+        let mut durable = Slot::new("durable");
         common.parse_each(args, errors, &EXAMPLES, |meta, key, span, errors| {
             match key {
                 "mailbox" => {
@@ -121,11 +124,17 @@ impl ProcessOptions {
                         remote.set(Some(span), span, errors);
                     }
                 }
+                "durable" => {
+                    if durable_value(meta, errors)? {
+                        durable.set(Some(span), span, errors);
+                    }
+                }
                 _ => unknown_option(meta, key, "process", (KEYS, EXPECTED), errors)?,
             }
             Ok(())
         });
         let (krate, name, max_restarts, within) = common.finish();
+        let (remote, durable) = (remote.get(), durable.get());
         Self {
             krate,
             name,
@@ -136,7 +145,21 @@ impl ProcessOptions {
             max_restarts,
             within,
             shutdown: shutdown.get(),
-            remote: remote.get(),
+            remote,
+            durable,
+        }
+    }
+}
+
+impl ProcessOptions {
+    /// `#[process(durable)]` without `remote`: the one error, on `durable`.
+    /// (A `#[child]` says its own.)
+    pub(crate) fn check_durable(&self, errors: &mut Errors) {
+        if let (Some(durable), None) = (self.durable, self.remote) {
+            errors.push(syn::Error::new(
+                durable,
+                "a durable process is reached from other nodes: write `#[process(remote, durable)]`",
+            ));
         }
     }
 }
@@ -163,6 +186,31 @@ fn remote_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<
         errors.spanned(
             quote!(#path #args),
             "`remote` takes no arguments: write `#[process(remote)]`",
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Whether `durable` is written bare; otherwise the error for its value.
+fn durable_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<bool> {
+    let path = &meta.path;
+    if meta.input.peek(syn::Token![=]) {
+        let expr: Expr = meta.value()?.parse()?;
+        let plain = matches!(&expr, Expr::Lit(ExprLit { lit: Lit::Bool(lit), .. }) if !lit.value);
+        let message = if plain {
+            "tells are at most once unless the process says `durable`: remove `durable = false`"
+        } else {
+            "`durable` takes no value: write `#[process(remote, durable)]`"
+        };
+        errors.spanned(quote!(#path = #expr), message);
+        return Ok(false);
+    }
+    if meta.input.peek(syn::token::Paren) {
+        let args: TokenTree = meta.input.parse()?;
+        errors.spanned(
+            quote!(#path #args),
+            "`durable` takes no arguments: write `#[process(remote, durable)]`",
         );
         return Ok(false);
     }

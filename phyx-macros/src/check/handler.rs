@@ -7,7 +7,7 @@ use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
 use super::hook::hook;
 use super::signature;
-use super::types::{ctx_param, find_borrow, find_impl_trait, owned, replace_self, reply_param};
+use super::types::{ctx_param, find_borrow, find_impl_trait, is_envelope, owned, replace_self, reply_param};
 use crate::attr::{Guard, GuardOptions, Role};
 use crate::case::pascal_case;
 use crate::errors::Errors;
@@ -88,6 +88,17 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         if let Some(ctx) = ctx_param(&typed.ty) {
             signature::ctx(&ctx, &mut ctx_seen, typed, target, errors);
             params.push(Param::Ctx);
+            continue;
+        }
+        if is_envelope(&typed.ty) {
+            if params.iter().any(|param| matches!(param, Param::Envelope)) {
+                errors.spanned(
+                    typed,
+                    "a method takes at most one `Envelope` parameter, the one its message came in; remove this one",
+                );
+            } else {
+                params.push(Param::Envelope);
+            }
             continue;
         }
         if let Some(reply) = reply_param(&typed.ty) {

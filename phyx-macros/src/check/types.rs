@@ -73,6 +73,17 @@ pub(super) fn ctx_param(ty: &Type) -> Option<CtxParam<'_>> {
     })
 }
 
+/// Whether `ty` is `Envelope` (or `phyx::Envelope`): how the message came,
+/// given by the runtime, not by the caller.
+pub(super) fn is_envelope(ty: &Type) -> bool {
+    let Type::Path(TypePath { qself: None, path }) = ty else {
+        return false;
+    };
+    path.segments
+        .last()
+        .is_some_and(|last| last.ident == "Envelope" && last.arguments.is_none())
+}
+
 /// A reply-later parameter, `Reply<R>` (or `phyx::Reply<R>`): its `R`.
 pub(super) fn reply_param(ty: &Type) -> Option<&Type> {
     let Type::Path(TypePath { qself: None, path }) = ty else {

@@ -36,9 +36,11 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         let args = handler.params.iter().map(|param| match param {
             Param::Ctx => quote!(__phyx_ctx),
             Param::Reply => quote!(__phyx_later),
+            Param::Envelope => quote!(#private::Option::unwrap_or_else(__phyx_envelope, #krate::Envelope::local)),
             Param::Value { field, .. } => quote!(#field),
         });
         let awaited = handler.is_async.then(|| quote!(.await));
+        let envelope = handler.envelope_field();
         if handler.replies_later() {
             // In: `fn fetch(&mut self, url: String, reply: Reply<String>)`.
             // Out: the caller's end moved into a `Reply` (checked `Send`
@@ -49,7 +51,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             let reply_krate = respanned(krate, output.span());
             let later = quote_spanned!(output.span()=> #reply_krate::Reply::<#checked>::__new(__phyx_reply));
             return quote! {
-                #message::#variant { #(#fields,)* __phyx_reply } => {
+                #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
                     #(#opened)*
                     let __phyx_later = #later;
                     #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
@@ -64,7 +66,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             quote!(Self::#ident(self, #(#args),*) #awaited),
         );
         quote! {
-            #message::#variant { #(#fields,)* __phyx_reply } => {
+            #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
                 #(#opened)*
                 #private::handle_and_reply(__phyx_reply, async move { #reply }).await
             }

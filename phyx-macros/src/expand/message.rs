@@ -13,7 +13,7 @@ pub(super) fn doc(cx: &Cx<'_>) -> String {
     )
 }
 
-pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> TokenStream {
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durable: bool) -> TokenStream {
     let Cx {
         krate, message, vis, ..
     } = cx;
@@ -57,12 +57,16 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
             let doc = format!("The `{field}` argument.");
             quote!(#[doc = #doc] #field: #krate::__private::Sent<#ty>,)
         });
+        let envelope = handler
+            .envelope_field()
+            .map(|field| quote!(#[doc(hidden)] #field: #krate::__private::Option<#krate::Envelope>,));
         quote! {
             #(#docs)*
             #variant {
                 #(#fields)*
                 #[doc(hidden)]
                 __phyx_reply: #krate::__private::ReplyTo<#output>,
+                #envelope
             },
         }
     });
@@ -89,15 +93,19 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
         let copies = handler.fields().map(|(field, ty)| {
             quote!(#field: #krate::__private::Sent::cloned_with(#field, (&#krate::__private::Probe::<#ty>::new()).cloner()?),)
         });
+        let envelope = handler
+            .envelope_field()
+            .map(|field| quote!(#field: #krate::__private::None,));
         quote! {
             Self::#variant { #(ref #fields,)* .. } => #krate::__private::Some(Self::#variant {
                 #(#copies)*
                 __phyx_reply: #krate::__private::None,
+                #envelope
             }),
         }
     });
 
-    let wire = remote::expand(cx, methods, remote);
+    let wire = remote::expand(cx, methods, remote, durable);
 
     quote! {
         #[doc = #doc]

@@ -9,7 +9,7 @@ use crate::attr::ProcessOptions;
 use crate::model::Methods;
 
 pub(super) fn expand(cx: &Cx<'_>, options: &ProcessOptions, methods: &Methods) -> TokenStream {
-    let message = message::expand(cx, methods, options.remote);
+    let message = message::expand(cx, methods, options.remote, options.durable.is_some());
     let handle = handle::expand(cx, methods);
     let dispatch = dispatch::expand(cx, methods, options);
     let (message_doc, handle_doc) = (message::doc(cx), handle::doc(cx));

@@ -33,7 +33,7 @@ use crate::model::{Handler, Methods};
 
 /// The `__wire` method of the message's `Message` impl, or nothing for a
 /// local process.
-pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> TokenStream {
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durable: bool) -> TokenStream {
     let Some(span) = remote else {
         return TokenStream::new();
     };
@@ -57,7 +57,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
         });
         let (reply, codec) = reply(krate, &handler.output, &params);
         quote! {
-            Self::#variant { #(#fields,)* __phyx_reply } => {
+            Self::#variant { #(#fields,)* __phyx_reply, .. } => {
                 let mut __phyx_error: #private::Option<#private::String> = #private::None;
                 #(#writes)*
                 #private::Encoded {
@@ -81,13 +81,14 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
             quote!(#field: #sent)
         });
         let (reply, codec) = reply(krate, &handler.output, &params);
+        let envelope = handler.envelope_field().map(|field| quote!(#field: #private::None));
         quote! {
             #method => {
                 #(#reads)*
                 #private::finish(__phyx_input)?;
                 let (__phyx_reply, __phyx_wait) = #private::reply_wait::<#reply>(__phyx_ask, #codec);
                 #private::Ok(#private::Decoded {
-                    message: Self::#variant { #(#fields,)* __phyx_reply },
+                    message: Self::#variant { #(#fields,)* __phyx_reply, #envelope },
                     reply: __phyx_wait,
                 })
             }
@@ -104,6 +105,11 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
         }
     });
     let phantom = (!cx.type_params().is_empty()).then(|| quote!(Self::__PhyxPhantom(never, _) => match never {},));
+    let envelope_arms = methods.handlers.iter().filter_map(|handler| {
+        let variant = &handler.variant;
+        let field = handler.envelope_field()?;
+        Some(quote!(Self::#variant { #field, .. } => *#field = #private::Some(__phyx_came_in),))
+    });
 
     // The macro's path on `remote` too: without the `cluster` feature, its
     // error points there, not at the whole attribute.
@@ -114,6 +120,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
             fn __wire() -> #private::Option<#private::Wire<Self>> {
                 #private::Some(#private::Wire {
                     schema: #schema,
+                    durable: #durable,
                     guards: <#self_ty as #krate::Process>::__GUARDS,
                     encode: |__phyx_message: Self, __phyx_args: &mut ::std::vec::Vec<u8>| -> #private::Encoded {
                         match __phyx_message {
@@ -130,6 +137,11 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>) -> To
                             #(#decode_arms)*
                             __phyx_other => #private::Err(::std::format!("no method number {} here", __phyx_other)),
                         }
+                    },
+                    deliver: |__phyx_message: &mut Self, __phyx_came_in: #krate::Envelope| match __phyx_message {
+                        #(#envelope_arms)*
+                        #[allow(unreachable_patterns)]
+                        _ => {}
                     },
                 })
             }

@@ -28,6 +28,8 @@ pub(crate) enum Param {
     Ctx,
     /// `reply: Reply<R>`: the method replies later; `R` is its `output`.
     Reply,
+    /// `envelope: Envelope`: how the message came (a durable tell's id).
+    Envelope,
     Value {
         field: Ident,
         ty: Box<Type>,
@@ -37,9 +39,17 @@ pub(crate) enum Param {
 impl Handler {
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
         self.params.iter().filter_map(|param| match param {
-            Param::Ctx | Param::Reply => None,
+            Param::Ctx | Param::Reply | Param::Envelope => None,
             Param::Value { field, ty } => Some((field, &**ty)),
         })
+    }
+
+    /// The message's field for its `Envelope`, if the method takes one.
+    pub(crate) fn envelope_field(&self) -> Option<proc_macro2::TokenStream> {
+        self.params
+            .iter()
+            .any(|param| matches!(param, Param::Envelope))
+            .then(|| quote::quote!(__phyx_envelope))
     }
 
     /// Whether it takes a `Reply<R>` and so replies later.

@@ -3,7 +3,7 @@
 use super::NatsServer;
 use super::config::Options;
 
-/// A [`NatsServer`] with authorization or limits: from
+/// A [`NatsServer`] with authorization, limits or TLS: from
 /// [`NatsServer::builder`], then [`start`](Self::start).
 ///
 /// # Examples
@@ -48,6 +48,44 @@ impl NatsServerBuilder {
     /// refused with `-ERR 'Maximum Payload Violation'`.
     pub fn max_payload(mut self, bytes: u32) -> Self {
         self.options.max_payload = Some(bytes);
+        self
+    }
+
+    /// Requires TLS of every client: the server gets a certificate for
+    /// `127.0.0.1` and `localhost`, signed by a certificate authority
+    /// made for it alone as it starts (with rcgen, so no `openssl` is
+    /// needed), and refuses plain connections. A client trusts the
+    /// authority in the PEM file
+    /// [`NatsServer::tls_root_certificate`] names (for a phyx node,
+    /// `SystemBuilder::tls_root_certificate`); one that does not fails
+    /// its TLS handshake. The URL stays [`NatsServer::url`]'s
+    /// `nats://`: the server says it requires TLS, and the client
+    /// upgrades.
+    ///
+    /// The files live in the server's temporary directory, removed when
+    /// the server drops. Nothing of it is fit for anything but a test:
+    /// the keys are written in the clear and never rotate.
+    ///
+    /// ```
+    /// use phyx_testkit::nats::NatsServer;
+    ///
+    /// let Some(nats) = NatsServer::builder().tls().start() else { return };
+    /// let ca = nats.tls_root_certificate().expect("a server with TLS has its CA");
+    /// assert!(std::fs::read_to_string(ca).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    /// ```
+    pub fn tls(mut self) -> Self {
+        self.options.tls = true;
+        self
+    }
+
+    /// Listens on `ip` instead of `127.0.0.1`: an address of this
+    /// machine's, such as the host's end of a
+    /// [`Namespace`](crate::net::Namespace)'s link, for clients in
+    /// another network namespace. [`NatsServer::url`] and
+    /// [`NatsServer::addr`] then name it; with [`tls`](Self::tls), the
+    /// certificate is good for it too.
+    pub fn listen_on(mut self, ip: std::net::IpAddr) -> Self {
+        self.options.listen = Some(ip);
         self
     }
 

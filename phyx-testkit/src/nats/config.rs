@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use super::tls::TlsFiles;
+
 /// What a [`NatsServerBuilder`](super::NatsServerBuilder) asked for.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Options {
@@ -10,23 +12,46 @@ pub(crate) struct Options {
     pub(crate) users: Vec<(String, String)>,
     pub(crate) token: Option<String>,
     pub(crate) max_payload: Option<u32>,
+    /// TLS required of every client, with certificates made at start.
+    pub(crate) tls: bool,
+    /// The address to listen on instead of `127.0.0.1`.
+    pub(crate) listen: Option<std::net::IpAddr>,
 }
 
+/// How long the server gives a client to finish its TLS handshake, in
+/// seconds: nats-server's default (0.5 s) fails a handshake on a loaded
+/// test machine now and then.
+const TLS_TIMEOUT_SECONDS: u32 = 5;
+
 impl Options {
-    /// The text of the configuration file.
+    /// The text of the configuration file; `tls`, the files of a server
+    /// that requires TLS.
     ///
     /// ```text
     /// max_payload: 1024
+    /// tls {
+    ///   cert_file: "/tmp/phyx-nats-1-0/server-cert.pem"
+    ///   key_file: "/tmp/phyx-nats-1-0/server-key.pem"
+    ///   timeout: 5
+    /// }
     /// authorization {
     ///   users: [
     ///     {user: "alice", password: "secret"}
     ///   ]
     /// }
     /// ```
-    pub(crate) fn render(&self) -> String {
+    pub(crate) fn render(&self, tls: Option<&TlsFiles>) -> String {
         let mut text = String::from("# Written by phyx-testkit.\n");
         if let Some(bytes) = self.max_payload {
             let _ = writeln!(text, "max_payload: {bytes}");
+        }
+        if let Some(tls) = tls {
+            let _ = writeln!(
+                text,
+                "tls {{\n  cert_file: {}\n  key_file: {}\n  timeout: {TLS_TIMEOUT_SECONDS}\n}}",
+                quoted(&tls.cert.to_string_lossy()),
+                quoted(&tls.key.to_string_lossy()),
+            );
         }
         if let Some(token) = &self.token {
             let _ = writeln!(text, "authorization {{\n  token: {}\n}}", quoted(token));
@@ -68,7 +93,7 @@ mod tests {
 
     #[test]
     fn nothing_asked_is_an_empty_configuration() {
-        assert_eq!(Options::default().render(), "# Written by phyx-testkit.\n");
+        assert_eq!(Options::default().render(None), "# Written by phyx-testkit.\n");
     }
 
     #[test]
@@ -79,7 +104,7 @@ mod tests {
             ..Options::default()
         };
         assert_eq!(
-            options.render(),
+            options.render(None),
             "# Written by phyx-testkit.\n\
              max_payload: 1024\n\
              authorization {\n  users: [\n\
@@ -90,13 +115,27 @@ mod tests {
     }
 
     #[test]
+    fn tls_names_the_certificate_and_its_key() {
+        let tls = TlsFiles {
+            ca: "/d/ca.pem".into(),
+            cert: "/d/cert.pem".into(),
+            key: "/d/key \"x\".pem".into(),
+        };
+        assert_eq!(
+            Options::default().render(Some(&tls)),
+            "# Written by phyx-testkit.\n\
+             tls {\n  cert_file: \"/d/cert.pem\"\n  key_file: \"/d/key \\\"x\\\".pem\"\n  timeout: 5\n}\n"
+        );
+    }
+
+    #[test]
     fn a_token_is_its_own_authorization() {
         let options = Options {
             token: Some("t0k\ten".into()),
             ..Options::default()
         };
         assert_eq!(
-            options.render(),
+            options.render(None),
             "# Written by phyx-testkit.\nauthorization {\n  token: \"t0k\\ten\"\n}\n"
         );
     }

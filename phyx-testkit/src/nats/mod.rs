@@ -5,6 +5,9 @@
 //! server is killed and the directory removed when the value drops.
 //! [`NatsServer::kill`] and [`NatsServer::restart`] take it down and bring
 //! it back on the same port and store, JetStream state and all.
+//! [`NatsServer::builder`] adds users, a token, a payload limit, or TLS
+//! with a certificate authority made for the one server
+//! ([`NatsServerBuilder::tls`]).
 //!
 //! # Which binary
 //!
@@ -46,6 +49,7 @@ mod locate;
 mod scratch;
 mod server;
 mod skip;
+mod tls;
 
 pub use self::builder::NatsServerBuilder;
 pub use self::server::NatsServer;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fs::{self, File};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -13,6 +13,7 @@ use super::config::Options;
 use super::locate::server_binary;
 use super::scratch::Scratch;
 use super::skip::skip;
+use super::tls::TlsFiles;
 
 /// How long a start or restart may take before it counts as failed.
 const READY_WITHIN: Duration = Duration::from_secs(10);
@@ -31,7 +32,8 @@ const PORT_TRIES: usize = 3;
 /// its temporary store removed, on drop.
 ///
 /// Each one has its own port and store: tests in parallel do not meet.
-/// It listens on `127.0.0.1` only. Its output goes to a log in its
+/// It listens on `127.0.0.1` only (or the one address given to
+/// [`NatsServerBuilder::listen_on`]). Its output goes to a log in its
 /// temporary directory, shown in the panic message if it fails to start.
 ///
 /// [`start`](Self::start), [`kill`](Self::kill) and
@@ -62,12 +64,16 @@ const PORT_TRIES: usize = 3;
 #[derive(Debug)]
 pub struct NatsServer {
     binary: &'static Path,
+    /// Where it listens: loopback unless the builder said otherwise.
+    ip: IpAddr,
     port: u16,
     /// The configuration, the log and the JetStream store; outlives every
     /// process of this server (removed after `drop` kills the last).
     dir: Scratch,
     /// `None` once killed.
     process: Option<Child>,
+    /// Its certificates, in `dir`, if it requires TLS.
+    tls: Option<TlsFiles>,
 }
 
 /// Why a launch did not end with the server accepting connections.
@@ -106,17 +112,19 @@ impl NatsServer {
         Self::builder().start()
     }
 
-    /// A server with users, a token or a payload limit.
+    /// A server with users, a token, a payload limit or TLS.
     pub fn builder() -> NatsServerBuilder {
         NatsServerBuilder::default()
     }
 
-    /// The URL to connect to: `nats://127.0.0.1:<port>`.
+    /// The URL to connect to: `nats://127.0.0.1:<port>` (or the address
+    /// it listens on).
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        format!("nats://{}", self.addr())
     }
 
-    /// The port it listens on, on `127.0.0.1`; the same across restarts.
+    /// The port it listens on, on `127.0.0.1` (or the address it listens
+    /// on); the same across restarts.
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -124,7 +132,15 @@ impl NatsServer {
     /// The address it listens on, as a [`FaultProxy`](crate::net::FaultProxy)
     /// upstream for instance.
     pub fn addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+        SocketAddr::from((self.ip, self.port))
+    }
+
+    /// The PEM file of the certificate authority that signed the server's
+    /// certificate, for clients to trust: `Some` for a server built with
+    /// [`tls`](NatsServerBuilder::tls), `None` otherwise. The file lives
+    /// as long as the server.
+    pub fn tls_root_certificate(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|tls| tls.ca.as_path())
     }
 
     /// Kills the server (`SIGKILL` on Unix: no goodbye to clients, no
@@ -165,18 +181,22 @@ impl NatsServer {
             }
         };
         let dir = Scratch::new("phyx-nats");
+        let ip = options.listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let tls = options.tls.then(|| TlsFiles::generate(dir.path(), ip));
         let config = dir.path().join("nats.conf");
-        fs::write(&config, options.render())
+        fs::write(&config, options.render(tls.as_ref()))
             .unwrap_or_else(|error| panic!("phyx-testkit: cannot write {}: {error}", config.display()));
         let mut server = Self {
             binary,
+            ip,
             port: 0,
             dir,
             process: None,
+            tls,
         };
         let mut tries = 1;
         loop {
-            server.port = free_port();
+            server.port = free_port(ip);
             match server.launch() {
                 Ok(()) => return Some(server),
                 Err(Failure::Exited(_)) if tries < PORT_TRIES && server.log().contains("address already in use") => {
@@ -192,7 +212,7 @@ impl NatsServer {
     fn launch(&mut self) -> Result<(), Failure> {
         let log = self.new_log();
         let mut process = Command::new(self.binary)
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .args(["-a", &self.ip.to_string(), "-p", &self.port.to_string(), "-js", "-sd"])
             .arg(self.dir.path().join("store"))
             .arg("-c")
             .arg(self.dir.path().join("nats.conf"))
@@ -225,8 +245,8 @@ impl NatsServer {
 
     fn fail(&self, failure: &Failure) -> ! {
         panic!(
-            "phyx-testkit: nats-server on 127.0.0.1:{port} {failure}; its output:\n{output}",
-            port = self.port,
+            "phyx-testkit: nats-server on {addr} {failure}; its output:\n{output}",
+            addr = self.addr(),
             output = self.log(),
         )
     }
@@ -253,11 +273,11 @@ impl Drop for NatsServer {
     }
 }
 
-/// A port free on loopback now: the kernel's pick for port 0. The server
+/// A port free on `ip` now: the kernel's pick for port 0. The server
 /// binds it a moment later, hence the retries in `start_with`.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+fn free_port(ip: IpAddr) -> u16 {
+    TcpListener::bind((ip, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
-        .unwrap_or_else(|error| panic!("phyx-testkit: cannot bind a loopback port: {error}"))
+        .unwrap_or_else(|error| panic!("phyx-testkit: cannot bind a port on {ip}: {error}"))
 }

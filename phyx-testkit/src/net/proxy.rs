@@ -6,17 +6,21 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::Direction;
 use super::link::{Faults, Link, State};
 use super::relay;
 
 /// A TCP proxy on loopback in front of one upstream address, with faults
-/// on command: latency, a cut, a partition (see [the module](super)).
+/// on command: latency, a bandwidth limit, a cut, a partition (see [the
+/// module](super)).
 ///
 /// Every connection accepted is relayed to the upstream on a connection
 /// of its own, each on a tokio task of the runtime that started the proxy.
 /// The faults are methods on `&self`, so a proxy shared by tasks can be
 /// told from any of them; the last call sets the link's state (up, cut or
-/// blackholed), and [`heal`](Self::heal) clears every fault.
+/// blackholed), and [`heal`](Self::heal) clears every fault. Latency and
+/// bandwidth are set for both directions at once here, or for one with
+/// [`upstream`](Self::upstream) and [`downstream`](Self::downstream).
 ///
 /// Bounded: each direction of a connection holds about 256 KiB at most
 /// in the proxy; beyond that it stops reading, and the sender's writes
@@ -28,6 +32,30 @@ pub struct FaultProxy {
     addr: SocketAddr,
     /// The one sender: connections watch it, and its drop closes them.
     faults: watch::Sender<Faults>,
+}
+
+/// The faults of one direction of a [`FaultProxy`], from
+/// [`FaultProxy::upstream`] or [`FaultProxy::downstream`]: what its
+/// methods set applies to the bytes going that way only.
+///
+/// ```
+/// use phyx_testkit::net::FaultProxy;
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let proxy = FaultProxy::start(upstream.local_addr().unwrap()).await;
+/// // An asymmetric link: a slow uplink with latency, a fast downlink.
+/// proxy.upstream().delay(Duration::from_millis(40));
+/// proxy.upstream().bandwidth(64 * 1024);
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a direction's view sets nothing until one of its methods is called"]
+pub struct OneWay<'a> {
+    faults: &'a watch::Sender<Faults>,
+    direction: Direction,
 }
 
 impl FaultProxy {
@@ -68,19 +96,48 @@ impl FaultProxy {
         format!("nats://{}", self.addr)
     }
 
-    /// Adds `latency` to every chunk of bytes, in each direction (so a
-    /// round trip takes twice as long more), from the next chunk read on.
-    /// A delay is latency, not a throughput cap: chunks in flight overlap.
-    /// `Duration::ZERO` removes it. It runs on tokio's clock, so under a
-    /// paused clock it passes as virtual time.
-    pub fn delay(&self, latency: Duration) {
-        self.faults.send_modify(|faults| faults.delay = latency);
+    /// The faults of the bytes from the client to the upstream only
+    /// (toxiproxy's "upstream" stream): requests, for a NATS client.
+    pub fn upstream(&self) -> OneWay<'_> {
+        self.way(Direction::Upstream)
     }
 
-    /// Cuts the link: closes every connection through the proxy (bytes in
-    /// flight are lost), and closes each new one as it is accepted, until
-    /// [`heal`](Self::heal). Both ends see the connection end, as when a
-    /// server goes away.
+    /// The faults of the bytes from the upstream to the client only
+    /// (toxiproxy's "downstream" stream): what the server delivers.
+    pub fn downstream(&self) -> OneWay<'_> {
+        self.way(Direction::Downstream)
+    }
+
+    fn way(&self, direction: Direction) -> OneWay<'_> {
+        OneWay {
+            faults: &self.faults,
+            direction,
+        }
+    }
+
+    /// Adds `latency` to every chunk of bytes, in each direction (so a
+    /// round trip takes twice as long more); see [`OneWay::delay`].
+    pub fn delay(&self, latency: Duration) {
+        self.upstream().delay(latency);
+        self.downstream().delay(latency);
+    }
+
+    /// Limits each direction of every connection to `bytes_per_second`;
+    /// see [`OneWay::bandwidth`].
+    ///
+    /// # Panics
+    ///
+    /// If `bytes_per_second` is zero.
+    pub fn bandwidth(&self, bytes_per_second: u64) {
+        self.upstream().bandwidth(bytes_per_second);
+        self.downstream().bandwidth(bytes_per_second);
+    }
+
+    /// Cuts the link: resets every connection through the proxy (bytes in
+    /// flight are lost), and resets each new one as it is accepted, until
+    /// [`heal`](Self::heal). Both ends see the connection fail with a
+    /// reset (`ECONNRESET`, not a clean end of stream), as when a network
+    /// fails under a connection or a middlebox drops it.
     pub fn cut(&self) {
         self.faults.send_modify(|faults| faults.state = State::Cut);
     }
@@ -100,9 +157,53 @@ impl FaultProxy {
         self.faults.send_modify(|faults| faults.state = State::Blackholed);
     }
 
-    /// Clears every fault: no delay, the link up. Held bytes move on;
-    /// connections closed by a cut stay closed.
+    /// Clears every fault: no delay, no bandwidth limit, the link up. Held
+    /// bytes move on at once, those held by a delay too; connections reset
+    /// by a cut stay closed.
     pub fn heal(&self) {
         self.faults.send_replace(Faults::default());
+    }
+}
+
+impl OneWay<'_> {
+    /// Adds `latency` to every chunk of bytes going this way: a chunk
+    /// read at `t` is written at `t + latency` at the earliest. A delay
+    /// is latency, not a throughput cap: chunks in flight overlap.
+    ///
+    /// It applies at once to the chunks already held too, since each
+    /// waits for the delay in force (a shorter one, or
+    /// `Duration::ZERO`, which removes it, releases them), and they keep
+    /// their order whatever the changes. It runs on tokio's clock, so
+    /// under a paused clock it passes as virtual time.
+    pub fn delay(self, latency: Duration) {
+        let direction = self.direction;
+        self.faults
+            .send_modify(|faults| faults.way_mut(direction).delay = latency);
+    }
+
+    /// Limits every connection, going this way, to `bytes_per_second`: a
+    /// slow link, the bytes written in small pieces (a hundredth of a
+    /// second's worth each) no faster than the rate, and no credit
+    /// earned while idle. Each connection has the rate to itself
+    /// (toxiproxy's bandwidth toxic does the same), and it applies after
+    /// any delay. Bytes beyond the rate wait in the proxy (see
+    /// [`FaultProxy`]'s bound) and then in the sender's socket, as at a
+    /// real bottleneck: what is sent behind a burst waits for the burst.
+    ///
+    /// `u64::MAX` removes the limit, as [`FaultProxy::heal`] does.
+    ///
+    /// # Panics
+    ///
+    /// If `bytes_per_second` is zero: a link that moves nothing is a
+    /// [`blackhole`](FaultProxy::blackhole).
+    pub fn bandwidth(self, bytes_per_second: u64) {
+        assert!(
+            bytes_per_second > 0,
+            "phyx-testkit: a bandwidth of 0 bytes per second moves nothing; use `blackhole()` for that"
+        );
+        let limit = (bytes_per_second < u64::MAX).then_some(bytes_per_second);
+        let direction = self.direction;
+        self.faults
+            .send_modify(|faults| faults.way_mut(direction).bandwidth = limit);
     }
 }

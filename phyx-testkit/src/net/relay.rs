@@ -9,7 +9,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::{self, Instant};
 
-use super::link::Link;
+use super::Direction;
+use super::link::{Closing, Link};
 
 /// The most a read takes from a socket at once.
 const CHUNK: usize = 16 * 1024;
@@ -18,6 +19,11 @@ const CHUNK: usize = 16 * 1024;
 /// before the proxy stops reading and the sender's writes block (TCP's
 /// backpressure): at most `CHUNK * QUEUE` bytes held per direction.
 const QUEUE: usize = 16;
+
+/// How many pieces a second a bandwidth limit writes in: small pieces
+/// keep the flow smooth (a chunk is not written at once and then paid for
+/// by a long silence), few enough that timer wakeups cost nothing.
+const PIECES_PER_SECOND: u64 = 100;
 
 /// Accepts connections until the proxy is gone, relaying each on its own
 /// task. Dropping the listener on return refuses new connections.
@@ -38,48 +44,80 @@ pub(crate) async fn accept(listener: TcpListener, upstream: SocketAddr, mut link
 }
 
 /// Relays one connection until either side closes or fails, the link is
-/// cut or the proxy is gone; then both sockets close, as they drop.
-async fn serve(client: TcpStream, upstream: SocketAddr, link: Link) {
+/// cut or the proxy is gone; then both sockets close, as they drop: with a
+/// reset if the link was cut, as when a network fails mid-stream (a
+/// client sees `ECONNRESET`, not a clean end of stream).
+async fn serve(mut client: TcpStream, upstream: SocketAddr, link: Link) {
     let mut closing = link.clone();
-    tokio::select! {
-        () = closing.closing() => {}
-        _ = relay(client, upstream, link) => {}
+    let mut server = None;
+    let closed = tokio::select! {
+        closing = closing.closing() => Some(closing),
+        _ = relay(&mut client, &mut server, upstream, link) => None,
+    };
+    if closed == Some(Closing::Cut) {
+        reset_on_drop(&client);
+        if let Some(server) = &server {
+            reset_on_drop(server);
+        }
     }
 }
 
-async fn relay(mut client: TcpStream, upstream: SocketAddr, mut link: Link) -> io::Result<()> {
+/// Makes the socket's close send a reset (RST) instead of a clean end of
+/// stream (FIN), and drop what it has not sent: a linger of zero.
+fn reset_on_drop(stream: &TcpStream) {
+    // `set_zero_linger` says the same from tokio 1.50 on; the workspace's
+    // floor is 1.45, where this is not deprecated yet. A zero linger never
+    // blocks the drop (the deprecation is about the other values).
+    #[allow(
+        deprecated,
+        reason = "`set_zero_linger` needs tokio 1.50; a zero linger does not block"
+    )]
+    let _ = stream.set_linger(Some(Duration::ZERO));
+}
+
+async fn relay(
+    client: &mut TcpStream,
+    server: &mut Option<TcpStream>,
+    upstream: SocketAddr,
+    mut link: Link,
+) -> io::Result<()> {
     // A partition holds the connection back too: upstream sees it only
     // once healed.
     link.up().await?;
-    let mut server = TcpStream::connect(upstream).await?;
+    let server = server.insert(TcpStream::connect(upstream).await?);
     // Small writes go out at once: the proxy adds no latency of its own.
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
     let (from_client, to_client) = client.split();
     let (from_server, to_server) = server.split();
     tokio::try_join!(
-        pipe(from_client, to_server, link.clone()),
-        pipe(from_server, to_client, link),
+        pipe(from_client, to_server, Direction::Upstream, link.clone()),
+        pipe(from_server, to_client, Direction::Downstream, link),
     )?;
     Ok(())
 }
 
-/// A chunk on its way, due `delay` after it was read.
+/// A chunk on its way, read at `read_at`.
 struct Chunk {
     bytes: Vec<u8>,
-    due: Instant,
+    read_at: Instant,
 }
 
-/// One direction: reads chunks as they come and writes each when due and
-/// the link is up, in order; at the end of the input, shuts the output
-/// down (a half close, passed on), and the other direction goes on.
+/// One direction: reads chunks as they come and writes each once due and
+/// the link is up, in order, within the bandwidth; at the end of the
+/// input, shuts the output down (a half close, passed on), and the other
+/// direction goes on.
 ///
 /// Reading and writing are apart so that a delay is latency, not a cap on
 /// throughput: a chunk read while another waits is due a delay after its
 /// own arrival.
-async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin, link: Link) -> io::Result<()> {
+async fn pipe(
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
+    direction: Direction,
+    link: Link,
+) -> io::Result<()> {
     let (queue, mut queued) = mpsc::channel::<Chunk>(QUEUE);
-    let reading = link.clone();
     let read = async move {
         loop {
             let mut bytes = vec![0; CHUNK];
@@ -89,8 +127,8 @@ async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin,
                 return Ok(());
             }
             bytes.truncate(n);
-            let due = Instant::now() + reading.delay();
-            if queue.send(Chunk { bytes, due }).await.is_err() {
+            let read_at = Instant::now();
+            if queue.send(Chunk { bytes, read_at }).await.is_err() {
                 // The writer failed; its error ends the pipe.
                 return Ok(());
             }
@@ -98,10 +136,27 @@ async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin,
     };
     let mut writing = link;
     let write = async move {
+        let mut paced = Pacer::default();
         while let Some(chunk) = queued.recv().await {
-            time::sleep_until(chunk.due).await;
-            writing.up().await?;
-            to.write_all(&chunk.bytes).await?;
+            writing.due(direction, chunk.read_at).await?;
+            let mut rest = &chunk.bytes[..];
+            while !rest.is_empty() {
+                // A partition or a cut may come in the middle of a chunk.
+                writing.up().await?;
+                let Some(rate) = writing.bandwidth(direction) else {
+                    to.write_all(rest).await?;
+                    break;
+                };
+                if let Some(next) = paced.next(rate).filter(|&next| next > Instant::now()) {
+                    // Then look again: the rate or the state may change.
+                    writing.sleep_until(next).await?;
+                    continue;
+                }
+                let piece = rest.len().min(piece_len(rate));
+                paced.sent(piece);
+                to.write_all(&rest[..piece]).await?;
+                rest = &rest[piece..];
+            }
         }
         // The end of the stream crosses no partition either.
         writing.up().await?;
@@ -109,4 +164,54 @@ async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin,
     };
     tokio::try_join!(read, write)?;
     Ok(())
+}
+
+/// The last piece written under a bandwidth limit: the next may go once
+/// it would have crossed the link at the rate in force *then*, so that a
+/// rate raised mid-wait applies at once. Time idle earns no credit: a
+/// link quiet for a while does not then burst above its rate.
+#[derive(Default)]
+struct Pacer {
+    last: Option<(Instant, usize)>,
+}
+
+impl Pacer {
+    fn next(&self, rate: u64) -> Option<Instant> {
+        self.last.map(|(at, len)| at + transfer_time(len, rate))
+    }
+
+    fn sent(&mut self, len: usize) {
+        self.last = Some((Instant::now(), len));
+    }
+}
+
+/// The bytes a piece holds at `rate`: a hundredth of a second's worth,
+/// at least one byte, at most a chunk.
+fn piece_len(rate: u64) -> usize {
+    usize::try_from(rate / PIECES_PER_SECOND).map_or(CHUNK, |len| len.clamp(1, CHUNK))
+}
+
+/// How long `len` bytes take at `rate` bytes per second (`rate > 0`).
+fn transfer_time(len: usize, rate: u64) -> Duration {
+    let nanos = len as u128 * 1_000_000_000 / u128::from(rate);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_are_a_hundredth_of_a_second_within_one_byte_and_a_chunk() {
+        assert_eq!(piece_len(1), 1);
+        assert_eq!(piece_len(64 * 1024), 655);
+        assert_eq!(piece_len(u64::MAX), CHUNK);
+    }
+
+    #[test]
+    fn transfer_time_is_bytes_over_rate() {
+        assert_eq!(transfer_time(655, 65_500), Duration::from_millis(10));
+        assert_eq!(transfer_time(3, 1), Duration::from_secs(3));
+        assert_eq!(transfer_time(CHUNK, u64::MAX), Duration::ZERO);
+    }
 }

@@ -1,16 +1,20 @@
 //! The caller's side of a remote process: a handle whose address has no
 //! process behind it on this node, only a [`Divert`] that encodes each
-//! message and queues it for the cluster.
+//! message and publishes it from the caller's thread.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use async_nats::Subject;
-use tokio::sync::{mpsc, oneshot};
+use async_nats::message::OutboundMessage;
+use tokio::sync::oneshot;
 
+use crate::cluster::durable;
 use crate::cluster::frame::{self, Kind, Request};
-use crate::cluster::node::{Node, Outgoing, Peer, Proxy};
+use crate::cluster::node::{Expect, Node, Peer, Proxy};
+use crate::cluster::publish::{Busy, Publisher};
 use crate::event::StopReason;
 use crate::kernel::addr::{Addr, Divert, Diverted, Refused, Shared, WaitForRoom};
 use crate::kernel::process::{Message, Status};
@@ -29,9 +33,10 @@ pub(crate) fn remote_addr<M: Message>(
     peer: Option<Arc<Peer>>,
     name: &str,
     subject: String,
+    durable: Option<String>,
     wire: Wire<M>,
 ) -> Addr<M> {
-    // Asks wait for room in the node's outbound queue; tells that find it
+    // Asks wait for room in the NATS client's queue; tells that find it
     // full are refused.
     let settings = SpawnOptions::new()
         .name(name)
@@ -46,6 +51,10 @@ pub(crate) fn remote_addr<M: Message>(
             .set(crate::resilience::build(&system.clock, wire.guards));
     }
     let link = Link {
+        publisher: Publisher::new(&node.client),
+        window: Arc::default(),
+        durable: durable.map(Subject::from),
+        halted: AtomicBool::new(false),
         node: Arc::downgrade(node),
         peer: peer.clone(),
         subject: subject.into(),
@@ -72,11 +81,68 @@ impl<M: Message> Proxy for Weak<Shared<M>> {
 }
 
 struct Link<M> {
+    publisher: Publisher,
+    window: Arc<Window>,
+    /// A durable process's stream subject, where its tells go.
+    durable: Option<Subject>,
+    /// Stopped by its user (`Handle::stop`): a durable handle's tells
+    /// outlive its process's node, not that.
+    halted: AtomicBool,
     node: Weak<Node>,
     peer: Option<Arc<Peer>>,
     subject: Subject,
     wire: Wire<M>,
     proxy: Weak<Shared<M>>,
+}
+
+/// Tells a handle may have on their way to one remote process, not yet
+/// known to be in its mailbox. A tell is a publish, and nothing stops a
+/// sender that outruns the process from overflowing the NATS subscription
+/// in front of it, where the surplus would be dropped unseen. Past the
+/// window, `send()` is refused with `MailboxFull` and the message back,
+/// as a full local mailbox refuses it, until the process catches up.
+const WINDOW: u64 = 4096;
+
+/// Every this many tells, one asks to hear that it entered the mailbox:
+/// that answer moves the window on.
+const CREDIT_EVERY: u64 = WINDOW / 4;
+
+/// A handle's count of tells sent, and how many of them are known to be
+/// in the remote mailbox (or past caring: refused there, or its node
+/// gone).
+#[derive(Default)]
+struct Window {
+    sent: AtomicU64,
+    landed: AtomicU64,
+}
+
+impl Window {
+    fn is_full(&self) -> bool {
+        let landed = self.landed.load(Ordering::Acquire);
+        self.sent.load(Ordering::Relaxed).saturating_sub(landed) >= WINDOW
+    }
+}
+
+/// The answer to the tell that closes each `CREDIT_EVERY`: whatever it
+/// says, or if it never comes (the ask is forgotten), the tells up to it
+/// no longer count against the window.
+struct Credit {
+    window: Arc<Window>,
+    upto: u64,
+}
+
+impl PendingReply for Credit {
+    fn complete(self: Box<Self>, _: Result<&[u8], NoReply>) {}
+
+    fn abandoned(&self) -> bool {
+        false
+    }
+}
+
+impl Drop for Credit {
+    fn drop(&mut self) {
+        self.window.landed.fetch_max(self.upto, Ordering::AcqRel);
+    }
 }
 
 /// Where a `send_wait` hears that its message entered the remote mailbox.
@@ -95,30 +161,30 @@ impl PendingReply for Ack {
 impl<M: Message> Link<M> {
     /// This node, if the handle still reaches anything: not once its
     /// peer is down (`NodeDown`), this node has left or the handle was
-    /// stopped (`Stopped`).
+    /// stopped (`Stopped`). A durable process's handle reaches its stream
+    /// until this node leaves or its user stops it.
     fn node(&self) -> Result<Arc<Node>, Unreachable> {
+        let node = self.node.upgrade().filter(|node| !node.has_left());
+        if self.durable.is_some() {
+            return node
+                .filter(|_| !self.halted.load(Ordering::Acquire))
+                .ok_or(Unreachable::Stopped);
+        }
         if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
             return Err(Unreachable::NodeDown(peer.name.clone()));
         }
         let stopped = self.proxy.upgrade().is_none_or(|proxy| proxy.mailbox.is_closed());
-        self.node
-            .upgrade()
-            .filter(|node| !node.has_left() && !stopped)
-            .ok_or(Unreachable::Stopped)
+        node.filter(|_| !stopped).ok_or(Unreachable::Stopped)
     }
 
-    /// Encodes `message` and queues it with `permit`. `ack`: a
-    /// `send_wait`'s, which waits for room instead of a reply.
-    fn send(
+    /// Encodes `message` into the frame to publish, filing its reply.
+    /// `ack`: a `send_wait`'s, which waits for room instead of a reply.
+    fn frame(
         &self,
         node: &Node,
         message: M,
         ack: Option<Box<dyn PendingReply>>,
-        permit: mpsc::Permit<'_, Outgoing>,
-    ) -> Result<(), Unreachable> {
-        if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
-            return Err(Unreachable::NodeDown(peer.name.clone()));
-        }
+    ) -> Result<OutboundMessage, Unreachable> {
         let mut payload = frame::request_buffer();
         let encoded = (self.wire.encode)(message, &mut payload);
         if let Some(error) = encoded.error {
@@ -134,10 +200,22 @@ impl<M: Message> Link<M> {
                 .into(),
             ));
         }
+        // A durable process's tells go to its stream, whichever node
+        // serves it and whether one does now; its asks go to the process.
+        if let (Some(stream), None) = (&self.durable, &encoded.reply) {
+            return Ok(self.durable_frame(node, stream, payload, encoded.method, ack));
+        }
+        if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
+            let why = Unreachable::NodeDown(peer.name.clone());
+            if let Some(reply) = encoded.reply {
+                reply.complete(Err(NoReply::Unreachable(why.clone())));
+            }
+            return Err(why);
+        }
         let (kind, reply) = match (ack, encoded.reply) {
             (Some(ack), _) => (Kind::TellWait, Some(ack)),
             (None, Some(reply)) => (Kind::Ask, Some(reply)),
-            (None, None) => (Kind::Tell, None),
+            (None, None) => self.tell(),
         };
         frame::write_request(
             &mut payload,
@@ -148,7 +226,7 @@ impl<M: Message> Link<M> {
             },
         );
         let reply = match reply {
-            Some(reply) => match node.wait_for_reply(self.peer.as_ref(), reply) {
+            Some(reply) => match node.wait_for_reply(self.peer.as_ref(), Expect::Reply, reply) {
                 Ok(seq) => Some(Subject::from(node.subjects.reply(seq))),
                 Err(reply) => {
                     let why = match &self.peer {
@@ -161,11 +239,94 @@ impl<M: Message> Link<M> {
             },
             None => None,
         };
-        permit.send(Outgoing {
+        Ok(OutboundMessage {
             subject: self.subject.clone(),
             reply,
             payload: frame::freeze(payload),
+            headers: None,
+        })
+    }
+
+    /// A tell into the durable process's `stream`, with a message id and
+    /// the server's acknowledgement to wait for: a `send_wait`'s `ack`
+    /// hears it; a `send()`'s moves the window on.
+    fn durable_frame(
+        &self,
+        node: &Node,
+        stream: &Subject,
+        mut payload: Vec<u8>,
+        method: u16,
+        ack: Option<Box<dyn PendingReply>>,
+    ) -> OutboundMessage {
+        frame::write_request(
+            &mut payload,
+            Request {
+                kind: Kind::Tell,
+                schema: self.wire.schema,
+                method,
+            },
+        );
+        let stored: Box<dyn PendingReply> = ack.unwrap_or_else(|| {
+            let sent = self.window.sent.fetch_add(1, Ordering::Relaxed) + 1;
+            Box::new(Credit {
+                window: self.window.clone(),
+                upto: sent,
+            })
         });
+        // Fails only once this node has left; the answer then is lost,
+        // and the tell with it, as the node's.
+        let reply = node
+            .wait_for_reply(None, Expect::Stored, stored)
+            .ok()
+            .map(|seq| Subject::from(node.subjects.reply(seq)));
+        OutboundMessage {
+            subject: stream.clone(),
+            reply,
+            payload: frame::freeze(payload),
+            headers: Some(durable::headers(&node.message_id())),
+        }
+    }
+
+    /// How a tell goes: counted in the window, and every
+    /// `CREDIT_EVERY`th waits to hear it landed.
+    fn tell(&self) -> (Kind, Option<Box<dyn PendingReply>>) {
+        let sent = self.window.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        if sent.is_multiple_of(CREDIT_EVERY) {
+            let credit = Credit {
+                window: self.window.clone(),
+                upto: sent,
+            };
+            (Kind::TellWait, Some(Box::new(credit)))
+        } else {
+            (Kind::Tell, None)
+        }
+    }
+
+    /// Encodes `message` and publishes it once the client's queue has
+    /// room.
+    async fn publish(&self, node: &Node, message: M, ack: Option<Box<dyn PendingReply>>) -> Result<(), Unreachable> {
+        let OutboundMessage {
+            subject,
+            reply,
+            payload,
+            headers,
+        } = self.frame(node, message, ack)?;
+        // Fails only once the connection is closed for good; the node's
+        // asks then fail as it leaves.
+        let _ = match (reply, headers) {
+            (reply, Some(headers)) => {
+                use async_nats::client::traits::Publisher as _;
+                let message = OutboundMessage {
+                    subject,
+                    reply,
+                    payload,
+                    headers: Some(headers),
+                };
+                node.client.publish_message(message).await
+            }
+            (Some(reply), None) => node.client.publish_with_reply(subject, reply, payload).await,
+            (None, None) => node.client.publish(subject, payload).await,
+        };
         Ok(())
     }
 }
@@ -176,14 +337,23 @@ impl<M: Message> Divert<M> for Link<M> {
             Ok(node) => node,
             Err(why) => return Diverted::Done(Err(Refused::Unreachable(why))),
         };
-        let permit = match node.outbound.try_reserve() {
-            Ok(permit) => permit,
-            Err(mpsc::error::TrySendError::Full(())) => return Diverted::Done(Err(Refused::Full(message))),
-            Err(mpsc::error::TrySendError::Closed(())) => {
-                return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped)));
-            }
+        // An ask refused here waits for room instead (`divert`), which
+        // the window does not hold up: it waits for its own reply.
+        if self.window.is_full() {
+            return Diverted::Done(Err(Refused::Full(message)));
+        }
+        // The slot first: a message refused for want of room comes back
+        // unencoded.
+        let slot = match self.publisher.try_reserve() {
+            Ok(slot) => slot,
+            Err(Busy::Full) => return Diverted::Done(Err(Refused::Full(message))),
+            Err(Busy::Closed) => return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped))),
         };
-        Diverted::Done(self.send(&node, message, None, permit).map_err(Refused::Unreachable))
+        Diverted::Done(
+            self.frame(&node, message, None)
+                .map(|outbound| slot.send(outbound))
+                .map_err(Refused::Unreachable),
+        )
     }
 
     fn divert(&self, message: M) -> Pin<Box<dyn Future<Output = Diverted<M>> + Send + '_>> {
@@ -192,19 +362,15 @@ impl<M: Message> Divert<M> for Link<M> {
                 Ok(node) => node,
                 Err(why) => return Diverted::Done(Err(Refused::Unreachable(why))),
             };
-            let Ok(permit) = node.outbound.reserve().await else {
-                return Diverted::Done(Err(Refused::Unreachable(Unreachable::Stopped)));
-            };
-            Diverted::Done(self.send(&node, message, None, permit).map_err(Refused::Unreachable))
+            Diverted::Done(self.publish(&node, message, None).await.map_err(Refused::Unreachable))
         })
     }
 
     fn send_wait(&self, message: M) -> Result<WaitForRoom<'_>, M> {
         Ok(Box::pin(async move {
             let node = self.node()?;
-            let permit = node.outbound.reserve().await.map_err(|_| Unreachable::Stopped)?;
             let (ack, accepted) = oneshot::channel();
-            self.send(&node, message, Some(Box::new(Ack(ack))), permit)?;
+            self.publish(&node, message, Some(Box::new(Ack(ack)))).await?;
             drop(node);
             match accepted.await {
                 Ok(Ok(())) => Ok(()),
@@ -218,6 +384,7 @@ impl<M: Message> Divert<M> for Link<M> {
     /// across nodes is no one process: stopping its handle ends the
     /// handle, and the members keep serving the other nodes.
     fn stop(&self) -> bool {
+        self.halted.store(true, Ordering::Release);
         let Some(proxy) = self.proxy.upgrade() else {
             return false;
         };
@@ -228,7 +395,7 @@ impl<M: Message> Divert<M> for Link<M> {
         let (subject, peer, schema) = (self.subject.clone(), self.peer.clone(), self.wire.schema);
         tokio::spawn(async move {
             let (ack, stopped) = oneshot::channel();
-            if let Ok(seq) = node.wait_for_reply(peer.as_ref(), Box::new(Ack(ack))) {
+            if let Ok(seq) = node.wait_for_reply(peer.as_ref(), Expect::Reply, Box::new(Ack(ack))) {
                 let mut payload = frame::request_buffer();
                 frame::write_request(
                     &mut payload,
@@ -238,13 +405,14 @@ impl<M: Message> Divert<M> for Link<M> {
                         method: 0,
                     },
                 );
-                // Through the queue, after the tells sent before it.
-                let stop = Outgoing {
-                    subject,
-                    reply: Some(Subject::from(node.subjects.reply(seq))),
-                    payload: frame::freeze(payload),
-                };
-                if node.outbound.send(stop).await.is_err() {
+                // Into the client's queue, after the tells sent before it.
+                let reply = Subject::from(node.subjects.reply(seq));
+                if node
+                    .client
+                    .publish_with_reply(subject, reply, frame::freeze(payload))
+                    .await
+                    .is_err()
+                {
                     node.forget(seq);
                 }
                 drop(node);

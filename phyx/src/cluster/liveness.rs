@@ -8,7 +8,9 @@
 //!   to it, gets "no responders" within a millisecond. Probes run every
 //!   `D / 3`: detected within `D / 3` plus a round trip.
 //! - **Partitioned** (its connection silent but open): probes go
-//!   unanswered; after `D` without an answer it is down.
+//!   unanswered; after `D` without an answer it is down. Each probe waits
+//!   for its answer until then, so a slow link whose round trip is under
+//!   `D` (not only under `D / 3`) keeps a live peer up.
 //!
 //! Probes and their deadlines run on the system's `Clock`, like every
 //! phyx timer; only the NATS client's own wait for one probe's answer is
@@ -46,7 +48,14 @@ async fn probe(node: Weak<Node>, peer: Arc<Peer>) {
         if peer.is_down() || node.has_left() || node.forget_if_idle(&peer) {
             return;
         }
-        match node.probe(&peer.name, peer.incarnation, interval).await {
+        // A probe waits for its answer until the peer's time is up, not
+        // just until the next one is due: across a slow link every answer
+        // can come later than `interval` and still well within `detection`,
+        // and a late answer is an answer (with `interval`, a round trip
+        // over `D / 3` made a live peer down). A silent peer is down
+        // `detection` after its last answer either way.
+        let left = detection.saturating_sub(clock.now().duration_since(last_answer));
+        match node.probe(&peer.name, peer.incarnation, left.max(interval)).await {
             Some(true) => last_answer = clock.now(),
             Some(false) => return node.peer_down(&peer),
             None if clock.now().duration_since(last_answer) >= detection => return node.peer_down(&peer),

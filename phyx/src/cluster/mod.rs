@@ -12,8 +12,9 @@
 //! | call | on the wire | guarantee |
 //! |---|---|---|
 //! | `.await` (ask) | NATS request/reply | a reply, or a `CallError` (at most once) |
-//! | `.send()` (tell) | NATS publish | at most once; not acknowledged |
+//! | `.send()` (tell) | NATS publish | at most once; refused with `MailboxFull` while 4,096 of the handle's tells are not yet known to be in the remote mailbox |
 //! | `.send_wait()` | request/reply, answered when the message is in the remote mailbox | in the mailbox, or a `SendError` |
+//! | a tell to a `#[process(remote, durable)]` process | JetStream publish, a message id, acknowledged once its handler returned | at least once; the handler's [`Envelope`](crate::Envelope) has the id |
 //!
 //! Arguments and replies cross as [postcard](https://docs.rs/postcard);
 //! each message carries a hash of the process's method signatures, so two
@@ -31,12 +32,14 @@
 
 mod codec;
 mod config;
+mod durable;
 mod error;
 mod frame;
 mod link;
 mod liveness;
 mod names;
 mod node;
+mod publish;
 mod remote;
 mod serve;
 mod subjects;

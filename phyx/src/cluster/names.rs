@@ -15,6 +15,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+use crate::cluster::durable;
 use crate::cluster::link::remote_addr;
 use crate::cluster::node::Served;
 use crate::cluster::node::{Node, random_u64};
@@ -38,6 +39,8 @@ struct Entry {
     /// A pool across nodes: served by every member (a queue group), held
     /// by no one node.
     pool: bool,
+    /// A durable process: the subject of its stream, where its tells go.
+    durable: Option<String>,
 }
 
 impl Entry {
@@ -75,6 +78,7 @@ pub(crate) async fn register<H: Handle>(node: &Arc<Node>, name: &str, handle: &H
         handle_type: short_type_name(std::any::type_name::<H>()).to_string(),
         schema: wire.schema,
         pool: false,
+        durable: wire.durable.then(|| node.subjects.durable(&key(name))),
     };
     // Subscribed before the name is visible: whoever finds it reaches it.
     let mut subscriber = node
@@ -84,6 +88,16 @@ pub(crate) async fn register<H: Handle>(node: &Arc<Node>, name: &str, handle: &H
         .map_err(|error| cluster_error(format!("could not subscribe: {error}")))?;
     node.sync().await.map_err(cluster_error)?;
     let key = key(name);
+    let stream = match wire.durable {
+        true => match durable::open(node, &key).await {
+            Ok(consumer) => Some(consumer),
+            Err(cause) => {
+                let _ = subscriber.unsubscribe().await;
+                return Err(cluster_error(cause));
+            }
+        },
+        false => None,
+    };
     let revision = match claim(node, &key, &entry).await {
         Ok(revision) => revision,
         Err(error) => {
@@ -97,26 +111,42 @@ pub(crate) async fn register<H: Handle>(node: &Arc<Node>, name: &str, handle: &H
         Some(revision),
         handle.__addr().clone(),
         wire,
-        subscriber,
+        (subscriber, stream),
         None,
     );
     Ok(())
 }
 
-/// Serves `addr` on `subscriber` until it stops or its name is released,
-/// then deletes the name's claim `revision` (a pool member's has none: the
-/// pool's name outlives each member).
+/// A durable process's stream, read by its consumer.
+type Stream = Option<async_nats::jetstream::consumer::Consumer<async_nats::jetstream::consumer::pull::Config>>;
+
+/// Serves `addr` on `subscriber` (and a durable process's `stream`) until
+/// it stops or its name is released, then deletes the name's claim
+/// `revision` (a pool member's has none: the pool's name outlives each
+/// member).
 fn start_serving<M: Message>(
     node: &Arc<Node>,
     key: String,
     revision: Option<u64>,
     addr: Addr<M>,
     wire: Wire<M>,
-    subscriber: async_nats::Subscriber,
+    (subscriber, stream): (async_nats::Subscriber, Stream),
     taken: Option<Vec<u8>>,
 ) {
     let (cancel, cancelled) = oneshot::channel();
     node.serving(key.clone(), Served { revision, cancel });
+    // What it took from the stream and did not acknowledge goes to
+    // whoever serves the name next.
+    let consuming = stream.map(|consumer| {
+        tokio::spawn(durable::consume(
+            consumer,
+            addr.clone(),
+            wire,
+            node.max_payload,
+            node.clock.clone(),
+            node.detection,
+        ))
+    });
     let serving = Serving {
         client: node.client.clone(),
         addr,
@@ -133,6 +163,9 @@ fn start_serving<M: Message>(
             }
         };
         serving.run(subscriber, cancelled, release).await;
+        if let Some(consuming) = consuming {
+            consuming.abort();
+        }
     }));
 }
 
@@ -158,6 +191,7 @@ pub(crate) async fn register_pool<H: Handle>(node: &Arc<Node>, name: &str, handl
         handle_type: short_type_name(std::any::type_name::<H>()).to_string(),
         schema: wire.schema,
         pool: true,
+        durable: wire.durable.then(|| node.subjects.durable(&key)),
     };
     match node.names.create(&key, entry.bytes()).await {
         Ok(_) => {}
@@ -199,8 +233,22 @@ pub(crate) async fn register_pool<H: Handle>(node: &Arc<Node>, name: &str, handl
         .await
         .map_err(|error| cluster_error(format!("could not subscribe: {error}")))?;
     node.sync().await.map_err(cluster_error)?;
+    // The members share the stream's one consumer: its tells are spread
+    // over them, each to one.
+    let stream = match wire.durable {
+        true => Some(durable::open(node, &key).await.map_err(cluster_error)?),
+        false => None,
+    };
     let taken = crate::cluster::frame::taken_reply(&node.name, node.incarnation);
-    start_serving(node, key, None, handle.__addr().clone(), wire, subscriber, Some(taken));
+    start_serving(
+        node,
+        key,
+        None,
+        handle.__addr().clone(),
+        wire,
+        (subscriber, stream),
+        Some(taken),
+    );
     Ok(())
 }
 
@@ -288,7 +336,7 @@ pub(crate) async fn lookup<H: Handle>(
         });
     }
     if entry.pool {
-        let addr = remote_addr(system, node, None, name, entry.subject, wire);
+        let addr = remote_addr(system, node, None, name, entry.subject, entry.durable, wire);
         return Ok(H::__from_addr(addr));
     }
     // Left by an earlier start of this node: this one would have found it
@@ -299,12 +347,14 @@ pub(crate) async fn lookup<H: Handle>(
     let (peer, new) = node.peer(&entry.node, entry.incarnation);
     if new && node.probe(&entry.node, entry.incarnation, node.detection).await != Some(true) {
         node.peer_down(&peer);
+    }
+    // A durable process's stream keeps its tells for whoever registers
+    // the name next: its handle is worth having while its node is down
+    // (its asks fail with `NodeDown`).
+    if peer.is_down() && entry.durable.is_none() {
         return Err(not_found());
     }
-    if peer.is_down() {
-        return Err(not_found());
-    }
-    let addr = remote_addr(system, node, Some(peer), name, entry.subject, wire);
+    let addr = remote_addr(system, node, Some(peer), name, entry.subject, entry.durable, wire);
     Ok(H::__from_addr(addr))
 }
 

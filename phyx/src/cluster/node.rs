@@ -2,11 +2,11 @@
 //! name, the asks it has in flight, and what it knows of the nodes it
 //! calls.
 //!
-//! Four tasks run per node: `send_out` publishes every outgoing message
-//! from one queue (so one sender's messages leave in order), `take_replies`
-//! completes asks from this node's reply subjects, `answer_probes` tells
-//! other nodes this one is alive, and `hear_leaves` hears nodes that shut
-//! down. Each node it calls gets a `probe` task while it has handles to
+//! Three tasks run per node: `take_replies` completes asks from this
+//! node's reply subjects, `answer_probes` tells other nodes this one is
+//! alive, and `hear_leaves` hears nodes that shut down (and a sweep of the
+//! asks in flight). Handles publish from their callers' threads
+//! (`publish.rs`). Each node it calls gets a `probe` task while it has handles to
 //! it (see `liveness.rs`).
 
 use std::collections::HashMap;
@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, kv};
-use async_nats::{Client, ConnectErrorKind, ConnectOptions, ServerAddr, StatusCode, Subject};
+use async_nats::{Client, ConnectErrorKind, ConnectOptions, ServerAddr, StatusCode};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
@@ -40,15 +40,10 @@ const UNKNOWN_MEMBER: &str = "(the pool member given the call)";
 /// Messages a subscription holds before the NATS client drops new ones.
 const SUBSCRIPTION_CAPACITY: usize = 1 << 18;
 
-/// Messages waiting to be published, for all of this node's handles.
+/// Messages the NATS client holds for its connection to write, for all of
+/// this node's handles: past it, tells are refused as `MailboxFull` and
+/// asks wait.
 const OUTBOUND_CAPACITY: usize = 8192;
-
-/// One message to publish.
-pub(crate) struct Outgoing {
-    pub(crate) subject: Subject,
-    pub(crate) reply: Option<Subject>,
-    pub(crate) payload: Bytes,
-}
 
 /// What this node knows of another one.
 pub(crate) struct Peer {
@@ -88,12 +83,25 @@ pub(crate) struct Served {
 /// An ask in flight: whom it went to, and its caller.
 struct Waiting {
     /// `None` for an ask to a pool across nodes until a member says it
-    /// took it.
+    /// took it, and for a durable tell (its stream's server answers).
     peer: Option<Arc<Peer>>,
+    /// What answers: a process (a reply frame), or JetStream (its
+    /// acknowledgement that a durable tell is stored).
+    expects: Expect,
     /// When it was sent: an ask no pool member took within the detection
     /// time went to one that died.
     sent: Instant,
     reply: Box<dyn PendingReply>,
+}
+
+/// What answers an ask in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// The process: a reply frame.
+    Reply,
+    /// JetStream, for a publish into a durable process's stream: its
+    /// acknowledgement that the message is stored.
+    Stored,
 }
 
 pub(crate) struct Node {
@@ -103,13 +111,17 @@ pub(crate) struct Node {
     pub(crate) subjects: Subjects,
     pub(crate) names: kv::Store,
     nodes: kv::Store,
+    /// JetStream, for the streams of durable processes.
+    pub(crate) js: jetstream::Context,
+    /// Numbers this node's durable tells: with its name and start, their
+    /// message ids.
+    next_message: AtomicU64,
     /// How long a silent node has before it is declared down.
     pub(crate) detection: Duration,
     /// The system's clock, which the node's probes and sweeps read.
     pub(crate) clock: Arc<dyn Clock>,
     /// The largest message the server takes.
     pub(crate) max_payload: usize,
-    pub(crate) outbound: mpsc::Sender<Outgoing>,
     pending: Mutex<HashMap<u64, Waiting>>,
     next_seq: AtomicU64,
     peers: Mutex<HashMap<Arc<str>, Arc<Peer>>>,
@@ -156,7 +168,6 @@ impl Node {
         let answering = tokio::spawn(answer_probes(client.clone(), probes));
         let replies = subscribe(subjects.replies()).await?;
         let leaves = subscribe(subjects.leave()).await?;
-        let (outbound, queue) = mpsc::channel(OUTBOUND_CAPACITY);
         let max_payload = client.server_info().max_payload;
         let node = Arc::new(Self {
             name,
@@ -165,10 +176,11 @@ impl Node {
             subjects,
             names,
             nodes,
+            js,
+            next_message: AtomicU64::new(0),
             detection: config.detection,
             clock,
             max_payload,
-            outbound,
             pending: Mutex::new(HashMap::new()),
             next_seq: AtomicU64::new(0),
             peers: Mutex::new(HashMap::new()),
@@ -183,7 +195,6 @@ impl Node {
         node.claim().await?;
         let weak = Arc::downgrade(&node);
         let tasks = [
-            tokio::spawn(send_out(node.client.clone(), queue)),
             tokio::spawn(take_replies(weak.clone(), replies)),
             tokio::spawn(hear_leaves(weak.clone(), leaves)),
             tokio::spawn(sweep_pending(weak, liveness::probe_interval(node.detection))),
@@ -354,6 +365,7 @@ impl Node {
     pub(crate) fn wait_for_reply(
         &self,
         peer: Option<&Arc<Peer>>,
+        expects: Expect,
         reply: Box<dyn PendingReply>,
     ) -> Result<u64, Box<dyn PendingReply>> {
         let mut pending = lock(&self.pending);
@@ -365,11 +377,19 @@ impl Node {
             seq,
             Waiting {
                 peer: peer.cloned(),
+                expects,
                 sent: self.clock.now(),
                 reply,
             },
         );
         Ok(seq)
+    }
+
+    /// The id of this node's next durable tell, unique across the
+    /// cluster: JetStream drops a second message with the same id.
+    pub(crate) fn message_id(&self) -> String {
+        let seq = self.next_message.fetch_add(1, Ordering::Relaxed);
+        format!("{}.{:016x}.{seq}", self.name, self.incarnation)
     }
 
     /// Forgets ask `seq` (it was never sent).
@@ -384,9 +404,22 @@ impl Node {
     fn sweep(&self) {
         lock(&self.pending).retain(|_, waiting| !waiting.reply.abandoned());
         let now = self.clock.now();
+        let late = |waiting: &Waiting, expects: Expect| {
+            waiting.peer.is_none() && waiting.expects == expects && now.duration_since(waiting.sent) >= self.detection
+        };
         self.fail_where(
-            |waiting| waiting.peer.is_none() && now.duration_since(waiting.sent) >= self.detection,
+            |waiting| late(waiting, Expect::Reply),
             &NoReply::Unreachable(Unreachable::NodeDown(UNKNOWN_MEMBER.into())),
+        );
+        self.fail_where(
+            |waiting| late(waiting, Expect::Stored),
+            &NoReply::Unreachable(Unreachable::Transport(
+                format!(
+                    "the NATS server did not confirm the durable tell within {:?}",
+                    self.detection
+                )
+                .into(),
+            )),
         );
     }
 
@@ -477,6 +510,9 @@ impl Node {
             // Its caller gave up, or the peer was declared down first.
             return;
         };
+        if waiting.expects == Expect::Stored {
+            return waiting.reply.complete(crate::cluster::durable::stored(message));
+        }
         if message.status == Some(StatusCode::NO_RESPONDERS) {
             // Nobody serves the process's subject: its node is gone, or
             // the process stopped. A probe of the node tells which.
@@ -563,6 +599,7 @@ async fn open(config: &Checked) -> Result<Client, ClusterError> {
         // to a process that cannot keep up): room for bursts, and a
         // warning when it happens.
         .subscription_capacity(SUBSCRIPTION_CAPACITY)
+        .client_capacity(OUTBOUND_CAPACITY)
         .event_callback(|event| async move {
             match event {
                 async_nats::Event::SlowConsumer(subscription) => tracing::warn!(
@@ -610,12 +647,34 @@ async fn open(config: &Checked) -> Result<Client, ClusterError> {
                 url: url.clone(),
                 cause,
             },
+            // A server answered: "no server answered, start one" would be
+            // the wrong advice.
+            _ if tls_failed(&error) => ClusterError::Config {
+                problem: format!(
+                    "the TLS handshake with the NATS server at {url} failed ({cause}); give the builder the \
+                     certificate authority that signed the server's certificate \
+                     (`.tls_root_certificate(\"ca.pem\")`), or check that the server has TLS on and a valid certificate"
+                )
+                .into(),
+            },
             _ => ClusterError::Unreachable {
                 url: url.clone(),
                 cause,
             },
         }
     })
+}
+
+/// Whether the connection failed in TLS: its setup, or a handshake
+/// refused (an unknown or wrong certificate authority, a server that
+/// speaks no TLS). async-nats reports a handshake as an I/O error, with
+/// rustls's error inside.
+fn tls_failed(error: &async_nats::ConnectError) -> bool {
+    error.kind() == ConnectErrorKind::Tls
+        || std::error::Error::source(error)
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .and_then(std::io::Error::get_ref)
+            .is_some_and(|inner| inner.is::<async_nats::rustls::Error>())
 }
 
 fn check_version(client: &Client) -> Result<(), ClusterError> {
@@ -643,26 +702,6 @@ async fn bucket(js: &jetstream::Context, name: String) -> Result<kv::Store, Clus
         Err(error) => js.get_key_value(&name).await.map_err(|_| ClusterError::Server {
             cause: format!("could not open key-value bucket `{name}`: {error}").into(),
         }),
-    }
-}
-
-/// Publishes every outgoing message, in the order they were queued.
-async fn send_out(client: Client, mut queue: mpsc::Receiver<Outgoing>) {
-    let mut batch = Vec::with_capacity(64);
-    while queue.recv_many(&mut batch, 64).await > 0 {
-        for Outgoing {
-            subject,
-            reply,
-            payload,
-        } in batch.drain(..)
-        {
-            // Fails only once the connection is closed for good; the
-            // node's asks then fail as it leaves.
-            let _ = match reply {
-                Some(reply) => client.publish_with_reply(subject, reply, payload).await,
-                None => client.publish(subject, payload).await,
-            };
-        }
     }
 }
 

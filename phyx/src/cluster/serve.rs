@@ -12,8 +12,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_nats::{Client, Subject};
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::oneshot;
 
 use crate::cluster::frame::{self, Kind};
@@ -22,6 +22,9 @@ use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
 use crate::kernel::reply::{NoReply, Unreachable};
 use crate::kernel::wire::{Decoded, Wire};
+
+/// Messages taken in one round of the serving loop, at most.
+const BATCH: usize = 64;
 
 /// A reply on its way: where it goes, and the bytes once the handler gave
 /// them.
@@ -69,6 +72,19 @@ impl<M: Message> Serving<M> {
                     let Some(message) = message else { break };
                     if let Some(replying) = self.take(message).await {
                         replies.push(replying);
+                    }
+                    // What already waits is taken without the select's
+                    // other branches, while the process takes messages;
+                    // the stop, the release and the replies come next
+                    // round.
+                    for _ in 1..BATCH {
+                        if self.addr.is_closed() {
+                            break;
+                        }
+                        let Some(Some(message)) = subscriber.next().now_or_never() else { break };
+                        if let Some(replying) = self.take(message).await {
+                            replies.push(replying);
+                        }
                     }
                 }
             }
@@ -139,8 +155,11 @@ impl<M: Message> Serving<M> {
             let _ = self.client.publish(to.clone(), taken.clone().into()).await;
         }
         let method = message.method();
+        // Under backpressure every message waits for room here, tells
+        // too: their senders' windows (`link.rs`) bound what piles up
+        // behind, and a tell refused here would be lost unseen.
         let delivered = match addr.try_deliver(message) {
-            Err(Refused::Full(message)) if kind != Kind::Tell && addr.waits_for_room() => addr.deliver(message).await,
+            Err(Refused::Full(message)) if addr.waits_for_room() => addr.deliver(message).await,
             other => other,
         };
         match (delivered, kind) {
@@ -183,6 +202,30 @@ fn read<M: Message>(
     max_payload: usize,
     has_reply: bool,
 ) -> Result<Incoming<M>, String> {
+    let (request, args) = read_checked(addr, wire, bytes, max_payload)?;
+    if request.kind == Kind::Stop {
+        // A handle's stop waits to hear that the process stopped.
+        return if has_reply {
+            Ok(Incoming::Stop)
+        } else {
+            Err("a stop without a reply subject".to_owned())
+        };
+    }
+    let ask = request.kind == Kind::Ask;
+    if ask && !has_reply {
+        return Err("an ask without a reply subject".to_owned());
+    }
+    decode(addr, wire, request.method, args, ask).map(|decoded| Incoming::Message(request.kind, decoded))
+}
+
+/// A frame's header, checked: its size, its version and the sender's
+/// build of the process (the schema); and its arguments.
+pub(crate) fn read_checked<'a, M: Message>(
+    addr: &Addr<M>,
+    wire: Wire<M>,
+    bytes: &'a [u8],
+    max_payload: usize,
+) -> Result<(frame::Request, &'a [u8]), String> {
     if bytes.len() > max_payload {
         return Err(format!(
             "a message of {} bytes is over the maximum of {max_payload}",
@@ -190,10 +233,6 @@ fn read<M: Message>(
         ));
     }
     let (request, args) = frame::read_request(bytes)?;
-    // A handle's stop waits to hear that the process stopped.
-    if request.kind == Kind::Stop && !has_reply {
-        return Err("a stop without a reply subject".to_owned());
-    }
     if request.schema != wire.schema {
         return Err(format!(
             "the sender's build of `{}` has other methods (schema {:016x}, here {:016x}); run the same build on every node",
@@ -202,23 +241,26 @@ fn read<M: Message>(
             wire.schema
         ));
     }
-    if request.kind == Kind::Stop {
-        return Ok(Incoming::Stop);
-    }
-    let ask = request.kind == Kind::Ask;
-    if ask && !has_reply {
-        return Err("an ask without a reply subject".to_owned());
-    }
+    Ok((request, args))
+}
+
+/// Rebuilds the message of method number `method` from `args`; `ask`:
+/// with the future of its reply.
+pub(crate) fn decode<M: Message>(
+    addr: &Addr<M>,
+    wire: Wire<M>,
+    method: u16,
+    args: &[u8],
+    ask: bool,
+) -> Result<Decoded<M>, String> {
     // A user type's `Deserialize` may panic on bytes it did not expect.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::kernel::current::as_process(addr.core(), || (wire.decode)(request.method, args, ask))
+        crate::kernel::current::as_process(addr.core(), || (wire.decode)(method, args, ask))
     }));
     match decoded {
-        Ok(Ok(decoded)) => Ok(Incoming::Message(request.kind, decoded)),
-        Ok(Err(reason)) => Err(reason),
+        Ok(decoded) => decoded,
         Err(payload) => Err(format!(
-            "decoding method number {} panicked: {}",
-            request.method,
+            "decoding method number {method} panicked: {}",
             crate::panic::panic_message(payload)
         )),
     }

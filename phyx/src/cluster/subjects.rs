@@ -8,6 +8,8 @@
 //! phyx.<ns>.r.<node>.<seq>     replies to node <node>'s ask number <seq>
 //! phyx.<ns>.n.<node>.<inc>     the liveness probe of node <node>'s start <inc>
 //! phyx.<ns>.leave              a node leaving, by name
+//! phyx.<ns>.d.<key>            the durable tells to the process registered as <key>
+//! stream phyx_<ns>_d_<key>     where they are kept until handled
 //! KV phyx_<ns>_nodes           node name -> incarnation
 //! KV phyx_<ns>_names           registered name -> where it is served
 //! ```
@@ -66,6 +68,16 @@ impl Subjects {
 
     pub(crate) fn leave(&self) -> String {
         format!("{}.leave", self.prefix)
+    }
+
+    /// The subject of the durable tells to the name whose key is `key`.
+    pub(crate) fn durable(&self, key: &str) -> String {
+        format!("{}.d.{key}", self.prefix)
+    }
+
+    /// The JetStream stream that keeps them.
+    pub(crate) fn durable_stream(&self, key: &str) -> String {
+        format!("phyx_{}_d_{key}", self.namespace)
     }
 
     pub(crate) fn nodes_bucket(&self) -> String {

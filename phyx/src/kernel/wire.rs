@@ -16,6 +16,9 @@ pub struct Wire<M> {
     /// reply types): two builds that disagree refuse each other's messages
     /// instead of misreading them.
     pub schema: u64,
+    /// `#[process(remote, durable)]`: tells go through the name's
+    /// JetStream stream, and are handled at least once.
+    pub durable: bool,
     /// The process's rate limits and circuit breakers: a handle on
     /// another node applies them at its caller, as a local handle does.
     pub guards: &'static [GuardSpec],
@@ -23,6 +26,9 @@ pub struct Wire<M> {
     pub encode: fn(M, &mut Vec<u8>) -> Encoded,
     /// Rebuilds a message from its method's number and arguments.
     pub decode: Decode<M>,
+    /// Gives a message whose handler takes an `Envelope` the one it came
+    /// by (a durable tell's id and attempt).
+    pub deliver: fn(&mut M, crate::id::Envelope),
 }
 
 /// Rebuilds a message of method number `method` from its arguments; `ask`:

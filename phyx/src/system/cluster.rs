@@ -51,7 +51,10 @@ impl SystemBuilder {
     }
 
     /// Trusts the certificate authority in `pem_file` for the server's
-    /// TLS certificate, and requires TLS.
+    /// TLS certificate, and requires TLS. A server whose certificate it
+    /// did not sign, or one without TLS, fails the handshake:
+    /// [`connect`](Self::connect) then gives a [`ClusterError::Config`]
+    /// that says so.
     pub fn tls_root_certificate(mut self, pem_file: impl Into<PathBuf>) -> Self {
         self.cluster.root_certificates.push(pem_file.into());
         self.cluster.require_tls = true;
@@ -66,7 +69,9 @@ impl SystemBuilder {
     /// # Errors
     ///
     /// A [`ClusterError`]: no node name or server given, a credentials
-    /// file or TLS root certificate that cannot be read, no server
+    /// file or TLS root certificate that cannot be read, a TLS handshake
+    /// refused (without the server's certificate authority, or with TLS
+    /// required of a server without it), no server
     /// answering within the detection time, credentials refused, the name
     /// held by another live node, a server without JetStream or older
     /// than 2.10.

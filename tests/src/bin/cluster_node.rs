@@ -1,15 +1,20 @@
 //! A cluster node in its own OS process, for the tests that kill one for
-//! real: `cluster-node <server url> <node name> <registered name> [pool]`.
+//! real: `cluster-node <server url> <node name> <registered name> [pool |
+//! journal <path>]`.
 //!
 //! Joins the cluster, registers a `Worker` (in a pool across nodes with
-//! `pool`), prints `ready` and serves until its standard input closes or
-//! says `exit`, then shuts down cleanly. A test that kills it instead
-//! sends SIGKILL.
+//! `pool`; a durable `Journal` writing to `path` with `journal`, and its
+//! redeliveries as `redelivered <id>` lines to `path.events`), prints
+//! `ready` and serves until its standard input closes or says `exit`, then
+//! shuts down cleanly. A test that kills it instead sends SIGKILL.
 
 use std::time::Duration;
 
+use std::io::Write;
+
 use phyx::System;
-use phyx_tests::remote::Worker;
+use phyx::event::EventKind;
+use phyx_tests::remote::{Journal, Worker};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -23,19 +28,37 @@ async fn main() {
         .ok()
         .and_then(|millis| millis.parse().ok())
         .map_or(Duration::from_millis(900), Duration::from_millis);
-    let system = System::builder()
-        .node(node)
-        .cluster(url)
-        .detection(detection)
+    let mut builder = System::builder().node(node).cluster(url).detection(detection);
+    let journal = match rest {
+        [mode, path] if mode == "journal" => Some(std::path::PathBuf::from(path)),
+        _ => None,
+    };
+    if let Some(path) = &journal {
+        let events = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path.with_extension("events"))
+            .expect("the events file opens");
+        let events = std::sync::Mutex::new(events);
+        builder = builder.on_event(move |event| {
+            if let (EventKind::Redelivered { id, .. }, Ok(mut events)) = (&event.kind, events.lock()) {
+                let _ = writeln!(events, "redelivered {id}");
+            }
+        });
+    }
+    let system = builder
         .connect()
         .await
         .unwrap_or_else(|error| panic!("node `{node}` did not join: {error}"));
-    let on = node.clone();
-    let worker = system.spawn(move || Worker::on(&on));
-    let registered = if rest.first().is_some_and(|arg| arg == "pool") {
-        system.register_pool(name, &worker).await
+    let registered = if let Some(path) = journal {
+        let journal = system.spawn(move || Journal::at(&path));
+        system.register(name, &journal).await
+    } else if rest.first().is_some_and(|arg| arg == "pool") {
+        let on = node.clone();
+        system.register_pool(name, &system.spawn(move || Worker::on(&on))).await
     } else {
-        system.register(name, &worker).await
+        let on = node.clone();
+        system.register(name, &system.spawn(move || Worker::on(&on))).await
     };
     registered.unwrap_or_else(|error| panic!("node `{node}` could not register `{name}`: {error}"));
     println!("ready");

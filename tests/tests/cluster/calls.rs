@@ -120,6 +120,59 @@ async fn messages_from_one_sender_arrive_in_order() {
     b.shutdown().await;
 }
 
+/// Slower than any sender: each tell takes a while, and only four fit in
+/// the mailbox.
+#[derive(Default)]
+struct Tally {
+    count: u64,
+}
+
+#[process(remote, mailbox = 4)]
+impl Tally {
+    #[public]
+    fn add(&mut self) {
+        std::thread::sleep(std::time::Duration::from_micros(20));
+        self.count += 1;
+    }
+
+    #[public]
+    fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_outruns_a_remote_process_is_refused_and_loses_no_tell() {
+    let Some(server) = server() else { return };
+    let (a, b) = (node(&server, "a").await, node(&server, "b").await);
+    let spawned = a.spawn(Tally::default);
+    a.register("tally", &spawned).await.unwrap();
+    let tally: TallyRef = b.lookup("tally").await.unwrap();
+    const TELLS: u64 = 10_000;
+    let mut refused = 0u64;
+    for _ in 0..TELLS {
+        loop {
+            match tally.add().send() {
+                Ok(()) => break,
+                Err(phyx::SendError::MailboxFull { .. }) => {
+                    refused += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                Err(other) => panic!("expected Ok or MailboxFull, got {other}"),
+            }
+        }
+    }
+    let count = tokio::time::timeout(std::time::Duration::from_secs(60), tally.count())
+        .await
+        .expect("the count hung")
+        .unwrap();
+    // Told to wait, as by a full local mailbox; nothing dropped on the way.
+    assert_eq!(count, TELLS);
+    assert!(refused > 0, "the sender outran a slow process and was never refused");
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeouts_limits_and_later_replies_work_as_they_do_locally() {
     let Some(server) = server() else { return };

@@ -18,11 +18,38 @@ impl NodeProcess {
     /// Starts node `node`, and waits until it has registered its worker
     /// as `name` (in a pool across nodes if `pool`).
     pub(crate) fn start(server: &NatsServer, node: &str, name: &str, pool: bool) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cluster-node"));
-        command.args([server.url().as_str(), node, name]);
-        if pool {
-            command.arg("pool");
-        }
+        Self::start_with(
+            Command::new(Self::BINARY),
+            &server.url(),
+            node,
+            name,
+            if pool { &["pool"] } else { &[] },
+        )
+    }
+
+    /// Starts node `node` serving a durable `Journal` registered as
+    /// `name`, which appends what it is told to `path` (and its
+    /// redeliveries to `path` with the extension `events`).
+    pub(crate) fn journal(server: &NatsServer, node: &str, name: &str, path: &std::path::Path) -> Self {
+        let path = path.to_str().expect("a UTF-8 path");
+        Self::start_with(
+            Command::new(Self::BINARY),
+            &server.url(),
+            node,
+            name,
+            &["journal", path],
+        )
+    }
+
+    /// The `cluster-node` binary, for a `command` of
+    /// [`start_with`](Self::start_with) to run.
+    pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_cluster-node");
+
+    /// As [`start`](Self::start), on the server at `url`, with `command`
+    /// running the binary (`ip netns exec <namespace> <binary>`, say) and
+    /// `mode` after its arguments (`pool`, or `journal <path>`).
+    pub(crate) fn start_with(mut command: Command, url: &str, node: &str, name: &str, mode: &[&str]) -> Self {
+        command.args([url, node, name]).args(mode);
         let mut child = command
             .env("PHYX_DETECTION_MS", DETECTION.as_millis().to_string())
             .stdin(Stdio::piped())
