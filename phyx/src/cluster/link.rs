@@ -21,7 +21,7 @@ use crate::kernel::process::{Message, Status};
 use crate::kernel::reply::{NoReply, Unreachable};
 use crate::kernel::run::finish;
 use crate::kernel::system::SystemInner;
-use crate::kernel::wire::{PendingReply, Wire};
+use crate::kernel::wire::{Encoded, PendingReply, Wire};
 use crate::mailbox::Overflow;
 use crate::options::SpawnOptions;
 
@@ -185,25 +185,11 @@ impl<M: Message> Link<M> {
         message: M,
         ack: Option<Box<dyn PendingReply>>,
     ) -> Result<OutboundMessage, Unreachable> {
-        let mut payload = frame::request_buffer();
-        let encoded = (self.wire.encode)(message, &mut payload);
-        if let Some(error) = encoded.error {
-            return Err(Unreachable::Transport(error.into()));
-        }
-        if payload.len() > node.max_payload {
-            return Err(Unreachable::Transport(
-                format!(
-                    "the message is {} bytes, more than the cluster's maximum of {} (the server's `max_payload`)",
-                    payload.len(),
-                    node.max_payload
-                )
-                .into(),
-            ));
-        }
+        let (mut payload, encoded) = self.encode(node, message)?;
         // A durable process's tells go to its stream, whichever node
         // serves it and whether one does now; its asks go to the process.
         if let (Some(stream), None) = (&self.durable, &encoded.reply) {
-            return Ok(self.durable_frame(node, stream, payload, encoded.method, ack));
+            return Ok(self.durable_frame(node, stream, payload, encoded.method));
         }
         if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
             let why = Unreachable::NodeDown(peer.name.clone());
@@ -247,17 +233,58 @@ impl<M: Message> Link<M> {
         })
     }
 
-    /// A tell into the durable process's `stream`, with a message id and
-    /// the server's acknowledgement to wait for: a `send_wait`'s `ack`
-    /// hears it; a `send()`'s moves the window on.
-    fn durable_frame(
-        &self,
-        node: &Node,
-        stream: &Subject,
-        mut payload: Vec<u8>,
-        method: u16,
-        ack: Option<Box<dyn PendingReply>>,
-    ) -> OutboundMessage {
+    /// Writes `message`'s arguments after the space for the header.
+    fn encode(&self, node: &Node, message: M) -> Result<(Vec<u8>, Encoded), Unreachable> {
+        let mut payload = frame::request_buffer();
+        let encoded = (self.wire.encode)(message, &mut payload);
+        if let Some(error) = encoded.error {
+            return Err(Unreachable::Transport(error.into()));
+        }
+        if payload.len() > node.max_payload {
+            return Err(Unreachable::Transport(
+                format!(
+                    "the message is {} bytes, more than the cluster's maximum of {} (the server's `max_payload`)",
+                    payload.len(),
+                    node.max_payload
+                )
+                .into(),
+            ));
+        }
+        Ok((payload, encoded))
+    }
+
+    /// A `send_wait` to a durable process: back once the server stored
+    /// the tell in `stream`, its acknowledgement taken by the NATS
+    /// client's own request handling (no task of phyx's between).
+    async fn store(&self, node: &Node, stream: &Subject, message: M) -> Result<(), Unreachable> {
+        let (mut payload, encoded) = self.encode(node, message)?;
+        frame::write_request(
+            &mut payload,
+            Request {
+                kind: Kind::Tell,
+                schema: self.wire.schema,
+                method: encoded.method,
+            },
+        );
+        let not_stored = |error: String| {
+            Unreachable::Transport(format!("the NATS server did not store the durable tell: {error}").into())
+        };
+        let stored = node
+            .js
+            .publish_with_headers(
+                stream.clone(),
+                durable::headers(&node.message_id()),
+                frame::freeze(payload),
+            )
+            .await
+            .map_err(|error| not_stored(error.to_string()))?;
+        stored.await.map(drop).map_err(|error| not_stored(error.to_string()))
+    }
+
+    /// A `send()` into the durable process's `stream`, with a message id;
+    /// the server's acknowledgement that it stored it moves the window on.
+    /// (A `send_wait` goes through [`store`](Self::store).)
+    fn durable_frame(&self, node: &Node, stream: &Subject, mut payload: Vec<u8>, method: u16) -> OutboundMessage {
         frame::write_request(
             &mut payload,
             Request {
@@ -266,12 +293,10 @@ impl<M: Message> Link<M> {
                 method,
             },
         );
-        let stored: Box<dyn PendingReply> = ack.unwrap_or_else(|| {
-            let sent = self.window.sent.fetch_add(1, Ordering::Relaxed) + 1;
-            Box::new(Credit {
-                window: self.window.clone(),
-                upto: sent,
-            })
+        let sent = self.window.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let stored = Box::new(Credit {
+            window: self.window.clone(),
+            upto: sent,
         });
         // Fails only once this node has left; the answer then is lost,
         // and the tell with it, as the node's.
@@ -369,6 +394,9 @@ impl<M: Message> Divert<M> for Link<M> {
     fn send_wait(&self, message: M) -> Result<WaitForRoom<'_>, M> {
         Ok(Box::pin(async move {
             let node = self.node()?;
+            if let Some(stream) = &self.durable {
+                return self.store(&node, stream, message).await;
+            }
             let (ack, accepted) = oneshot::channel();
             self.publish(&node, message, Some(Box::new(Ack(ack)))).await?;
             drop(node);
