@@ -293,3 +293,57 @@ async fn durable_tells_sent_before_and_during_a_partition_are_all_handled_once_i
     sender.shutdown().await;
     far.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_tell_published_again_under_its_id_is_dropped_as_a_duplicate() {
+    let Some(server) = server() else { return };
+    let log = Scratch::new("duplicate");
+    let (a, b) = (node(&server, "a").await, node(&server, "b").await);
+    let path = log.path().to_owned();
+    let served = a.spawn(move || Journal::at(&path));
+    a.register("journal", &served).await.unwrap();
+    let journal: JournalRef = b.lookup("journal").await.unwrap();
+
+    // A client that is no node sees the tell go by on the stream's subject.
+    let stranger = async_nats::connect(server.url()).await.unwrap();
+    let mut watch = stranger.subscribe("phyx.default.d.>").await.unwrap();
+    // Answered once the server has taken the subscription above.
+    let _ = stranger.request("phyx.nobody", Vec::new().into()).await;
+    journal.record(7).send_wait().await.unwrap();
+    let next = std::future::poll_fn(|cx| futures_core::Stream::poll_next(std::pin::Pin::new(&mut watch), cx));
+    let seen = tokio::time::timeout(HANG, next)
+        .await
+        .expect("the watch hung")
+        .expect("the watch ended");
+    assert_eq!(until_written(log.path(), 1).await, [7]);
+
+    let js = async_nats::jetstream::new(stranger);
+    let headers = seen.headers.clone().expect("a durable tell has headers");
+    for _ in 0..2 {
+        let ack = js
+            .publish_with_headers(seen.subject.clone(), headers.clone(), seen.payload.clone())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(ack.duplicate, "the server stored a tell again under its id");
+    }
+    // The same bytes under a new id are a new tell: handled.
+    let mut fresh = async_nats::HeaderMap::new();
+    fresh.insert(async_nats::header::NATS_MESSAGE_ID, "stranger-1");
+    js.publish_with_headers(seen.subject.clone(), fresh, seen.payload.clone())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let written = until_written(log.path(), 2).await;
+    // Past the fresh one, nothing more comes: the duplicates were dropped.
+    journal.record(8).send_wait().await.unwrap();
+    let written_then = until_written(log.path(), 3).await;
+    assert_eq!(written, [7, 7]);
+    assert_eq!(written_then, [7, 7, 8]);
+    let ids: Vec<String> = handled(log.path()).into_iter().map(|handled| handled.id).collect();
+    assert_eq!(ids[1], "stranger-1");
+    a.shutdown().await;
+    b.shutdown().await;
+}
