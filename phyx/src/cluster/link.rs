@@ -51,6 +51,7 @@ pub(crate) fn remote_addr<M: Message>(
             .set(crate::resilience::build(&system.clock, wire.guards));
     }
     let link = Link {
+        process: name.into(),
         publisher: Publisher::new(&node.client),
         window: Arc::default(),
         durable: durable.map(Subject::from),
@@ -81,6 +82,8 @@ impl<M: Message> Proxy for Weak<Shared<M>> {
 }
 
 struct Link<M> {
+    /// The name it was looked up by, for warnings.
+    process: Arc<str>,
     publisher: Publisher,
     window: Arc<Window>,
     /// A durable process's stream subject, where its tells go.
@@ -129,10 +132,17 @@ impl Window {
 struct Credit {
     window: Arc<Window>,
     upto: u64,
+    /// The process whose durable tell this confirms, to name in the
+    /// warning if the server did not store it (nobody else hears it).
+    durable: Option<Arc<str>>,
 }
 
 impl PendingReply for Credit {
-    fn complete(self: Box<Self>, _: Result<&[u8], NoReply>) {}
+    fn complete(self: Box<Self>, answer: Result<&[u8], NoReply>) {
+        if let (Some(process), Err(why)) = (&self.durable, answer) {
+            tracing::warn!(target: "phyx", %process, "a durable tell was not stored, and is lost: {why:?}");
+        }
+    }
 
     fn abandoned(&self) -> bool {
         false
@@ -297,6 +307,7 @@ impl<M: Message> Link<M> {
         let stored = Box::new(Credit {
             window: self.window.clone(),
             upto: sent,
+            durable: Some(self.process.clone()),
         });
         // Fails only once this node has left; the answer then is lost,
         // and the tell with it, as the node's.
@@ -320,6 +331,7 @@ impl<M: Message> Link<M> {
             let credit = Credit {
                 window: self.window.clone(),
                 upto: sent,
+                durable: None,
             };
             (Kind::TellWait, Some(Box::new(credit)))
         } else {
