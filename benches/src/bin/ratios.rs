@@ -275,6 +275,23 @@ fn phyx_table(flavor: Flavor, sizes: Sizes, results: &[Results]) -> String {
     out
 }
 
+/// A nats-server for the `what` tables, or `None` after saying, on both
+/// outputs, that they were skipped and how to enable them.
+#[cfg(feature = "cluster")]
+fn nats_server_or_skip(what: &str) -> Option<phyx_benches::nats_server::NatsServer> {
+    use phyx_benches::nats_server::{INSTALL, NatsServer, SERVER_VAR};
+    NatsServer::start()
+        .inspect_err(|why| {
+            let skipped = format!(
+                "{what} benchmarks SKIPPED: no nats-server ({why}). Install one with `{INSTALL}`, \
+                 or name it with {SERVER_VAR}=/path/to/nats-server."
+            );
+            eprintln!("{skipped}");
+            println!("{skipped}\n");
+        })
+        .ok()
+}
+
 fn main() {
     // As the child OS process of the isolated tables, this program serves
     // their counter and never returns.
@@ -340,7 +357,6 @@ fn local(sizes: Sizes) {
 mod remote {
     use std::fmt::Write as _;
 
-    use phyx_benches::nats_server::{INSTALL, NatsServer, SERVER_VAR};
     use phyx_benches::remote::{LOST_ASK, PhyxRemote, RawNats, RemoteSubject, Tells};
     use phyx_benches::{Flavor, Latencies, Sizes, per};
 
@@ -507,17 +523,8 @@ mod remote {
 
     /// Starts a nats-server and prints the remote tables, or says why not.
     pub(super) fn tables(sizes: Sizes, runs: usize) {
-        let server = match NatsServer::start() {
-            Ok(server) => server,
-            Err(why) => {
-                let skipped = format!(
-                    "Remote benchmarks SKIPPED: no nats-server ({why}). Install one with `{INSTALL}`, \
-                     or name it with {SERVER_VAR}=/path/to/nats-server."
-                );
-                eprintln!("{skipped}");
-                println!("{skipped}\n");
-                return;
-            }
+        let Some(server) = crate::nats_server_or_skip("Remote") else {
+            return;
         };
         eprintln!("remote, on {} at {}:", server.version, server.url());
         let mut tables = Vec::new();
@@ -540,17 +547,8 @@ mod remote {
     /// Starts a nats-server and prints the durable tables, or says why not.
     pub(super) fn durable_tables(sizes: Sizes, runs: usize) {
         use phyx_benches::durable::{Durable, DurableSubject, PhyxDurable, RawJetStream};
-        let server = match NatsServer::start() {
-            Ok(server) => server,
-            Err(why) => {
-                let skipped = format!(
-                    "Durable benchmarks SKIPPED: no nats-server ({why}). Install one with `{INSTALL}`, \
-                     or name it with {SERVER_VAR}=/path/to/nats-server."
-                );
-                eprintln!("{skipped}");
-                println!("{skipped}\n");
-                return;
-            }
+        let Some(server) = crate::nats_server_or_skip("Durable") else {
+            return;
         };
         println!(
             "Durable: {} tells one after another, each back once the server stored it, then {} tells \
@@ -627,7 +625,6 @@ mod isolated {
     use std::fmt::Write as _;
 
     use phyx_benches::isolated::{Place, ask, restart};
-    use phyx_benches::nats_server::{INSTALL, NatsServer, SERVER_VAR};
     use phyx_benches::{Flavor, Latencies, Sizes};
 
     use super::micros;
@@ -703,17 +700,8 @@ mod isolated {
 
     /// Starts a nats-server and prints the isolated tables, or says why not.
     pub(super) fn tables(sizes: Sizes, runs: usize) {
-        let server = match NatsServer::start() {
-            Ok(server) => server,
-            Err(why) => {
-                let skipped = format!(
-                    "Isolated benchmarks SKIPPED: no nats-server ({why}). Install one with `{INSTALL}`, \
-                     or name it with {SERVER_VAR}=/path/to/nats-server."
-                );
-                eprintln!("{skipped}");
-                println!("{skipped}\n");
-                return;
-            }
+        let Some(server) = crate::nats_server_or_skip("Isolated") else {
+            return;
         };
         eprintln!("isolated, on {} at {}:", server.version, server.url());
         let tables: Vec<String> = Flavor::ALL

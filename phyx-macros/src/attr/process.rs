@@ -169,49 +169,44 @@ impl ProcessOptions {
 /// so that its one error is the attribute's (in `#[child(remote = true)]`
 /// too, whose fix is the same: `#[process(remote)]` on the child's impl).
 fn remote_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<bool> {
-    let path = &meta.path;
-    if meta.input.peek(syn::Token![=]) {
-        let expr: Expr = meta.value()?.parse()?;
-        let local = matches!(&expr, Expr::Lit(ExprLit { lit: Lit::Bool(lit), .. }) if !lit.value);
-        let message = if local {
-            "a process is local unless it says `remote`: remove `remote = false`"
-        } else {
-            "`remote` takes no value: write `#[process(remote)]`"
-        };
-        errors.spanned(quote!(#path = #expr), message);
-        return Ok(false);
-    }
-    if meta.input.peek(syn::token::Paren) {
-        let args: TokenTree = meta.input.parse()?;
-        errors.spanned(
-            quote!(#path #args),
-            "`remote` takes no arguments: write `#[process(remote)]`",
-        );
-        return Ok(false);
-    }
-    Ok(true)
+    flag_value(
+        meta,
+        errors,
+        "`#[process(remote)]`",
+        "a process is local unless it says `remote`: remove `remote = false`",
+    )
 }
 
 /// Whether `durable` is written bare; otherwise the error for its value.
 fn durable_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<bool> {
+    flag_value(
+        meta,
+        errors,
+        "`#[process(remote, durable)]`",
+        "tells are at most once unless the process says `durable`: remove `durable = false`",
+    )
+}
+
+/// Whether a flag option is written bare; otherwise the error for its
+/// value or arguments, on them and the option, saying to write `fix`
+/// (or, for `= false`, `when_false`).
+fn flag_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors, fix: &str, when_false: &str) -> syn::Result<bool> {
     let path = &meta.path;
+    let name = path.get_ident().map(ToString::to_string).unwrap_or_default();
     if meta.input.peek(syn::Token![=]) {
         let expr: Expr = meta.value()?.parse()?;
-        let plain = matches!(&expr, Expr::Lit(ExprLit { lit: Lit::Bool(lit), .. }) if !lit.value);
-        let message = if plain {
-            "tells are at most once unless the process says `durable`: remove `durable = false`"
+        let off = matches!(&expr, Expr::Lit(ExprLit { lit: Lit::Bool(lit), .. }) if !lit.value);
+        let message = if off {
+            when_false.to_owned()
         } else {
-            "`durable` takes no value: write `#[process(remote, durable)]`"
+            format!("`{name}` takes no value: write {fix}")
         };
         errors.spanned(quote!(#path = #expr), message);
         return Ok(false);
     }
     if meta.input.peek(syn::token::Paren) {
         let args: TokenTree = meta.input.parse()?;
-        errors.spanned(
-            quote!(#path #args),
-            "`durable` takes no arguments: write `#[process(remote, durable)]`",
-        );
+        errors.spanned(quote!(#path #args), format!("`{name}` takes no arguments: write {fix}"));
         return Ok(false);
     }
     Ok(true)
