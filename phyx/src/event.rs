@@ -40,6 +40,14 @@ pub enum EventKind {
     },
     /// An instance finished its start hook and handles messages from now on.
     Started,
+    /// An event-sourced process's instance rebuilt its state from its
+    /// journal, before its start hook ([`phyx::journal`](crate::journal)).
+    Recovered {
+        /// The position of the snapshot it restored, if any.
+        snapshot: Option<u64>,
+        /// How many events it replayed after the snapshot.
+        events: u64,
+    },
     /// A start hook returned `Err`. Counts as a crash.
     StartFailed {
         /// The error, formatted with `Display`.
@@ -230,6 +238,14 @@ pub enum StopReason {
         /// The error or panic message.
         error: Arc<str>,
     },
+    /// An event-sourced process's journal failed to store its events, so
+    /// its state may no longer be what the journal holds: the instance
+    /// ends after the handler that persisted, and the next one rebuilds
+    /// its state from the journal. A crash.
+    JournalFailed {
+        /// The store's error.
+        error: Arc<str>,
+    },
     /// The process is on another node of the cluster, and that node went
     /// away: killed, partitioned off or shut down. What a watch of a
     /// remote process reports then.
@@ -245,7 +261,7 @@ impl StopReason {
     pub fn is_crash(&self) -> bool {
         matches!(
             self,
-            Self::Panicked { .. } | Self::StartFailed { .. } | Self::Escalated { .. }
+            Self::Panicked { .. } | Self::StartFailed { .. } | Self::Escalated { .. } | Self::JournalFailed { .. }
         )
     }
 }
@@ -258,6 +274,7 @@ impl fmt::Display for StopReason {
             Self::Panicked { message } => write!(f, "panicked: {message}"),
             Self::StartFailed { error } => write!(f, "start failed: {error}"),
             Self::Escalated { reason } => write!(f, "escalated: {reason}"),
+            Self::JournalFailed { error } => write!(f, "journal failed: {error}"),
             Self::NodeDown { node } => write!(f, "node `{node}` went down"),
         }
     }
@@ -300,6 +317,11 @@ impl fmt::Display for Event {
             EventKind::Spawned { parent: Some(parent) } => write!(f, "spawned by {parent}"),
             EventKind::Spawned { parent: None } => f.write_str("spawned"),
             EventKind::Started => f.write_str("started"),
+            EventKind::Recovered { snapshot: None, events } => write!(f, "recovered: replayed {events} events"),
+            EventKind::Recovered {
+                snapshot: Some(position),
+                events,
+            } => write!(f, "recovered: snapshot at {position}, then {events} events"),
             EventKind::StartFailed { error } => write!(f, "start failed: {error}"),
             EventKind::Panicked {
                 method: Some(method),

@@ -128,6 +128,8 @@ pub mod isolated;
 compile_error!(
     "phyx's `isolated` feature runs processes in child OS processes with Unix facilities (rlimits, signals): it is for Unix only"
 );
+#[cfg(feature = "journal")]
+pub mod journal;
 mod kernel;
 mod mailbox;
 mod meter;
@@ -655,6 +657,54 @@ pub mod __private {
     }
 
     pub use crate::__phyx_remote_items as remote_items;
+    #[cfg(feature = "journal")]
+    pub use crate::journal::{EventSourced, recover};
+
+    /// What `#[process(journal)]` generates (the
+    /// [`EventSourced`](crate::journal::EventSourced) impl), kept only where
+    /// the `journal` feature is on; elsewhere, one error that says how to
+    /// turn it on.
+    #[cfg(feature = "journal")]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_journal {
+        ($($generated:tt)*) => { $($generated)* };
+    }
+
+    /// See the `journal` version.
+    #[cfg(not(feature = "journal"))]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_journal {
+        ($($generated:tt)*) => {
+            ::core::compile_error!(
+                "`#[process(journal)]` needs phyx's `journal` feature: in Cargo.toml, write `phyx = { version = \"0.1\", features = [\"journal\"] }`"
+            );
+        };
+    }
+
+    pub use crate::__phyx_journal as journal;
+
+    /// Items that `#[process(journal)]` generates inside the `Process`
+    /// impl (its `__recover`), kept only where the `journal` feature is
+    /// on; elsewhere nothing, `journal!` being the one error.
+    #[cfg(feature = "journal")]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_journal_items {
+        ($($generated:tt)*) => { $($generated)* };
+    }
+
+    /// See the `journal` version.
+    #[cfg(not(feature = "journal"))]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __phyx_journal_items {
+        ($($generated:tt)*) => {};
+    }
+
+    pub use crate::__phyx_journal_items as journal_items;
+
     #[cfg(feature = "cluster")]
     pub use crate::cluster::Remote;
     pub use crate::resilience::{BreakerSpec, GuardSpec, RateSpec, key_of};

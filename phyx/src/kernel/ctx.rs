@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::clock::Sleep;
-use crate::event::{CustomEvent, EventKind};
+use crate::event::{CustomEvent, EventKind, StopReason};
 use crate::id::ProcessId;
 use crate::kernel::addr::Addr;
 use crate::kernel::process::{Handle, Process};
@@ -44,7 +44,14 @@ pub struct Ctx<T> {
     // generic impl whose parameters lack the bounds a process needs.
     node: Arc<dyn AnyProcess>,
     stop_requested: bool,
-    failure: Option<Arc<str>>,
+    ending: Option<StopReason>,
+    /// What a layer above keeps for this instance: the journal of an
+    /// event-sourced process. Typed there; the kernel does not know it.
+    #[cfg_attr(
+        not(feature = "journal"),
+        allow(dead_code, reason = "only the journal layer keeps a session")
+    )]
+    pub(crate) session: Option<Box<dyn Any + Send + Sync>>,
     process: PhantomData<fn() -> T>,
 }
 
@@ -53,7 +60,8 @@ impl<T> Ctx<T> {
         Self {
             node,
             stop_requested: false,
-            failure: None,
+            ending: None,
+            session: None,
             process: PhantomData,
         }
     }
@@ -120,11 +128,21 @@ impl<T> Ctx<T> {
     /// Ends this instance as a failure once the current handler returns,
     /// so that the parent decides (a supervisor escalating).
     pub(crate) fn fail(&mut self, reason: Arc<str>) {
-        self.failure = Some(reason);
+        self.ending = Some(StopReason::Escalated { reason });
     }
 
-    pub(crate) fn take_failure(&mut self) -> Option<Arc<str>> {
-        self.failure.take()
+    /// Ends this instance once the current handler returns, for `reason`
+    /// (a crash, so that its restart policy restarts it).
+    #[cfg_attr(
+        not(feature = "journal"),
+        allow(dead_code, reason = "only a failed journal ends an instance so")
+    )]
+    pub(crate) fn end_instance(&mut self, reason: StopReason) {
+        self.ending.get_or_insert(reason);
+    }
+
+    pub(crate) fn take_ending(&mut self) -> Option<StopReason> {
+        self.ending.take()
     }
 
     pub(crate) fn node(&self) -> &Arc<dyn AnyProcess> {

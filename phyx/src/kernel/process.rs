@@ -51,6 +51,13 @@ pub trait Process: Sized + Send + 'static {
         None
     }
 
+    /// Rebuilds an event-sourced process's state from its journal, before
+    /// its start hook; `#[process(journal)]` implements it.
+    #[doc(hidden)]
+    fn __recover<'a>(&'a mut self, _ctx: &'a mut Ctx<Self>) -> impl Future<Output = Result<(), String>> + Send + 'a {
+        async { Ok(()) }
+    }
+
     #[doc(hidden)]
     fn __on_start<'a>(&'a mut self, _ctx: &'a mut Ctx<Self>) -> impl Future<Output = Result<(), String>> + Send + 'a {
         async { Ok(()) }

@@ -146,7 +146,13 @@ async fn run_instance<T: Process>(
     };
     let mut ctx = Ctx::new(addr.node());
     let grace = settings.shutdown_timeout;
-    let started = within_grace(core, grace, pin!(catch_panics(state.__on_start(&mut ctx)))).await;
+    // An event-sourced process first rebuilds its state from its journal;
+    // for any other, this is ready at once.
+    let recovered = within_grace(core, grace, pin!(catch_panics(state.__recover(&mut ctx)))).await;
+    let started = match recovered {
+        Some(Ok(Ok(()))) => within_grace(core, grace, pin!(catch_panics(state.__on_start(&mut ctx)))).await,
+        not_recovered => not_recovered,
+    };
     let reason = match started {
         None => StopReason::Shutdown,
         Some(Err(message)) => {
@@ -257,9 +263,11 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
         }
         #[cfg(feature = "metrics")]
         crate::meter::handled(&core.name, method, core.system.clock.now() - started, mailbox.len());
-        if let Some(reason) = ctx.take_failure() {
-            addr.publish(EventKind::Escalated { reason: reason.clone() });
-            return StopReason::Escalated { reason };
+        if let Some(reason) = ctx.take_ending() {
+            if let StopReason::Escalated { reason } = &reason {
+                addr.publish(EventKind::Escalated { reason: reason.clone() });
+            }
+            return reason;
         }
         if ctx.stop_requested() {
             return StopReason::Normal;

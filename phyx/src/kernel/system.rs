@@ -2,7 +2,7 @@
 //! root, its events, its random draws and the runtime it runs on.
 
 use std::future::Future;
-#[cfg(feature = "isolated")]
+#[cfg(any(feature = "isolated", feature = "journal"))]
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,6 +32,10 @@ pub(crate) struct SystemInner {
     /// there; the kernel does not know it.
     #[cfg(feature = "isolated")]
     pub(crate) attached: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The journal store of event-sourced processes, and the journals
+    /// open (see `journal/session.rs`). Typed there.
+    #[cfg(feature = "journal")]
+    pub(crate) journals: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl SystemInner {
@@ -55,6 +59,8 @@ impl SystemInner {
             faults,
             #[cfg(feature = "isolated")]
             attached: OnceLock::new(),
+            #[cfg(feature = "journal")]
+            journals: OnceLock::new(),
         }
     }
 

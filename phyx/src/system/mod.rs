@@ -108,6 +108,8 @@ impl System {
             sinks: Vec::new(),
             seed: None,
             faults: None,
+            #[cfg(feature = "journal")]
+            journal: None,
             #[cfg(feature = "cluster")]
             cluster: crate::cluster::ClusterConfig::default(),
         }
@@ -472,6 +474,8 @@ pub struct SystemBuilder {
     sinks: Vec<Sink>,
     seed: Option<u64>,
     faults: Option<Arc<dyn FaultHook>>,
+    #[cfg(feature = "journal")]
+    journal: Option<Arc<dyn crate::journal::Journal>>,
     #[cfg(feature = "cluster")]
     cluster: crate::cluster::ClusterConfig,
 }
@@ -497,6 +501,20 @@ impl SystemBuilder {
     /// [`System::seed`].
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Keeps the journals of the system's event-sourced processes
+    /// (`#[process(journal)]`) in `store`: a
+    /// [`FileJournal`](crate::journal::FileJournal) on this machine, a
+    /// [`MemoryJournal`](crate::journal::MemoryJournal) in tests, or any
+    /// [`Journal`](crate::journal::Journal). Feature `journal`.
+    ///
+    /// Without one, an event-sourced process fails its start with an
+    /// error that says to call this.
+    #[cfg(feature = "journal")]
+    pub fn journal(mut self, store: impl crate::journal::Journal) -> Self {
+        self.journal = Some(Arc::new(store));
         self
     }
 
@@ -528,9 +546,14 @@ impl SystemBuilder {
         let runtime = tokio::runtime::Handle::try_current()
             .expect("phyx::System must be built inside a tokio runtime (e.g. in `#[tokio::main]`)");
         let seed = self.seed.unwrap_or_else(|| RandomState::new().hash_one(0u8));
+        let inner = Arc::new(SystemInner::new(self.clock, self.sinks, seed, self.faults, runtime));
+        #[cfg(feature = "journal")]
+        if let Some(store) = self.journal {
+            crate::journal::Journals::attach(&inner, store);
+        }
         System {
             owner: Arc::new(Owner {
-                inner: Arc::new(SystemInner::new(self.clock, self.sinks, seed, self.faults, runtime)),
+                inner,
                 registry: Registry::default(),
                 #[cfg(feature = "cluster")]
                 node: None,

@@ -1,0 +1,131 @@
+//! Event-sourced processes: state that outlives crashes, restarts and the
+//! OS process, rebuilt from a journal of events (feature `journal`).
+//!
+//! A process written with `#[process(journal)]` declares how an event
+//! changes its state, in an `#[apply]` method, and its handlers persist
+//! events with [`Ctx::persist`](crate::Ctx::persist), which appends the
+//! event to the process's journal and then applies it. At every start of
+//! the process (the first, each restart after a crash, and in a new OS
+//! process) its state is the factory's, with the latest snapshot restored
+//! and the journal's later events applied in order: what was persisted is
+//! never lost.
+//!
+//! ```
+//! use phyx::prelude::*;
+//! use phyx::journal::{MemoryJournal, PersistError};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, Serialize, Deserialize)]
+//! enum Event {
+//!     Deposited(u64),
+//!     Withdrew(u64),
+//! }
+//!
+//! #[derive(Default)]
+//! struct Account {
+//!     balance: u64,
+//! }
+//!
+//! #[process(journal)]
+//! impl Account {
+//!     #[apply]
+//!     fn apply(&mut self, event: Event) {
+//!         match event {
+//!             Event::Deposited(amount) => self.balance += amount,
+//!             Event::Withdrew(amount) => self.balance -= amount,
+//!         }
+//!     }
+//!
+//!     #[public]
+//!     async fn deposit(&mut self, ctx: &mut Ctx<Self>, amount: u64) -> Result<u64, PersistError> {
+//!         ctx.persist(self, Event::Deposited(amount)).await?;
+//!         Ok(self.balance)
+//!     }
+//!
+//!     #[public]
+//!     fn balance(&self) -> u64 {
+//!         self.balance
+//!     }
+//!
+//!     #[public]
+//!     fn crash(&self) {
+//!         panic!("a bug");
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let system = System::builder().journal(MemoryJournal::new()).build();
+//! let account = system.spawn(Account::default);
+//! account.deposit(30).await.unwrap().unwrap();
+//! account.crash().await.unwrap_err();
+//! assert_eq!(account.balance().await.unwrap(), 30); // replayed
+//! # system.shutdown().await;
+//! # }
+//! ```
+//!
+//! # Journals
+//!
+//! A process's journal is named after the process
+//! ([`SpawnOptions::name`](crate::SpawnOptions::name), by default its
+//! type's name), and has one writer: a second process of the same name on
+//! the system fails its start, saying so. Events and snapshots are encoded
+//! with [postcard](https://docs.rs/postcard); an event that no longer
+//! decodes (its type changed) fails the start with an error naming the
+//! journal, the position and the type, never skipped.
+//!
+//! The store is the system's ([`SystemBuilder::journal`](crate::SystemBuilder::journal)):
+//! [`MemoryJournal`] for tests, [`FileJournal`] for a machine, or any
+//! [`Journal`].
+
+mod error;
+mod memory;
+mod session;
+mod store;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use crate::journal::error::{JournalError, PersistError};
+pub use crate::journal::memory::MemoryJournal;
+pub(crate) use crate::journal::session::Journals;
+#[doc(hidden)]
+pub use crate::journal::session::recover;
+pub use crate::journal::store::{Journal, Snapshot, StoreFuture};
+
+use crate::kernel::process::Process;
+
+/// A process whose state is rebuilt from a journal of events; implemented
+/// by `#[process(journal)]` from its `#[apply]`, `#[snapshot]` and
+/// `#[restore]` methods.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event-sourced process",
+    label = "not event-sourced",
+    note = "write `#[process(journal)]` on the `impl` block of `{Self}`, with an `#[apply]` method: `#[apply] fn apply(&mut self, event: MyEvent)`"
+)]
+pub trait EventSourced: Process {
+    /// What the process persists: the `#[apply]` method's parameter.
+    type Event: Serialize + DeserializeOwned + Send + 'static;
+
+    /// What a snapshot holds: the `#[snapshot]` method's return type, `()`
+    /// for a process without one.
+    type Snapshot: Serialize + DeserializeOwned + Send + 'static;
+
+    /// A snapshot is saved every this many events (`snapshot_every = N`);
+    /// `0`, never by itself.
+    const SNAPSHOT_EVERY: u64 = 0;
+
+    /// Changes the state by one event: the `#[apply]` method.
+    fn apply(&mut self, event: Self::Event);
+
+    /// The state as a snapshot: the `#[snapshot]` method, `None` without
+    /// one.
+    fn snapshot(&self) -> Option<Self::Snapshot> {
+        None
+    }
+
+    /// Sets the state from a snapshot: the `#[restore]` method.
+    fn restore(&mut self, snapshot: Self::Snapshot) {
+        let _ = snapshot;
+    }
+}
