@@ -80,3 +80,21 @@ pub fn on_stop(_args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn on_down(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::misplaced("on_down", input.into(), "#[process]").into()
 }
+
+/// Marks how an event changes the state of a `#[process(journal)]`.
+#[proc_macro_attribute]
+pub fn apply(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("apply", input.into(), "#[process(journal)]").into()
+}
+
+/// Marks the method of a `#[process(journal)]` that makes its snapshot.
+#[proc_macro_attribute]
+pub fn snapshot(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("snapshot", input.into(), "#[process(journal)]").into()
+}
+
+/// Marks the method of a `#[process(journal)]` that restores its snapshot.
+#[proc_macro_attribute]
+pub fn restore(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("restore", input.into(), "#[process(journal)]").into()
+}

@@ -342,6 +342,90 @@ pub use phyx_macros::on_stop;
 /// ```
 pub use phyx_macros::on_down;
 
+/// Marks how an event changes the state of an event-sourced process, a
+/// `#[process(journal)]` ([`phyx::journal`](crate::journal), feature
+/// `journal`).
+///
+/// A plain `fn` taking `&mut self` and the event, by value or as
+/// `&Event`, returning nothing; one per process. The event type is
+/// `Serialize + DeserializeOwned` (serde). It runs for every event
+/// [`Ctx::persist`] persists, right after the event is durable, and for
+/// every event of the journal when an instance starts: keep it to changing
+/// the state (no calls, no I/O), or a replay would do them again. A panic
+/// in it is a crash, and the next start replays that event again: fix the
+/// bug, the journal is right.
+///
+/// ```
+/// # #[cfg(feature = "journal")] {
+/// use phyx::prelude::*;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// enum Event { Added(u64) }
+///
+/// #[derive(Default)]
+/// struct Tally { total: u64 }
+///
+/// #[process(journal)]
+/// impl Tally {
+///     #[apply]
+///     fn apply(&mut self, event: &Event) {
+///         match event { Event::Added(n) => self.total += n }
+///     }
+///
+///     #[public]
+///     async fn add(&mut self, ctx: &mut Ctx<Self>, n: u64) -> Result<u64, phyx::journal::PersistError> {
+///         ctx.persist(self, Event::Added(n)).await?;
+///         Ok(self.total)
+///     }
+/// }
+/// # }
+/// ```
+pub use phyx_macros::apply;
+
+/// Marks the method that makes an event-sourced process's snapshot: `fn
+/// snapshot(&self) -> MySnapshot`, with a `#[restore]` method taking that
+/// type back. The snapshot type is `Serialize + DeserializeOwned`.
+///
+/// A start restores the latest snapshot, then replays only the events
+/// after it. Snapshots are saved every `N` events with
+/// `#[process(journal, snapshot_every = N)]`, or when a handler calls
+/// [`Ctx::save_snapshot`]. A snapshot that no longer decodes (its type
+/// changed) is passed over, with a warning, for a replay of every event.
+///
+/// ```
+/// # #[cfg(feature = "journal")] {
+/// use phyx::prelude::*;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Added(u64);
+///
+/// #[derive(Default)]
+/// struct Tally { total: u64, unrelated_cache: Vec<u8> }
+///
+/// #[process(journal, snapshot_every = 1000)]
+/// impl Tally {
+///     #[apply]
+///     fn apply(&mut self, Added(n): Added) { self.total += n; }
+///
+///     #[snapshot]
+///     fn snapshot(&self) -> u64 { self.total }
+///
+///     #[restore]
+///     fn restore(&mut self, total: u64) { self.total = total; }
+///
+///     #[public]
+///     fn total(&self) -> u64 { self.total }
+/// }
+/// # }
+/// ```
+pub use phyx_macros::snapshot;
+
+/// Marks the method that sets an event-sourced process's state from its
+/// snapshot: `fn restore(&mut self, snapshot: MySnapshot)`, the type a
+/// `#[snapshot]` method returns. It runs on the state the factory built,
+/// before the events after the snapshot are replayed.
+pub use phyx_macros::restore;
+
 /// Makes the type of an inherent `impl` block a supervisor: its `#[child]`
 /// methods build its children, started in order when it starts.
 ///
@@ -551,8 +635,8 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Down, Handle, Reply, SendError, Supervisor, System, child, circuit_breaker, compensate,
-        on_down, on_start, on_stop, process, public, rate_limit, supervisor,
+        CallError, Ctx, Down, Handle, Reply, SendError, Supervisor, System, apply, child, circuit_breaker, compensate,
+        on_down, on_start, on_stop, process, public, rate_limit, restore, snapshot, supervisor,
     };
 }
 

@@ -27,6 +27,18 @@ pub(super) fn options(marker: &Attribute, errors: &mut Errors) -> ProcessOptions
                     "`durable` goes on the child's own `#[process(remote, durable)]`, not on `#[child]`",
                 ));
             }
+            if let Some(journal) = options.journal {
+                errors.push(syn::Error::new(
+                    journal,
+                    "`journal` goes on the child's own `#[process(journal)]`, not on `#[child]`",
+                ));
+            }
+            if let Some((_, every)) = options.snapshot_every {
+                errors.push(syn::Error::new(
+                    every,
+                    "`snapshot_every` goes on the child's own `#[process(journal, snapshot_every = ...)]`, not on `#[child]`",
+                ));
+            }
             options
         }
         syn::Meta::NameValue(meta) => {

@@ -1,5 +1,7 @@
 //! The attributes on the methods of an impl: the markers (`#[public]`,
-//! `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[child]`), which give a method its role,
+//! `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[child]`, and `#[apply]`,
+//! `#[snapshot]`, `#[restore]` of event-sourced processes), which give a
+//! method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
 //! `#[compensate]`), which a `#[public]` method may carry.
 //!
@@ -19,6 +21,12 @@ pub(crate) enum Role {
     OnStop,
     OnDown,
     Child,
+    /// `#[apply]`: how an event changes an event-sourced process's state.
+    Apply,
+    /// `#[snapshot]`: the state as a snapshot.
+    Snapshot,
+    /// `#[restore]`: the state from a snapshot.
+    Restore,
 }
 
 impl Role {
@@ -29,6 +37,9 @@ impl Role {
             "on_stop" => Some(Self::OnStop),
             "on_down" => Some(Self::OnDown),
             "child" => Some(Self::Child),
+            "apply" => Some(Self::Apply),
+            "snapshot" => Some(Self::Snapshot),
+            "restore" => Some(Self::Restore),
             _ => None,
         }
     }
@@ -40,6 +51,9 @@ impl Role {
             Self::OnStop => "on_stop",
             Self::OnDown => "on_down",
             Self::Child => "child",
+            Self::Apply => "apply",
+            Self::Snapshot => "snapshot",
+            Self::Restore => "restore",
         }
     }
 }

@@ -44,7 +44,7 @@ impl Options {
         match kind {
             Kind::Process => {
                 let options = ProcessOptions::parse(args, errors);
-                options.check_durable(errors);
+                options.check_requires(errors);
                 Self::Process(options)
             }
             Kind::Supervisor => Self::Supervisor(SupervisorOptions::parse(args, errors)),

@@ -31,6 +31,10 @@ pub(crate) struct ProcessOptions {
     pub(crate) remote: Option<Span>,
     /// `durable`: tells go through a JetStream stream (with `remote`).
     pub(crate) durable: Option<Span>,
+    /// `journal`: the state is rebuilt from a journal of events.
+    pub(crate) journal: Option<Span>,
+    /// `snapshot_every = N` (with `journal`), and where it was written.
+    pub(crate) snapshot_every: Option<(u64, Span)>,
 }
 
 /// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.
@@ -52,10 +56,12 @@ const KEYS: &[&str] = &[
     "name",
     "remote",
     "durable",
+    "journal",
+    "snapshot_every",
     "crate",
 ];
 
-const EXPECTED: &str = "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `remote`, `durable`, `crate`";
+const EXPECTED: &str = "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `remote`, `durable`, `journal`, `snapshot_every`, `crate`";
 
 const EXAMPLES: Examples = Examples {
     name: "a string, e.g. `name = \"cache\"`",
@@ -74,6 +80,8 @@ impl ProcessOptions {
         let mut shutdown = Slot::new("shutdown");
         let mut remote = Slot::new("remote");
         let mut durable = Slot::new("durable");
+        let mut journal = Slot::new("journal");
+        let mut snapshot_every = Slot::new("snapshot_every");
         common.parse_each(args, errors, &EXAMPLES, |meta, key, span, errors| {
             match key {
                 "mailbox" => {
@@ -129,12 +137,32 @@ impl ProcessOptions {
                         durable.set(Some(span), span, errors);
                     }
                 }
+                "journal" => {
+                    if journal_value(meta, errors)? {
+                        journal.set(Some(span), span, errors);
+                    }
+                }
+                "snapshot_every" => {
+                    let lit = value(meta, errors, "a whole number of events, e.g. `snapshot_every = 1000`", lit_int)?;
+                    let every = lit.and_then(|lit| match lit.base10_parse::<u64>() {
+                        Ok(0) | Err(_) => {
+                            errors.spanned(
+                                &lit,
+                                "a snapshot is taken every so many events, at least one: write `snapshot_every = 1` or more (or leave it out for none)",
+                            );
+                            None
+                        }
+                        Ok(every) => Some((every, span)),
+                    });
+                    snapshot_every.set(every, span, errors);
+                }
                 _ => unknown_option(meta, key, "process", (KEYS, EXPECTED), errors)?,
             }
             Ok(())
         });
         let (krate, name, max_restarts, within) = common.finish();
         let (remote, durable) = (remote.get(), durable.get());
+        let (journal, snapshot_every) = (journal.get(), snapshot_every.get());
         Self {
             krate,
             name,
@@ -147,18 +175,27 @@ impl ProcessOptions {
             shutdown: shutdown.get(),
             remote,
             durable,
+            journal,
+            snapshot_every,
         }
     }
 }
 
 impl ProcessOptions {
-    /// `#[process(durable)]` without `remote`: the one error, on `durable`.
+    /// An option without the one it needs: `durable` without `remote`,
+    /// `snapshot_every` without `journal`; the one error, on it.
     /// (A `#[child]` says its own.)
-    pub(crate) fn check_durable(&self, errors: &mut Errors) {
+    pub(crate) fn check_requires(&self, errors: &mut Errors) {
         if let (Some(durable), None) = (self.durable, self.remote) {
             errors.push(syn::Error::new(
                 durable,
                 "a durable process is reached from other nodes: write `#[process(remote, durable)]`",
+            ));
+        }
+        if let (Some((_, every)), None) = (self.snapshot_every, self.journal) {
+            errors.push(syn::Error::new(
+                every,
+                "snapshots are of an event-sourced process's state: write `#[process(journal, snapshot_every = ...)]`",
             ));
         }
     }
@@ -174,6 +211,16 @@ fn remote_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<
         errors,
         "`#[process(remote)]`",
         "a process is local unless it says `remote`: remove `remote = false`",
+    )
+}
+
+/// Whether `journal` is written bare; otherwise the error for its value.
+fn journal_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<bool> {
+    flag_value(
+        meta,
+        errors,
+        "`#[process(journal)]`",
+        "a process starts from its factory's state unless it says `journal`: remove `journal = false`",
     )
 }
 

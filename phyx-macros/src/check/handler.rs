@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
 use super::hook::hook;
+use super::journal;
 use super::signature;
 use super::types::{ctx_param, find_borrow, find_impl_trait, is_envelope, owned, replace_self, reply_param};
 use crate::attr::{Guard, GuardOptions, Role};
@@ -40,6 +41,7 @@ pub(super) fn methods(marked: Vec<Method<'_>>, target: &Target, errors: &mut Err
                     }
                 }
             }
+            Role::Apply | Role::Snapshot | Role::Restore => journal::method(role, &marker, method, &mut methods, errors),
             Role::Child => errors.spanned(
                 marker,
                 "`#[child]` goes on a method of a `#[supervisor]` impl; in a `#[process]`, spawn children with `ctx.spawn(...)`",

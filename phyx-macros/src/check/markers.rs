@@ -61,7 +61,7 @@ pub(super) fn methods<'a>(marked: Vec<Marked<'a>>, errors: &mut Errors) -> Vec<M
                     format!("duplicate `#[{}]`; write it once", other.role.marker())
                 } else {
                     format!(
-                        "a method is either `#[public]`, `#[on_start]`, `#[on_stop]`, `#[on_down]` or `#[child]`; remove `#[{}]` or `#[{}]`",
+                        "a method has one role: `#[public]`, `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[child]`, `#[apply]`, `#[snapshot]` or `#[restore]`; remove `#[{}]` or `#[{}]`",
                         role.marker(),
                         other.role.marker()
                     )

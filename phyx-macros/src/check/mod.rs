@@ -12,6 +12,7 @@ mod child;
 mod compensate;
 mod handler;
 mod hook;
+mod journal;
 mod markers;
 mod signature;
 mod target;
@@ -44,9 +45,10 @@ pub(crate) fn check<'a>(
                 .collect();
             let mut methods = handler::methods(methods, &target, errors);
             compensate::link(&mut methods.handlers, &public, item, errors);
+            journal::link(&options, &methods, errors);
             Body::Process {
                 options: Box::new(options),
-                methods,
+                methods: Box::new(methods),
             }
         }
         Options::Supervisor(options) => {

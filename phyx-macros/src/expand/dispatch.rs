@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 
 use super::runtime::{duration, handle_fn, on_start_fn, on_stop_fn, private};
 use super::sendable::{Crossing, checked, respanned, sent};
-use super::{Cx, options};
+use super::{Cx, journal, options};
 use crate::attr::ProcessOptions;
 use crate::model::{Hook, Methods, Param};
 
@@ -122,6 +122,8 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             }
         }
     });
+    let recover = journal::recover_fn(krate, process_options);
+    let event_sourced = journal::event_sourced(cx, process_options, methods);
     let run = handle_fn(
         krate,
         quote! {
@@ -149,12 +151,14 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             #run
 
+            #recover
             #on_start
             #on_stop
         }
 
         #watcher
         #remote
+        #event_sourced
     }
 }
 

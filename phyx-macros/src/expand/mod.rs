@@ -11,6 +11,7 @@
 
 mod dispatch;
 mod handle;
+mod journal;
 mod message;
 mod options;
 mod process;

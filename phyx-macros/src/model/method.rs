@@ -83,6 +83,25 @@ pub(crate) struct Hook {
     pub(crate) output_span: Span,
 }
 
+/// The `#[apply]` method of an event-sourced process.
+pub(crate) struct Apply {
+    pub(crate) ident: Ident,
+    /// The event type, without the `&` of an event taken by reference.
+    pub(crate) event: Type,
+    pub(crate) by_ref: bool,
+    /// The marker, to point at.
+    pub(crate) marker: Attribute,
+}
+
+/// A `#[snapshot]` method (`ty`: what it returns) or a `#[restore]`
+/// method (`ty`: what it takes).
+pub(crate) struct SnapshotMethod {
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+    /// The marker, to point at.
+    pub(crate) marker: Attribute,
+}
+
 /// The methods of a process.
 #[derive(Default)]
 pub(crate) struct Methods {
@@ -90,6 +109,9 @@ pub(crate) struct Methods {
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
     pub(crate) on_down: Option<Hook>,
+    pub(crate) apply: Option<Apply>,
+    pub(crate) snapshot: Option<SnapshotMethod>,
+    pub(crate) restore: Option<SnapshotMethod>,
 }
 
 impl Methods {

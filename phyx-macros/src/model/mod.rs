@@ -7,7 +7,7 @@ mod marked;
 mod method;
 
 pub(crate) use marked::{Marked, Method, marked, take_markers};
-pub(crate) use method::{ChildMethod, Handler, Hook, Methods, Param, Sibling, UndoArgs};
+pub(crate) use method::{Apply, ChildMethod, Handler, Hook, Methods, Param, Sibling, SnapshotMethod, UndoArgs};
 
 use syn::{Ident, ItemImpl, Type};
 
@@ -31,7 +31,7 @@ pub(crate) enum Body {
     Process {
         /// Boxed: far larger than a supervisor's.
         options: Box<ProcessOptions>,
-        methods: Methods,
+        methods: Box<Methods>,
     },
     Supervisor {
         options: SupervisorOptions,
