@@ -91,6 +91,8 @@ mod events;
 mod faults;
 mod idle;
 mod isolated;
+#[cfg(feature = "journal")]
+pub mod journal;
 #[cfg(feature = "nats")]
 pub mod nats;
 #[cfg(feature = "nats")]

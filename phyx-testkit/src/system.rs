@@ -131,6 +131,27 @@ impl TestSystem {
     /// `enable_all()`).
     #[track_caller]
     pub fn with_seed(seed: u64) -> Self {
+        Self::build(seed, |builder| builder)
+    }
+
+    /// A test system with this test's seed whose event-sourced processes
+    /// keep their journals in `store`: a
+    /// [`FaultyJournal`](crate::journal::FaultyJournal), a
+    /// [`MemoryJournal`](phyx::journal::MemoryJournal) shared with a
+    /// second test system (a restart of the OS process), or any store.
+    /// Feature `journal`.
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new).
+    #[cfg(feature = "journal")]
+    #[track_caller]
+    pub fn with_journal(store: impl phyx::journal::Journal) -> Self {
+        Self::build(default_seed(), |builder| builder.journal(store))
+    }
+
+    #[track_caller]
+    fn build(seed: u64, configure: impl FnOnce(phyx::SystemBuilder) -> phyx::SystemBuilder) -> Self {
         let runtime = current_thread_runtime();
         let idle = IdleProbe::new();
         paused::pause();
@@ -139,12 +160,14 @@ impl TestSystem {
         let recorder = Recorder::new(clock.origin());
         let faults = Arc::new(FaultPlan::new(clock.clone(), seed));
         let sink = recorder.clone();
-        let system = System::builder()
-            .clock(clock.clone())
-            .seed(seed)
-            .on_event(move |event| sink.record(event))
-            .fault_hook(faults.clone())
-            .build();
+        let system = configure(
+            System::builder()
+                .clock(clock.clone())
+                .seed(seed)
+                .on_event(move |event| sink.record(event))
+                .fault_hook(faults.clone()),
+        )
+        .build();
         let requests = Arc::new(Requests::default());
         let driver = tokio::spawn(drive(clock.clone(), Grid::new(origin), idle, requests.clone()));
         Self {

@@ -37,6 +37,19 @@ pub enum JournalError {
         /// What is wrong, in the store's words.
         detail: String,
     },
+    /// An event (or snapshot) in the journal does not decode as the type
+    /// the process persists now: it was written by an older version of
+    /// the type, most likely.
+    Decode {
+        /// The journal.
+        key: String,
+        /// The event's position.
+        position: u64,
+        /// The type it was decoded as.
+        ty: String,
+        /// The decoder's words.
+        message: String,
+    },
 }
 
 impl JournalError {
@@ -70,7 +83,10 @@ impl JournalError {
     /// The journal this is about.
     pub fn key(&self) -> &str {
         match self {
-            Self::Conflict { key, .. } | Self::Unavailable { key, .. } | Self::Corrupt { key, .. } => key,
+            Self::Conflict { key, .. }
+            | Self::Unavailable { key, .. }
+            | Self::Corrupt { key, .. }
+            | Self::Decode { key, .. } => key,
         }
     }
 }
@@ -87,6 +103,17 @@ impl fmt::Display for JournalError {
             Self::Corrupt { key, position, detail } => write!(
                 f,
                 "journal `{key}` is damaged at position {position} ({detail}); the events before it are intact"
+            ),
+            Self::Decode {
+                key,
+                position,
+                ty,
+                message,
+            } => write!(
+                f,
+                "journal `{key}`: event {position} does not decode as `{ty}` ({message}). Was it written by an \
+                 older version of the type? Keep old variants and fields decodable (add new variants at the end, \
+                 never reorder them), or migrate the journal"
             ),
         }
     }

@@ -78,6 +78,7 @@
 //! [`MemoryJournal`] for tests, [`FileJournal`] for a machine, or any
 //! [`Journal`].
 
+mod codec;
 mod error;
 mod memory;
 mod session;
@@ -86,6 +87,7 @@ mod store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use crate::journal::codec::{decode, encode};
 pub use crate::journal::error::{JournalError, PersistError};
 pub use crate::journal::memory::MemoryJournal;
 pub(crate) use crate::journal::session::Journals;

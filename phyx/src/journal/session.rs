@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::event::{EventKind, StopReason};
 use crate::journal::EventSourced;
+use crate::journal::codec::{decode, encode};
 use crate::journal::error::{JournalError, PersistError};
 use crate::journal::store::{Journal, Snapshot};
 use crate::kernel::ctx::Ctx;
@@ -115,14 +116,7 @@ pub async fn recover<T: EventSourced>(state: &mut T, ctx: &mut Ctx<T>) -> Result
         }
         for bytes in batch {
             position += 1;
-            let event = postcard::from_bytes::<T::Event>(&bytes).map_err(|error| {
-                format!(
-                    "journal `{key}`: event {position} does not decode as `{}` ({error}). Was it written by an \
-                     older version of the type? Keep old variants and fields decodable (add new variants at the \
-                     end), or migrate the journal",
-                    type_name::<T::Event>()
-                )
-            })?;
+            let event = decode::<T::Event>(&key, position, &bytes).map_err(|error| error.to_string())?;
             catch_unwind(AssertUnwindSafe(|| state.apply(event))).map_err(|payload| {
                 format!(
                     "journal `{key}`: applying event {position} panicked: {}",
@@ -256,12 +250,7 @@ impl<T: EventSourced> Ctx<T> {
         }
         let encoded = events
             .iter()
-            .map(|event| {
-                postcard::to_allocvec(event).map_err(|error| PersistError::Encode {
-                    event: type_name::<T::Event>().to_owned(),
-                    message: error.to_string(),
-                })
-            })
+            .map(|event| encode(event))
             .collect::<Result<Vec<_>, _>>()?;
         let count = events.len() as u64;
         let appended = {
@@ -305,10 +294,7 @@ impl<T: EventSourced> Ctx<T> {
         let Some(snapshot) = state.snapshot() else {
             return Ok(());
         };
-        let bytes = postcard::to_allocvec(&snapshot).map_err(|error| PersistError::Encode {
-            event: type_name::<T::Snapshot>().to_owned(),
-            message: error.to_string(),
-        })?;
+        let bytes = encode(&snapshot)?;
         let session = self.session()?;
         let position = session.next - 1;
         session

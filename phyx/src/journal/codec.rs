@@ -1,0 +1,39 @@
+//! How events and snapshots become the bytes a store holds: postcard,
+//! compact and stable (a variant is its index, a field its place).
+
+use std::any::type_name;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::journal::error::{JournalError, PersistError};
+
+/// The bytes a journal holds for `value`, an event or a snapshot: what
+/// [`Ctx::persist`](crate::Ctx::persist) appends. For test kits and
+/// tools that write journals themselves.
+///
+/// # Errors
+///
+/// [`PersistError::Encode`]: `value`'s `Serialize` impl failed.
+pub fn encode<E: Serialize>(value: &E) -> Result<Vec<u8>, PersistError> {
+    postcard::to_allocvec(value).map_err(|error| PersistError::Encode {
+        event: type_name::<E>().to_owned(),
+        message: error.to_string(),
+    })
+}
+
+/// The event (or snapshot) at `position` of journal `key`, from its bytes:
+/// what a replay decodes.
+///
+/// # Errors
+///
+/// [`JournalError::Decode`], naming the journal, the position and the
+/// type, when the bytes are not an `E`.
+pub fn decode<E: DeserializeOwned>(key: &str, position: u64, bytes: &[u8]) -> Result<E, JournalError> {
+    postcard::from_bytes(bytes).map_err(|error| JournalError::Decode {
+        key: key.to_owned(),
+        position,
+        ty: type_name::<E>().to_owned(),
+        message: error.to_string(),
+    })
+}
