@@ -250,7 +250,7 @@ impl<T: EventSourced> Ctx<T> {
         }
         let encoded = events
             .iter()
-            .map(|event| encode(event))
+            .map(encode)
             .collect::<Result<Vec<_>, _>>()?;
         let count = events.len() as u64;
         let appended = {
