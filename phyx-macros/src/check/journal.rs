@@ -12,6 +12,7 @@ use crate::model::{Apply, Methods, SnapshotMethod};
 /// formed and the first of its kind.
 pub(super) fn method(role: Role, marker: &Attribute, method: &ImplItemFn, methods: &mut Methods, errors: &mut Errors) {
     let before = errors.count();
+    methods.journal_markers.push((role, marker.clone()));
     signature::common(method, role.marker(), errors);
     let sig = &method.sig;
     if let Some(asyncness) = &sig.asyncness {
@@ -79,7 +80,6 @@ pub(super) fn method(role: Role, marker: &Attribute, method: &ImplItemFn, method
                     ident: sig.ident.clone(),
                     event: ty,
                     by_ref,
-                    marker: marker.clone(),
                 });
             }
         }
@@ -104,7 +104,6 @@ pub(super) fn method(role: Role, marker: &Attribute, method: &ImplItemFn, method
                 methods.snapshot = Some(SnapshotMethod {
                     ident: sig.ident.clone(),
                     ty: (**ty).clone(),
-                    marker: marker.clone(),
                 });
             }
         }
@@ -126,7 +125,6 @@ pub(super) fn method(role: Role, marker: &Attribute, method: &ImplItemFn, method
                 methods.restore = Some(SnapshotMethod {
                     ident: sig.ident.clone(),
                     ty: (*snapshot.ty).clone(),
-                    marker: marker.clone(),
                 });
             }
         }
@@ -149,38 +147,43 @@ fn returns_nothing(sig: &syn::Signature, marker: &str, errors: &mut Errors) {
 /// How the journal's option and methods go together: `journal` needs an
 /// `#[apply]`, the methods need `journal`, a snapshot needs its restore.
 pub(super) fn link(options: &ProcessOptions, methods: &Methods, errors: &mut Errors) {
+    let marker = |role: Role| {
+        methods
+            .journal_markers
+            .iter()
+            .find(|(written, _)| *written == role)
+            .map(|(_, marker)| marker)
+    };
     let Some(journal) = options.journal else {
-        let marked = [
-            methods.apply.as_ref().map(|apply| ("apply", &apply.marker)),
-            methods.snapshot.as_ref().map(|snapshot| ("snapshot", &snapshot.marker)),
-            methods.restore.as_ref().map(|restore| ("restore", &restore.marker)),
-        ];
-        for (name, marker) in marked.into_iter().flatten() {
+        for (role, marker) in &methods.journal_markers {
             errors.spanned(
                 marker,
-                format!("`#[{name}]` is for event-sourced processes: write `#[process(journal)]` on the impl"),
+                format!(
+                    "`#[{}]` is for event-sourced processes: write `#[process(journal)]` on the impl",
+                    role.marker()
+                ),
             );
         }
         return;
     };
-    if methods.apply.is_none() {
+    if marker(Role::Apply).is_none() {
         errors.push(syn::Error::new(
             journal,
             "an event-sourced process says how an event changes its state: add a method `#[apply] fn apply(&mut self, event: MyEvent)`",
         ));
     }
-    match (&methods.snapshot, &methods.restore) {
+    match (marker(Role::Snapshot), marker(Role::Restore)) {
         (Some(snapshot), None) => errors.spanned(
-            &snapshot.marker,
+            snapshot,
             "a snapshot is restored at the next start: add `#[restore] fn restore(&mut self, snapshot: MySnapshot)`",
         ),
         (None, Some(restore)) => errors.spanned(
-            &restore.marker,
+            restore,
             "a snapshot to restore is made by a `#[snapshot]` method: add `#[snapshot] fn snapshot(&self) -> MySnapshot`",
         ),
         _ => {}
     }
-    if let (Some((_, every)), None) = (options.snapshot_every, &methods.snapshot) {
+    if let (Some((_, every)), None) = (options.snapshot_every, marker(Role::Snapshot)) {
         errors.push(syn::Error::new(
             every,
             "`snapshot_every` saves what a `#[snapshot]` method returns: add `#[snapshot] fn snapshot(&self) -> MySnapshot` and its `#[restore]`",

@@ -122,7 +122,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             }
         }
     });
-    let recover = journal::recover_fn(krate, process_options);
+    let recover = journal::recover_fn(krate, process_options, methods);
     let event_sourced = journal::event_sourced(cx, process_options, methods);
     let run = handle_fn(
         krate,

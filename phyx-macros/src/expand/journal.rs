@@ -43,6 +43,9 @@ pub(super) fn event_sourced(cx: &Cx<'_>, options: &ProcessOptions, methods: &Met
         },
     );
     let snapshot_fns = snapshots.map(|(snapshot, restore)| {
+        // Spanned on `restore`'s parameter: a type that is not what
+        // `snapshot` returns is reported there.
+        let argument = quote_spanned!(restore.ty.span()=> __phyx_snapshot);
         let (snapshot, restore) = (&snapshot.ident, &restore.ident);
         quote! {
             fn snapshot(&self) -> #private::Option<Self::Snapshot> {
@@ -50,7 +53,7 @@ pub(super) fn event_sourced(cx: &Cx<'_>, options: &ProcessOptions, methods: &Met
             }
 
             fn restore(&mut self, __phyx_snapshot: Self::Snapshot) {
-                Self::#restore(self, __phyx_snapshot)
+                Self::#restore(self, #argument)
             }
         }
     });
@@ -77,8 +80,11 @@ pub(super) fn event_sourced(cx: &Cx<'_>, options: &ProcessOptions, methods: &Met
 }
 
 /// `fn __recover`, inside the `Process` impl.
-pub(super) fn recover_fn(krate: &syn::Path, options: &ProcessOptions) -> Option<TokenStream> {
+pub(super) fn recover_fn(krate: &syn::Path, options: &ProcessOptions, methods: &Methods) -> Option<TokenStream> {
     let journal: Span = options.journal?;
+    // Without a well-formed `#[apply]` there is no `EventSourced` impl to
+    // recover with; its error is reported already.
+    methods.apply.as_ref()?;
     let private = private(krate);
     let journal_macro = respanned(krate, journal);
     Some(quote! {

@@ -4,7 +4,7 @@
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Type, Visibility};
 
-use crate::attr::{BreakerOptions, ProcessOptions, RateOptions};
+use crate::attr::{BreakerOptions, ProcessOptions, RateOptions, Role};
 
 /// A `#[public]` method.
 pub(crate) struct Handler {
@@ -89,8 +89,6 @@ pub(crate) struct Apply {
     /// The event type, without the `&` of an event taken by reference.
     pub(crate) event: Type,
     pub(crate) by_ref: bool,
-    /// The marker, to point at.
-    pub(crate) marker: Attribute,
 }
 
 /// A `#[snapshot]` method (`ty`: what it returns) or a `#[restore]`
@@ -98,8 +96,6 @@ pub(crate) struct Apply {
 pub(crate) struct SnapshotMethod {
     pub(crate) ident: Ident,
     pub(crate) ty: Type,
-    /// The marker, to point at.
-    pub(crate) marker: Attribute,
 }
 
 /// The methods of a process.
@@ -112,6 +108,10 @@ pub(crate) struct Methods {
     pub(crate) apply: Option<Apply>,
     pub(crate) snapshot: Option<SnapshotMethod>,
     pub(crate) restore: Option<SnapshotMethod>,
+    /// Every `#[apply]`, `#[snapshot]` and `#[restore]` written, well
+    /// formed or not (those that are not were reported already), with its
+    /// marker: how they go together is checked on these.
+    pub(crate) journal_markers: Vec<(Role, Attribute)>,
 }
 
 impl Methods {

@@ -3,6 +3,7 @@
 
 use std::any::type_name;
 use std::collections::HashSet;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -248,10 +249,7 @@ impl<T: EventSourced> Ctx<T> {
         if events.is_empty() {
             return Ok(());
         }
-        let encoded = events
-            .iter()
-            .map(encode)
-            .collect::<Result<Vec<_>, _>>()?;
+        let encoded = events.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
         let count = events.len() as u64;
         let appended = {
             let session = self.session()?;
@@ -290,11 +288,20 @@ impl<T: EventSourced> Ctx<T> {
     ///
     /// The snapshot does not encode, or the store failed. Either way the
     /// journal and the state are as they were, and the process goes on.
-    pub async fn save_snapshot(&mut self, state: &T) -> Result<(), PersistError> {
-        let Some(snapshot) = state.snapshot() else {
-            return Ok(());
-        };
-        let bytes = encode(&snapshot)?;
+    pub fn save_snapshot<'a>(&'a mut self, state: &T) -> impl Future<Output = Result<(), PersistError>> + Send + 'a {
+        // Made now, so that the future does not hold the state (which
+        // need not be `Sync`).
+        let snapshot = state.snapshot().map(|snapshot| encode(&snapshot));
+        async move {
+            match snapshot {
+                None => Ok(()),
+                Some(Err(error)) => Err(error),
+                Some(Ok(bytes)) => self.store_snapshot(bytes).await,
+            }
+        }
+    }
+
+    async fn store_snapshot(&mut self, bytes: Vec<u8>) -> Result<(), PersistError> {
         let session = self.session()?;
         let position = session.next - 1;
         session

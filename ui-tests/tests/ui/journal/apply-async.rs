@@ -1,0 +1,27 @@
+use phyx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+pub enum Event {
+    Added(u64),
+}
+
+#[derive(Default)]
+pub struct Tally {
+    total: u64,
+}
+
+#[process(journal)]
+impl Tally {
+    #[apply]
+    async fn apply(&mut self, event: Event) {
+        let Event::Added(n) = event;
+        self.total += n;
+    }
+    #[public]
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+fn main() {}

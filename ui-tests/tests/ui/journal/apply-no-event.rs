@@ -1,0 +1,26 @@
+use phyx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+pub enum Event {
+    Added(u64),
+}
+
+#[derive(Default)]
+pub struct Tally {
+    total: u64,
+}
+
+#[process(journal)]
+impl Tally {
+    #[apply]
+    fn apply(&mut self) {
+        self.total += 1;
+    }
+    #[public]
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+fn main() {}

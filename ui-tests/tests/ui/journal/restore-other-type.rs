@@ -1,0 +1,38 @@
+use phyx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+pub enum Event {
+    Added(u64),
+}
+
+#[derive(Default)]
+pub struct Tally {
+    total: u64,
+}
+
+#[process(journal)]
+impl Tally {
+    #[apply]
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Added(n) => self.total += n,
+        }
+    }
+
+    #[snapshot]
+    fn snapshot(&self) -> u64 {
+        self.total
+    }
+
+    #[restore]
+    fn restore(&mut self, total: String) {
+        self.total = total.len() as u64;
+    }
+    #[public]
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+fn main() {}

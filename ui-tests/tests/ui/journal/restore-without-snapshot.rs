@@ -1,0 +1,33 @@
+use phyx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+pub enum Event {
+    Added(u64),
+}
+
+#[derive(Default)]
+pub struct Tally {
+    total: u64,
+}
+
+#[process(journal)]
+impl Tally {
+    #[apply]
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Added(n) => self.total += n,
+        }
+    }
+
+    #[restore]
+    fn restore(&mut self, total: u64) {
+        self.total = total;
+    }
+    #[public]
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+fn main() {}

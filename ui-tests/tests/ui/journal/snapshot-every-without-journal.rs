@@ -1,0 +1,22 @@
+use phyx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+pub enum Event {
+    Added(u64),
+}
+
+#[derive(Default)]
+pub struct Tally {
+    total: u64,
+}
+
+#[process(snapshot_every = 100)]
+impl Tally {
+    #[public]
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+fn main() {}
