@@ -466,3 +466,100 @@ async fn the_test_kit_replays_and_fast_forwards_journals() {
     assert_eq!((replayed.balance, replayed.applied), (35, 3));
     t.system().shutdown().await;
 }
+
+/// A seeded draw, for the soak.
+struct Draw(u64);
+
+impl Draw {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+/// Random deposits, withdrawals, store failures of every kind, crashes
+/// and new systems, checked after each step against a model: the balance
+/// is always the sum of what the journal holds, each event applied once.
+/// `PHYX_SEED=n` runs one seed.
+#[tokio::test(start_paused = true)]
+async fn soak_the_state_is_always_the_journals() {
+    let seeds: Vec<u64> = match std::env::var("PHYX_SEED") {
+        Ok(seed) => vec![seed.parse().expect("PHYX_SEED is a number")],
+        Err(_) => (1..=12).collect(),
+    };
+    for seed in seeds {
+        let mut draw = Draw(seed);
+        let journal = FaultyJournal::new();
+        let mut system = System::builder().journal(journal.clone()).build();
+        // Crashes come faster than any restart limit allows.
+        let tireless = || SpawnOptions::new().max_restarts(u32::MAX, Duration::from_secs(1));
+        let mut account = system.spawn_with(Account::default, tireless());
+        let mut tally = system.spawn_with(Tally::default, tireless());
+        let (mut balance, mut total, mut events) = (0u64, 0u64, 0u64);
+        for step in 0..150 {
+            let amount = 1 + draw.below(20);
+            let context = format!("seed {seed}, step {step}");
+            match draw.below(9) {
+                0 => {
+                    journal.fail_next_append();
+                    assert!(account.deposit(amount).await.unwrap().is_err(), "{context}");
+                }
+                1 => {
+                    journal.lose_next_ack();
+                    assert!(account.deposit(amount).await.unwrap().is_err(), "{context}");
+                    (balance, events) = (balance + amount, events + 1);
+                }
+                2 => {
+                    journal.crash_after_next_append();
+                    assert!(account.deposit(amount).await.is_err(), "{context}");
+                    (balance, events) = (balance + amount, events + 1);
+                }
+                3 => {
+                    account.crash().await.unwrap_err();
+                    tally.crash().await.unwrap_err();
+                }
+                4 => {
+                    system.shutdown().await;
+                    system = System::builder().journal(journal.clone()).build();
+                    account = system.spawn_with(Account::default, tireless());
+                    tally = system.spawn_with(Tally::default, tireless());
+                }
+                5 => {
+                    let withdrawn = account.withdraw(amount).await.unwrap();
+                    if amount <= balance {
+                        assert_eq!(withdrawn, Ok(balance - amount), "{context}");
+                        (balance, events) = (balance - amount, events + 1);
+                    } else {
+                        assert!(withdrawn.is_err(), "{context}");
+                    }
+                }
+                6 | 7 => {
+                    assert_eq!(tally.add(amount).await.unwrap(), Ok(total + amount), "{context}");
+                    total += amount;
+                }
+                _ => {
+                    assert_eq!(
+                        account.deposit(amount).await.unwrap(),
+                        Ok(balance + amount),
+                        "{context}"
+                    );
+                    (balance, events) = (balance + amount, events + 1);
+                }
+            }
+            // Each instance applies every event once: by replay, or as
+            // it persists it.
+            let seen = account.balance().await.unwrap();
+            assert_eq!(seen, (balance, events), "{context}");
+            assert_eq!(journal.memory().len("Account"), events, "{context}");
+            assert_eq!(tally.total().await.unwrap().0, total, "{context}");
+        }
+        system.shutdown().await;
+        let rebuilt = journal::state_after(Account::default(), journal.memory(), "Account", u64::MAX)
+            .await
+            .unwrap();
+        assert_eq!((rebuilt.balance, rebuilt.applied), (balance, events), "seed {seed}");
+    }
+}
