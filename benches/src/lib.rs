@@ -23,6 +23,8 @@ pub mod alloc;
 pub mod durable;
 #[cfg(feature = "isolated")]
 pub mod isolated;
+#[cfg(feature = "journal")]
+pub mod journal;
 pub mod kameo_counter;
 #[cfg(feature = "cluster")]
 pub mod nats_server;

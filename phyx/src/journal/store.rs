@@ -75,3 +75,23 @@ pub trait Journal: Send + Sync + 'static {
     /// Journal `key`'s latest snapshot, if one was saved.
     fn load_snapshot<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Snapshot>>;
 }
+
+/// A shared store is a store: the same journals behind one system's
+/// handle and a tool's, or a test's.
+impl<J: Journal + ?Sized> Journal for std::sync::Arc<J> {
+    fn append<'a>(&'a self, key: &'a str, first: u64, events: Vec<Vec<u8>>) -> StoreFuture<'a, ()> {
+        (**self).append(key, first, events)
+    }
+
+    fn read<'a>(&'a self, key: &'a str, from: u64, max: usize) -> StoreFuture<'a, Vec<Vec<u8>>> {
+        (**self).read(key, from, max)
+    }
+
+    fn save_snapshot<'a>(&'a self, key: &'a str, snapshot: Snapshot) -> StoreFuture<'a, ()> {
+        (**self).save_snapshot(key, snapshot)
+    }
+
+    fn load_snapshot<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Snapshot>> {
+        (**self).load_snapshot(key)
+    }
+}
