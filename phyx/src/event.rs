@@ -41,7 +41,7 @@ pub enum EventKind {
     /// An instance finished its start hook and handles messages from now on.
     Started,
     /// An event-sourced process's instance rebuilt its state from its
-    /// journal, before its start hook ([`phyx::journal`](crate::journal)).
+    /// journal, before its start hook (`phyx::journal`, feature `journal`).
     Recovered {
         /// The position of the snapshot it restored, if any.
         snapshot: Option<u64>,

@@ -343,13 +343,13 @@ pub use phyx_macros::on_stop;
 pub use phyx_macros::on_down;
 
 /// Marks how an event changes the state of an event-sourced process, a
-/// `#[process(journal)]` ([`phyx::journal`](crate::journal), feature
+/// `#[process(journal)]` (`phyx::journal`, feature
 /// `journal`).
 ///
 /// A plain `fn` taking `&mut self` and the event, by value or as
 /// `&Event`, returning nothing; one per process. The event type is
 /// `Serialize + DeserializeOwned` (serde). It runs for every event
-/// [`Ctx::persist`] persists, right after the event is durable, and for
+/// `Ctx::persist` persists, right after the event is durable, and for
 /// every event of the journal when an instance starts: keep it to changing
 /// the state (no calls, no I/O), or a replay would do them again. A panic
 /// in it is a crash, and the next start replays that event again: fix the
@@ -389,7 +389,7 @@ pub use phyx_macros::apply;
 /// A start restores the latest snapshot, then replays only the events
 /// after it. Snapshots are saved every `N` events with
 /// `#[process(journal, snapshot_every = N)]`, or when a handler calls
-/// [`Ctx::save_snapshot`]. A snapshot that no longer decodes (its type
+/// `Ctx::save_snapshot`. A snapshot that no longer decodes (its type
 /// changed) is passed over, with a warning, for a replay of every event.
 ///
 /// ```
@@ -745,7 +745,7 @@ pub mod __private {
     pub use crate::journal::{EventSourced, recover};
 
     /// What `#[process(journal)]` generates (the
-    /// [`EventSourced`](crate::journal::EventSourced) impl), kept only where
+    /// `EventSourced` impl), kept only where
     /// the `journal` feature is on; elsewhere, one error that says how to
     /// turn it on.
     #[cfg(feature = "journal")]

@@ -217,7 +217,7 @@ impl SpawnOptions {
 
     /// The name shown in events, errors and traces (default: the type's
     /// name). An event-sourced process's journal is named after it
-    /// ([`phyx::journal`](crate::journal), feature `journal`).
+    /// (`phyx::journal`, feature `journal`).
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.into());
         self
