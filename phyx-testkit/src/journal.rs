@@ -202,18 +202,6 @@ pub async fn state_after<T: EventSourced>(
     Ok(state)
 }
 
-/// The events of journal `key`, decoded as `T`'s.
-///
-/// # Errors
-///
-/// [`JournalError::Decode`] for an event that is not a `T::Event`.
-pub fn events<T: EventSourced>(memory: &MemoryJournal, key: &str) -> Result<Vec<T::Event>, JournalError> {
-    (1..)
-        .zip(memory.events(key))
-        .map(|(position, bytes)| decode::<T::Event>(key, position, &bytes))
-        .collect()
-}
-
 /// Appends `events` to journal `key` as `T` persists them: a journal a
 /// test starts from.
 ///

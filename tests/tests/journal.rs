@@ -453,7 +453,7 @@ async fn the_test_kit_replays_and_fast_forwards_journals() {
     for amount in [5, 10, 20] {
         account.deposit(amount).await.unwrap().unwrap();
     }
-    let persisted = journal::events::<Account>(&journals, "Account").unwrap();
+    let persisted = phyx::journal::events::<Account>(&journals, "Account").await.unwrap();
     assert_eq!(
         persisted,
         [Event::Deposited(5), Event::Deposited(10), Event::Deposited(20)]
@@ -557,7 +557,7 @@ async fn soak_the_state_is_always_the_journals() {
             assert_eq!(tally.total().await.unwrap().0, total, "{context}");
         }
         system.shutdown().await;
-        let rebuilt = journal::state_after(Account::default(), journal.memory(), "Account", u64::MAX)
+        let rebuilt = journal::state_after(Account::default(), &journal, "Account", u64::MAX)
             .await
             .unwrap();
         assert_eq!((rebuilt.balance, rebuilt.applied), (balance, events), "seed {seed}");

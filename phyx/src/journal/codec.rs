@@ -37,3 +37,27 @@ pub fn decode<E: DeserializeOwned>(key: &str, position: u64, bytes: &[u8]) -> Re
         message: error.to_string(),
     })
 }
+
+/// Every event of journal `key` in `store`, decoded as `T`'s: to look
+/// into a journal from a tool, a test or a migration.
+///
+/// # Errors
+///
+/// The store's, or [`JournalError::Decode`] for an event that is not a
+/// `T::Event`.
+pub async fn events<T: crate::journal::EventSourced>(
+    store: &dyn crate::journal::Journal,
+    key: &str,
+) -> Result<Vec<T::Event>, JournalError> {
+    let mut events = Vec::new();
+    loop {
+        let position = events.len() as u64;
+        let batch = store.read(key, position + 1, 4096).await?;
+        if batch.is_empty() {
+            return Ok(events);
+        }
+        for (offset, bytes) in (1..).zip(batch) {
+            events.push(decode(key, position + offset, &bytes)?);
+        }
+    }
+}

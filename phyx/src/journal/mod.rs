@@ -87,7 +87,7 @@ mod store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use crate::journal::codec::{decode, encode};
+pub use crate::journal::codec::{decode, encode, events};
 pub use crate::journal::error::{JournalError, PersistError};
 pub use crate::journal::memory::MemoryJournal;
 pub(crate) use crate::journal::session::Journals;
