@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use crate::journal::error::JournalError;
 use crate::journal::file::frame::{self, HEADER, Header};
+use crate::journal::file::scan::scan;
 
 /// A record's offset is indexed at least every this many bytes: a read
 /// from anywhere reads at most this much before its first event.
 const INDEX_STRIDE: u64 = 64 * 1024;
 
 /// Buffer of the reads that scan and read records.
-const READ_BUFFER: usize = 64 * 1024;
+pub(super) const READ_BUFFER: usize = 64 * 1024;
 
 /// The staged buffer keeps at most this much capacity between groups.
 const STAGED_KEPT: usize = 1024 * 1024;
@@ -22,17 +23,17 @@ const STAGED_KEPT: usize = 1024 * 1024;
 /// Where a record starts: its offset in the file and its first event's
 /// position.
 #[derive(Debug, Clone, Copy)]
-struct Mark {
-    first: u64,
-    offset: u64,
+pub(super) struct Mark {
+    pub(super) first: u64,
+    pub(super) offset: u64,
 }
 
 /// A record that does not check, with valid-looking data after it: the
 /// journal cannot be read from `position` on.
 #[derive(Debug)]
-struct Damage {
-    position: u64,
-    detail: String,
+pub(super) struct Damage {
+    pub(super) position: u64,
+    pub(super) detail: String,
 }
 
 /// A journal's file and what is known of it. Invariants: `len` and `end`
@@ -247,89 +248,6 @@ impl Log {
     }
 }
 
-/// What a scan found in a file.
-struct Scan {
-    len: u64,
-    end: u64,
-    index: Vec<Mark>,
-    damage: Option<Damage>,
-}
-
-/// Indexes the valid records of journal `key`'s `file`, and cuts off a
-/// torn end: a short header, a record running past the end of the file,
-/// or a last record that does not check (or after which only zeros
-/// follow, as a file system may leave after a power loss). A record that
-/// does not check with other data after it is damage, left as it is.
-fn scan(key: &str, path: &Path, file: &File) -> io::Result<Scan> {
-    let size = file.metadata()?.len();
-    let mut reader = BufReader::with_capacity(READ_BUFFER, file);
-    let mut payload = Vec::new();
-    let (mut len, mut offset) = (0, 0);
-    let mut index = Vec::new();
-    let mut damage = None;
-    let torn = loop {
-        let rest = size - offset;
-        if rest == 0 {
-            break None;
-        }
-        if rest < HEADER as u64 {
-            break Some(format!("a header cut short, {rest} of its {HEADER} bytes"));
-        }
-        let mut bytes = [0; HEADER];
-        reader.read_exact(&mut bytes)?;
-        let header = Header::parse(bytes);
-        if header.frame_len() > rest {
-            break Some(format!(
-                "a record of {} bytes with only {rest} left in the file",
-                header.frame_len()
-            ));
-        }
-        payload.resize(header.len as usize, 0);
-        reader.read_exact(&mut payload)?;
-        let events = if header.checks(&payload) {
-            frame::events(&payload).map(|events| events.len() as u64)
-        } else {
-            Err("its checksum does not match".to_owned())
-        };
-        match events {
-            Ok(count) => {
-                push_mark(&mut index, Mark { first: len + 1, offset });
-                len += count;
-                offset += header.frame_len();
-            }
-            Err(problem) => {
-                let after = rest - header.frame_len();
-                if after == 0 || only_zeros(&mut reader)? {
-                    break Some(format!("the last record: {problem}"));
-                }
-                damage = Some(Damage {
-                    position: len + 1,
-                    detail: format!(
-                        "the record at byte {offset} of `{}`: {problem}, with {after} bytes after it",
-                        path.display()
-                    ),
-                });
-                break None;
-            }
-        }
-    };
-    if let Some(reason) = torn {
-        tracing::warn!(
-            target: "phyx", journal = key, path = %path.display(),
-            "cut off the torn end of the journal's file ({reason}; {} bytes from byte {offset}): an append \
-             that a crash interrupted. The journal keeps its {len} events before it",
-            size - offset
-        );
-        file.set_len(offset)?;
-    }
-    Ok(Scan {
-        len,
-        end: offset,
-        index,
-        damage,
-    })
-}
-
 /// The file in `slot`, opened again if it was closed.
 fn handle<'a>(slot: &'a mut Option<File>, path: &Path) -> io::Result<&'a File> {
     let file = match slot.take() {
@@ -340,7 +258,7 @@ fn handle<'a>(slot: &'a mut Option<File>, path: &Path) -> io::Result<&'a File> {
 }
 
 /// Adds `mark` to `marks` unless the last one is near.
-fn push_mark(marks: &mut Vec<Mark>, mark: Mark) {
+pub(super) fn push_mark(marks: &mut Vec<Mark>, mark: Mark) {
     if marks
         .last()
         .is_none_or(|last| mark.offset - last.offset >= INDEX_STRIDE)
@@ -349,20 +267,8 @@ fn push_mark(marks: &mut Vec<Mark>, mark: Mark) {
     }
 }
 
-fn open_file(path: &Path) -> io::Result<File> {
+pub(super) fn open_file(path: &Path) -> io::Result<File> {
     OpenOptions::new().read(true).write(true).open(path)
-}
-
-/// Whether everything `reader` has left is zero bytes.
-fn only_zeros(reader: &mut impl Read) -> io::Result<bool> {
-    let mut chunk = [0; 4096];
-    loop {
-        match reader.read(&mut chunk)? {
-            0 => return Ok(true),
-            read if chunk[..read].iter().any(|&byte| byte != 0) => return Ok(false),
-            _ => {}
-        }
-    }
 }
 
 /// An I/O error of journal `key`, naming what was done to which file.

@@ -15,13 +15,17 @@
 //! # Inside
 //!
 //! `frame` is the bytes of a record or snapshot, `name` a key's file
-//! name, `log` one journal's file (its scan, index, staged appends and
-//! reads), `snapshot` a snapshot's file, `writer` the thread that does
-//! all of it, and this file the public face that sends it requests.
+//! name, `scan` the check of a journal's file when first used, `log` one
+//! journal's file (its index, staged appends and reads), `logs` the
+//! journals opened so far (and the bound on their open files), `snapshot`
+//! a snapshot's file, `writer` the thread that does all of it in groups,
+//! and this file the public face that sends it requests.
 
 mod frame;
 mod log;
+mod logs;
 mod name;
+mod scan;
 mod snapshot;
 mod writer;
 
@@ -34,7 +38,7 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::journal::error::JournalError;
-use crate::journal::file::writer::{Reply, Request};
+use crate::journal::file::writer::{Read, Reply, Request, Write};
 use crate::journal::store::{Journal, Snapshot, StoreFuture};
 
 /// When an [`append`](Journal::append) (or a snapshot save) through a
@@ -255,7 +259,7 @@ impl FileJournal {
     /// [`JournalError::Unavailable`]: the directory cannot be listed.
     pub async fn keys(&self) -> Result<Vec<String>, JournalError> {
         let dir = self.shared.dir.display().to_string();
-        self.ask(&dir, |reply| Request::Keys { reply }).await
+        self.ask(&dir, |reply| Request::Read(Read::Keys { reply })).await
     }
 
     /// Sends the request that `request` makes and waits for its answer.
@@ -282,38 +286,46 @@ impl FileJournal {
 impl Journal for FileJournal {
     fn append<'a>(&'a self, key: &'a str, first: u64, events: Vec<Vec<u8>>) -> StoreFuture<'a, ()> {
         let durability = self.durability;
-        Box::pin(self.ask(key, move |reply| Request::Append {
-            key: key.to_owned(),
-            first,
-            events,
-            durability,
-            reply,
+        Box::pin(self.ask(key, move |reply| {
+            Request::Write(Write::Append {
+                key: key.to_owned(),
+                first,
+                events,
+                durability,
+                reply,
+            })
         }))
     }
 
     fn read<'a>(&'a self, key: &'a str, from: u64, max: usize) -> StoreFuture<'a, Vec<Vec<u8>>> {
-        Box::pin(self.ask(key, move |reply| Request::Read {
-            key: key.to_owned(),
-            from,
-            max,
-            reply,
+        Box::pin(self.ask(key, move |reply| {
+            Request::Read(Read::Events {
+                key: key.to_owned(),
+                from,
+                max,
+                reply,
+            })
         }))
     }
 
     fn save_snapshot<'a>(&'a self, key: &'a str, snapshot: Snapshot) -> StoreFuture<'a, ()> {
         let durability = self.durability;
-        Box::pin(self.ask(key, move |reply| Request::SaveSnapshot {
-            key: key.to_owned(),
-            snapshot,
-            durability,
-            reply,
+        Box::pin(self.ask(key, move |reply| {
+            Request::Write(Write::Snapshot {
+                key: key.to_owned(),
+                snapshot,
+                durability,
+                reply,
+            })
         }))
     }
 
     fn load_snapshot<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Snapshot>> {
-        Box::pin(self.ask(key, move |reply| Request::LoadSnapshot {
-            key: key.to_owned(),
-            reply,
+        Box::pin(self.ask(key, move |reply| {
+            Request::Read(Read::Snapshot {
+                key: key.to_owned(),
+                reply,
+            })
         }))
     }
 }

@@ -121,6 +121,14 @@ async fn an_append_at_the_wrong_position_conflicts_and_writes_nothing() {
         );
     }
     journal.append("k", 2, vec![event(2)]).await.unwrap();
+    // A journal never written starts at 1; a refused or empty append
+    // makes no file.
+    assert_eq!(
+        journal.append("new", 2, vec![event(1)]).await,
+        Err(JournalError::conflict("new", 2, 1))
+    );
+    journal.append("empty", 1, Vec::new()).await.unwrap();
+    assert_eq!(journal.keys().await.unwrap(), ["k"]);
     drop(journal);
     let journal = FileJournal::open(&dir.0).unwrap();
     assert_eq!(all(&journal, "k").await.unwrap(), [event(1), event(2)]);

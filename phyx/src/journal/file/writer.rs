@@ -13,40 +13,30 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::journal::error::JournalError;
-use crate::journal::file::log::{Log, unavailable};
+use crate::journal::file::log::unavailable;
+use crate::journal::file::logs::Logs;
 use crate::journal::file::{Durability, name, snapshot};
 use crate::journal::store::Snapshot;
-
-/// Files the writer keeps open at most; past it, it closes the least
-/// recently used (their indexes stay), so that a system with thousands
-/// of journals does not run out of file descriptors.
-const MAX_OPEN: usize = 256;
 
 /// Where an answer goes.
 pub(super) type Reply<T> = oneshot::Sender<Result<T, JournalError>>;
 
 /// What a `FileJournal` asks of its writer.
 pub(super) enum Request {
-    Append {
-        key: String,
-        first: u64,
-        events: Vec<Vec<u8>>,
-        durability: Durability,
-        reply: Reply<()>,
-    },
-    Read {
+    Read(Read),
+    Write(Write),
+}
+
+/// A request answered at once, from the journals as the previous group
+/// left them.
+pub(super) enum Read {
+    Events {
         key: String,
         from: u64,
         max: usize,
         reply: Reply<Vec<Vec<u8>>>,
     },
-    SaveSnapshot {
-        key: String,
-        snapshot: Snapshot,
-        durability: Durability,
-        reply: Reply<()>,
-    },
-    LoadSnapshot {
+    Snapshot {
         key: String,
         reply: Reply<Option<Snapshot>>,
     },
@@ -55,22 +45,35 @@ pub(super) enum Request {
     },
 }
 
-/// The writer's state: the journals it has opened, by key.
+/// A request answered once its group is committed.
+pub(super) enum Write {
+    Append {
+        key: String,
+        first: u64,
+        events: Vec<Vec<u8>>,
+        durability: Durability,
+        reply: Reply<()>,
+    },
+    Snapshot {
+        key: String,
+        snapshot: Snapshot,
+        durability: Durability,
+        reply: Reply<()>,
+    },
+}
+
+/// The writer's state.
 struct Writer {
-    dir: PathBuf,
-    logs: HashMap<String, Log>,
-    /// Logs whose file is open.
-    open: usize,
-    /// Counts groups, to tell which log was used last.
-    tick: u64,
+    logs: Logs,
     /// Held while the thread runs: the directory's one-writer lock, let
     /// go once the last request is answered.
     _lock: File,
 }
 
-/// An append written with the group, waiting for its answer.
+/// A write carried out with the group, waiting for its answer.
 struct Pending {
     key: String,
+    /// Whether it waits for its file's flush (`Fsync`).
     sync: bool,
     reply: Reply<()>,
 }
@@ -80,10 +83,7 @@ struct Pending {
 pub(super) fn start(dir: PathBuf, lock: File) -> io::Result<(mpsc::Sender<Request>, JoinHandle<()>)> {
     let (sender, requests) = mpsc::channel();
     let writer = Writer {
-        dir,
-        logs: HashMap::new(),
-        open: 0,
-        tick: 0,
+        logs: Logs::new(dir),
         _lock: lock,
     };
     let thread = std::thread::Builder::new()
@@ -101,43 +101,29 @@ impl Writer {
         }
     }
 
-    /// Answers one group of requests.
+    /// Answers one group of requests: the reads first, while nothing is
+    /// staged, then the writes, committed together.
     fn serve(&mut self, group: Vec<Request>) {
-        self.tick += 1;
-        // Reads first, while nothing is staged: they see the journals as
-        // the previous group left them.
-        let (writes, reads): (Vec<_>, Vec<_>) = group
-            .into_iter()
-            .partition(|request| matches!(request, Request::Append { .. } | Request::SaveSnapshot { .. }));
-        for request in reads {
+        self.logs.next_group();
+        let mut writes = Vec::new();
+        for request in group {
             match request {
-                Request::Read { key, from, max, reply } => {
-                    let _ = reply.send(self.log(&key, false).and_then(|log| match log {
-                        Some(log) => log.read(&key, from, max),
-                        None => Ok(Vec::new()),
-                    }));
-                }
-                Request::LoadSnapshot { key, reply } => {
-                    let _ = reply.send(self.load_snapshot(&key));
-                }
-                Request::Keys { reply } => {
-                    let _ = reply.send(self.keys());
-                }
-                Request::Append { .. } | Request::SaveSnapshot { .. } => {}
+                Request::Read(read) => self.read(read),
+                Request::Write(write) => writes.push(write),
             }
         }
-        let mut pending = Vec::new();
-        let mut saved = Vec::new();
-        for request in writes {
-            match request {
-                Request::Append {
+        let mut appends = Vec::new();
+        let mut snapshots = Vec::new();
+        for write in writes {
+            match write {
+                Write::Append {
                     key,
                     first,
                     events,
                     durability,
                     reply,
-                } => match self.created(&key).and_then(|log| log.stage(&key, first, &events)) {
-                    Ok(()) => pending.push(Pending {
+                } => match self.logs.stage(&key, first, &events) {
+                    Ok(()) => appends.push(Pending {
                         key,
                         sync: durability == Durability::Fsync,
                         reply,
@@ -146,155 +132,112 @@ impl Writer {
                         let _ = reply.send(Err(error));
                     }
                 },
-                Request::SaveSnapshot {
+                Write::Snapshot {
                     key,
                     snapshot,
                     durability,
                     reply,
-                } => saved.push((key, snapshot, durability == Durability::Fsync, reply)),
-                Request::Read { .. } | Request::LoadSnapshot { .. } | Request::Keys { .. } => {}
-            }
-        }
-        self.commit(pending, saved);
-        self.close_some();
-    }
-
-    /// Writes every staged record, syncs each file that an `Fsync` append
-    /// wrote (and the directory, for new files and snapshots) once, then
-    /// answers. A log whose write or sync failed is dropped, to be opened
-    /// and scanned again: whether its records reached the disk is unknown.
-    fn commit(&mut self, pending: Vec<Pending>, saved: Vec<(String, Snapshot, bool, Reply<()>)>) {
-        let mut failed: HashMap<String, JournalError> = HashMap::new();
-        let mut syncs: HashMap<&str, bool> = HashMap::new();
-        for append in &pending {
-            *syncs.entry(&append.key).or_default() |= append.sync;
-        }
-        for key in syncs.keys() {
-            if let Some(log) = self.logs.get_mut(*key)
-                && let Err(error) = log.write_staged()
-            {
-                failed.insert((*key).to_owned(), unavailable(key, "writing", log.path(), &error));
-            }
-        }
-        let mut entries = Vec::new();
-        for (key, sync) in &syncs {
-            if let Some(log) = self.logs.get_mut(*key)
-                && *sync
-                && !failed.contains_key(*key)
-            {
-                match log.sync() {
-                    Ok(()) if !log.entry_synced => entries.push((*key).to_owned()),
-                    Ok(()) => {}
-                    Err(error) => {
-                        failed.insert((*key).to_owned(), unavailable(key, "syncing", log.path(), &error));
+                } => {
+                    let sync = durability == Durability::Fsync;
+                    match self.save_snapshot(&key, &snapshot, sync) {
+                        Ok(()) => snapshots.push(Pending { key, sync, reply }),
+                        Err(error) => {
+                            let _ = reply.send(Err(error));
+                        }
                     }
                 }
             }
         }
-        let mut saves = Vec::new();
-        for (key, snapshot, sync, reply) in saved {
-            let saved = name::encode(&key)
-                .map_err(|error| JournalError::unavailable(&key, error))
-                .and_then(|stem| snapshot::save(&self.dir, &key, &stem, &snapshot, sync));
-            match saved {
-                Ok(()) if sync => saves.push((key, reply)),
-                answer => {
-                    let _ = reply.send(answer);
+        self.commit(appends, snapshots);
+        self.logs.close_some();
+    }
+
+    fn read(&mut self, read: Read) {
+        match read {
+            Read::Events { key, from, max, reply } => {
+                let _ = reply.send(self.logs.get(&key, false).and_then(|log| match log {
+                    Some(log) => log.read(&key, from, max),
+                    None => Ok(Vec::new()),
+                }));
+            }
+            Read::Snapshot { key, reply } => {
+                let _ = reply.send(self.load_snapshot(&key));
+            }
+            Read::Keys { reply } => {
+                let _ = reply.send(self.keys());
+            }
+        }
+    }
+
+    /// Writes every staged record, flushes each file that an `Fsync`
+    /// append wrote once (and the directory, for files new to this writer
+    /// and renamed snapshots), then answers. A log whose write or flush
+    /// failed is dropped, to be opened and scanned again: whether its
+    /// records reached the disk is unknown.
+    fn commit(&mut self, appends: Vec<Pending>, snapshots: Vec<Pending>) {
+        let mut failed: HashMap<String, JournalError> = HashMap::new();
+        let mut syncs: HashMap<&str, bool> = HashMap::new();
+        for append in &appends {
+            *syncs.entry(&append.key).or_default() |= append.sync;
+        }
+        for &key in syncs.keys() {
+            if let Some(log) = self.logs.staged(key)
+                && let Err(error) = log.write_staged()
+            {
+                failed.insert(key.to_owned(), unavailable(key, "writing", log.path(), &error));
+            }
+        }
+        // Keys whose answer waits for the directory's flush.
+        let mut entries: Vec<&str> = snapshots
+            .iter()
+            .filter(|save| save.sync)
+            .map(|save| &*save.key)
+            .collect();
+        for (&key, &sync) in &syncs {
+            if !sync || failed.contains_key(key) {
+                continue;
+            }
+            if let Some(log) = self.logs.staged(key) {
+                match log.sync() {
+                    Ok(()) if !log.entry_synced => entries.push(key),
+                    Ok(()) => {}
+                    Err(error) => {
+                        failed.insert(key.to_owned(), unavailable(key, "syncing", log.path(), &error));
+                    }
                 }
             }
         }
-        if !entries.is_empty() || !saves.is_empty() {
-            match sync_dir(&self.dir) {
+        if !entries.is_empty() {
+            let dir = self.logs.dir();
+            match sync_dir(dir) {
                 Ok(()) => {
-                    for key in &entries {
-                        if let Some(log) = self.logs.get_mut(key) {
+                    for &key in &entries {
+                        if let Some(log) = self.logs.staged(key) {
                             log.entry_synced = true;
                         }
                     }
                 }
                 Err(error) => {
-                    let message = format!("syncing the directory `{}`: {error}", self.dir.display());
-                    for key in entries.iter().chain(saves.iter().map(|(key, _)| key)) {
-                        failed.insert(key.clone(), JournalError::unavailable(key, &message));
+                    let message = format!("syncing the directory `{}`: {error}", dir.display());
+                    for &key in &entries {
+                        failed.insert(key.to_owned(), JournalError::unavailable(key, &message));
                     }
                 }
             }
         }
-        for (key, reply) in saves {
-            let _ = reply.send(failed.get(&key).map_or(Ok(()), |error| Err(error.clone())));
-        }
-        for append in pending {
-            let _ = append
+        for done in appends.into_iter().chain(snapshots) {
+            let _ = done
                 .reply
-                .send(failed.get(&append.key).map_or(Ok(()), |error| Err(error.clone())));
+                .send(failed.get(&done.key).map_or(Ok(()), |error| Err(error.clone())));
         }
         for key in failed.keys() {
-            self.forget(key);
+            self.logs.forget(key);
         }
     }
 
-    /// Journal `key`'s log, opened (and scanned) on first use, its file
-    /// opened again if it was closed; `None` when it has no file and
-    /// `create` is false.
-    fn log(&mut self, key: &str, create: bool) -> Result<Option<&mut Log>, JournalError> {
-        if !self.logs.contains_key(key) {
-            let stem = name::encode(key).map_err(|error| JournalError::unavailable(key, error))?;
-            let Some(log) = Log::open(key, self.dir.join(format!("{stem}.log")), create)? else {
-                return Ok(None);
-            };
-            self.open += 1;
-            self.logs.insert(key.to_owned(), log);
-        }
-        let Some(log) = self.logs.get_mut(key) else {
-            return Ok(None);
-        };
-        log.last_used = self.tick;
-        if log
-            .reopen()
-            .map_err(|error| unavailable(key, "opening", log.path(), &error))?
-        {
-            self.open += 1;
-        }
-        Ok(Some(log))
-    }
-
-    /// Journal `key`'s log, its file created if it has none.
-    fn created(&mut self, key: &str) -> Result<&mut Log, JournalError> {
-        self.log(key, true)?
-            .ok_or_else(|| JournalError::unavailable(key, "its file was not created"))
-    }
-
-    /// Drops what is known of journal `key`; its next use scans its file.
-    fn forget(&mut self, key: &str) {
-        if self.logs.remove(key).is_some_and(|log| log.is_open()) {
-            self.open -= 1;
-        }
-    }
-
-    /// Past [`MAX_OPEN`] open files, closes the least recently used
-    /// quarter of them.
-    fn close_some(&mut self) {
-        if self.open <= MAX_OPEN {
-            return;
-        }
-        let mut open: Vec<(u64, &String)> = self
-            .logs
-            .iter()
-            .filter(|(_, log)| log.is_open())
-            .map(|(key, log)| (log.last_used, key))
-            .collect();
-        open.sort_unstable();
-        let close: Vec<String> = open
-            .into_iter()
-            .take(self.open - MAX_OPEN * 3 / 4)
-            .map(|(_, key)| key.clone())
-            .collect();
-        for key in close {
-            if let Some(log) = self.logs.get_mut(&key) {
-                log.close();
-                self.open -= 1;
-            }
-        }
+    fn save_snapshot(&self, key: &str, snapshot: &Snapshot, sync: bool) -> Result<(), JournalError> {
+        let stem = name::encode(key).map_err(|error| JournalError::unavailable(key, error))?;
+        snapshot::save(self.logs.dir(), key, &stem, snapshot, sync)
     }
 
     /// Journal `key`'s snapshot, unless it is past the journal's end: its
@@ -303,10 +246,10 @@ impl Writer {
     /// right.
     fn load_snapshot(&mut self, key: &str) -> Result<Option<Snapshot>, JournalError> {
         let stem = name::encode(key).map_err(|error| JournalError::unavailable(key, error))?;
-        let Some(snapshot) = snapshot::load(&self.dir, key, &stem)? else {
+        let Some(snapshot) = snapshot::load(self.logs.dir(), key, &stem)? else {
             return Ok(None);
         };
-        let len = match self.log(key, false)? {
+        let len = match self.logs.get(key, false)? {
             Some(log) => log.len(),
             None => Some(0),
         };
@@ -326,9 +269,10 @@ impl Writer {
 
     /// The keys of the journals in the directory, sorted.
     fn keys(&self) -> Result<Vec<String>, JournalError> {
+        let dir = self.logs.dir();
         let listing = || -> io::Result<Vec<String>> {
             let mut keys = Vec::new();
-            for entry in fs::read_dir(&self.dir)? {
+            for entry in fs::read_dir(dir)? {
                 let file = entry?.file_name();
                 let stem = file.to_str().and_then(|file| file.strip_suffix(".log"));
                 keys.extend(stem.and_then(name::decode));
@@ -336,8 +280,7 @@ impl Writer {
             keys.sort();
             Ok(keys)
         };
-        let dir = self.dir.display().to_string();
-        listing().map_err(|error| unavailable(&dir, "listing", &self.dir, &error))
+        listing().map_err(|error| unavailable(&dir.display().to_string(), "listing", dir, &error))
     }
 }
 
@@ -351,58 +294,4 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::fs::{self, File};
-
-    use tokio::sync::oneshot;
-
-    use super::{MAX_OPEN, Request, Writer};
-    use crate::journal::file::Durability;
-    use crate::journal::file::tests::Scratch;
-
-    fn ask<T>(writer: &mut Writer, request: impl FnOnce(super::Reply<T>) -> Request) -> Result<T, super::JournalError> {
-        let (reply, mut answer) = oneshot::channel();
-        writer.serve(vec![request(reply)]);
-        answer.try_recv().expect("answered within its group")
-    }
-
-    #[test]
-    fn past_its_open_files_limit_it_closes_the_least_recently_used_and_opens_them_again() {
-        let dir = Scratch::new("open-files");
-        fs::create_dir_all(&dir.0).unwrap();
-        let mut writer = Writer {
-            dir: dir.0.clone(),
-            logs: Default::default(),
-            open: 0,
-            tick: 0,
-            _lock: File::create(dir.0.join("LOCK")).unwrap(),
-        };
-        let append = |key: usize, first: u64| {
-            move |reply| Request::Append {
-                key: format!("k{key}"),
-                first,
-                events: vec![vec![1]],
-                durability: Durability::Buffered,
-                reply,
-            }
-        };
-        for key in 0..MAX_OPEN + 50 {
-            ask(&mut writer, append(key, 1)).unwrap();
-            assert!(writer.open <= MAX_OPEN, "{} open", writer.open);
-            assert_eq!(writer.open, writer.logs.values().filter(|log| log.is_open()).count());
-        }
-        assert!(!writer.logs["k0"].is_open());
-        assert!(writer.logs[&format!("k{}", MAX_OPEN + 49)].is_open());
-        ask(&mut writer, append(0, 2)).unwrap();
-        let read = ask(&mut writer, |reply| Request::Read {
-            key: "k0".into(),
-            from: 1,
-            max: 10,
-            reply,
-        });
-        assert_eq!(read.unwrap(), [vec![1], vec![1]]);
-    }
 }
