@@ -12,7 +12,9 @@
 //! on another node, against async-nats alone, on a nats-server that
 //! [`nats_server`] starts. With `isolated` (on by default), [`isolated`]
 //! calls a counter in a child OS process of its own, against the same
-//! counter as a local process.
+//! counter as a local process. With `journal` (on by default),
+//! [`file_journal`] appends to a `FileJournal`, against plain writes of
+//! the same bytes to the same disk.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -21,6 +23,8 @@ pub mod actix_counter;
 pub mod alloc;
 #[cfg(feature = "cluster")]
 pub mod durable;
+#[cfg(feature = "journal")]
+pub mod file_journal;
 #[cfg(feature = "isolated")]
 pub mod isolated;
 #[cfg(feature = "journal")]
@@ -125,6 +129,10 @@ pub struct Sizes {
     pub isolated_asks: u64,
     /// Crashes of an isolated process, each then asked.
     pub isolated_restarts: u64,
+    /// `FileJournal` appends (and raw writes) each synced to the disk.
+    pub journal_synced: u64,
+    /// `FileJournal` appends (and raw writes) each only written to the OS.
+    pub journal_buffered: u64,
 }
 
 impl Sizes {
@@ -143,6 +151,8 @@ impl Sizes {
         durable_tells: 100_000,
         isolated_asks: 20_000,
         isolated_restarts: 50,
+        journal_synced: 2_000,
+        journal_buffered: 100_000,
     };
 
     /// [`FULL`](Self::FULL), or a hundredth of it if `PHYX_BENCH_QUICK` is
@@ -167,6 +177,8 @@ impl Sizes {
             durable_tells: full.durable_tells / 100,
             isolated_asks: full.isolated_asks / 100,
             isolated_restarts: 5,
+            journal_synced: full.journal_synced / 100,
+            journal_buffered: full.journal_buffered / 100,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Processes and helpers shared by the behaviour tests in `tests/tests/`.
 
+pub mod file_journal;
 pub mod isolated;
 pub mod remote;
 

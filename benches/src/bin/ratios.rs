@@ -19,6 +19,11 @@
 //! each pair of runs' ratios. Without a nats-server (on `PATH`, or named
 //! by `PHYX_NATS_SERVER`), the remote tables say they were skipped.
 //!
+//! With the `journal` feature (on by default) it then prints the
+//! journal-file table (`journal-file` in `PHYX_BENCH_ONLY`): appends
+//! through `FileJournal` against plain writes (and syncs) of the same
+//! bytes to the same disk, both durabilities.
+//!
 //! With the `isolated` feature (on by default) it then prints the isolated
 //! tables (`isolated` in `PHYX_BENCH_ONLY`): asks and restarts of a
 //! counter in a child OS process, which is this program again (hence the
@@ -310,9 +315,91 @@ fn main() {
     if named("durable") {
         remote::durable_tables(sizes, runs());
     }
+    #[cfg(feature = "journal")]
+    if named("journal-file") {
+        journal_file::table(sizes, runs());
+    }
     #[cfg(feature = "isolated")]
     if named("isolated") {
         isolated::tables(sizes, runs());
+    }
+}
+
+/// The journal-file table (feature `journal`): `FileJournal`'s appends
+/// against the disk's raw speed.
+#[cfg(feature = "journal")]
+mod journal_file {
+    use std::fmt::Write as _;
+
+    use phyx::journal::Durability;
+    use phyx_benches::Sizes;
+    use phyx_benches::file_journal::{Appends, EVENT, file_journal, raw};
+
+    use super::micros;
+
+    /// The median of some figures, and the lowest and highest.
+    fn spread(mut figures: Vec<f64>, decimals: usize) -> String {
+        figures.sort_by(f64::total_cmp);
+        let (median, low, high) = (figures[figures.len() / 2], figures[0], figures[figures.len() - 1]);
+        format!("{median:.decimals$} ({low:.decimals$}–{high:.decimals$})")
+    }
+
+    fn rates(runs: &[Appends]) -> Vec<f64> {
+        runs.iter().map(Appends::per_second).collect()
+    }
+
+    fn p99s(runs: &[Appends]) -> Vec<f64> {
+        runs.iter().map(|run| micros(run.latencies.quantile(0.99))).collect()
+    }
+
+    /// Prints the table: each durability, `runs` runs of each, the
+    /// journal's and the raw loop's interleaved.
+    pub(super) fn table(sizes: Sizes, runs: usize) {
+        let mut out = String::new();
+        let _ = writeln!(out, "#### journal-file, store level\n");
+        let _ = writeln!(
+            out,
+            "| durability | appends | FileJournal: appends/s | raw: appends/s | FileJournal / raw | \
+             FileJournal: p99 µs | raw: p99 µs |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+        for (durability, n, label) in [
+            (
+                Durability::Fsync,
+                sizes.journal_synced,
+                "Fsync (raw: write_all + sync_data)",
+            ),
+            (
+                Durability::Buffered,
+                sizes.journal_buffered,
+                "Buffered (raw: write_all)",
+            ),
+        ] {
+            let (mut journal, mut plain) = (Vec::new(), Vec::new());
+            for run in 1..=runs {
+                eprintln!("  journal-file, {durability:?}, run {run} of {runs} ...");
+                journal.push(file_journal(durability, n));
+                plain.push(raw(durability, n));
+            }
+            let ratios = rates(&journal).iter().zip(rates(&plain)).map(|(j, r)| j / r).collect();
+            let _ = writeln!(
+                out,
+                "| {label} | {n} | {} | {} | {}x | {} | {} |",
+                spread(rates(&journal), 0),
+                spread(rates(&plain), 0),
+                spread(ratios, 2),
+                spread(p99s(&journal), 1),
+                spread(p99s(&plain), 1),
+            );
+        }
+        println!(
+            "Journal-file: one writer appends one {EVENT}-byte event at a time, each awaited before the next, \
+             through FileJournal's `Journal::append` (current-thread runtime), against a loop on this thread \
+             that writes the same framed bytes to a plain file (and syncs each), in `{}`. Median of {runs} runs \
+             (lowest–highest), interleaved; the ratio is the median of each pair of runs' ratios.\n",
+            std::env::temp_dir().display()
+        );
+        println!("{out}");
     }
 }
 

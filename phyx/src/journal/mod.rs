@@ -80,6 +80,9 @@
 
 mod codec;
 mod error;
+// `File::try_lock`, which locks a journal directory, is Rust 1.89's.
+#[clippy::msrv = "1.89"]
+mod file;
 mod memory;
 mod session;
 mod store;
@@ -89,6 +92,7 @@ use serde::de::DeserializeOwned;
 
 pub use crate::journal::codec::{decode, encode, events};
 pub use crate::journal::error::{JournalError, PersistError};
+pub use crate::journal::file::{Durability, FileJournal};
 pub use crate::journal::memory::MemoryJournal;
 pub(crate) use crate::journal::session::Journals;
 #[doc(hidden)]

@@ -1,0 +1,147 @@
+//! `FileJournal` in a real OS process (the `journal-writer` binary)
+//! killed with SIGKILL in the middle of its appends, again and again on
+//! one directory: after each kill the journal holds every acknowledged
+//! event, in order and intact, and beyond them at most the one batch that
+//! was in flight, whole.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use phyx::journal::{FileJournal, Journal};
+use phyx_tests::file_journal::{KEY, batch_len, event, splitmix};
+
+/// A bound nothing here should come near: reaching it is a hang.
+const HANG: Duration = Duration::from_secs(60);
+
+/// Kills per durability, each on the journal the kills before left.
+const ROUNDS: u64 = 4;
+
+/// A directory of its own for one test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("phyx-file-journal-kill-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        Self(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts the writer on `dir`, waits until it has acknowledged `acks`
+/// batches, kills it with SIGKILL, and returns the last position it
+/// acknowledged (lines it printed before it died included).
+fn append_until_killed(dir: &Path, durability: &str, seed: u64, acks: u64) -> u64 {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_journal-writer"))
+        .arg(dir)
+        .args([durability, &seed.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the journal-writer starts");
+    let stdout = child.stdout.take().expect("its standard output");
+    let (lines, acknowledged) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let position: u64 = line.expect("a line").parse().expect("a position");
+            if lines.send(position).is_err() {
+                break;
+            }
+        }
+    });
+    let mut last = 0;
+    for _ in 0..acks {
+        match acknowledged.recv_timeout(HANG) {
+            Ok(position) => last = position,
+            Err(why) => {
+                let _ = child.kill();
+                panic!("the journal-writer acknowledged nothing more ({why:?}) after position {last}");
+            }
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("the writer's status");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "killed by SIGKILL, not {status}");
+    }
+    #[cfg(not(unix))]
+    assert!(!status.success());
+    last = acknowledged.iter().last().unwrap_or(last);
+    reader.join().expect("the reader");
+    last
+}
+
+/// Journal [`KEY`]'s events in `dir`, read by a `FileJournal` of this OS
+/// process.
+fn events(dir: &Path) -> Vec<Vec<u8>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let journal = FileJournal::open(dir).expect("the killed writer let go of the directory");
+        let mut events = Vec::new();
+        loop {
+            let batch = journal
+                .read(KEY, events.len() as u64 + 1, 1000)
+                .await
+                .expect("the journal reads");
+            if batch.is_empty() {
+                return events;
+            }
+            events.extend(batch);
+        }
+    })
+}
+
+fn kill_again_and_again(durability: &str, seed: u64, most_acks: u64) {
+    let dir = Scratch::new(&format!("{durability}-{seed}"));
+    let mut len = 0;
+    for round in 0..ROUNDS {
+        let acks = 1 + splitmix(seed.wrapping_add(round)) % most_acks;
+        let acked = append_until_killed(&dir.0, durability, seed, acks);
+        assert!(
+            acked > len,
+            "round {round}: the writer went on from {len}, acknowledged {acked}"
+        );
+        let events = events(&dir.0);
+        let found = events.len() as u64;
+        for (at, bytes) in events.iter().enumerate() {
+            let position = at as u64 + 1;
+            assert_eq!(
+                bytes,
+                &event(position),
+                "seed {seed}, round {round}: event {position} changed"
+            );
+        }
+        let in_flight = batch_len(seed, acked + 1);
+        assert!(
+            found == acked || found == acked + in_flight,
+            "seed {seed}, round {round}, {durability}: {acked} events acknowledged, the journal has {found}: \
+             not the acknowledged ones plus none or the whole batch of {in_flight} in flight"
+        );
+        len = found;
+    }
+}
+
+#[test]
+fn fsync_appends_survive_sigkill_whole_and_in_order() {
+    for seed in [1, 2] {
+        kill_again_and_again("fsync", seed, 150);
+    }
+}
+
+#[test]
+fn buffered_appends_survive_sigkill_whole_and_in_order() {
+    for seed in [3, 4] {
+        kill_again_and_again("buffered", seed, 1500);
+    }
+}
