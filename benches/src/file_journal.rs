@@ -36,10 +36,11 @@ impl Appends {
 }
 
 /// A fresh directory, removed when dropped.
-struct Scratch(PathBuf);
+pub struct Scratch(pub PathBuf);
 
 impl Scratch {
-    fn new(what: &str) -> Scratch {
+    /// A fresh directory under the temporary one, named after `what`.
+    pub fn new(what: &str) -> Scratch {
         static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!("phyx-bench-{what}-{}-{made}", std::process::id()));

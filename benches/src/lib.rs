@@ -133,6 +133,14 @@ pub struct Sizes {
     pub journal_synced: u64,
     /// `FileJournal` appends (and raw writes) each only written to the OS.
     pub journal_buffered: u64,
+    /// Events persisted through a process (and appended to the store
+    /// alone) on a `FileJournal` that syncs each.
+    pub persisted_synced: usize,
+    /// The same on a `FileJournal` that only writes to the OS, and on a
+    /// `MemoryJournal`.
+    pub persisted_buffered: usize,
+    /// Events in the journal a process replays.
+    pub replayed: u64,
 }
 
 impl Sizes {
@@ -153,6 +161,9 @@ impl Sizes {
         isolated_restarts: 50,
         journal_synced: 2_000,
         journal_buffered: 100_000,
+        persisted_synced: 1_000,
+        persisted_buffered: 20_000,
+        replayed: 1_000_000,
     };
 
     /// [`FULL`](Self::FULL), or a hundredth of it if `PHYX_BENCH_QUICK` is
@@ -179,6 +190,9 @@ impl Sizes {
             isolated_restarts: 5,
             journal_synced: full.journal_synced / 100,
             journal_buffered: full.journal_buffered / 100,
+            persisted_synced: full.persisted_synced / 100,
+            persisted_buffered: full.persisted_buffered / 100,
+            replayed: full.replayed / 100,
         }
     }
 }

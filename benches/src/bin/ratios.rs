@@ -319,6 +319,10 @@ fn main() {
     if named("journal-file") {
         journal_file::table(sizes, runs());
     }
+    #[cfg(feature = "journal")]
+    if named("journal") {
+        journal_process::tables(sizes, runs());
+    }
     #[cfg(feature = "isolated")]
     if named("isolated") {
         isolated::tables(sizes, runs());
@@ -398,6 +402,135 @@ mod journal_file {
              that writes the same framed bytes to a plain file (and syncs each), in `{}`. Median of {runs} runs \
              (lowest–highest), interleaved; the ratio is the median of each pair of runs' ratios.\n",
             std::env::temp_dir().display()
+        );
+        println!("{out}");
+    }
+}
+
+/// The journal tables (feature `journal`): events persisted through an
+/// event-sourced process against its store's own appends, and replays.
+#[cfg(feature = "journal")]
+mod journal_process {
+    use std::fmt::Write as _;
+
+    use phyx::journal::{Durability, FileJournal, Journal, MemoryJournal};
+    use phyx_benches::file_journal::Scratch;
+    use phyx_benches::journal::{Persisted, persist, replay};
+    use phyx_benches::{Flavor, Latencies, Sizes};
+
+    use super::micros;
+
+    fn median(mut figures: Vec<f64>) -> f64 {
+        figures.sort_by(f64::total_cmp);
+        figures[figures.len() / 2]
+    }
+
+    fn rate(latencies: &[std::time::Duration]) -> f64 {
+        latencies.len() as f64 / latencies.iter().sum::<std::time::Duration>().as_secs_f64()
+    }
+
+    fn p99(latencies: &[std::time::Duration]) -> f64 {
+        micros(Latencies::new(latencies.to_vec(), 0).quantile(0.99))
+    }
+
+    /// `runs` runs of `n` persists on the store `open` makes.
+    fn persisted<J: Journal + Clone>(open: impl Fn(&Scratch) -> J, n: usize, runs: usize) -> Vec<Persisted> {
+        (1..=runs)
+            .map(|run| {
+                let scratch = Scratch::new("persist");
+                let store = open(&scratch);
+                Flavor::CurrentThread.runtime().block_on(persist(store, n, run))
+            })
+            .collect()
+    }
+
+    fn file(durability: Durability) -> impl Fn(&Scratch) -> FileJournal {
+        move |scratch| {
+            FileJournal::open(&scratch.0)
+                .expect("a journal directory")
+                .durability(durability)
+        }
+    }
+
+    pub(super) fn tables(sizes: Sizes, runs: usize) {
+        let mut out = String::new();
+        let _ = writeln!(out, "#### journal, persisted through a process\n");
+        let _ = writeln!(
+            out,
+            "| store | events | phyx: persisted/s | store alone: appends/s | phyx / store | phyx: p99 µs | store: p99 µs |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+        let stores: [(&str, usize, Vec<Persisted>); 3] = [
+            (
+                "FileJournal, Fsync",
+                sizes.persisted_synced,
+                persisted(file(Durability::Fsync), sizes.persisted_synced, runs),
+            ),
+            (
+                "FileJournal, Buffered",
+                sizes.persisted_buffered,
+                persisted(file(Durability::Buffered), sizes.persisted_buffered, runs),
+            ),
+            (
+                "MemoryJournal",
+                sizes.persisted_buffered,
+                persisted(|_| MemoryJournal::new(), sizes.persisted_buffered, runs),
+            ),
+        ];
+        for (label, n, runs) in stores {
+            let phyx: Vec<f64> = runs.iter().map(|run| rate(&run.phyx)).collect();
+            let raw: Vec<f64> = runs.iter().map(|run| rate(&run.raw)).collect();
+            let ratios = phyx.iter().zip(&raw).map(|(phyx, raw)| phyx / raw).collect();
+            let _ = writeln!(
+                out,
+                "| {label} | {n} | {:.0} | {:.0} | {:.2}x | {:.1} | {:.1} |",
+                median(phyx),
+                median(raw),
+                median(ratios),
+                median(runs.iter().map(|run| p99(&run.phyx)).collect()),
+                median(runs.iter().map(|run| p99(&run.raw)).collect()),
+            );
+        }
+        let _ = writeln!(out, "\n#### journal, replayed at a start\n");
+        let _ = writeln!(out, "| store | journal | replayed | start to first reply | events/s |");
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+        for snapshot in [false, true] {
+            for (label, buffered) in [("FileJournal", true), ("MemoryJournal", false)] {
+                let mut times = Vec::new();
+                let mut replayed = 0;
+                for run in 1..=runs {
+                    eprintln!("  journal, replay ({label}, snapshot {snapshot}), run {run} of {runs} ...");
+                    let scratch = Scratch::new("replay");
+                    let runtime = Flavor::CurrentThread.runtime();
+                    let (elapsed, events) = if buffered {
+                        let store = file(Durability::Buffered)(&scratch);
+                        runtime.block_on(replay(store, sizes.replayed, snapshot, run))
+                    } else {
+                        runtime.block_on(replay(MemoryJournal::new(), sizes.replayed, snapshot, run))
+                    };
+                    times.push(elapsed.as_secs_f64());
+                    replayed = events;
+                }
+                let time = median(times);
+                let from = if snapshot {
+                    "a snapshot, then"
+                } else {
+                    "the first event:"
+                };
+                let _ = writeln!(
+                    out,
+                    "| {label} | {} events | {from} {replayed} | {:.1} ms | {:.0} |",
+                    sizes.replayed,
+                    time * 1e3,
+                    replayed as f64 / time
+                );
+            }
+        }
+        println!(
+            "Journal: an event-sourced process (`Ledger`) persists one 64-byte event per ask, `ledger.record(..).await`, \
+             each awaited before the next, against `Journal::append` of the same encoded event on the same store, \
+             interleaved in blocks of 100 (current-thread runtime). Replays: a new process's first ask answered after \
+             it rebuilt its state. Median of {runs} runs.\n"
         );
         println!("{out}");
     }
