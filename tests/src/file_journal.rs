@@ -25,3 +25,54 @@ pub fn splitmix(seed: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+/// The event-sourced tally of the `journaled-tally` binary, which the test
+/// kills in the middle of its persists: each event adds
+/// [`amount`]`(position)`, and a snapshot is saved every 25 events.
+#[derive(Debug, Default)]
+pub struct Tally {
+    total: u64,
+    events: u64,
+}
+
+#[phyx::process(journal, snapshot_every = 25)]
+impl Tally {
+    #[apply]
+    fn apply(&mut self, amount: u64) {
+        self.total += amount;
+        self.events += 1;
+    }
+
+    #[snapshot]
+    fn snapshot(&self) -> (u64, u64) {
+        (self.total, self.events)
+    }
+
+    #[restore]
+    fn restore(&mut self, (total, events): (u64, u64)) {
+        (self.total, self.events) = (total, events);
+    }
+
+    /// Persists the next event; its events and total after it.
+    #[public]
+    pub async fn add_next(&mut self, ctx: &mut phyx::Ctx<Self>) -> Result<(u64, u64), phyx::journal::PersistError> {
+        ctx.persist(self, amount(self.events + 1)).await?;
+        Ok((self.events, self.total))
+    }
+
+    /// Its events and total.
+    #[public]
+    pub fn get(&self) -> (u64, u64) {
+        (self.events, self.total)
+    }
+}
+
+/// What the event at `position` adds.
+pub fn amount(position: u64) -> u64 {
+    1 + splitmix(position) % 100
+}
+
+/// The total of the first `events` events.
+pub fn total_of(events: u64) -> u64 {
+    (1..=events).map(amount).sum()
+}

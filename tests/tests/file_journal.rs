@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use phyx::journal::{FileJournal, Journal};
-use phyx_tests::file_journal::{KEY, batch_len, event, splitmix};
+use phyx_tests::file_journal::{KEY, batch_len, event, splitmix, total_of};
 
 /// A bound nothing here should come near: reaching it is a hang.
 const HANG: Duration = Duration::from_secs(60);
@@ -144,4 +144,76 @@ fn buffered_appends_survive_sigkill_whole_and_in_order() {
     for seed in [3, 4] {
         kill_again_and_again("buffered", seed, 1500);
     }
+}
+
+/// Starts the `journaled-tally` on `dir`, reads what it recovered, waits
+/// for `acks` replies, kills it with SIGKILL, and returns what it
+/// recovered and the last reply it printed (`(events, total)` each).
+fn persist_until_killed(dir: &Path, durability: &str, acks: u64) -> ((u64, u64), (u64, u64)) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_journaled-tally"))
+        .arg(dir)
+        .arg(durability)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the journaled-tally starts");
+    let stdout = child.stdout.take().expect("its standard output");
+    let (lines, replies) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("a line");
+            let numbers: Vec<u64> = line
+                .trim_start_matches("recovered ")
+                .split(' ')
+                .map(|n| n.parse().expect("a number"))
+                .collect();
+            if lines.send((numbers[0], numbers[1])).is_err() {
+                break;
+            }
+        }
+    });
+    let recovered = replies.recv_timeout(HANG).expect("the tally recovers");
+    let mut last = recovered;
+    for _ in 0..acks {
+        last = replies.recv_timeout(HANG).unwrap_or_else(|why| {
+            let _ = child.kill();
+            panic!("the tally replied nothing more ({why:?}) after {last:?}")
+        });
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the tally's status");
+    last = replies.iter().last().unwrap_or(last);
+    reader.join().expect("the reader");
+    (recovered, last)
+}
+
+/// An event-sourced process in a real OS process, SIGKILLed amid its
+/// persists again and again on one journal directory (with snapshots every
+/// 25 events): each new OS process recovers every event whose reply was
+/// printed, plus at most the one in flight, each applied once.
+fn kill_a_persisting_process_again_and_again(durability: &str, seed: u64, most_acks: u64) {
+    let dir = Scratch::new(&format!("tally-{durability}-{seed}"));
+    let mut acked = (0, 0);
+    for round in 0..=ROUNDS {
+        let acks = 1 + splitmix(seed.wrapping_add(round)) % most_acks;
+        let (recovered, last) = persist_until_killed(&dir.0, durability, acks);
+        let (events, total) = recovered;
+        assert!(
+            events == acked.0 || events == acked.0 + 1,
+            "seed {seed}, round {round}, {durability}: {} events acknowledged, {events} recovered",
+            acked.0
+        );
+        assert_eq!(
+            total,
+            total_of(events),
+            "seed {seed}, round {round}: each event applied once"
+        );
+        assert!(last.0 > events, "round {round}: the tally went on persisting");
+        acked = last;
+    }
+}
+
+#[test]
+fn a_persisting_process_killed_with_sigkill_recovers_every_acknowledged_event() {
+    kill_a_persisting_process_again_and_again("fsync", 5, 60);
+    kill_a_persisting_process_again_and_again("buffered", 6, 600);
 }
