@@ -19,6 +19,10 @@ use crate::panic::panic_message;
 /// Events read from the store at a time during a replay.
 const REPLAY_BATCH: usize = 4096;
 
+/// Where the names of phyx's own journals start (a saga's, the index of
+/// sagas): no event-sourced process may take such a name.
+pub(crate) const RESERVED: &str = "phyx/";
+
 /// A system's journal store, and the journals its processes have open:
 /// a journal has one writer.
 pub(crate) struct Journals {
@@ -98,6 +102,14 @@ pub async fn recover<T: EventSourced>(state: &mut T, ctx: &mut Ctx<T>) -> Result
         ));
     };
     let key: Arc<str> = ctx.name().into();
+    if key.starts_with(RESERVED) {
+        return Err(format!(
+            "`{}` is event-sourced under the name `{key}`, and journal names starting with `{RESERVED}` are \
+             phyx's own (sagas keep their journals there): give the process another name \
+             (`SpawnOptions::new().name(..)`)",
+            T::NAME
+        ));
+    }
     let Some(claim) = journals.claim(key.clone()) else {
         return Err(format!(
             "journal `{key}` is open in another process of this system; a journal has one writer, the process \
