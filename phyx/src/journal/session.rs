@@ -2,7 +2,7 @@
 //! its state at start, persisting its events, taking snapshots.
 
 use std::any::type_name;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,11 +23,19 @@ const REPLAY_BATCH: usize = 4096;
 /// sagas): no event-sourced process may take such a name.
 pub(crate) const RESERVED: &str = "phyx/";
 
+/// Attempts to append to a shared journal while other writers keep
+/// getting there first.
+const SHARED_ATTEMPTS: u32 = 16;
+
 /// A system's journal store, and the journals its processes have open:
 /// a journal has one writer.
 pub(crate) struct Journals {
     store: Arc<dyn Journal>,
     open: Mutex<HashSet<Arc<str>>>,
+    /// The next position of each shared journal, as this system last saw
+    /// it; held across an append, so that this system's writers take
+    /// turns.
+    shared: tokio::sync::Mutex<HashMap<String, u64>>,
 }
 
 impl Journals {
@@ -35,7 +43,47 @@ impl Journals {
         Self {
             store,
             open: Mutex::default(),
+            shared: tokio::sync::Mutex::default(),
         }
+    }
+
+    pub(crate) fn store(&self) -> &dyn Journal {
+        &*self.store
+    }
+
+    /// Every event of journal `key` from position `from` on.
+    pub(crate) async fn read_from(&self, key: &str, from: u64) -> Result<Vec<Vec<u8>>, JournalError> {
+        let mut events = Vec::new();
+        loop {
+            let batch = self.store.read(key, from + events.len() as u64, REPLAY_BATCH).await?;
+            if batch.is_empty() {
+                return Ok(events);
+            }
+            events.extend(batch);
+        }
+    }
+
+    /// Appends `event` at the end of journal `key`, which many writers
+    /// share (every saga of every system on the store): when another
+    /// writer got there first, it goes after theirs.
+    pub(crate) async fn append_shared(&self, key: &str, event: Vec<u8>) -> Result<(), JournalError> {
+        let mut shared = self.shared.lock().await;
+        let mut first = shared.get(key).copied().unwrap_or(1);
+        for _ in 0..SHARED_ATTEMPTS {
+            match self.store.append(key, first, vec![event.clone()]).await {
+                Ok(()) => {
+                    shared.insert(key.to_owned(), first + 1);
+                    return Ok(());
+                }
+                // A store that cannot say where the end is would loop.
+                Err(JournalError::Conflict { found, .. }) if found != first && found > 0 => first = found,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(JournalError::unavailable(
+            key,
+            format!("other writers kept appending first, {SHARED_ATTEMPTS} times"),
+        ))
     }
 
     /// Sets the system's store, unless it has one.
@@ -43,12 +91,13 @@ impl Journals {
         let _ = system.journals.set(Arc::new(Self::new(store)));
     }
 
-    fn of(system: &SystemInner) -> Option<Arc<Self>> {
+    pub(crate) fn of(system: &SystemInner) -> Option<Arc<Self>> {
         let journals = system.journals.get()?.clone();
         journals.downcast::<Self>().ok()
     }
 
-    fn claim(self: &Arc<Self>, key: Arc<str>) -> Option<Claim> {
+    /// Opens journal `key` for writing, unless it is open already.
+    pub(crate) fn claim(self: &Arc<Self>, key: Arc<str>) -> Option<Claim> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.insert(key.clone()).then(|| Claim {
             journals: self.clone(),
@@ -57,8 +106,9 @@ impl Journals {
     }
 }
 
-/// A journal held open by a process instance, released when it ends.
-struct Claim {
+/// A journal held open by a process instance (or a saga), released when
+/// it ends.
+pub(crate) struct Claim {
     journals: Arc<Journals>,
     key: Arc<str>,
 }

@@ -1,7 +1,18 @@
 //! Sagas: steps across processes, undone in reverse order when one fails.
+//!
+//! A [`Saga`] (from [`System::saga`](crate::System::saga)) keeps its
+//! progress in memory. A [`JournaledSaga`] (from
+//! [`System::journaled_saga`](crate::System::journaled_saga), feature
+//! `journal`) is the same saga keeping its progress in the system's
+//! journal store too: when its OS process dies mid-saga, the next run
+//! replays the saga's code and goes on after its last completed step, or
+//! runs the compensations that had not finished, sending again, under the
+//! same [`StepKey`], only what had no recorded outcome.
 
 mod compensate;
 mod error;
+#[cfg(feature = "journal")]
+mod journaled;
 mod ledger;
 mod step;
 
@@ -12,7 +23,13 @@ use crate::call::Undo;
 pub use crate::call::{Rejection, SagaReply};
 pub use crate::id::{SagaId, StepKey};
 pub(crate) use crate::saga::compensate::{DoneStep, Policy, compensate};
+#[cfg(feature = "journal")]
+pub use crate::saga::error::SagaJournalError;
 pub use crate::saga::error::{Compensation, CompensationOutcome, SagaError, StepFailure};
+#[cfg(feature = "journal")]
+pub(crate) use crate::saga::journaled::unfinished;
+#[cfg(feature = "journal")]
+pub use crate::saga::journaled::{Journaled, JournaledSaga, Resume};
 pub use crate::saga::ledger::{Journaling, Unjournaled};
 
 use crate::call::Call;
