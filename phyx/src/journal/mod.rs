@@ -90,6 +90,7 @@ mod store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub(crate) use crate::journal::codec::decode_from;
 pub use crate::journal::codec::{decode, encode, events};
 pub use crate::journal::error::{JournalError, PersistError};
 pub use crate::journal::file::{Durability, FileJournal};

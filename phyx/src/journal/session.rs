@@ -51,18 +51,6 @@ impl Journals {
         &*self.store
     }
 
-    /// Every event of journal `key` from position `from` on.
-    pub(crate) async fn read_from(&self, key: &str, from: u64) -> Result<Vec<Vec<u8>>, JournalError> {
-        let mut events = Vec::new();
-        loop {
-            let batch = self.store.read(key, from + events.len() as u64, REPLAY_BATCH).await?;
-            if batch.is_empty() {
-                return Ok(events);
-            }
-            events.extend(batch);
-        }
-    }
-
     /// Appends `event` at the end of journal `key`, which many writers
     /// share (every saga of every system on the store): when another
     /// writer got there first, it goes after theirs.

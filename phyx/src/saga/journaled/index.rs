@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::journal::{JournalError, Journals, RESERVED, Snapshot};
+use crate::journal::{JournalError, Journals, RESERVED, Snapshot, decode, decode_from, encode};
 use crate::kernel::system::SystemInner;
 use crate::saga::journaled::log::Log;
 use crate::saga::{SagaId, SagaJournalError};
@@ -44,8 +44,7 @@ pub(super) async fn ended(journals: &Journals, id: &SagaId) {
 
 async fn append(journals: &Journals, entry: &Entry) -> Result<(), JournalError> {
     let key = key();
-    let bytes = postcard::to_allocvec(entry)
-        .map_err(|error| JournalError::unavailable(&*key, format!("encoding an entry: {error}")))?;
+    let bytes = encode(entry).map_err(|error| JournalError::unavailable(&*key, error))?;
     journals.append_shared(&key, bytes).await
 }
 
@@ -56,20 +55,13 @@ pub(crate) async fn unfinished(system: &SystemInner) -> Result<Vec<SagaId>, Saga
     let journals = Journals::of(system).ok_or(SagaJournalError::NoStore)?;
     let key = key();
     let (mut open, snapshot) = load_snapshot(&journals, &key).await?;
-    let events = journals
-        .read_from(&key, snapshot + 1)
+    let entries = decode_from::<Entry>(journals.store(), &key, snapshot + 1)
         .await
         .map_err(SagaJournalError::Journal)?;
+    let read = entries.len();
     let mut position = snapshot;
-    for bytes in &events {
+    for entry in entries {
         position += 1;
-        let entry = postcard::from_bytes::<Entry>(bytes).map_err(|error| {
-            SagaJournalError::Journal(JournalError::corrupt(
-                &*key,
-                position,
-                format!("not an entry of the index of sagas ({error})"),
-            ))
-        })?;
         match entry {
             Entry::Started(id) => {
                 open.entry(id).or_insert(position);
@@ -81,7 +73,7 @@ pub(crate) async fn unfinished(system: &SystemInner) -> Result<Vec<SagaId>, Saga
     }
     let mut open: Vec<(u64, String)> = open.into_iter().map(|(id, started)| (started, id)).collect();
     open.sort();
-    if events.len() >= SNAPSHOT_AFTER {
+    if read >= SNAPSHOT_AFTER {
         save_snapshot(&journals, &key, position, &open).await;
     }
     let mut unfinished = Vec::with_capacity(open.len());
@@ -108,7 +100,7 @@ async fn load_snapshot(journals: &Journals, key: &str) -> Result<(HashMap<String
     let Some(Snapshot { position, bytes }) = snapshot else {
         return Ok((HashMap::new(), 0));
     };
-    match postcard::from_bytes::<Vec<(u64, String)>>(&bytes) {
+    match decode::<Vec<(u64, String)>>(key, position, &bytes) {
         Ok(open) => Ok((open.into_iter().map(|(started, id)| (id, started)).collect(), position)),
         Err(error) => {
             // The entries are the truth; the snapshot a shortcut.
@@ -119,12 +111,9 @@ async fn load_snapshot(journals: &Journals, key: &str) -> Result<(HashMap<String
 }
 
 async fn save_snapshot(journals: &Journals, key: &str, position: u64, open: &[(u64, String)]) {
-    let saved = match postcard::to_allocvec(open) {
+    let saved = match encode(&open) {
         Ok(bytes) => journals.store().save_snapshot(key, Snapshot { position, bytes }).await,
-        Err(error) => Err(JournalError::unavailable(
-            key,
-            format!("encoding the snapshot: {error}"),
-        )),
+        Err(error) => Err(JournalError::unavailable(key, error)),
     };
     if let Err(error) = saved {
         tracing::warn!(target: "phyx", journal = key, "snapshot not saved: {error}");

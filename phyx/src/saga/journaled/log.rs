@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::journal::{Claim, JournalError, Journals, RESERVED};
+use crate::journal::{Claim, JournalError, Journals, RESERVED, decode_from, encode};
 use crate::kernel::system::SystemInner;
 use crate::saga::journaled::entry::{Entry, Record};
 use crate::saga::journaled::index;
@@ -96,12 +96,9 @@ impl Log {
                 return Err(self.stop(error));
             }
         }
-        let bytes = match postcard::to_allocvec(&entry) {
+        let bytes = match encode(&entry) {
             Ok(bytes) => bytes,
-            Err(error) => {
-                let error = JournalError::unavailable(&*self.key, format!("encoding an entry: {error}"));
-                return Err(self.stop(error));
-            }
+            Err(error) => return Err(self.stop(JournalError::unavailable(&*self.key, error))),
         };
         let end = matches!(entry, Entry::End(_));
         self.unsure = true;
@@ -160,9 +157,7 @@ impl Log {
 /// the position after its end.
 async fn read_into(record: &mut Record, journals: &Journals, key: &str, from: u64) -> Result<u64, JournalError> {
     let mut position = from;
-    for bytes in journals.read_from(key, from).await? {
-        let entry = postcard::from_bytes::<Entry>(&bytes)
-            .map_err(|error| JournalError::corrupt(key, position, format!("not a saga's journal entry ({error})")))?;
+    for entry in decode_from::<Entry>(journals.store(), key, from).await? {
         record
             .apply(entry, position)
             .map_err(|detail| JournalError::corrupt(key, position, detail))?;

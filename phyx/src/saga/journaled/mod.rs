@@ -5,14 +5,13 @@ mod entry;
 mod index;
 mod log;
 
-use std::any::type_name;
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::call::Call;
-use crate::journal::{JournalError, PersistError};
+use crate::journal::{JournalError, PersistError, decode, encode};
 use crate::kernel::process::Handle;
 use crate::kernel::system::SystemInner;
 use crate::saga::error::Failure;
@@ -257,7 +256,7 @@ impl Saga<Journaled> {
             Some(log) if !self.ended => log.record.replay(step.key.step(), &step.process, step.method),
             _ => return Err(step.error(Failure::Other(StepFailure::Ended))),
         };
-        let encode = Some(encode::<R::Value> as fn(&R::Value) -> Result<Vec<u8>, StepFailure>);
+        let encode = Some(encode_value::<R::Value> as fn(&R::Value) -> Result<Vec<u8>, StepFailure>);
         match replay {
             Replay::Live => self.ask((step, call), encode, false).await,
             Replay::Resend => self.ask((step, call), encode, true).await,
@@ -288,7 +287,7 @@ impl Saga<Journaled> {
     {
         let (failure, late_value) = match outcome {
             Outcome::Done(bytes) => {
-                let reply = match self.decode::<R>(&bytes, step, position) {
+                let reply = match self.decode::<R>(&bytes, position) {
                     Ok(reply) => reply,
                     Err(failure) => return Err(self.suspend(step, failure)),
                 };
@@ -317,7 +316,7 @@ impl Saga<Journaled> {
             ),
         };
         if let Some(bytes) = late_value {
-            match self.decode::<R>(&bytes, step, position) {
+            match self.decode::<R>(&bytes, position) {
                 Ok(reply) => self.done.extend(step.undo(&reply)),
                 Err(failure) => return Err(self.suspend(step, failure)),
             }
@@ -326,21 +325,13 @@ impl Saga<Journaled> {
     }
 
     /// The successful reply whose value the journal holds as `bytes`.
-    fn decode<R>(&self, bytes: &[u8], step: &Step<R, impl Handle>, position: u64) -> Result<R, StepFailure>
+    fn decode<R>(&self, bytes: &[u8], position: u64) -> Result<R, StepFailure>
     where
         R: SagaReply,
         R::Value: DeserializeOwned,
     {
-        let value = postcard::from_bytes::<R::Value>(bytes).map_err(|error| {
-            let key = self.journal.log.as_ref().map_or("", |log| log.key());
-            let detail = format!(
-                "step {}'s value does not decode as `{}` ({error}): did its type change since the run that \
-                 wrote it? Finish sagas with the code that started them",
-                step.key.step(),
-                type_name::<R::Value>()
-            );
-            StepFailure::Journal(PersistError::Journal(JournalError::corrupt(key, position, detail)))
-        })?;
+        let key = self.journal.log.as_ref().map_or("", |log| log.key());
+        let value = decode::<R::Value>(key, position, bytes).map_err(journal_failure)?;
         Ok(R::from_value(value))
     }
 
@@ -477,13 +468,8 @@ fn resume_of(log: &Log) -> Resume {
 }
 
 /// A step's value as the journal keeps it.
-fn encode<V: Serialize>(value: &V) -> Result<Vec<u8>, StepFailure> {
-    postcard::to_allocvec(value).map_err(|error| {
-        StepFailure::Journal(PersistError::Encode {
-            event: type_name::<V>().to_owned(),
-            message: error.to_string(),
-        })
-    })
+fn encode_value<V: Serialize>(value: &V) -> Result<Vec<u8>, StepFailure> {
+    encode(value).map_err(StepFailure::Journal)
 }
 
 fn journal_failure(error: JournalError) -> StepFailure {
