@@ -1,7 +1,7 @@
 //! Where a saga keeps its progress: nowhere but memory ([`Unjournaled`]),
-//! or in its journal as well ([`Journaled`](crate::saga::Journaled)). The
-//! steps, replies and compensations are one code for both; it tells its
-//! ledger what happens, and a saga without a journal ignores it.
+//! or in its journal as well (`Journaled`). The steps, replies and
+//! compensations are one code for both; it tells its ledger what happens,
+//! and a saga without a journal ignores it.
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,9 +11,8 @@ use crate::saga::{Compensation, CompensationOutcome, StepFailure, StepKey};
 /// Where a saga keeps its progress: the parameter of [`Saga`](crate::saga::Saga).
 ///
 /// [`Unjournaled`] (the default): in memory, gone with the OS process.
-/// [`Journaled`](crate::saga::Journaled) (feature `journal`): in the
-/// system's journal store too, so that the saga resumes after a restart;
-/// see [`JournaledSaga`](crate::saga::JournaledSaga). Sealed.
+/// `Journaled` (feature `journal`): in the system's journal store too, so
+/// that the saga resumes after a restart; see `JournaledSaga`. Sealed.
 pub trait Journaling: sealed::Ledger {}
 
 /// A saga that keeps its progress in memory only: [`Saga`](crate::saga::Saga)'s default.

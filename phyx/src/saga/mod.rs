@@ -1,9 +1,8 @@
 //! Sagas: steps across processes, undone in reverse order when one fails.
 //!
 //! A [`Saga`] (from [`System::saga`](crate::System::saga)) keeps its
-//! progress in memory. A [`JournaledSaga`] (from
-//! [`System::journaled_saga`](crate::System::journaled_saga), feature
-//! `journal`) is the same saga keeping its progress in the system's
+//! progress in memory. A `JournaledSaga` (from
+//! `System::journaled_saga`, feature `journal`) is the same saga keeping its progress in the system's
 //! journal store too: when its OS process dies mid-saga, the next run
 //! replays the saga's code and goes on after its last completed step, or
 //! runs the compensations that had not finished, sending again, under the
@@ -108,8 +107,8 @@ use crate::saga::error::Failure;
 /// # Journaled sagas
 ///
 /// A `Saga` keeps its progress in memory: if its OS process dies, nothing
-/// remembers which steps were done. [`JournaledSaga`] (feature `journal`,
-/// from [`System::journaled_saga`](crate::System::journaled_saga)) is the
+/// remembers which steps were done. `JournaledSaga` (feature `journal`,
+/// from `System::journaled_saga`) is the
 /// same saga, with the same policies, that also keeps its progress in the
 /// system's journal store and resumes after a restart.
 #[must_use = "a saga dropped without `commit()` compensates its completed steps"]

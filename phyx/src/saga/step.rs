@@ -240,8 +240,8 @@ impl<J: Journaling> Saga<J> {
     }
 
     /// Ends the saga at `step` without compensating anything: what its
-    /// journal holds decides what happens next (see
-    /// [`JournaledSaga`](crate::saga::JournaledSaga)'s resumption).
+    /// journal holds decides what happens next (see `JournaledSaga`'s
+    /// resumption).
     pub(crate) fn suspend<R: SagaReply, H: Handle>(&mut self, step: &Step<R, H>, failure: StepFailure) -> SagaError {
         self.ended = true;
         self.done.clear();
