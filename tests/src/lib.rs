@@ -3,6 +3,7 @@
 pub mod file_journal;
 pub mod isolated;
 pub mod remote;
+pub mod saga_node;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

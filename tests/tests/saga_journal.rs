@@ -919,3 +919,121 @@ fn a_journal_that_does_not_read_back_fails_the_open_naming_the_position() {
         );
     });
 }
+
+/// A directory of its own for one test, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("phyx-saga-journal-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        Self(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the `saga-node` binary on `dir`, its last step `slow_ms` slow,
+/// and returns the lines it printed. With `kill_at`, it is killed with
+/// SIGKILL once it has printed that line; else it must exit by itself,
+/// successfully.
+fn saga_node(dir: &std::path::Path, slow_ms: u64, kill_at: Option<&str>) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_saga-node"))
+        .arg(dir)
+        .arg(slow_ms.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the saga-node starts");
+    let (sender, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("its standard output");
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if sender.send(line.expect("a line")).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = Vec::new();
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
+        let last = kill_at == Some(line.as_str());
+        printed.push(line);
+        if last {
+            child.kill().expect("SIGKILL");
+            break;
+        }
+    }
+    let status = child.wait().expect("the saga-node's status");
+    printed.extend(lines.iter());
+    reader.join().expect("the reader");
+    match kill_at {
+        Some(at) => {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(9), "killed at `{at}`, not {status}: {printed:?}");
+        }
+        None => assert!(status.success(), "the saga-node failed ({status}): {printed:?}"),
+    }
+    printed
+}
+
+#[test]
+fn a_saga_killed_with_its_os_process_resumes_in_the_next_one() {
+    use phyx::journal::FileJournal;
+    use phyx_tests::saga_node::{Entry, LEDGERS, Ledger};
+
+    let dir = Scratch::new("kill");
+    // Killed with step 3 sent and not replied: its ledger may have it.
+    let first = saga_node(&dir.0, 60_000, Some("sent order-1/3"));
+    assert_eq!(
+        first[..4],
+        ["resume New", "sent order-1/1", "step 1 done", "sent order-1/2"]
+    );
+
+    let second = saga_node(&dir.0, 0, None);
+    assert_eq!(
+        second,
+        [
+            "resume Continue { completed: 2, resend: true }",
+            "step 1 done",
+            "step 2 done",
+            "sent order-1/3",
+            "step 3 done",
+            "committed",
+        ]
+    );
+
+    let third = saga_node(&dir.0, 0, None);
+    assert_eq!(
+        third,
+        [
+            "resume Committed",
+            "step 1 done",
+            "step 2 done",
+            "step 3 done",
+            "committed"
+        ]
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let journal = FileJournal::open(&dir.0).expect("the directory, let go of");
+        for (step, ledger) in (1..).zip(LEDGERS) {
+            let entries = phyx::journal::events::<Ledger>(&journal, ledger).await.unwrap();
+            assert_eq!(
+                entries,
+                [Entry::Applied(format!("order-1/{step}"))],
+                "{ledger}: each step once"
+            );
+        }
+        let system = System::builder().journal(journal).build();
+        assert!(system.unfinished_sagas().await.unwrap().is_empty());
+    });
+}
