@@ -182,6 +182,25 @@ impl EventLog {
     }
 }
 
+/// A directory of its own for one test, under the system's temporary
+/// directory (`phyx-<name>-<pid>`), empty at first and removed when
+/// dropped.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("phyx-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        Self(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A shared list of what happened, for hooks to write to.
 #[derive(Clone, Default)]
 pub struct Journal {
