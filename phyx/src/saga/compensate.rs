@@ -50,7 +50,9 @@ pub(crate) async fn compensate(
 ) -> Vec<Compensation> {
     let mut report = Vec::with_capacity(done.len());
     for DoneStep { key, undo } in done.into_iter().rev() {
-        let (undo, outcome) = match ledger.finished(key.step()) {
+        let finished = ledger.finished(key.step());
+        let ran = finished.is_none();
+        let (undo, outcome) = match finished {
             Some(outcome) => (undo, outcome),
             // Owned, not borrowed, across the awaits: an undo is `Send` but not `Sync`.
             None => undo_with_retries(&system, &policy, &key, undo).await,
@@ -61,7 +63,9 @@ pub(crate) async fn compensate(
             method: undo.method(),
             outcome,
         };
-        ledger.compensated(&compensation).await;
+        if ran {
+            ledger.compensated(&compensation).await;
+        }
         report.push(compensation);
     }
     report

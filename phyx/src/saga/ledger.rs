@@ -97,7 +97,7 @@ mod sealed {
             None
         }
 
-        /// A compensation finished.
+        /// A compensation finished (one that ran, not one `finished` knew).
         fn compensated(&mut self, compensation: &Compensation) -> impl Future<Output = ()> + Send {
             let _ = compensation;
             async {}

@@ -17,7 +17,7 @@ use crate::kernel::system::SystemInner;
 use crate::saga::error::Failure;
 use crate::saga::journaled::entry::{End, Entry, Replay, Standing, Undone};
 use crate::saga::journaled::log::Log;
-use crate::saga::ledger::{Journaling, Ledger, Outcome, RecordedFailure};
+use crate::saga::ledger::{Encode, Journaling, Ledger, Outcome, RecordedFailure};
 use crate::saga::step::Step;
 use crate::saga::{
     Compensation, CompensationOutcome, Saga, SagaError, SagaId, SagaJournalError, SagaReply, StepFailure, StepKey,
@@ -256,7 +256,7 @@ impl Saga<Journaled> {
             Some(log) if !self.ended => log.record.replay(step.key.step(), &step.process, step.method),
             _ => return Err(step.error(Failure::Other(StepFailure::Ended))),
         };
-        let encode = Some(encode_value::<R::Value> as fn(&R::Value) -> Result<Vec<u8>, StepFailure>);
+        let encode = Some(encode_value::<R::Value> as Encode<R::Value>);
         match replay {
             Replay::Live => self.ask((step, call), encode, false).await,
             Replay::Resend => self.ask((step, call), encode, true).await,
@@ -268,11 +268,7 @@ impl Saga<Journaled> {
                     recorded_method: method,
                 },
             )),
-            Replay::Committed => {
-                self.ended = true;
-                self.done.clear();
-                Err(step.error(Failure::Other(StepFailure::Ended)))
-            }
+            Replay::Committed => Err(self.suspend(&step, StepFailure::Ended)),
             Replay::Compensates => Err(self.fail(step.error(Failure::Other(StepFailure::Ended))).await),
         }
     }
@@ -350,8 +346,7 @@ impl Saga<Journaled> {
     /// than the code replayed. [`SagaJournalError::Ended`]: a step had
     /// failed.
     pub async fn commit(mut self) -> Result<(), SagaJournalError> {
-        let standing = self.standing().await?;
-        match standing {
+        let written = match self.standing().await? {
             Standing::Compensating => {
                 let compensations = self.compensate_in_background(None).await.unwrap_or_default();
                 return Err(SagaJournalError::Aborted {
@@ -359,17 +354,13 @@ impl Saga<Journaled> {
                     compensations,
                 });
             }
-            Standing::Open => {
-                let written = self.log()?.write(Entry::End(End::Committed)).await;
-                self.ended = true;
-                self.done.clear();
-                written.map_err(SagaJournalError::Journal)?;
-            }
-            Standing::Committed => {}
-        }
+            Standing::Open => self.log()?.write(Entry::End(End::Committed)).await,
+            Standing::Committed => Ok(()),
+        };
+        // Committed, or left to the journal: either way nothing is undone.
         self.ended = true;
         self.done.clear();
-        Ok(())
+        written.map_err(SagaJournalError::Journal)
     }
 
     /// Ends the saga by compensating its completed steps, last first
@@ -509,12 +500,10 @@ impl Ledger for Journaled {
     }
 
     async fn compensated(&mut self, compensation: &Compensation) {
-        let step = compensation.key.step();
-        let Some(log) = self.log.as_mut().filter(|log| log.record.undone(step).is_none()) else {
-            return;
-        };
-        let outcome = Undone::from(&compensation.outcome);
-        log.write_or_log(Entry::Compensated { step, outcome }).await;
+        if let Some(log) = self.log.as_mut() {
+            let (step, outcome) = (compensation.key.step(), Undone::from(&compensation.outcome));
+            log.write_or_log(Entry::Compensated { step, outcome }).await;
+        }
     }
 
     async fn compensations_ended(&mut self) {
