@@ -3,6 +3,7 @@
 pub mod file_journal;
 pub mod isolated;
 pub mod remote;
+pub mod saga_node;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -178,6 +179,25 @@ impl EventLog {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// A directory of its own for one test, under the system's temporary
+/// directory (`phyx-<name>-<pid>`), empty at first and removed when
+/// dropped.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("phyx-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        Self(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -5,12 +5,13 @@
 //! was in flight, whole.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use phyx::journal::{FileJournal, Journal};
+use phyx_tests::Scratch;
 use phyx_tests::file_journal::{KEY, batch_len, event, splitmix, total_of};
 
 /// A bound nothing here should come near: reaching it is a hang.
@@ -18,23 +19,6 @@ const HANG: Duration = Duration::from_secs(60);
 
 /// Kills per durability, each on the journal the kills before left.
 const ROUNDS: u64 = 4;
-
-/// A directory of its own for one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("phyx-file-journal-kill-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        Self(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Starts the writer on `dir`, waits until it has acknowledged `acks`
 /// batches, kills it with SIGKILL, and returns the last position it
@@ -103,7 +87,7 @@ fn events(dir: &Path) -> Vec<Vec<u8>> {
 }
 
 fn kill_again_and_again(durability: &str, seed: u64, most_acks: u64) {
-    let dir = Scratch::new(&format!("{durability}-{seed}"));
+    let dir = Scratch::new(&format!("file-journal-kill-{durability}-{seed}"));
     let mut len = 0;
     for round in 0..ROUNDS {
         let acks = 1 + splitmix(seed.wrapping_add(round)) % most_acks;
@@ -191,7 +175,7 @@ fn persist_until_killed(dir: &Path, durability: &str, acks: u64) -> ((u64, u64),
 /// 25 events): each new OS process recovers every event whose reply was
 /// printed, plus at most the one in flight, each applied once.
 fn kill_a_persisting_process_again_and_again(durability: &str, seed: u64, most_acks: u64) {
-    let dir = Scratch::new(&format!("tally-{durability}-{seed}"));
+    let dir = Scratch::new(&format!("file-journal-tally-{durability}-{seed}"));
     let mut acked = (0, 0);
     for round in 0..=ROUNDS {
         let acks = 1 + splitmix(seed.wrapping_add(round)) % most_acks;

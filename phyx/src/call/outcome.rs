@@ -22,6 +22,11 @@ pub trait SagaReply: sealed::Sealed + Send + 'static {
 
     /// The value, or why the step failed.
     fn into_outcome(self) -> Result<Self::Value, Rejection>;
+
+    /// The successful reply that carries `value`: what a journaled saga
+    /// replays from the value it recorded.
+    #[cfg(feature = "journal")]
+    fn from_value(value: Self::Value) -> Self;
 }
 
 impl sealed::Sealed for () {}
@@ -36,6 +41,9 @@ impl SagaReply for () {
     fn into_outcome(self) -> Result<(), Rejection> {
         Ok(())
     }
+
+    #[cfg(feature = "journal")]
+    fn from_value((): ()) -> Self {}
 }
 
 impl<T, E> sealed::Sealed for Result<T, E> {}
@@ -56,6 +64,11 @@ where
             message: error.to_string(),
             error: Box::new(error),
         })
+    }
+
+    #[cfg(feature = "journal")]
+    fn from_value(value: T) -> Self {
+        Ok(value)
     }
 }
 

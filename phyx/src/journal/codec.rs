@@ -49,15 +49,25 @@ pub async fn events<T: crate::journal::EventSourced>(
     store: &dyn crate::journal::Journal,
     key: &str,
 ) -> Result<Vec<T::Event>, JournalError> {
-    let mut events = Vec::new();
+    decode_from(store, key, 1).await
+}
+
+/// Every entry of journal `key` in `store` from position `from` on,
+/// decoded as `E`s.
+pub(crate) async fn decode_from<E: DeserializeOwned>(
+    store: &dyn crate::journal::Journal,
+    key: &str,
+    from: u64,
+) -> Result<Vec<E>, JournalError> {
+    let mut entries = Vec::new();
     loop {
-        let position = events.len() as u64;
-        let batch = store.read(key, position + 1, 4096).await?;
+        let position = from + entries.len() as u64;
+        let batch = store.read(key, position, 4096).await?;
         if batch.is_empty() {
-            return Ok(events);
+            return Ok(entries);
         }
-        for (offset, bytes) in (1..).zip(batch) {
-            events.push(decode(key, position + offset, &bytes)?);
+        for (position, bytes) in (position..).zip(batch) {
+            entries.push(decode(key, position, &bytes)?);
         }
     }
 }

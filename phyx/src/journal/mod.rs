@@ -90,13 +90,14 @@ mod store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub(crate) use crate::journal::codec::decode_from;
 pub use crate::journal::codec::{decode, encode, events};
 pub use crate::journal::error::{JournalError, PersistError};
 pub use crate::journal::file::{Durability, FileJournal};
 pub use crate::journal::memory::MemoryJournal;
-pub(crate) use crate::journal::session::Journals;
 #[doc(hidden)]
 pub use crate::journal::session::recover;
+pub(crate) use crate::journal::session::{Claim, Journals, RESERVED};
 pub use crate::journal::store::{Journal, Snapshot, StoreFuture};
 
 use crate::kernel::process::Process;

@@ -2,7 +2,7 @@
 //! its state at start, persisting its events, taking snapshots.
 
 use std::any::type_name;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,11 +19,23 @@ use crate::panic::panic_message;
 /// Events read from the store at a time during a replay.
 const REPLAY_BATCH: usize = 4096;
 
+/// Where the names of phyx's own journals start (a saga's, the index of
+/// sagas): no event-sourced process may take such a name.
+pub(crate) const RESERVED: &str = "phyx/";
+
+/// Attempts to append to a shared journal while other writers keep
+/// getting there first.
+const SHARED_ATTEMPTS: u32 = 16;
+
 /// A system's journal store, and the journals its processes have open:
 /// a journal has one writer.
 pub(crate) struct Journals {
     store: Arc<dyn Journal>,
     open: Mutex<HashSet<Arc<str>>>,
+    /// The next position of each shared journal, as this system last saw
+    /// it; held across an append, so that this system's writers take
+    /// turns.
+    shared: tokio::sync::Mutex<HashMap<String, u64>>,
 }
 
 impl Journals {
@@ -31,7 +43,35 @@ impl Journals {
         Self {
             store,
             open: Mutex::default(),
+            shared: tokio::sync::Mutex::default(),
         }
+    }
+
+    pub(crate) fn store(&self) -> &dyn Journal {
+        &*self.store
+    }
+
+    /// Appends `event` at the end of journal `key`, which many writers
+    /// share (every saga of every system on the store): when another
+    /// writer got there first, it goes after theirs.
+    pub(crate) async fn append_shared(&self, key: &str, event: Vec<u8>) -> Result<(), JournalError> {
+        let mut shared = self.shared.lock().await;
+        let mut first = shared.get(key).copied().unwrap_or(1);
+        for _ in 0..SHARED_ATTEMPTS {
+            match self.store.append(key, first, vec![event.clone()]).await {
+                Ok(()) => {
+                    shared.insert(key.to_owned(), first + 1);
+                    return Ok(());
+                }
+                // A store that cannot say where the end is would loop.
+                Err(JournalError::Conflict { found, .. }) if found != first && found > 0 => first = found,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(JournalError::unavailable(
+            key,
+            format!("other writers kept appending first, {SHARED_ATTEMPTS} times"),
+        ))
     }
 
     /// Sets the system's store, unless it has one.
@@ -39,12 +79,13 @@ impl Journals {
         let _ = system.journals.set(Arc::new(Self::new(store)));
     }
 
-    fn of(system: &SystemInner) -> Option<Arc<Self>> {
+    pub(crate) fn of(system: &SystemInner) -> Option<Arc<Self>> {
         let journals = system.journals.get()?.clone();
         journals.downcast::<Self>().ok()
     }
 
-    fn claim(self: &Arc<Self>, key: Arc<str>) -> Option<Claim> {
+    /// Opens journal `key` for writing, unless it is open already.
+    pub(crate) fn claim(self: &Arc<Self>, key: Arc<str>) -> Option<Claim> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.insert(key.clone()).then(|| Claim {
             journals: self.clone(),
@@ -53,8 +94,9 @@ impl Journals {
     }
 }
 
-/// A journal held open by a process instance, released when it ends.
-struct Claim {
+/// A journal held open by a process instance (or a saga), released when
+/// it ends.
+pub(crate) struct Claim {
     journals: Arc<Journals>,
     key: Arc<str>,
 }
@@ -98,6 +140,14 @@ pub async fn recover<T: EventSourced>(state: &mut T, ctx: &mut Ctx<T>) -> Result
         ));
     };
     let key: Arc<str> = ctx.name().into();
+    if key.starts_with(RESERVED) {
+        return Err(format!(
+            "`{}` is event-sourced under the name `{key}`, and journal names starting with `{RESERVED}` are \
+             phyx's own (sagas keep their journals there): give the process another name \
+             (`SpawnOptions::new().name(..)`)",
+            T::NAME
+        ));
+    }
     let Some(claim) = journals.claim(key.clone()) else {
         return Err(format!(
             "journal `{key}` is open in another process of this system; a journal has one writer, the process \

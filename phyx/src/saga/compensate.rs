@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::event::{AttemptOutcome, EventKind};
 use crate::kernel::system::SystemInner;
 use crate::options::Backoff;
+use crate::saga::ledger::Ledger;
 use crate::saga::{Compensation, CompensationOutcome, Saga, StepKey, Undo};
 
 /// A completed step's compensation, kept until the saga ends.
@@ -37,19 +38,35 @@ impl Default for Policy {
     }
 }
 
-/// Undoes `done` in reverse order. Every compensation is tried, whatever
-/// happened to the ones before it: each undoes a different step.
-pub(crate) async fn compensate(system: Arc<SystemInner>, policy: Policy, done: Vec<DoneStep>) -> Vec<Compensation> {
+/// Undoes `done` in reverse order, telling `ledger` of each. Every
+/// compensation is tried, whatever happened to the ones before it: each
+/// undoes a different step. One the ledger knows as finished is not run
+/// again; its recorded outcome is reported.
+pub(crate) async fn compensate(
+    system: Arc<SystemInner>,
+    policy: Policy,
+    done: Vec<DoneStep>,
+    ledger: &mut impl Ledger,
+) -> Vec<Compensation> {
     let mut report = Vec::with_capacity(done.len());
     for DoneStep { key, undo } in done.into_iter().rev() {
-        // Owned, not borrowed, across the awaits: an undo is `Send` but not `Sync`.
-        let (undo, outcome) = undo_with_retries(&system, &policy, &key, undo).await;
-        report.push(Compensation {
+        let finished = ledger.finished(key.step());
+        let ran = finished.is_none();
+        let (undo, outcome) = match finished {
+            Some(outcome) => (undo, outcome),
+            // Owned, not borrowed, across the awaits: an undo is `Send` but not `Sync`.
+            None => undo_with_retries(&system, &policy, &key, undo).await,
+        };
+        let compensation = Compensation {
             key,
             process: undo.process().clone(),
             method: undo.method(),
             outcome,
-        });
+        };
+        if ran {
+            ledger.compensated(&compensation).await;
+        }
+        report.push(compensation);
     }
     report
 }

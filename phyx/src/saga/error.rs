@@ -7,6 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::CallError;
+#[cfg(feature = "journal")]
+use crate::journal::{JournalError, PersistError};
+#[cfg(feature = "journal")]
+use crate::saga::SagaId;
 use crate::saga::{Rejection, StepKey};
 
 /// A saga step failed; the steps done before it were compensated, last
@@ -50,6 +54,37 @@ pub enum StepFailure {
     /// The saga had already ended (a step failed before, or it was
     /// aborted); this step was not run.
     Ended,
+    /// The step failed in an earlier run of this journaled saga, before
+    /// its OS process restarted, and replays that failure: the error's
+    /// text, as [`Call`](Self::Call) or another failure told it then (a
+    /// [`CallError`] does not survive the journal). A step rejected by
+    /// its handler replays as [`Rejected`](Self::Rejected) instead, and a
+    /// step whose outcome was unknown as [`Unknown`](Self::Unknown).
+    #[cfg(feature = "journal")]
+    Recorded(String),
+    /// The step's outcome could not be written to the saga's journal:
+    /// the store failed ([`PersistError::Journal`]), or the step's value
+    /// does not encode ([`PersistError::Encode`]). The journal does not
+    /// know how the step ended, so nothing was compensated, and the saga
+    /// ended in this run without touching its journal again: open it
+    /// anew with [`System::journaled_saga`](crate::System::journaled_saga)
+    /// (once the store works, or the value's type encodes) and replay it,
+    /// which sends this step again under the same key.
+    #[cfg(feature = "journal")]
+    Journal(PersistError),
+    /// The saga's code asked for a different step than its journal records
+    /// at this position: the code changed between the run that wrote the
+    /// journal and this one, and replaying it would mix the two. Nothing
+    /// was sent or compensated, and the saga ended in this run: finish
+    /// sagas with the code that started them (keep the old order of steps
+    /// while old sagas are unfinished).
+    #[cfg(feature = "journal")]
+    Diverged {
+        /// The process the journal records this step calling.
+        recorded_process: String,
+        /// The method the journal records this step calling.
+        recorded_method: String,
+    },
 }
 
 /// What the compensation of one step did.
@@ -132,9 +167,10 @@ impl SagaError {
     }
 
     /// Whether every completed step was undone (and no step's outcome is
-    /// unknown).
+    /// unknown, and the saga was not left to its journal).
     pub fn is_compensated(&self) -> bool {
         !matches!(self.failure, StepFailure::Unknown { .. })
+            && !self.failure.leaves_it_to_the_journal()
             && self
                 .compensations
                 .iter()
@@ -160,6 +196,9 @@ impl fmt::Display for SagaError {
             self.process
         )?;
         write!(f, "{}", self.failure)?;
+        if self.failure.leaves_it_to_the_journal() {
+            return Ok(());
+        }
         if self.compensations.is_empty() {
             return f.write_str("; nothing to compensate");
         }
@@ -168,16 +207,19 @@ impl fmt::Display for SagaError {
             if index > 0 {
                 f.write_str(", ")?;
             }
-            write!(f, "step {} `{}` ", compensation.key.step(), compensation.method)?;
-            match &compensation.outcome {
-                CompensationOutcome::Undone { attempts: 1 } => f.write_str("undone")?,
-                CompensationOutcome::Undone { attempts } => write!(f, "undone after {attempts} attempts")?,
-                CompensationOutcome::Failed { attempts, error } => {
-                    write!(f, "FAILED after {attempts} attempts ({error})")?;
-                }
-            }
+            write_compensation(f, compensation)?;
         }
         Ok(())
+    }
+}
+
+/// `step 2 `refund` undone`, and the like.
+fn write_compensation(f: &mut fmt::Formatter<'_>, compensation: &Compensation) -> fmt::Result {
+    write!(f, "step {} `{}` ", compensation.key.step(), compensation.method)?;
+    match &compensation.outcome {
+        CompensationOutcome::Undone { attempts: 1 } => f.write_str("undone"),
+        CompensationOutcome::Undone { attempts } => write!(f, "undone after {attempts} attempts"),
+        CompensationOutcome::Failed { attempts, error } => write!(f, "FAILED after {attempts} attempts ({error})"),
     }
 }
 
@@ -194,6 +236,46 @@ impl fmt::Display for StepFailure {
                 "no reply within {timeout:?}, nor {late_reply_timeout:?} after; outcome unknown, not compensated"
             ),
             Self::Ended => f.write_str("the saga had already ended"),
+            #[cfg(feature = "journal")]
+            Self::Recorded(error) => write!(f, "{error} (recorded before a restart)"),
+            #[cfg(feature = "journal")]
+            Self::Journal(error) => {
+                match error {
+                    PersistError::Encode { event, message } => {
+                        write!(
+                            f,
+                            "its value, of type `{event}`, does not encode for the journal ({message})"
+                        )?;
+                    }
+                    PersistError::Journal(error) => write!(f, "the saga's journal failed ({error})")?,
+                }
+                f.write_str(
+                    "; nothing was compensated, as the journal does not know the step's outcome: open the saga \
+                     again with `System::journaled_saga` once this is fixed, and it resumes from its journal",
+                )
+            }
+            #[cfg(feature = "journal")]
+            Self::Diverged {
+                recorded_process,
+                recorded_method,
+            } => write!(
+                f,
+                "the saga's journal records this step as `{recorded_method}` on process `{recorded_process}`: its \
+                 code changed since the run that wrote the journal; nothing was sent or compensated: finish sagas \
+                 with the code that started them"
+            ),
+        }
+    }
+}
+
+impl StepFailure {
+    /// Whether the saga ended without compensating, leaving what happens
+    /// next to its journal.
+    fn leaves_it_to_the_journal(&self) -> bool {
+        match self {
+            #[cfg(feature = "journal")]
+            Self::Journal(_) | Self::Diverged { .. } => true,
+            _ => false,
         }
     }
 }
@@ -202,6 +284,104 @@ impl Error for SagaError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match &self.failure {
             StepFailure::Call(error) => Some(error),
+            #[cfg(feature = "journal")]
+            StepFailure::Journal(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Why a journaled saga could not be opened, committed or aborted, or its
+/// unfinished sagas listed. Feature `journal`.
+#[cfg(feature = "journal")]
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SagaJournalError {
+    /// The system has no journal store to keep sagas in.
+    NoStore,
+    /// A saga of this id is open in this system already (or its
+    /// compensations are still running): a saga's journal has one writer.
+    AlreadyOpen {
+        /// The saga.
+        saga: SagaId,
+    },
+    /// The store failed, or holds entries that do not read back.
+    Journal(JournalError),
+    /// `commit` or `abort` came before the saga's code had replayed every
+    /// step its journal records: the code changed between runs (or skips
+    /// a step). Nothing was written or compensated.
+    Unreplayed {
+        /// The saga.
+        saga: SagaId,
+        /// Steps the journal records.
+        recorded: u32,
+        /// Steps the code replayed.
+        replayed: u32,
+    },
+    /// The saga had already ended: a step failed (and was compensated, or
+    /// left to the journal), or, for `abort`, its journal records it as
+    /// committed. Nothing was written or compensated.
+    Ended {
+        /// The saga.
+        saga: SagaId,
+    },
+    /// `commit` found the saga aborted in its journal (dropped without
+    /// commit, or aborted, before its OS process restarted): instead of
+    /// committing, its compensations ran (those not recorded as finished),
+    /// and here is what each did.
+    Aborted {
+        /// The saga.
+        saga: SagaId,
+        /// What each compensation did, the last step first.
+        compensations: Vec<Compensation>,
+    },
+}
+
+#[cfg(feature = "journal")]
+impl fmt::Display for SagaJournalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoStore => f.write_str(
+                "the system has no journal store to keep sagas in: build it with \
+                 `System::builder().journal(store)`",
+            ),
+            Self::AlreadyOpen { saga } => write!(
+                f,
+                "saga `{saga}` is open in this system already (or still compensating): a saga has one writer; \
+                 drop the other `JournaledSaga` first"
+            ),
+            Self::Journal(error) => write!(f, "{error}"),
+            Self::Unreplayed {
+                saga,
+                recorded,
+                replayed,
+            } => write!(
+                f,
+                "saga `{saga}`'s journal records {recorded} steps, and its code ended it after replaying \
+                 {replayed}: the code changed since the run that wrote the journal; nothing was written or \
+                 compensated: finish sagas with the code that started them"
+            ),
+            Self::Ended { saga } => write!(f, "saga `{saga}` had already ended"),
+            Self::Aborted { saga, compensations } => {
+                write!(
+                    f,
+                    "saga `{saga}` was aborted before a restart, so it was compensated instead of committed"
+                )?;
+                for (index, compensation) in compensations.iter().enumerate() {
+                    f.write_str(if index == 0 { ": " } else { ", " })?;
+                    write_compensation(f, compensation)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(feature = "journal")]
+impl Error for SagaJournalError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::Journal(error) => Some(error),
             _ => None,
         }
     }

@@ -1,31 +1,41 @@
 //! Sagas: steps across processes, undone in reverse order when one fails.
+//!
+//! A [`Saga`] (from [`System::saga`](crate::System::saga)) keeps its
+//! progress in memory. A `JournaledSaga` (from
+//! `System::journaled_saga`, feature `journal`) is the same saga keeping its progress in the system's
+//! journal store too: when its OS process dies mid-saga, the next run
+//! replays the saga's code and goes on after its last completed step, or
+//! runs the compensations that had not finished, sending again, under the
+//! same [`StepKey`], only what had no recorded outcome.
 
 mod compensate;
 mod error;
+#[cfg(feature = "journal")]
+mod journaled;
+mod ledger;
+mod step;
 
-use std::future::{Future, IntoFuture, poll_fn};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
-
-use tokio::sync::oneshot;
 
 use crate::call::Undo;
 pub use crate::call::{Rejection, SagaReply};
 pub use crate::id::{SagaId, StepKey};
 pub(crate) use crate::saga::compensate::{DoneStep, Policy, compensate};
-use crate::saga::error::Failure;
+#[cfg(feature = "journal")]
+pub use crate::saga::error::SagaJournalError;
 pub use crate::saga::error::{Compensation, CompensationOutcome, SagaError, StepFailure};
+#[cfg(feature = "journal")]
+pub(crate) use crate::saga::journaled::unfinished;
+#[cfg(feature = "journal")]
+pub use crate::saga::journaled::{Journaled, JournaledSaga, Resume};
+pub use crate::saga::ledger::{Journaling, Unjournaled};
 
-use crate::call::{Ask, Call, ForSaga, UndoOf};
-use crate::clock::Sleep;
-use crate::error::CallError;
-use crate::event::{EventKind, StepOutcome};
-use crate::kernel::addr::Addr;
+use crate::call::Call;
 use crate::kernel::process::Handle;
 use crate::kernel::system::SystemInner;
 use crate::options::Backoff;
+use crate::saga::error::Failure;
 
 /// A saga: calls on any processes, made in order as steps, whose completed
 /// steps are compensated, last first, when a later one fails.
@@ -92,15 +102,28 @@ use crate::options::Backoff;
 /// dropped without commit rolls back. Compensations started by a failed
 /// step keep running if the step's caller is dropped. The outcome of
 /// background compensations is reported in events
-/// ([`EventKind::Compensation`]).
+/// ([`EventKind::Compensation`](crate::event::EventKind::Compensation)).
+///
+/// # Journaled sagas
+///
+/// A `Saga` keeps its progress in memory: if its OS process dies, nothing
+/// remembers which steps were done. `JournaledSaga` (feature `journal`,
+/// from `System::journaled_saga`) is the
+/// same saga, with the same policies, that also keeps its progress in the
+/// system's journal store and resumes after a restart.
 #[must_use = "a saga dropped without `commit()` compensates its completed steps"]
-pub struct Saga {
+pub struct Saga<J: Journaling = Unjournaled> {
     system: Arc<SystemInner>,
     id: SagaId,
     policy: Policy,
+    /// Steps started so far: the number of the last one.
     steps: u32,
+    /// The compensations of the done steps, in step order.
     done: Vec<DoneStep>,
+    /// Set once the saga committed, compensated or suspended: no step
+    /// runs any more.
     ended: bool,
+    journal: J,
 }
 
 impl Saga {
@@ -117,6 +140,44 @@ impl Saga {
     pub const DEFAULT_LATE_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
     pub(crate) fn new(system: Arc<SystemInner>, id: SagaId) -> Self {
+        Self::with_journal(system, id, Unjournaled::default())
+    }
+
+    /// Runs the next step: `call` builds the call from the step's key (pass
+    /// it along for idempotency, or ignore it), and the saga asks it.
+    ///
+    /// # Errors
+    ///
+    /// If the step fails (its handler returns `Err`, or the call gets no
+    /// reply), the completed steps are compensated, last first, before this
+    /// returns a [`SagaError`] with the whole story. The saga has then
+    /// ended: later steps return [`StepFailure::Ended`] without being run.
+    pub async fn step<R: SagaReply, H: Handle>(
+        &mut self,
+        call: impl FnOnce(StepKey) -> Call<R, H>,
+    ) -> Result<R::Value, SagaError> {
+        let step = self.prepare(call);
+        if self.ended {
+            return Err(step.0.error(Failure::Other(StepFailure::Ended)));
+        }
+        self.ask(step, None, false).await
+    }
+
+    /// Ends the saga successfully: its completed steps stay done.
+    pub fn commit(mut self) {
+        self.ended = true;
+        self.done.clear();
+    }
+
+    /// Ends the saga by compensating its completed steps, last first, and
+    /// returns what each compensation did.
+    pub async fn abort(mut self) -> Vec<Compensation> {
+        self.compensate_in_background(None).await.unwrap_or_default()
+    }
+}
+
+impl<J: Journaling> Saga<J> {
+    pub(crate) fn with_journal(system: Arc<SystemInner>, id: SagaId, journal: J) -> Self {
         Self {
             system,
             id,
@@ -124,6 +185,7 @@ impl Saga {
             steps: 0,
             done: Vec::new(),
             ended: false,
+            journal,
         }
     }
 
@@ -140,14 +202,14 @@ impl Saga {
     }
 
     /// How long to wait for the late reply of a timed-out step before
-    /// calling its outcome unknown ([`DEFAULT_LATE_REPLY_TIMEOUT`](Self::DEFAULT_LATE_REPLY_TIMEOUT) unless set).
+    /// calling its outcome unknown ([`DEFAULT_LATE_REPLY_TIMEOUT`](Saga::DEFAULT_LATE_REPLY_TIMEOUT) unless set).
     pub fn late_reply_timeout(mut self, timeout: Duration) -> Self {
         self.policy.late_reply_timeout = timeout;
         self
     }
 
     /// Attempts per compensation before it is reported as failed
-    /// ([`DEFAULT_ATTEMPTS`](Self::DEFAULT_ATTEMPTS) unless set; at least one is
+    /// ([`DEFAULT_ATTEMPTS`](Saga::DEFAULT_ATTEMPTS) unless set; at least one is
     /// always made).
     pub fn attempts(mut self, attempts: u32) -> Self {
         self.policy.attempts = attempts.max(1);
@@ -155,7 +217,7 @@ impl Saga {
     }
 
     /// How long one compensation attempt may take before it counts as
-    /// failed and is retried ([`DEFAULT_ATTEMPT_TIMEOUT`](Self::DEFAULT_ATTEMPT_TIMEOUT) unless set).
+    /// failed and is retried ([`DEFAULT_ATTEMPT_TIMEOUT`](Saga::DEFAULT_ATTEMPT_TIMEOUT) unless set).
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.policy.attempt_timeout = timeout;
         self
@@ -168,223 +230,24 @@ impl Saga {
         self.policy.backoff = backoff;
         self
     }
-
-    /// Runs the next step: `call` builds the call from the step's key (pass
-    /// it along for idempotency, or ignore it), and the saga asks it.
-    ///
-    /// # Errors
-    ///
-    /// If the step fails (its handler returns `Err`, or the call gets no
-    /// reply), the completed steps are compensated, last first, before this
-    /// returns a [`SagaError`] with the whole story. The saga has then
-    /// ended: later steps return [`StepFailure::Ended`] without being run.
-    pub async fn step<R: SagaReply, H: Handle>(
-        &mut self,
-        call: impl FnOnce(StepKey) -> Call<R, H>,
-    ) -> Result<R::Value, SagaError> {
-        self.steps += 1;
-        let key = StepKey::new(self.id.clone(), self.steps);
-        let mut call = call(key.clone());
-        let ForSaga {
-            addr,
-            method,
-            undo_of,
-            timeout,
-        } = call.for_saga();
-        let process = addr.core().name.clone();
-        if self.ended {
-            return Err(SagaError::new(key, process, method, Failure::Other(StepFailure::Ended)));
-        }
-        let clock = self.system.clock.clone();
-        let late_reply_timeout = self.policy.late_reply_timeout;
-        let mut flight = InFlight {
-            ask: Some(call.into_future()),
-            addr: addr.clone(),
-            method,
-            key: key.clone(),
-            undo_of,
-            saga: self,
-        };
-        let timeout = timeout.or(flight.saga.policy.step_timeout);
-        let mut reply = flight.reply(timeout.map(|after| clock.sleep(after))).await;
-        let mut timed_out = None;
-        if let (None, Some(after)) = (&reply, timeout) {
-            timed_out = Some(CallError::Timeout {
-                process: process.clone(),
-                method,
-                after,
-            });
-            reply = flight.reply(Some(clock.sleep(late_reply_timeout))).await;
-        }
-        flight.ask = None;
-        drop(flight);
-        self.done.extend(recorded::<R, H>(undo_of, &addr, &key, &reply));
-        let failure = match (reply, timed_out) {
-            (Some(Ok(reply)), None) => match reply.into_outcome() {
-                Ok(value) => {
-                    addr.publish(step_event(&key, method, StepOutcome::Done));
-                    return Ok(value);
-                }
-                Err(rejection) => Failure::Rejected(rejection),
-            },
-            (Some(Err(error)), None) => Failure::Other(StepFailure::Call(error)),
-            (Some(_), Some(timeout)) => Failure::Other(StepFailure::Call(timeout)),
-            (None, _) => Failure::Other(StepFailure::Unknown {
-                timeout: timeout.unwrap_or_default(),
-                late_reply_timeout,
-            }),
-        };
-        let outcome = match &failure {
-            Failure::Rejected(rejection) => StepOutcome::Failed {
-                error: rejection.message.as_str().into(),
-            },
-            Failure::Other(StepFailure::Unknown { .. }) => StepOutcome::Unknown,
-            Failure::Other(other) => StepOutcome::Failed {
-                error: other.to_string().into(),
-            },
-        };
-        let mut error = SagaError::new(key, process, method, failure);
-        addr.publish(step_event(&error.key, method, outcome));
-        // Awaited here, run elsewhere: dropping this future leaves them running.
-        let report = self.compensate_in_background(None);
-        error.compensations = report.await.unwrap_or_default();
-        Err(error)
-    }
-
-    /// Ends the saga successfully: its completed steps stay done.
-    pub fn commit(mut self) {
-        self.ended = true;
-        self.done.clear();
-    }
-
-    /// Ends the saga by compensating its completed steps, last first, and
-    /// returns what each compensation did.
-    pub async fn abort(mut self) -> Vec<Compensation> {
-        self.compensate_in_background(None).await.unwrap_or_default()
-    }
-
-    /// Ends the saga and compensates, in a task of its own, the completed
-    /// steps and then `late` (a step in flight when its caller went away),
-    /// which is undone first if it turns out to have succeeded.
-    fn compensate_in_background(
-        &mut self,
-        late: Option<Pin<Box<dyn Future<Output = Option<DoneStep>> + Send>>>,
-    ) -> oneshot::Receiver<Vec<Compensation>> {
-        self.ended = true;
-        let mut done = std::mem::take(&mut self.done);
-        let (sender, receiver) = oneshot::channel();
-        let inner = self.system.clone();
-        let policy = self.policy.clone();
-        self.system.spawn_task(async move {
-            if let Some(late) = late {
-                done.extend(late.await);
-            }
-            // Nobody may be listening any more; the events tell the story.
-            let _ = sender.send(compensate(inner, policy, done).await);
-        });
-        receiver
-    }
 }
 
-impl Drop for Saga {
+impl<J: Journaling> Drop for Saga<J> {
     fn drop(&mut self) {
-        if !self.ended && !self.done.is_empty() {
+        if !self.ended && self.journal.compensates_on_drop(self.steps, self.done.len()) {
             drop(self.compensate_in_background(None));
         }
     }
 }
 
-impl std::fmt::Debug for Saga {
+impl<J: Journaling> std::fmt::Debug for Saga<J> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Saga")
             .field("id", &self.id)
             .field("steps", &self.steps)
             .field("to_compensate", &self.done.len())
             .field("ended", &self.ended)
+            .field("journal", &self.journal)
             .finish_non_exhaustive()
-    }
-}
-
-/// A step being asked. Dropped while the ask is still in flight (its
-/// caller went away), it aborts the saga and hands the ask to the
-/// compensation, which waits for its late reply first.
-struct InFlight<'a, R: SagaReply, H: Handle> {
-    saga: &'a mut Saga,
-    ask: Option<Ask<R, H>>,
-    addr: Addr<H::Message>,
-    method: &'static str,
-    key: StepKey,
-    undo_of: Option<UndoOf<R, H>>,
-}
-
-impl<R: SagaReply, H: Handle> InFlight<'_, R, H> {
-    /// The reply, or `None` if `deadline` came first.
-    async fn reply(&mut self, deadline: Option<Sleep>) -> Option<Result<R, CallError>> {
-        reply_within(self.ask.as_mut()?, deadline).await
-    }
-}
-
-impl<R: SagaReply, H: Handle> Drop for InFlight<'_, R, H> {
-    fn drop(&mut self) {
-        let Some(mut ask) = self.ask.take() else { return };
-        let (addr, method, key, undo_of) = (self.addr.clone(), self.method, self.key.clone(), self.undo_of);
-        let late_reply = self.saga.system.clock.sleep(self.saga.policy.late_reply_timeout);
-        let late = async move {
-            let reply = reply_within(&mut ask, Some(late_reply)).await;
-            let recorded = recorded::<R, H>(undo_of, &addr, &key, &reply);
-            let outcome = match reply {
-                Some(Ok(reply)) => match reply.into_outcome() {
-                    Ok(_) => StepOutcome::Done,
-                    Err(rejection) => StepOutcome::Failed {
-                        error: rejection.message.into(),
-                    },
-                },
-                Some(Err(error)) => StepOutcome::Failed {
-                    error: error.to_string().into(),
-                },
-                None => StepOutcome::Unknown,
-            };
-            addr.publish(step_event(&key, method, outcome));
-            recorded
-        };
-        drop(self.saga.compensate_in_background(Some(Box::pin(late))));
-    }
-}
-
-/// The compensation a step's reply calls for: its undo, if the step has
-/// one and succeeded.
-fn recorded<R: SagaReply, H: Handle>(
-    undo_of: Option<UndoOf<R, H>>,
-    addr: &Addr<H::Message>,
-    key: &StepKey,
-    reply: &Option<Result<R, CallError>>,
-) -> Option<DoneStep> {
-    let Some(Ok(reply)) = reply else { return None };
-    let undo = undo_of?(addr, reply, key)?;
-    Some(DoneStep { key: key.clone(), undo })
-}
-
-/// The reply of `ask`, or `None` if `deadline` came first.
-async fn reply_within<R: SagaReply, H: Handle>(
-    ask: &mut Ask<R, H>,
-    mut deadline: Option<Sleep>,
-) -> Option<Result<R, CallError>> {
-    poll_fn(|cx| {
-        if let Poll::Ready(reply) = Pin::new(&mut *ask).poll(cx) {
-            return Poll::Ready(Some(reply));
-        }
-        let expired = deadline
-            .as_mut()
-            .is_some_and(|sleep| Pin::new(sleep).poll(cx).is_ready());
-        if expired { Poll::Ready(None) } else { Poll::Pending }
-    })
-    .await
-}
-
-fn step_event(key: &StepKey, method: &'static str, outcome: StepOutcome) -> EventKind {
-    EventKind::SagaStep {
-        key: key.clone(),
-        method,
-        outcome,
     }
 }

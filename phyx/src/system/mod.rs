@@ -446,6 +446,48 @@ impl System {
         Saga::new(self.inner().clone(), id.into())
     }
 
+    /// Opens saga `id` in the system's journal store: a [`Saga`] that
+    /// keeps its progress there and resumes after its OS process dies. A
+    /// new id starts a new saga; an id the store has a journal for resumes
+    /// it, as [`JournaledSaga::resume`](crate::saga::JournaledSaga::resume)
+    /// says. See [`JournaledSaga`](crate::saga::JournaledSaga). Feature
+    /// `journal`.
+    ///
+    /// # Errors
+    ///
+    /// [`SagaJournalError::NoStore`](crate::saga::SagaJournalError::NoStore)
+    /// without a store ([`SystemBuilder::journal`]);
+    /// [`AlreadyOpen`](crate::saga::SagaJournalError::AlreadyOpen) while
+    /// this system has the saga open (or is compensating it);
+    /// [`Journal`](crate::saga::SagaJournalError::Journal) if the store
+    /// fails or its journal does not read back.
+    #[cfg(feature = "journal")]
+    pub async fn journaled_saga(
+        &self,
+        id: impl Into<SagaId>,
+    ) -> Result<crate::saga::JournaledSaga, crate::saga::SagaJournalError> {
+        crate::saga::JournaledSaga::open(self.inner().clone(), id.into()).await
+    }
+
+    /// The journaled sagas in the system's journal store that have not
+    /// ended (committed, or every compensation finished), oldest first:
+    /// what a program resumes when it starts, by opening each with
+    /// [`journaled_saga`](Self::journaled_saga) and running its code.
+    /// Feature `journal`.
+    ///
+    /// Started means its first step was about to be sent; a saga this
+    /// system has open right now is listed too.
+    ///
+    /// # Errors
+    ///
+    /// [`SagaJournalError::NoStore`](crate::saga::SagaJournalError::NoStore)
+    /// without a store; [`Journal`](crate::saga::SagaJournalError::Journal)
+    /// if the store fails or the index does not read back.
+    #[cfg(feature = "journal")]
+    pub async fn unfinished_sagas(&self) -> Result<Vec<SagaId>, crate::saga::SagaJournalError> {
+        crate::saga::unfinished(self.inner()).await
+    }
+
     pub(crate) fn inner(&self) -> &Arc<SystemInner> {
         &self.owner.inner
     }
