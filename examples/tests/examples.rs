@@ -389,9 +389,47 @@ async fn resilience_limits_the_rate_and_breaks_the_circuit_until_a_trial_succeed
     );
 }
 
+/// The OS process of the saga example's third order, for the test below:
+/// this test binary again, running only this test. Ignored, so a plain
+/// `cargo test` does not run it; run by hand, it has no journal and returns.
+#[tokio::test]
+#[ignore = "the OS process of `saga_resumes_an_order_whose_os_process_was_killed_mid_saga`, which runs it"]
+async fn saga_child() {
+    if let Some(dir) = std::env::var_os(saga::CHILD_VAR) {
+        saga::child(std::path::Path::new(&dir)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn saga_resumes_an_order_whose_os_process_was_killed_mid_saga() {
+    let dir = std::env::temp_dir().join(format!("phyx-saga-example-test-{}", std::process::id()));
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap());
+    child.args(["saga_child", "--exact", "--ignored", "--nocapture", "--quiet"]);
+    let resumed = tokio::time::timeout(Duration::from_secs(60), saga::resume(&dir, child))
+        .await
+        .expect("hung: the saga example")
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(resumed.unfinished, ["order-3"]);
+    assert_eq!(
+        resumed.resume,
+        phyx::saga::Resume::Continue {
+            completed: 2,
+            resend: true
+        },
+        "reserved and charged before the kill; shipping in flight"
+    );
+    assert_eq!(resumed.parcel, "parcel #1 to 7 Harbour Rd");
+    assert_eq!(
+        (resumed.stock, resumed.charged_cents),
+        (4, 1_250),
+        "reserved once, charged once, across the kill"
+    );
+}
+
 #[tokio::test]
 async fn saga_ships_one_order_and_undoes_the_other_last_step_first() {
-    let t = TestSystem::new();
+    let t = TestSystem::with_journal(phyx::journal::MemoryJournal::new());
     let summary = saga::run(t.system()).await.unwrap();
     assert_eq!(summary.shipped, ["parcel #1 to 12 Main St"]);
     let [failed] = summary.failed.as_slice() else {
