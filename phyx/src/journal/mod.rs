@@ -87,6 +87,8 @@ mod store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+#[cfg(feature = "cluster")]
+pub use crate::cluster::journal::JetStreamJournal;
 pub use crate::journal::codec::{decode, encode};
 pub use crate::journal::error::{JournalError, PersistError};
 pub use crate::journal::memory::MemoryJournal;
