@@ -3,7 +3,9 @@
 //! journal has one writer (a stale one conflicts, never interleaves; a
 //! retried append is stored once); snapshots replace each other; a server
 //! killed mid-append fails the append, never hangs it, and keeps the
-//! batch whole or not at all.
+//! batch whole or not at all. An event-sourced process whose node was
+//! killed is registered again on another node with every event it
+//! persisted.
 
 use std::future::IntoFuture;
 use std::time::Duration;
@@ -11,8 +13,10 @@ use std::time::Duration;
 use phyx::System;
 use phyx::journal::{JetStreamJournal, Journal, JournalError, Snapshot};
 use phyx_testkit::net::FaultProxy;
+use phyx_tests::remote::TallyRef;
 
 use crate::fixture::{DETECTION, node, server};
+use crate::nodes::NodeProcess;
 
 /// A bound no timeout or reconnection should come near: reaching it is a
 /// hang.
@@ -427,4 +431,43 @@ async fn a_server_killed_mid_append_fails_it_and_keeps_the_batch_whole_or_not_at
     assert_eq!(read_all(&journals(&reader), "big", 1000).await, expected);
     reader.shutdown().await;
     writer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journaled_process_registered_again_on_another_node_has_every_event_it_persisted() {
+    let Some(server) = server() else { return };
+    let mut a = NodeProcess::tally(&server, "a", "tally");
+    let caller = node(&server, "caller").await;
+    let tally: TallyRef = caller.lookup("tally").await.unwrap();
+    let mut total = 0;
+    for amount in 1..=50 {
+        total += amount;
+        let replied = guarded("an add", tally.add(amount)).await.unwrap();
+        assert_eq!(replied, Ok(total), "the reply comes once the amount is persisted");
+    }
+    // SIGKILL: the node's process state is gone; its journal is not.
+    a.kill();
+    let _b = NodeProcess::tally(&server, "b", "tally");
+    let moved: TallyRef = guarded("the name on node b", async {
+        loop {
+            if let Ok(found) = caller.lookup::<TallyRef>("tally").await
+                && found.tally().await.is_ok()
+            {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        moved.tally().await.unwrap(),
+        (total, 50),
+        "node b replayed every persisted amount"
+    );
+    assert_eq!(
+        moved.add(1).await.unwrap(),
+        Ok(total + 1),
+        "and goes on writing the journal"
+    );
+    caller.shutdown().await;
 }
