@@ -95,6 +95,31 @@ async fn appends_read_back_in_order_across_batch_boundaries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_goes_on_past_the_bytes_one_fetch_takes() {
+    let Some(server) = server() else { return };
+    let a = node(&server, "a").await;
+    let store = journals(&a);
+    // 40 appends of 1,000 events of 512 bytes: 20 MiB, past the 16 MiB a
+    // reader's fetch asks for, which the server ends with a status.
+    let mut written = Vec::new();
+    for first in (1..=40_000).step_by(1000) {
+        let batch: Vec<Vec<u8>> = events(first, 1000)
+            .into_iter()
+            .map(|mut event| {
+                event.resize(512, b'.');
+                event
+            })
+            .collect();
+        store.append("large", first, batch.clone()).await.unwrap();
+        written.extend(batch);
+    }
+    let read = read_all(&journals(&a), "large", 4096).await;
+    assert_eq!(read.len(), written.len());
+    assert!(read == written, "the replay read other events than written");
+    a.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_client_reads_from_any_position() {
     let Some(server) = server() else { return };
     let (a, b) = (node(&server, "a").await, node(&server, "b").await);

@@ -56,13 +56,13 @@ impl Inner {
                 .await?;
             acknowledged.await
         };
-        let doing = format!("appending {} events at position {first}", span.count);
-        let published = match self.bounded(key, &doing, publish).await {
-            Ok(published) => published,
-            Err(timed_out) => {
-                self.known(key, |known| known.end = None);
-                return Err(timed_out);
-            }
+        let Some(published) = self.within(publish).await else {
+            self.known(key, |known| known.end = None);
+            let doing = format!(
+                "appending {} events at position {first}: whether they were written is unknown",
+                span.count
+            );
+            return Err(self.timed_out(key, &doing));
         };
         match published {
             Ok(ack) if !ack.duplicate => {

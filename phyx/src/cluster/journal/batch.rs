@@ -14,21 +14,24 @@
 //! wrap, and which is limited to 1,000 messages a batch).
 
 use async_nats::HeaderMap;
-use async_nats::header::{NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, NATS_MESSAGE_ID};
+use async_nats::header::{HeaderName, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, NATS_MESSAGE_ID};
 use bytes::Bytes;
 
+// Names made once: a `&str` name becomes a `HeaderName` anew at every
+// lookup, an allocation per message of a replay.
+
 /// The header with the position of a batch's first event.
-const FIRST: &str = "Phyx-First";
+const FIRST: HeaderName = HeaderName::from_static("Phyx-First");
 
 /// The header with the number of events in a batch.
-const COUNT: &str = "Phyx-Count";
+const COUNT: HeaderName = HeaderName::from_static("Phyx-Count");
 
 /// The header of a snapshot with the position it includes.
-const POSITION: &str = "Phyx-Position";
+const POSITION: HeaderName = HeaderName::from_static("Phyx-Position");
 
 /// The header of a snapshot with the stream sequence where reading the
 /// events after it may start.
-const RESUME: &str = "Phyx-Resume";
+const RESUME: HeaderName = HeaderName::from_static("Phyx-Resume");
 
 /// Where a batch sits in its journal: positions `first` to
 /// `first + count - 1`.
@@ -79,32 +82,51 @@ pub(super) fn span(headers: Option<&HeaderMap>) -> Result<Span, String> {
     Ok(Span { first, count })
 }
 
-/// The events of a stored batch, checked against its span.
-pub(super) fn events(span: Span, payload: &[u8]) -> Result<Vec<&[u8]>, String> {
-    let mut events = Vec::with_capacity(usize::try_from(span.count).unwrap_or(0));
+/// The events of a stored batch, checked against its span (a first pass
+/// counts them: no allocation per message).
+pub(super) fn events(span: Span, payload: &[u8]) -> Result<Events<'_>, String> {
+    let mut counted = 0u64;
     let mut rest = payload;
     while !rest.is_empty() {
-        let event = take_length(rest)
-            .and_then(|(length, after)| Some(after).zip(usize::try_from(length).ok()))
-            .and_then(|(after, length)| after.split_at_checked(length));
-        let Some((event, after)) = event else {
+        let Some((_, after)) = next_event(rest) else {
             return Err(format!(
                 "its payload breaks off in event {} of {}",
-                events.len() + 1,
+                counted + 1,
                 span.count
             ));
         };
-        events.push(event);
+        counted += 1;
         rest = after;
     }
-    if events.len() as u64 != span.count {
+    if counted != span.count {
         return Err(format!(
-            "its payload holds {} events, its `{COUNT}` header says {}",
-            events.len(),
+            "its payload holds {counted} events, its `{COUNT}` header says {}",
             span.count
         ));
     }
-    Ok(events)
+    Ok(Events { rest: payload })
+}
+
+/// A checked batch's events, in order.
+#[derive(Debug)]
+pub(super) struct Events<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (event, after) = next_event(self.rest)?;
+        self.rest = after;
+        Some(event)
+    }
+}
+
+/// The event at the start of `bytes`, and what follows it.
+fn next_event(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (length, after) = take_length(bytes)?;
+    after.split_at_checked(usize::try_from(length).ok()?)
 }
 
 /// The headers of a snapshot at `position`, and where the events after it
@@ -125,10 +147,12 @@ pub(super) fn snapshot_position(headers: Option<&HeaderMap>) -> Result<(u64, Opt
     Ok((position, resume.then(|| number(headers, RESUME)).transpose()?))
 }
 
-fn number(headers: Option<&HeaderMap>, name: &str) -> Result<u64, String> {
-    let value = headers
-        .and_then(|headers| headers.get(name))
-        .ok_or_else(|| format!("it has no `{name}` header: phyx's JetStream journal did not write it"))?;
+fn number(headers: Option<&HeaderMap>, name: HeaderName) -> Result<u64, String> {
+    let Some(value) = headers.and_then(|headers| headers.get(name.clone())) else {
+        return Err(format!(
+            "it has no `{name}` header: phyx's JetStream journal did not write it"
+        ));
+    };
     value
         .as_str()
         .parse()
@@ -170,7 +194,7 @@ mod tests {
         let headers = headers("k", span, 7);
         let payload = payload(events);
         let span = super::span(Some(&headers))?;
-        Ok(super::events(span, &payload)?.into_iter().map(<[u8]>::to_vec).collect())
+        Ok(super::events(span, &payload)?.map(<[u8]>::to_vec).collect())
     }
 
     #[test]
@@ -219,10 +243,10 @@ mod tests {
         );
     }
 
-    fn span_of(pairs: &[(&str, &str)]) -> Result<Span, String> {
+    fn span_of(pairs: &[(HeaderName, &str)]) -> Result<Span, String> {
         let mut headers = HeaderMap::new();
         for (name, value) in pairs {
-            headers.insert(*name, *value);
+            headers.insert(name.clone(), *value);
         }
         span(Some(&headers))
     }

@@ -246,17 +246,27 @@ impl Inner {
     /// `work`, or [`JournalError::Unavailable`] once the server took longer
     /// than the timeout to do it (`doing` says what it was).
     async fn bounded<T>(&self, key: &str, doing: &str, work: impl Future<Output = T>) -> Result<T, JournalError> {
+        self.within(work).await.ok_or_else(|| self.timed_out(key, doing))
+    }
+
+    /// `work`, or `None` once the server took longer than the timeout.
+    async fn within<T>(&self, work: impl Future<Output = T>) -> Option<T> {
         tokio::select! {
-            done = work => Ok(done),
-            () = self.clock.sleep(self.timeout) => Err(JournalError::unavailable(
-                key,
-                format!(
-                    "the NATS server did not answer within {:?} ({doing}); check that it runs, with JetStream on \
-                     (`nats-server -js`), and that this node reaches it",
-                    self.timeout
-                ),
-            )),
+            done = work => Some(done),
+            () = self.clock.sleep(self.timeout) => None,
         }
+    }
+
+    /// The server did not answer in time, while `doing`.
+    fn timed_out(&self, key: &str, doing: &str) -> JournalError {
+        JournalError::unavailable(
+            key,
+            format!(
+                "the NATS server did not answer within {:?} ({doing}); check that it runs, with JetStream on \
+                 (`nats-server -js`), and that this node reaches it",
+                self.timeout
+            ),
+        )
     }
 
     /// The stream `kept`, made on first use.
@@ -333,7 +343,12 @@ impl Inner {
 
     /// Reads or changes what is known of journal `key`.
     fn known<R>(&self, key: &str, change: impl FnOnce(&mut Known) -> R) -> R {
-        change(lock(&self.known).entry(key.to_owned()).or_default())
+        let mut known = lock(&self.known);
+        // The key is copied once, the first time.
+        match known.get_mut(key) {
+            Some(journal) => change(journal),
+            None => change(known.entry(key.to_owned()).or_default()),
+        }
     }
 
     fn set_end(&self, key: &str, end: End) {

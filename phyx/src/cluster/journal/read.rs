@@ -194,8 +194,30 @@ impl Inner {
             .await?
             .map_err(|error| unavailable(&error))?;
         let mut taken = 0;
-        while let Some(message) = self.bounded(key, "reading the journal", messages.next()).await? {
-            let message = message.map_err(|error| unavailable(&error))?;
+        // Each message gives the next the whole timeout: one timer, renewed
+        // once half of it has gone, rather than one per message.
+        let mut deadline = self.clock.now() + self.timeout;
+        let mut timer = self.clock.sleep_until(deadline);
+        loop {
+            let message = tokio::select! {
+                message = messages.next() => message,
+                () = &mut timer => return Err(self.timed_out(key, "reading the journal")),
+            };
+            let Some(message) = message else { break };
+            let now = self.clock.now();
+            if deadline.saturating_duration_since(now) < self.timeout / 2 {
+                deadline = now + self.timeout;
+                timer = self.clock.sleep_until(deadline);
+            }
+            let message = match message {
+                Ok(message) => message,
+                // The server ends a fetch at its byte limit with a status,
+                // which async-nats gives as an error: the messages before
+                // it came whole, and the next fetch goes on (and reports
+                // an error that lasts).
+                Err(_) if taken > 0 => break,
+                Err(error) => return Err(unavailable(&error)),
+            };
             let (seq, pending) = match message.info() {
                 Ok(info) => (info.stream_sequence, info.pending),
                 Err(error) => return Err(unavailable(&error)),
@@ -206,7 +228,7 @@ impl Inner {
             self.check(key, cursor, span).await?;
             let events = batch::events(span, &stored.payload).map_err(|why| self.damaged(key, position, seq, &why))?;
             let skip = usize::try_from(position.saturating_sub(span.first)).unwrap_or(usize::MAX);
-            cursor.left.extend(events.into_iter().skip(skip).map(<[u8]>::to_vec));
+            cursor.left.extend(events.skip(skip).map(<[u8]>::to_vec));
             cursor.expect = Some(span.next());
             cursor.last = seq;
             cursor.end = pending == 0;
