@@ -12,7 +12,9 @@
 //! on another node, against async-nats alone, on a nats-server that
 //! [`nats_server`] starts. With `isolated` (on by default), [`isolated`]
 //! calls a counter in a child OS process of its own, against the same
-//! counter as a local process.
+//! counter as a local process. With `journal` (on by default), [`journal`]
+//! measures the JetStream journal store's appends against async-nats's
+//! JetStream alone, and its replay of a million events.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -23,6 +25,8 @@ pub mod alloc;
 pub mod durable;
 #[cfg(feature = "isolated")]
 pub mod isolated;
+#[cfg(feature = "journal")]
+pub mod journal;
 pub mod kameo_counter;
 #[cfg(feature = "cluster")]
 pub mod nats_server;
@@ -123,6 +127,10 @@ pub struct Sizes {
     pub isolated_asks: u64,
     /// Crashes of an isolated process, each then asked.
     pub isolated_restarts: u64,
+    /// One-event appends to a JetStream journal, one after another.
+    pub journal_appends: u64,
+    /// Events in the journal a replay reads.
+    pub journal_replay: u64,
 }
 
 impl Sizes {
@@ -141,6 +149,8 @@ impl Sizes {
         durable_tells: 100_000,
         isolated_asks: 20_000,
         isolated_restarts: 50,
+        journal_appends: 5_000,
+        journal_replay: 1_000_000,
     };
 
     /// [`FULL`](Self::FULL), or a hundredth of it if `PHYX_BENCH_QUICK` is
@@ -165,6 +175,8 @@ impl Sizes {
             durable_tells: full.durable_tells / 100,
             isolated_asks: full.isolated_asks / 100,
             isolated_restarts: 5,
+            journal_appends: full.journal_appends / 100,
+            journal_replay: full.journal_replay / 100,
         }
     }
 }
