@@ -93,10 +93,11 @@ const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// process's state is stale: its instance ends, and wherever it runs next,
 /// it rebuilds its state from the journal.
 ///
-/// Each append carries a message id (`Nats-Msg-Id: <key>:<first>`), and an
-/// append of exactly the events the journal already holds at those
-/// positions (a retry, after an append whose fate was unknown) succeeds
-/// without writing them twice.
+/// An append of exactly the events the journal already ends with, at
+/// those positions (a retry, after an append whose fate was unknown),
+/// succeeds without writing them twice; each append also carries a
+/// message id (`Nats-Msg-Id: <key>:<first>`), by which the server drops
+/// a copy within two minutes.
 ///
 /// # Inspecting a journal
 ///
