@@ -14,7 +14,11 @@
 //! calls a counter in a child OS process of its own, against the same
 //! counter as a local process. With `journal` (on by default),
 //! [`file_journal`] appends to a `FileJournal`, against plain writes of
-//! the same bytes to the same disk.
+//! the same bytes to the same disk; [`journal`] persists through an
+//! event-sourced process against its store's own appends, and replays; and
+//! with `cluster` too, [`jetstream_journal`] measures the JetStream
+//! journal store's appends against async-nats's JetStream alone, and its
+//! replay of a million events.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -27,6 +31,8 @@ pub mod durable;
 pub mod file_journal;
 #[cfg(feature = "isolated")]
 pub mod isolated;
+#[cfg(all(feature = "journal", feature = "cluster"))]
+pub mod jetstream_journal;
 #[cfg(feature = "journal")]
 pub mod journal;
 pub mod kameo_counter;
@@ -141,6 +147,10 @@ pub struct Sizes {
     pub persisted_buffered: usize,
     /// Events in the journal a process replays.
     pub replayed: u64,
+    /// One-event appends to a JetStream journal, one after another.
+    pub journal_appends: u64,
+    /// Events in the journal a replay reads.
+    pub journal_replay: u64,
 }
 
 impl Sizes {
@@ -164,6 +174,8 @@ impl Sizes {
         persisted_synced: 1_000,
         persisted_buffered: 20_000,
         replayed: 1_000_000,
+        journal_appends: 5_000,
+        journal_replay: 1_000_000,
     };
 
     /// [`FULL`](Self::FULL), or a hundredth of it if `PHYX_BENCH_QUICK` is
@@ -193,6 +205,8 @@ impl Sizes {
             persisted_synced: full.persisted_synced / 100,
             persisted_buffered: full.persisted_buffered / 100,
             replayed: full.replayed / 100,
+            journal_appends: full.journal_appends / 100,
+            journal_replay: full.journal_replay / 100,
         }
     }
 }

@@ -79,3 +79,38 @@ impl Journal {
         self.file.write_all(line.as_bytes()).expect("the journal is written");
     }
 }
+
+/// What a [`Tally`] persists: an amount added.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Added(pub u64);
+
+/// An event-sourced tally: each amount is persisted to its journal
+/// before it counts, so that the tally registered again on another node
+/// (after its node died) has every amount it acknowledged.
+#[derive(Default)]
+pub struct Tally {
+    total: u64,
+    events: u64,
+}
+
+#[process(remote, journal)]
+impl Tally {
+    #[apply]
+    fn apply(&mut self, event: Added) {
+        self.total += event.0;
+        self.events += 1;
+    }
+
+    /// Adds `amount`, once it is in the journal; answers the total.
+    #[public]
+    pub async fn add(&mut self, ctx: &mut Ctx<Self>, amount: u64) -> Result<u64, phyx::journal::PersistError> {
+        ctx.persist(self, Added(amount)).await?;
+        Ok(self.total)
+    }
+
+    /// The total, and how many amounts make it.
+    #[public]
+    pub fn tally(&self) -> (u64, u64) {
+        (self.total, self.events)
+    }
+}

@@ -15,6 +15,8 @@ mod faults;
 mod fixture;
 #[path = "cluster/joining.rs"]
 mod joining;
+#[path = "cluster/journal.rs"]
+mod journal;
 #[cfg(target_os = "linux")]
 #[path = "cluster/netns.rs"]
 mod netns;

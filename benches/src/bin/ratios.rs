@@ -9,7 +9,8 @@
 //! shared machine, interference only ever slows a run down.
 //! `PHYX_BENCH_QUICK=1` shrinks the scenarios for a smoke run;
 //! `PHYX_BENCH_ONLY=phyx,tokio` limits the systems (the baselines always
-//! run); `remote` in that list names the remote tables.
+//! run); `remote` in that list names the remote tables, `durable` the
+//! durable ones, `journal-jetstream` the JetStream journal store's.
 //!
 //! With the `cluster` feature (on by default) it then starts a nats-server
 //! and prints the remote tables: asks and tells from one node to a counter
@@ -322,6 +323,10 @@ fn main() {
     #[cfg(feature = "journal")]
     if named("journal") {
         journal_process::tables(sizes, runs());
+    }
+    #[cfg(all(feature = "journal", feature = "cluster"))]
+    if named("journal-jetstream") {
+        remote::journal_tables(sizes, runs());
     }
     #[cfg(feature = "isolated")]
     if named("isolated") {
@@ -835,6 +840,101 @@ mod remote {
             );
             println!("{out}");
         }
+    }
+
+    /// Starts a nats-server and prints the JetStream journal table, or
+    /// says why not.
+    #[cfg(feature = "journal")]
+    pub(super) fn journal_tables(sizes: Sizes, runs: usize) {
+        use phyx_benches::jetstream_journal::{Raw, Written, phyx_appends, raw_appends, replay};
+        let Some(server) = crate::nats_server_or_skip("Journal") else {
+            return;
+        };
+        let flavor = Flavor::MultiThread;
+        let (mut raw, mut phyx) = ([Vec::new(), Vec::new()], Vec::new());
+        for run in 1..=runs {
+            eprintln!("  journal appends, run {run} of {runs} ...");
+            for (index, kind) in Raw::ALL.into_iter().enumerate() {
+                raw[index].push(raw_appends(flavor, &server.url(), kind, sizes.journal_appends));
+            }
+            phyx.push(phyx_appends(flavor, &server.url(), sizes.journal_appends));
+        }
+        let per_second =
+            |runs: &[Latencies]| -> Vec<f64> { runs.iter().map(|run| 1.0 / run.mean().as_secs_f64()).collect() };
+        let median = |runs: &[Latencies]| -> Latencies {
+            let mut sorted: Vec<&Latencies> = runs.iter().collect();
+            sorted.sort_by_key(|run| run.mean());
+            sorted[sorted.len() / 2].clone()
+        };
+        let quantiles = |runs: &[Latencies]| {
+            let run = median(runs);
+            format!("{:.1} / {:.1}", micros(run.quantile(0.5)), micros(run.quantile(0.99)))
+        };
+        let allocations = |runs: &[Latencies]| Spread::of(runs.iter().map(Latencies::allocations_per_ask).collect());
+        let mut out = String::new();
+        let _ = writeln!(out, "#### journal (JetStream), {}\n", flavor.label());
+        let _ = writeln!(
+            out,
+            "| scenario | {} | {} | phyx | phyx / the bytes alone | phyx / the store's message |",
+            Raw::Plain.label(),
+            Raw::AsTheStore.label()
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| append, one 64-byte event: appends/s | {} | {} | {} | {}x | {}x |",
+            Spread::of(per_second(&raw[0])).show(0),
+            Spread::of(per_second(&raw[1])).show(0),
+            Spread::of(per_second(&phyx)).show(0),
+            ratios(&per_second(&phyx), &per_second(&raw[0])).show(2),
+            ratios(&per_second(&phyx), &per_second(&raw[1])).show(2)
+        );
+        let _ = writeln!(
+            out,
+            "| append: p50 / p99 µs (median run) | {} | {} | {} | | |",
+            quantiles(&raw[0]),
+            quantiles(&raw[1]),
+            quantiles(&phyx)
+        );
+        let _ = writeln!(
+            out,
+            "| allocations / append | {} | {} | {} | | |",
+            allocations(&raw[0]).show(1),
+            allocations(&raw[1]).show(1),
+            allocations(&phyx).show(1)
+        );
+        for written in Written::ALL {
+            eprintln!("  journal replay, {} ...", written.label());
+            let replayed = replay(flavor, &server.url(), written, sizes.journal_replay);
+            let figure = |run: phyx_benches::Run| {
+                format!(
+                    "{:.2} ({:.2} s, {:.1} allocations / event)",
+                    rate(sizes.journal_replay, run.elapsed),
+                    run.elapsed.as_secs_f64(),
+                    per(run.allocations, sizes.journal_replay)
+                )
+            };
+            let _ = writeln!(
+                out,
+                "| replay of {} events, {}: M events/s | {} | | {} | {:.2}x | |",
+                sizes.journal_replay,
+                written.label(),
+                figure(replayed.raw),
+                figure(replayed.phyx),
+                replayed.raw.elapsed.as_secs_f64() / replayed.phyx.elapsed.as_secs_f64()
+            );
+        }
+        println!(
+            "Journal: {} one-event appends (64 bytes) one after another through the JetStream journal store's \
+             `append`, and through async-nats's JetStream publish of the same bytes (alone, and as the store's \
+             message, with its headers) to a stream of the same kind, each awaited until the server \
+             acknowledged it; then a fresh writer's `read` (4,096 at a \
+             time) of a {}-event journal, as a recovery reads it, against async-nats fetching its messages \
+             (the bytes alone column). On {} on loopback (file storage). Appends: \
+             median of {runs} runs (lowest–highest), interleaved; replays: one run each.\n",
+            sizes.journal_appends, sizes.journal_replay, server.version
+        );
+        println!("{out}");
     }
 }
 

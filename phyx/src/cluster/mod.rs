@@ -35,6 +35,8 @@ mod config;
 mod durable;
 mod error;
 mod frame;
+#[cfg(feature = "journal")]
+pub(crate) mod journal;
 mod link;
 mod liveness;
 mod names;

@@ -10,6 +10,10 @@
 //! phyx.<ns>.leave              a node leaving, by name
 //! phyx.<ns>.d.<key>            the durable tells to the process registered as <key>
 //! stream phyx_<ns>_d_<key>     where they are kept until handled
+//! phyx.<ns>.j.<key>            the events of journal <key>, a batch per message
+//! stream phyx_<ns>_journal     where every journal's events are kept
+//! phyx.<ns>.snap.<key>         the latest snapshot of journal <key>
+//! stream phyx_<ns>_snapshots   where they are kept, one per journal
 //! KV phyx_<ns>_nodes           node name -> incarnation
 //! KV phyx_<ns>_names           registered name -> where it is served
 //! ```
@@ -78,6 +82,43 @@ impl Subjects {
     /// The JetStream stream that keeps them.
     pub(crate) fn durable_stream(&self, key: &str) -> String {
         format!("phyx_{}_d_{key}", self.namespace)
+    }
+
+    /// The subject of journal `key`'s events (a key as [`key`] makes it).
+    #[cfg(feature = "journal")]
+    pub(crate) fn journal(&self, key: &str) -> String {
+        format!("{}.j.{key}", self.prefix)
+    }
+
+    /// The subjects of every journal's events, as the stream that keeps
+    /// them takes them.
+    #[cfg(feature = "journal")]
+    pub(crate) fn journals(&self) -> String {
+        format!("{}.j.>", self.prefix)
+    }
+
+    /// The JetStream stream that keeps every journal's events.
+    #[cfg(feature = "journal")]
+    pub(crate) fn journal_stream(&self) -> String {
+        format!("phyx_{}_journal", self.namespace)
+    }
+
+    /// The subject of journal `key`'s snapshot.
+    #[cfg(feature = "journal")]
+    pub(crate) fn snapshot(&self, key: &str) -> String {
+        format!("{}.snap.{key}", self.prefix)
+    }
+
+    /// The subjects of every journal's snapshot.
+    #[cfg(feature = "journal")]
+    pub(crate) fn snapshots(&self) -> String {
+        format!("{}.snap.>", self.prefix)
+    }
+
+    /// The JetStream stream that keeps the latest snapshot of each journal.
+    #[cfg(feature = "journal")]
+    pub(crate) fn snapshot_stream(&self) -> String {
+        format!("phyx_{}_snapshots", self.namespace)
     }
 
     pub(crate) fn nodes_bucket(&self) -> String {

@@ -77,6 +77,22 @@
 //! The store is the system's ([`SystemBuilder::journal`](crate::SystemBuilder::journal)):
 //! [`MemoryJournal`] for tests, [`FileJournal`] for a machine, or any
 //! [`Journal`].
+//!
+//! # In a cluster
+//!
+//! A system that joined a cluster
+//! ([`SystemBuilder::connect`](crate::SystemBuilder::connect), with the
+//! `cluster` feature) and was given no store keeps its journals in the
+//! cluster's JetStream: [`JetStreamJournal`], whose documentation says
+//! what is stored where, when an append is durable, and how to look at a
+//! journal with the `nats` CLI. A `#[process(remote, journal)]` process
+//! registered again on another node (its first node died, say) finds
+//! there every event it persisted, and replays them before it serves a
+//! call. The one-writer rule then holds across nodes: a node that still
+//! runs the process after its name was registered elsewhere (a
+//! partition) has its next append refused as a
+//! [`JournalError::Conflict`], and its instance ends instead of
+//! interleaving its events with the new owner's.
 
 mod codec;
 mod error;
@@ -90,6 +106,8 @@ mod store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+#[cfg(feature = "cluster")]
+pub use crate::cluster::journal::JetStreamJournal;
 pub(crate) use crate::journal::codec::decode_from;
 pub use crate::journal::codec::{decode, encode, events};
 pub use crate::journal::error::{JournalError, PersistError};

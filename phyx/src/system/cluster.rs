@@ -66,6 +66,12 @@ impl SystemBuilder {
     /// [`register`](System::register) and [`lookup`](System::lookup) then
     /// reach every node.
     ///
+    /// With the `journal` feature, the system keeps the journals of its
+    /// event-sourced processes in the cluster's JetStream
+    /// ([`JetStreamJournal`](crate::journal::JetStreamJournal)) unless
+    /// [`journal`](Self::journal) gave it another store: a process
+    /// registered again on another node finds its journal there.
+    ///
     /// # Errors
     ///
     /// A [`ClusterError`]: no node name or server given, a credentials
@@ -88,6 +94,12 @@ impl SystemBuilder {
         let mut system = self.build_inner();
         #[cfg(feature = "isolated")]
         super::isolated::attach(&system, &node, given);
+        // Kept only if the builder was given no store.
+        #[cfg(feature = "journal")]
+        crate::journal::Journals::attach(
+            &system.owner.inner,
+            Arc::new(crate::journal::JetStreamJournal::new(&node)),
+        );
         let owner = Arc::get_mut(&mut system.owner).expect("a system just built has one owner");
         owner.node = Some(node);
         Ok(system)
@@ -131,5 +143,20 @@ impl System {
     /// none.
     pub fn node_name(&self) -> Option<&str> {
         self.owner.node.as_deref().map(|node| &*node.name)
+    }
+
+    /// A writer of the cluster's journals in JetStream, over this node's
+    /// connection: to read or write a journal directly (a tool, a test, a
+    /// migration). `None` for a system that joined no cluster. Feature
+    /// `journal`.
+    ///
+    /// Each call gives a writer of its own (its clones share what it
+    /// learns of where each journal ends), so appending with it to the
+    /// journal of a running process is a second writer, refused as
+    /// [`JournalError::Conflict`](crate::journal::JournalError::Conflict)
+    /// once the process appended since.
+    #[cfg(feature = "journal")]
+    pub fn jetstream_journal(&self) -> Option<crate::journal::JetStreamJournal> {
+        self.owner.node.as_deref().map(crate::journal::JetStreamJournal::new)
     }
 }

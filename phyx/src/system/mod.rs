@@ -552,8 +552,13 @@ impl SystemBuilder {
     /// [`MemoryJournal`](crate::journal::MemoryJournal) in tests, or any
     /// [`Journal`](crate::journal::Journal). Feature `journal`.
     ///
-    /// Without one, an event-sourced process fails its start with an
-    /// error that says to call this.
+    /// A system that joins a cluster ([`connect`](Self::connect)) without
+    /// one keeps them in the cluster's JetStream
+    /// ([`JetStreamJournal`](crate::journal::JetStreamJournal), with the
+    /// `cluster` feature), where a process registered again on another
+    /// node finds its journal. Given one, the system uses it, cluster or
+    /// not. Without either, an event-sourced process fails its start with
+    /// an error that says to call this.
     #[cfg(feature = "journal")]
     pub fn journal(mut self, store: impl crate::journal::Journal) -> Self {
         self.journal = Some(Arc::new(store));

@@ -1,10 +1,12 @@
 //! A cluster node in its own OS process, for the tests that kill one for
 //! real: `cluster-node <server url> <node name> <registered name> [pool |
-//! journal <path>]`.
+//! journal <path> | tally]`.
 //!
 //! Joins the cluster, registers a `Worker` (in a pool across nodes with
 //! `pool`; a durable `Journal` writing to `path` with `journal`, and its
-//! redeliveries as `redelivered <id>` lines to `path.events`), prints
+//! redeliveries as `redelivered <id>` lines to `path.events`; an
+//! event-sourced `Tally` named after the registered name, its journal in
+//! the cluster's JetStream, with `tally`), prints
 //! `ready` and serves until its standard input closes or says `exit`, then
 //! shuts down cleanly. A test that kills it instead sends SIGKILL.
 
@@ -12,16 +14,16 @@ use std::time::Duration;
 
 use std::io::Write;
 
-use phyx::System;
 use phyx::event::EventKind;
-use phyx_tests::remote::{Journal, Worker};
+use phyx::{SpawnOptions, System};
+use phyx_tests::remote::{Journal, Tally, Worker};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [url, node, name, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: cluster-node <server url> <node name> <registered name> [pool]");
+        eprintln!("usage: cluster-node <server url> <node name> <registered name> [pool | journal <path> | tally]");
         std::process::exit(2);
     };
     let detection = std::env::var("PHYX_DETECTION_MS")
@@ -53,6 +55,9 @@ async fn main() {
     let registered = if let Some(path) = journal {
         let journal = system.spawn(move || Journal::at(&path));
         system.register(name, &journal).await
+    } else if rest.first().is_some_and(|arg| arg == "tally") {
+        let tally = system.spawn_with(Tally::default, SpawnOptions::new().name(name));
+        system.register(name, &tally).await
     } else if rest.first().is_some_and(|arg| arg == "pool") {
         let on = node.clone();
         system.register_pool(name, &system.spawn(move || Worker::on(&on))).await

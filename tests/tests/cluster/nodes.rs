@@ -41,13 +41,19 @@ impl NodeProcess {
         )
     }
 
+    /// Starts node `node` serving an event-sourced `Tally` registered (and
+    /// named) `name`, whose journal is in the cluster's JetStream.
+    pub(crate) fn tally(server: &NatsServer, node: &str, name: &str) -> Self {
+        Self::start_with(Command::new(Self::BINARY), &server.url(), node, name, &["tally"])
+    }
+
     /// The `cluster-node` binary, for a `command` of
     /// [`start_with`](Self::start_with) to run.
     pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_cluster-node");
 
     /// As [`start`](Self::start), on the server at `url`, with `command`
     /// running the binary (`ip netns exec <namespace> <binary>`, say) and
-    /// `mode` after its arguments (`pool`, or `journal <path>`).
+    /// `mode` after its arguments (`pool`, `journal <path>` or `tally`).
     pub(crate) fn start_with(mut command: Command, url: &str, node: &str, name: &str, mode: &[&str]) -> Self {
         command.args([url, node, name]).args(mode);
         let mut child = command
