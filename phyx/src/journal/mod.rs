@@ -80,11 +80,10 @@
 //!
 //! # In a cluster
 //!
-//! A system that joined a cluster
-//! ([`SystemBuilder::connect`](crate::SystemBuilder::connect), with the
+//! A system that joined a cluster (`SystemBuilder::connect`, with the
 //! `cluster` feature) and was given no store keeps its journals in the
-//! cluster's JetStream: [`JetStreamJournal`], whose documentation says
-//! what is stored where, when an append is durable, and how to look at a
+//! cluster's JetStream: `JetStreamJournal`, whose documentation says what
+//! is stored where, when an append is durable, and how to look at a
 //! journal with the `nats` CLI. A `#[process(remote, journal)]` process
 //! registered again on another node (its first node died, say) finds
 //! there every event it persisted, and replays them before it serves a

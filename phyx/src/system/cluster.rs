@@ -68,9 +68,9 @@ impl SystemBuilder {
     ///
     /// With the `journal` feature, the system keeps the journals of its
     /// event-sourced processes in the cluster's JetStream
-    /// ([`JetStreamJournal`](crate::journal::JetStreamJournal)) unless
-    /// [`journal`](Self::journal) gave it another store: a process
-    /// registered again on another node finds its journal there.
+    /// (`phyx::journal::JetStreamJournal`) unless `journal(..)` gave it
+    /// another store: a process registered again on another node finds
+    /// its journal there.
     ///
     /// # Errors
     ///

@@ -552,11 +552,10 @@ impl SystemBuilder {
     /// [`MemoryJournal`](crate::journal::MemoryJournal) in tests, or any
     /// [`Journal`](crate::journal::Journal). Feature `journal`.
     ///
-    /// A system that joins a cluster ([`connect`](Self::connect)) without
-    /// one keeps them in the cluster's JetStream
-    /// ([`JetStreamJournal`](crate::journal::JetStreamJournal), with the
-    /// `cluster` feature), where a process registered again on another
-    /// node finds its journal. Given one, the system uses it, cluster or
+    /// A system that joins a cluster (`connect`, with the `cluster`
+    /// feature) without one keeps them in the cluster's JetStream
+    /// (`phyx::journal::JetStreamJournal`), where a process registered
+    /// again on another node finds its journal. Given one, the system uses it, cluster or
     /// not. Without either, an event-sourced process fails its start with
     /// an error that says to call this.
     #[cfg(feature = "journal")]
