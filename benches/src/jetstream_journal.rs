@@ -20,7 +20,8 @@ use std::time::Instant;
 use async_nats::jetstream::{self, consumer, stream};
 use bytes::Bytes;
 use phyx::System;
-use phyx::journal::{JetStreamJournal, Journal};
+use phyx::cluster::JetStreamJournal;
+use phyx::journal::Journal;
 
 use crate::{Flavor, Latencies, Meter, Run, run_on};
 

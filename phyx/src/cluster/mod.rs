@@ -37,6 +37,8 @@ mod error;
 mod frame;
 #[cfg(feature = "journal")]
 pub(crate) mod journal;
+#[cfg(feature = "journal")]
+pub use crate::cluster::journal::JetStreamJournal;
 mod link;
 mod liveness;
 mod names;

@@ -82,7 +82,7 @@
 //!
 //! A system that joined a cluster (`SystemBuilder::connect`, with the
 //! `cluster` feature) and was given no store keeps its journals in the
-//! cluster's JetStream: `JetStreamJournal`, whose documentation says what
+//! cluster's JetStream: `phyx::cluster::JetStreamJournal`, whose documentation says what
 //! is stored where, when an append is durable, and how to look at a
 //! journal with the `nats` CLI. A `#[process(remote, journal)]` process
 //! registered again on another node (its first node died, say) finds
@@ -105,8 +105,6 @@ mod store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-#[cfg(feature = "cluster")]
-pub use crate::cluster::journal::JetStreamJournal;
 pub(crate) use crate::journal::codec::decode_from;
 pub use crate::journal::codec::{decode, encode, events};
 pub use crate::journal::error::{JournalError, PersistError};

@@ -68,7 +68,7 @@ impl SystemBuilder {
     ///
     /// With the `journal` feature, the system keeps the journals of its
     /// event-sourced processes in the cluster's JetStream
-    /// (`phyx::journal::JetStreamJournal`) unless `journal(..)` gave it
+    /// (`phyx::cluster::JetStreamJournal`) unless `journal(..)` gave it
     /// another store: a process registered again on another node finds
     /// its journal there.
     ///
@@ -98,7 +98,7 @@ impl SystemBuilder {
         #[cfg(feature = "journal")]
         crate::journal::Journals::attach(
             &system.owner.inner,
-            Arc::new(crate::journal::JetStreamJournal::new(&node)),
+            Arc::new(crate::cluster::JetStreamJournal::new(&node)),
         );
         let owner = Arc::get_mut(&mut system.owner).expect("a system just built has one owner");
         owner.node = Some(node);
@@ -156,7 +156,7 @@ impl System {
     /// [`JournalError::Conflict`](crate::journal::JournalError::Conflict)
     /// once the process appended since.
     #[cfg(feature = "journal")]
-    pub fn jetstream_journal(&self) -> Option<crate::journal::JetStreamJournal> {
-        self.owner.node.as_deref().map(crate::journal::JetStreamJournal::new)
+    pub fn jetstream_journal(&self) -> Option<crate::cluster::JetStreamJournal> {
+        self.owner.node.as_deref().map(crate::cluster::JetStreamJournal::new)
     }
 }

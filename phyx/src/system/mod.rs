@@ -554,7 +554,7 @@ impl SystemBuilder {
     ///
     /// A system that joins a cluster (`connect`, with the `cluster`
     /// feature) without one keeps them in the cluster's JetStream
-    /// (`phyx::journal::JetStreamJournal`), where a process registered
+    /// (`phyx::cluster::JetStreamJournal`), where a process registered
     /// again on another node finds its journal. Given one, the system uses it, cluster or
     /// not. Without either, an event-sourced process fails its start with
     /// an error that says to call this.

@@ -11,7 +11,8 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use phyx::System;
-use phyx::journal::{JetStreamJournal, Journal, JournalError, Snapshot};
+use phyx::cluster::JetStreamJournal;
+use phyx::journal::{Journal, JournalError, Snapshot};
 use phyx_testkit::net::FaultProxy;
 use phyx_tests::remote::TallyRef;
 
