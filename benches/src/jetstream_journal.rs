@@ -304,3 +304,16 @@ async fn write_singles(url: &str, namespace: &str, journal: &JetStreamJournal, e
         oldest.await.expect("stored");
     }
 }
+
+/// `n` events persisted through an event-sourced process whose store is
+/// the JetStream journal, against the store's own appends of the same
+/// bytes (see [`crate::journal::persist`]).
+pub fn persisted(flavor: Flavor, url: &str, n: usize, run: usize) -> crate::journal::Persisted {
+    let url = url.to_owned();
+    run_on(flavor, move || async move {
+        let (system, journal, _) = node(&url).await;
+        let persisted = crate::journal::persist(journal, n, run).await;
+        system.shutdown().await;
+        persisted
+    })
+}

@@ -935,6 +935,52 @@ mod remote {
             sizes.journal_appends, sizes.journal_replay, server.version
         );
         println!("{out}");
+        persisted_table(&server.url(), sizes, runs);
+    }
+
+    /// Events persisted through an event-sourced process on the JetStream
+    /// journal, against the store's own appends of the same bytes.
+    #[cfg(feature = "journal")]
+    fn persisted_table(url: &str, sizes: Sizes, runs: usize) {
+        let n = usize::try_from(sizes.journal_appends).unwrap_or(usize::MAX) / 2;
+        let mut runs_of = Vec::new();
+        for run in 1..=runs {
+            eprintln!("  journal persisted through a process, run {run} of {runs} ...");
+            runs_of.push(phyx_benches::jetstream_journal::persisted(
+                Flavor::MultiThread,
+                url,
+                n,
+                run,
+            ));
+        }
+        let rate = |latencies: &[std::time::Duration]| {
+            latencies.len() as f64 / latencies.iter().sum::<std::time::Duration>().as_secs_f64()
+        };
+        let p99 = |latencies: &[std::time::Duration]| micros(Latencies::new(latencies.to_vec(), 0).quantile(0.99));
+        let median = |mut figures: Vec<f64>| {
+            figures.sort_by(f64::total_cmp);
+            figures[figures.len() / 2]
+        };
+        let phyx: Vec<f64> = runs_of.iter().map(|run| rate(&run.phyx)).collect();
+        let store: Vec<f64> = runs_of.iter().map(|run| rate(&run.raw)).collect();
+        let ratios = phyx.iter().zip(&store).map(|(phyx, store)| phyx / store).collect();
+        println!(
+            "Journal, persisted through a process: {n} events of 64 bytes, `ledger.record(..).await` on a system \
+             whose store is the JetStream journal, against `Journal::append` of the same bytes on that store, \
+             interleaved in blocks of 100 (multi-thread(2)); median of {runs} runs.\n"
+        );
+        println!(
+            "| persisted/s through a process | the store alone, appends/s | ratio | p99 µs, process | p99 µs, store |"
+        );
+        println!("| --- | --- | --- | --- | --- |");
+        println!(
+            "| {:.0} | {:.0} | {:.2}x | {:.0} | {:.0} |\n",
+            median(phyx),
+            median(store),
+            median(ratios),
+            median(runs_of.iter().map(|run| p99(&run.phyx)).collect()),
+            median(runs_of.iter().map(|run| p99(&run.raw)).collect()),
+        );
     }
 }
 
