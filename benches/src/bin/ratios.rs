@@ -130,6 +130,21 @@ fn rate(count: u64, elapsed: Duration) -> f64 {
     per(count, 1) / elapsed.as_secs_f64() / 1e6
 }
 
+/// The median of some figures, and the lowest and highest.
+#[cfg(any(feature = "journal", feature = "isolated"))]
+fn spread(mut figures: Vec<f64>, decimals: usize) -> String {
+    figures.sort_by(f64::total_cmp);
+    let (median, low, high) = (figures[figures.len() / 2], figures[0], figures[figures.len() - 1]);
+    format!("{median:.decimals$} ({low:.decimals$}–{high:.decimals$})")
+}
+
+/// The median of some figures.
+#[cfg(feature = "journal")]
+fn median(mut figures: Vec<f64>) -> f64 {
+    figures.sort_by(f64::total_cmp);
+    figures[figures.len() / 2]
+}
+
 fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
 }
@@ -344,14 +359,7 @@ mod journal_file {
     use phyx_benches::Sizes;
     use phyx_benches::file_journal::{Appends, EVENT, file_journal, raw};
 
-    use super::micros;
-
-    /// The median of some figures, and the lowest and highest.
-    fn spread(mut figures: Vec<f64>, decimals: usize) -> String {
-        figures.sort_by(f64::total_cmp);
-        let (median, low, high) = (figures[figures.len() / 2], figures[0], figures[figures.len() - 1]);
-        format!("{median:.decimals$} ({low:.decimals$}–{high:.decimals$})")
-    }
+    use super::{micros, spread};
 
     fn rates(runs: &[Appends]) -> Vec<f64> {
         runs.iter().map(Appends::per_second).collect()
@@ -423,18 +431,14 @@ mod journal_process {
     use phyx_benches::journal::{Persisted, persist, replay};
     use phyx_benches::{Flavor, Latencies, Sizes};
 
-    use super::micros;
+    use super::{median, micros};
 
-    fn median(mut figures: Vec<f64>) -> f64 {
-        figures.sort_by(f64::total_cmp);
-        figures[figures.len() / 2]
-    }
-
-    fn rate(latencies: &[std::time::Duration]) -> f64 {
+    /// Round trips per second, one after another.
+    pub(super) fn rate(latencies: &[std::time::Duration]) -> f64 {
         latencies.len() as f64 / latencies.iter().sum::<std::time::Duration>().as_secs_f64()
     }
 
-    fn p99(latencies: &[std::time::Duration]) -> f64 {
+    pub(super) fn p99(latencies: &[std::time::Duration]) -> f64 {
         micros(Latencies::new(latencies.to_vec(), 0).quantile(0.99))
     }
 
@@ -953,14 +957,8 @@ mod remote {
                 run,
             ));
         }
-        let rate = |latencies: &[std::time::Duration]| {
-            latencies.len() as f64 / latencies.iter().sum::<std::time::Duration>().as_secs_f64()
-        };
-        let p99 = |latencies: &[std::time::Duration]| micros(Latencies::new(latencies.to_vec(), 0).quantile(0.99));
-        let median = |mut figures: Vec<f64>| {
-            figures.sort_by(f64::total_cmp);
-            figures[figures.len() / 2]
-        };
+        use crate::journal_process::{p99, rate};
+        use crate::median;
         let phyx: Vec<f64> = runs_of.iter().map(|run| rate(&run.phyx)).collect();
         let store: Vec<f64> = runs_of.iter().map(|run| rate(&run.raw)).collect();
         let ratios = phyx.iter().zip(&store).map(|(phyx, store)| phyx / store).collect();
@@ -993,14 +991,7 @@ mod isolated {
     use phyx_benches::isolated::{Place, ask, restart};
     use phyx_benches::{Flavor, Latencies, Sizes};
 
-    use super::micros;
-
-    /// The median of some figures, and the lowest and highest.
-    fn spread(mut figures: Vec<f64>, decimals: usize) -> String {
-        figures.sort_by(f64::total_cmp);
-        let (median, low, high) = (figures[figures.len() / 2], figures[0], figures[figures.len() - 1]);
-        format!("{median:.decimals$} ({low:.decimals$}–{high:.decimals$})")
-    }
+    use super::{micros, spread};
 
     fn means(runs: &[Latencies]) -> Vec<f64> {
         runs.iter().map(|run| micros(run.mean())).collect()
