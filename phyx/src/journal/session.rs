@@ -176,14 +176,15 @@ pub async fn recover<T: EventSourced>(state: &mut T, ctx: &mut Ctx<T>) -> Result
             })?;
         }
     }
+    let replayed = position - snapshot.unwrap_or(0);
     ctx.node().core().publish(EventKind::Recovered {
         snapshot,
-        events: position - snapshot.unwrap_or(0),
+        events: replayed,
     });
     ctx.session = Some(Box::new(Session {
         claim,
         next: position + 1,
-        since_snapshot: position - snapshot.unwrap_or(0),
+        since_snapshot: replayed,
     }));
     Ok(())
 }
