@@ -563,3 +563,34 @@ async fn soak_the_state_is_always_the_journals() {
         assert_eq!((rebuilt.balance, rebuilt.applied), (balance, events), "seed {seed}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_while_the_store_never_answers_ends_in_bounded_time_and_fails_the_caller() {
+    let journal = FaultyJournal::new();
+    let system = System::builder().journal(journal.clone()).build();
+    let account = system.spawn_with(
+        Account::default,
+        SpawnOptions::new().shutdown_timeout(Duration::from_secs(2)),
+    );
+    account.deposit(10).await.unwrap().unwrap();
+
+    // Held, never released: the store never answers.
+    let _hung = journal.hang_next_append();
+    let deposit = tokio::spawn(account.deposit(5).into_future());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let started = tokio::time::Instant::now();
+    system.shutdown().await;
+    assert!(
+        started.elapsed() <= Duration::from_secs(3),
+        "the shutdown waits out the grace, not the store ({:?})",
+        started.elapsed()
+    );
+    let error = deposit.await.unwrap().unwrap_err();
+    assert!(matches!(error, CallError::Stopped { .. }), "{error:?}");
+    assert_eq!(journal.memory().len("Account"), 1, "the hung append wrote nothing");
+
+    let again = System::builder().journal(journal.clone()).build();
+    let account = again.spawn(Account::default);
+    assert_eq!(account.balance().await.unwrap(), (10, 1));
+    again.shutdown().await;
+}
