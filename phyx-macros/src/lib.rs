@@ -57,6 +57,20 @@ pub fn compensate(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::misplaced("compensate", input.into(), "#[process]").into()
 }
 
+/// Keeps the replies of a `#[public]` method of a `#[process]` impl at its
+/// callers.
+#[proc_macro_attribute]
+pub fn cache(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("cache", input.into(), "#[process]").into()
+}
+
+/// Checks the arguments of a `#[public]` method of a `#[process]` impl at
+/// the caller.
+#[proc_macro_attribute]
+pub fn validate(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("validate", input.into(), "#[process]").into()
+}
+
 /// Marks a method of a `#[process]` impl as reachable through the handle.
 #[proc_macro_attribute]
 pub fn public(_args: TokenStream, input: TokenStream) -> TokenStream {

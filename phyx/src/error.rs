@@ -155,6 +155,17 @@ pub enum CallError {
         /// The node that went away.
         node: Arc<str>,
     },
+    /// The method's validator (`#[validate(with = ...)]`) refused the
+    /// arguments, at the caller: nothing was sent.
+    #[non_exhaustive]
+    Invalid {
+        /// Name of the process called.
+        process: Arc<str>,
+        /// Method called.
+        method: &'static str,
+        /// Why, in the validator's words.
+        reason: Arc<str>,
+    },
     /// The call could not cross to the process's node: the message or its
     /// reply is larger than the cluster's maximum message size, could not
     /// be encoded or decoded, or the two nodes run builds of the process
@@ -170,7 +181,7 @@ pub enum CallError {
     },
 }
 
-addressed!(CallError: Timeout, MailboxFull, Stopped, Panicked, CircuitOpen, RateLimited, SelfCall, Dropped, ReplyDropped, NodeDown, Transport);
+addressed!(CallError: Timeout, MailboxFull, Stopped, Panicked, CircuitOpen, RateLimited, Invalid, SelfCall, Dropped, ReplyDropped, NodeDown, Transport);
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,6 +200,7 @@ impl fmt::Display for CallError {
             Self::RateLimited { retry_after, .. } => {
                 write!(f, "was refused: rate limit reached, retry in {retry_after:?}")
             }
+            Self::Invalid { reason, .. } => write!(f, "was refused by its validator: {reason}"),
             Self::SelfCall { .. } => f.write_str(
                 "failed: a process cannot ask itself (it would wait for itself); call the method directly or tell it with `.send()`",
             ),
@@ -243,6 +255,17 @@ pub enum SendError {
         /// When a call may pass again.
         retry_after: Duration,
     },
+    /// The method's validator (`#[validate(with = ...)]`) refused the
+    /// arguments (see [`CallError::Invalid`]).
+    #[non_exhaustive]
+    Invalid {
+        /// Name of the process addressed.
+        process: Arc<str>,
+        /// Method invoked.
+        method: &'static str,
+        /// Why, in the validator's words.
+        reason: Arc<str>,
+    },
     /// The process is on another node of the cluster, and that node is
     /// down (see [`CallError::NodeDown`]).
     #[non_exhaustive]
@@ -267,7 +290,7 @@ pub enum SendError {
     },
 }
 
-addressed!(SendError: MailboxFull, Stopped, CircuitOpen, RateLimited, NodeDown, Transport);
+addressed!(SendError: MailboxFull, Stopped, CircuitOpen, RateLimited, Invalid, NodeDown, Transport);
 
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -289,6 +312,12 @@ impl fmt::Display for SendError {
                 f,
                 "tell `{method}` to process `{process}` was refused: rate limit reached, retry in {retry_after:?}"
             ),
+            Self::Invalid { reason, .. } => {
+                write!(
+                    f,
+                    "tell `{method}` to process `{process}` was refused by its validator: {reason}"
+                )
+            }
             Self::NodeDown { node, .. } => {
                 write!(
                     f,
@@ -329,6 +358,15 @@ impl From<SendError> for CallError {
                 process,
                 method,
                 retry_after,
+            },
+            SendError::Invalid {
+                process,
+                method,
+                reason,
+            } => Self::Invalid {
+                process,
+                method,
+                reason,
             },
             SendError::NodeDown { process, method, node } => Self::NodeDown { process, method, node },
             SendError::Transport {

@@ -111,6 +111,7 @@
 //! | saga: late reply of a timed-out step | [`Saga::DEFAULT_LATE_REPLY_TIMEOUT`](saga::Saga::DEFAULT_LATE_REPLY_TIMEOUT) (5 s) | [`Saga::late_reply_timeout`](saga::Saga::late_reply_timeout) |
 #![warn(missing_docs)]
 
+mod cache;
 mod call;
 mod clock;
 #[cfg(feature = "cluster")]
@@ -626,6 +627,92 @@ pub use phyx_macros::rate_limit;
 /// ```
 pub use phyx_macros::compensate;
 
+/// Keeps the replies of a `#[public]` method at its callers, so that a
+/// repeated ask is answered without a message:
+/// `#[cache(ttl = "30s", capacity = 1000, invalidated_by = put)]`.
+///
+/// An ask of a cached method first looks its arguments up in a cache
+/// shared by every handle of the process (clones of one handle, handles
+/// from [`System::lookup`](crate::System::lookup) of the same name on this
+/// node). On a hit it is answered at once, with a clone of the reply,
+/// without entering the mailbox; on a miss it is sent as usual and its
+/// reply is kept for `ttl` on the system's clock (virtual under
+/// `phyx-testkit`).
+///
+/// - `ttl` (required): how long a reply stays fresh.
+/// - `capacity` (default 1024): how many replies are kept; the oldest goes
+///   first to make room.
+/// - `invalidated_by = put` or `[put, remove]`: `#[public]` methods of the
+///   same impl whose calls empty the cache, when the process starts handling
+///   them: a caller that had `put`'s reply sees what `put` did.
+/// - `errors`: keep `Err` replies too; without it only `Ok` replies of a
+///   method returning `Result` are kept. A [`CallError`] is never kept: it
+///   says what happened to one call, not what the process answers.
+///
+/// A restart empties the cache: the fresh state may answer differently.
+/// A tell ([`Call::send`]) of a cached method is always sent. The method
+/// must take `&self` (a cached call does not run it), its arguments must be
+/// `Hash + Eq + Clone` and its reply `Clone`: the compiler says so on the
+/// type that is not. For a process on another node the cache is at each
+/// node's callers, and only `ttl` bounds how stale it gets after a call of
+/// an `invalidated_by` method from elsewhere.
+///
+/// ```
+/// use phyx::prelude::*;
+/// use std::collections::HashMap;
+///
+/// #[derive(Default)]
+/// struct Prices { by_item: HashMap<String, u64> }
+///
+/// #[process]
+/// impl Prices {
+///     #[public]
+///     #[cache(ttl = "30s", capacity = 10_000, invalidated_by = set)]
+///     fn price(&self, item: String) -> Option<u64> {
+///         self.by_item.get(&item).copied()
+///     }
+///
+///     #[public]
+///     fn set(&mut self, item: String, cents: u64) {
+///         self.by_item.insert(item, cents);
+///     }
+/// }
+/// ```
+pub use phyx_macros::cache;
+
+/// Checks the arguments of a `#[public]` method at the caller, before
+/// anything is sent: `#[validate(with = check_order)]`.
+///
+/// The validator is a function (or `Self::associated_fn`) taking each
+/// argument of the method by reference, in order (or what it derefs to:
+/// `&str` for a `String`), and returning `Result<(), E>` with
+/// `E: Display`. When it returns `Err`, the call fails
+/// with [`CallError::Invalid`] (a tell with [`SendError::Invalid`]) carrying
+/// the error's text, and no message enters the mailbox. It runs on the
+/// caller's task for every call: keep it quick and free of side effects.
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// fn positive(cents: &u64, _memo: &str) -> Result<(), String> {
+///     if *cents == 0 { Err("a deposit must be at least one cent".into()) } else { Ok(()) }
+/// }
+///
+/// #[derive(Default)]
+/// struct Account { cents: u64 }
+///
+/// #[process]
+/// impl Account {
+///     #[public]
+///     #[validate(with = positive)]
+///     fn deposit(&mut self, cents: u64, memo: String) -> u64 {
+///         self.cents += cents;
+///         self.cents
+///     }
+/// }
+/// ```
+pub use phyx_macros::validate;
+
 /// The README's examples, compiled and run as doctests so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -635,8 +722,8 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
-        CallError, Ctx, Down, Handle, Reply, SendError, Supervisor, System, apply, child, circuit_breaker, compensate,
-        on_down, on_start, on_stop, process, public, rate_limit, restore, snapshot, supervisor,
+        CallError, Ctx, Down, Handle, Reply, SendError, Supervisor, System, apply, cache, child, circuit_breaker,
+        compensate, on_down, on_start, on_stop, process, public, rate_limit, restore, snapshot, supervisor, validate,
     };
 }
 
@@ -685,7 +772,9 @@ pub mod testing {
 /// from semver.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::cache::{CacheSpec, Cached, Fill, KeyRef};
     pub use crate::call::Undo;
+    pub use crate::call::{CacheArgument, CacheReply, Verdict, cache_lookup};
     pub use crate::kernel::addr::Addr;
     pub use crate::kernel::later::{HandleLater, handle_later};
     pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};

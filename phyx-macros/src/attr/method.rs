@@ -3,14 +3,15 @@
 //! `#[snapshot]`, `#[restore]` of event-sourced processes), which give a
 //! method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
-//! `#[compensate]`), which a `#[public]` method may carry.
+//! `#[compensate]`, `#[cache]`, `#[validate]`), which a `#[public]` method
+//! may carry.
 //!
 //! Each is recognized by the last segment of its path, so that
 //! `#[phyx::public]` and a renamed import work alike.
 
 use syn::{Attribute, Ident};
 
-use super::{BreakerOptions, ProcessOptions, RateOptions, child, compensate};
+use super::{BreakerOptions, CacheOptions, ProcessOptions, RateOptions, child, compensate, validate};
 use crate::errors::{Errors, Parsed};
 
 /// What a marker makes of a method.
@@ -108,6 +109,9 @@ pub(crate) enum GuardOptions {
     RateLimit(Parsed<Option<RateOptions>>),
     /// The name of the undo.
     Compensate(Parsed<Option<Ident>>),
+    Cache(Parsed<Option<CacheOptions>>),
+    /// The path of the validator.
+    Validate(Parsed<Option<syn::Path>>),
 }
 
 impl Guard {
@@ -119,6 +123,8 @@ impl Guard {
             }
             "rate_limit" => GuardOptions::RateLimit(Parsed::parse(|errors| RateOptions::parse(attr, errors))),
             "compensate" => GuardOptions::Compensate(Parsed::parse(|errors| compensate::parse(attr, errors))),
+            "cache" => GuardOptions::Cache(Parsed::parse(|errors| CacheOptions::parse(attr, errors))),
+            "validate" => GuardOptions::Validate(Parsed::parse(|errors| validate::parse(attr, errors))),
             _ => return None,
         };
         Some(Self {
@@ -133,6 +139,8 @@ impl Guard {
             GuardOptions::CircuitBreaker(_) => "circuit_breaker",
             GuardOptions::RateLimit(_) => "rate_limit",
             GuardOptions::Compensate(_) => "compensate",
+            GuardOptions::Cache(_) => "cache",
+            GuardOptions::Validate(_) => "validate",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `check`.
 
 mod breaker;
+mod cache;
 mod child;
 mod common;
 mod compensate;
@@ -14,8 +15,10 @@ mod option;
 mod process;
 mod rate_limit;
 mod supervisor;
+mod validate;
 
 pub(crate) use breaker::BreakerOptions;
+pub(crate) use cache::CacheOptions;
 pub(crate) use method::{Guard, GuardOptions, Marker, MarkerArgs, Role};
 pub(crate) use process::ProcessOptions;
 pub(crate) use rate_limit::RateOptions;

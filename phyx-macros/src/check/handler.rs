@@ -27,7 +27,7 @@ pub(super) fn methods(marked: Vec<Method<'_>>, target: &Target, errors: &mut Err
         match role {
             Role::Public => {
                 if let Some(mut handler) = handler(method, target, errors) {
-                    resilience(&mut handler, guards, errors);
+                    resilience(&mut handler, method, guards, errors);
                     if let Some(twin) = methods.handlers.iter().find(|h| h.variant == handler.variant) {
                         errors.spanned(
                             &method.sig.ident,
@@ -183,6 +183,8 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         rate: None,
         compensate: None,
         undo: None,
+        cache: None,
+        validate: None,
     })
 }
 
@@ -205,14 +207,17 @@ fn reply_type_ok(ty: &Type, errors: &mut Errors) -> bool {
     false
 }
 
-/// Takes `#[circuit_breaker]`, `#[rate_limit]` and `#[compensate]` into the
-/// handler, one of each; a rate limit's `key` must name an argument.
-fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
+/// Takes `#[circuit_breaker]`, `#[rate_limit]`, `#[compensate]`,
+/// `#[cache]` and `#[validate]` into the handler, one of each; a rate
+/// limit's `key` must name an argument.
+fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, errors: &mut Errors) {
     for guard in guards {
         let taken = match guard.options {
             GuardOptions::CircuitBreaker(_) => handler.breaker.is_some(),
             GuardOptions::Compensate(_) => handler.compensate.is_some(),
             GuardOptions::RateLimit(_) => handler.rate.is_some(),
+            GuardOptions::Cache(_) => handler.cache.is_some(),
+            GuardOptions::Validate(_) => handler.validate.is_some(),
         };
         if taken {
             errors.spanned(
@@ -228,17 +233,12 @@ fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
                 let Some(rate) = rate.report(errors) else { continue };
                 if let Some(key) = &rate.key {
                     if !handler.fields().any(|(field, _)| field == key) {
-                        let arguments: Vec<String> = handler.fields().map(|(field, _)| format!("`{field}`")).collect();
                         errors.spanned(
                             key,
                             format!(
                                 "`{}` has no argument `{key}` to key the rate limit by; its arguments are {}",
                                 handler.ident,
-                                if arguments.is_empty() {
-                                    "none".to_owned()
-                                } else {
-                                    arguments.join(", ")
-                                }
+                                arguments(handler)
                             ),
                         );
                         continue;
@@ -246,6 +246,70 @@ fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
                 }
                 handler.rate = Some(rate);
             }
+            GuardOptions::Cache(cache) => {
+                let Some(cache) = cache.report(errors) else { continue };
+                if cache_fits(handler, method, &guard.attr, &cache, errors) {
+                    handler.cache = Some(cache);
+                }
+            }
+            GuardOptions::Validate(validate) => {
+                let Some(validate) = validate.report(errors) else {
+                    continue;
+                };
+                if handler.fields().next().is_none() {
+                    errors.spanned(
+                        &guard.attr,
+                        format!("`{}` has no arguments to validate; remove `#[validate]`", handler.ident),
+                    );
+                    continue;
+                }
+                handler.validate = Some(validate);
+            }
         }
     }
+}
+
+/// `a`, `b` or "none", for messages.
+fn arguments(handler: &Handler) -> String {
+    let arguments: Vec<String> = handler.fields().map(|(field, _)| format!("`{field}`")).collect();
+    if arguments.is_empty() {
+        "none".to_owned()
+    } else {
+        arguments.join(", ")
+    }
+}
+
+/// Whether `#[cache]` can answer calls of `handler` in its place: a method
+/// that changes nothing, whose `errors` option has `Err`s to keep.
+fn cache_fits(
+    handler: &Handler,
+    method: &ImplItemFn,
+    attr: &syn::Attribute,
+    cache: &crate::attr::CacheOptions,
+    errors: &mut Errors,
+) -> bool {
+    let ident = &handler.ident;
+    if method
+        .sig
+        .receiver()
+        .is_some_and(|receiver| receiver.mutability.is_some())
+    {
+        errors.spanned(
+            attr,
+            format!(
+                "`#[cache]` answers calls of `{ident}` without running it, so it goes on a method that changes nothing: make `{ident}` take `&self`, or remove `#[cache]`"
+            ),
+        );
+        return false;
+    }
+    if let Some(span) = cache.errors {
+        if !handler.returns_result() {
+            errors.push(syn::Error::new(
+                span,
+                format!("`errors` keeps `Err` replies too, and `{ident}` does not return a `Result`; remove `errors`"),
+            ));
+            return false;
+        }
+    }
+    true
 }

@@ -8,6 +8,7 @@
 //! markers, item by item; the impl's type; then each method in turn, its
 //! signature before its guards; last, the links between methods.
 
+mod cache;
 mod child;
 mod compensate;
 mod handler;
@@ -45,6 +46,7 @@ pub(crate) fn check<'a>(
                 .collect();
             let mut methods = handler::methods(methods, &target, errors);
             compensate::link(&mut methods.handlers, &public, item, errors);
+            cache::link(&mut methods.handlers, &public, item, errors);
             journal::link(&options, &methods, errors);
             Body::Process {
                 options: Box::new(options),

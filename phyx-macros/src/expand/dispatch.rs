@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 
 use super::runtime::{duration, handle_fn, on_start_fn, on_stop_fn, private};
 use super::sendable::{Crossing, checked, respanned, sent};
-use super::{Cx, journal, options};
+use super::{Cx, decided, journal, options};
 use crate::attr::ProcessOptions;
 use crate::model::{Hook, Methods, Param};
 
@@ -19,6 +19,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
     let name = Literal::string(&cx.target.ident.to_string());
     let options = options::expand(krate, process_options);
     let guards = guard_specs(krate, methods);
+    let caches = decided::count(methods);
     let private = private(krate);
 
     let params = cx.generic_params();
@@ -41,6 +42,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         });
         let awaited = handler.is_async.then(|| quote!(.await));
         let envelope = handler.envelope_field();
+        let invalidate = decided::invalidate(methods, handler);
         if handler.replies_later() {
             // In: `fn fetch(&mut self, url: String, reply: Reply<String>)`.
             // Out: the caller's end moved into a `Reply` (checked `Send`
@@ -52,6 +54,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             let later = quote_spanned!(output.span()=> #reply_krate::Reply::<#checked>::__new(__phyx_reply));
             return quote! {
                 #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
+                    #invalidate
                     #(#opened)*
                     let __phyx_later = #later;
                     #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
@@ -67,6 +70,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         );
         quote! {
             #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
+                #invalidate
                 #(#opened)*
                 #private::handle_and_reply(__phyx_reply, async move { #reply }).await
             }
@@ -143,6 +147,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             type Ref = #handle #ty_generics;
             const NAME: &'static str = #name;
             #guards
+            #caches
 
             fn options() -> #krate::SpawnOptions {
                 #options

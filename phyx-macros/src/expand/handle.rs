@@ -3,8 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use super::Cx;
 use super::sendable::{Crossing, respanned, sent};
+use super::{Cx, decided};
 use crate::model::{Handler, Methods, UndoArgs};
 
 pub(super) fn doc(cx: &Cx<'_>) -> String {
@@ -45,6 +45,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             .map(|field| quote!(#field: #krate::__private::None));
         let guarded = methods.guard_index(handler).map(|index| guarded(handler, index));
         let compensated = compensated(krate, handler);
+        let decided::Decided { before, after } = decided::expand(cx, methods, handler);
         let key = handler
             .rate
             .as_ref()
@@ -54,6 +55,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
             #(#docs)*
             #method_vis fn #ident(&self, #(#args),*) -> #krate::Call<#output, #handle_ty> {
                 #key
+                #before
                 let __phyx_call = #krate::Call::<#output, #handle_ty>::__new(
                     #krate::__private::Clone::clone(&self.__phyx_addr),
                     #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None, #envelope },
@@ -66,6 +68,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
                 __phyx_call
                 #guarded
                 #compensated
+                #after
             }
         }
     });
@@ -149,9 +152,7 @@ fn guarded(handler: &Handler, index: usize) -> TokenStream {
     } else {
         quote!(0)
     };
-    let is_result =
-        matches!(output, syn::Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Result"));
-    let is_ok = if is_result {
+    let is_ok = if handler.returns_result() {
         quote!(|__phyx_reply: &#output| __phyx_reply.is_ok())
     } else {
         quote!(|_: &#output| true)

@@ -9,6 +9,7 @@
 //!   expand: impl Counter { .. } + CounterMsg + CounterRef + impl Process for Counter
 //! ```
 
+mod decided;
 mod dispatch;
 mod handle;
 mod journal;

@@ -122,6 +122,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                     schema: #schema,
                     durable: #durable,
                     guards: <#self_ty as #krate::Process>::__GUARDS,
+                    caches: <#self_ty as #krate::Process>::__CACHES,
                     encode: |__phyx_message: Self, __phyx_args: &mut ::std::vec::Vec<u8>| -> #private::Encoded {
                         match __phyx_message {
                             #(#encode_arms)*

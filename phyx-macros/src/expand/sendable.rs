@@ -68,14 +68,29 @@ pub(super) fn checked(krate: &syn::Path, ty: &Type, crossing: Crossing, params: 
 /// naming a type parameter stays as written: `phyx::__private::codec`'s
 /// bound checks it (see `remote`).
 pub(super) fn wire(krate: &syn::Path, ty: &Type, crossing: Crossing, params: &[&Ident]) -> TokenStream {
+    checked_also(krate, ty, crossing, "WireType", params)
+}
+
+/// `ty`, spelled so that it is checked to be `Send`, then to meet the
+/// `check` trait of `phyx::__private` (what `#[cache]` needs of its
+/// arguments and reply, say): a type that is neither is one error, the
+/// `Send` one. A type naming a type parameter stays as written.
+pub(super) fn checked_also(
+    krate: &syn::Path,
+    ty: &Type,
+    crossing: Crossing,
+    check: &str,
+    params: &[&Ident],
+) -> TokenStream {
     if names_param(ty, params) {
         return quote!(#ty);
     }
     let sendable = checked(krate, ty, crossing, params);
     let (first, last) = ends(ty);
     let krate = respanned(krate, first);
+    let check = Ident::new(check, first);
     let item = quote_spanned!(last=> Item);
-    quote_spanned!(first=> <[#sendable; <#sendable as #krate::__private::WireType>::OK] as ::core::iter::IntoIterator>::#item)
+    quote_spanned!(first=> <[#sendable; <#sendable as #krate::__private::#check>::OK] as ::core::iter::IntoIterator>::#item)
 }
 
 /// The spans of the first and the last token of `ty`.

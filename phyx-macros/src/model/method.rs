@@ -4,7 +4,7 @@
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Type, Visibility};
 
-use crate::attr::{BreakerOptions, ProcessOptions, RateOptions, Role};
+use crate::attr::{BreakerOptions, CacheOptions, ProcessOptions, RateOptions, Role};
 
 /// A `#[public]` method.
 pub(crate) struct Handler {
@@ -22,6 +22,11 @@ pub(crate) struct Handler {
     pub(crate) compensate: Option<Ident>,
     /// How to call it, once checked against the undo's signature.
     pub(crate) undo: Option<UndoArgs>,
+    /// `#[cache(...)]`: its replies kept at the caller.
+    pub(crate) cache: Option<CacheOptions>,
+    /// `#[validate(with = path)]`: the function that checks its arguments
+    /// at the caller.
+    pub(crate) validate: Option<syn::Path>,
 }
 
 pub(crate) enum Param {
@@ -55,6 +60,12 @@ impl Handler {
     /// Whether it takes a `Reply<R>` and so replies later.
     pub(crate) fn replies_later(&self) -> bool {
         self.params.iter().any(|param| matches!(param, Param::Reply))
+    }
+
+    /// Whether its reply is spelled `Result<..>` (a `Result` alias counts),
+    /// whose `Err` a breaker counts as a failure and a cache does not keep.
+    pub(crate) fn returns_result(&self) -> bool {
+        matches!(&self.output, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Result"))
     }
 
     /// Whether calls pass the process's guards (`__GUARDS`) first.
@@ -124,6 +135,28 @@ impl Methods {
     /// to `__guarded`: both come from [`Methods::guarded`], so they agree.
     pub(crate) fn guard_index(&self, handler: &Handler) -> Option<usize> {
         self.guarded().position(|guarded| guarded.ident == handler.ident)
+    }
+
+    /// The `#[cache]` methods, in the order of the process's caches.
+    pub(crate) fn cached(&self) -> impl Iterator<Item = (&Handler, &CacheOptions)> {
+        self.handlers
+            .iter()
+            .filter_map(|handler| Some((handler, handler.cache.as_ref()?)))
+    }
+
+    /// The place of `handler` among the cached methods.
+    pub(crate) fn cache_index(&self, handler: &Handler) -> Option<usize> {
+        self.cached().position(|(cached, _)| cached.ident == handler.ident)
+    }
+
+    /// The places of the cached methods that a call of `handler` empties:
+    /// those whose `invalidated_by` names it.
+    pub(crate) fn invalidated_by(&self, handler: &Handler) -> Vec<usize> {
+        self.cached()
+            .enumerate()
+            .filter(|(_, (_, cache))| cache.invalidated_by.contains(&handler.ident))
+            .map(|(index, _)| index)
+            .collect()
     }
 }
 

@@ -11,13 +11,17 @@ use tokio::sync::oneshot;
 use std::sync::Arc;
 
 mod attach;
+mod decided;
 mod flatten;
 mod outcome;
 mod timer;
 mod undo;
 
+pub use crate::call::decided::{CacheArgument, CacheReply, Verdict, cache_lookup};
 pub use crate::call::flatten::Flatten;
 
+use crate::cache::{Cached, Fill};
+use crate::call::decided::Decided;
 pub use crate::call::outcome::{Rejection, SagaReply};
 pub use crate::call::timer::Timer;
 pub use crate::call::undo::Undo;
@@ -63,6 +67,7 @@ pub struct Call<R, H: Handle> {
     timeout: Option<Duration>,
     guard: Option<Guard<R>>,
     undo: Option<UndoOf<R, H>>,
+    decided: Decided<R>,
 }
 
 /// Builds the compensation of a successful call from its reply: see
@@ -96,7 +101,35 @@ impl<R: 'static, H: Handle> Call<R, H> {
             timeout: None,
             guard: None,
             undo: None,
+            decided: Decided::Nothing,
         }
+    }
+
+    /// Refuses the call with `reason`, its validator's, if there is one:
+    /// `#[validate]`.
+    #[doc(hidden)]
+    pub fn __validated(mut self, refusal: Option<Arc<str>>) -> Self {
+        if let Some(reason) = refusal {
+            self.decided = Decided::Invalid(reason);
+        }
+        self
+    }
+
+    /// Answers the call from its method's cache on a hit, or offers the
+    /// reply to the cache on a miss: `#[cache]`. A call its validator
+    /// refused stays refused.
+    #[doc(hidden)]
+    pub fn __cached(mut self, cached: Option<Cached<R>>) -> Self
+    where
+        R: Send,
+    {
+        if let (Decided::Nothing, Some(cached)) = (&self.decided, cached) {
+            self.decided = match cached {
+                Cached::Hit(reply) => Decided::Hit(Sent::new(reply)),
+                Cached::Miss(fill) => Decided::Miss(fill),
+            };
+        }
+        self
     }
 
     /// Gives the call the compensation a saga records when it succeeds.
@@ -155,9 +188,13 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// [`SendError::MailboxFull`] if the mailbox is full (and its policy is
     /// not [`Overflow::DropOldest`](crate::Overflow::DropOldest)), [`SendError::Stopped`] if the process
     /// has stopped, [`SendError::RateLimited`] or
-    /// [`SendError::CircuitOpen`] if the method's guards refuse it.
+    /// [`SendError::CircuitOpen`] if the method's guards refuse it,
+    /// [`SendError::Invalid`] if its validator refuses the arguments. A
+    /// tell of a `#[cache]` method is always sent: only asks are answered
+    /// from the cache.
     pub fn send(self) -> Result<(), SendError> {
         let method = self.message.method();
+        self.refuse_if_invalid()?;
         if self.guard.is_some() {
             self.admit_tell(Quota::Take)?;
         }
@@ -183,6 +220,7 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// Dropping the future before it completes drops the message unsent.
     pub async fn send_wait(self) -> Result<(), SendError> {
         let method = self.message.method();
+        self.refuse_if_invalid()?;
         // A method without guards, the common case, skips admission.
         if self.guard.is_some() {
             let quota = match self.wait_for_rate() {
@@ -253,6 +291,7 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// # }
     /// ```
     pub fn send_after(self, delay: Duration) -> Result<Timer, SendError> {
+        self.refuse_if_invalid()?;
         self.refuse_if_stopped()?;
         let sleep = self.addr.core().system.clock.sleep(delay);
         let addr = self.addr.clone();
@@ -307,6 +346,7 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// ```
     pub fn send_every(self, period: Duration) -> Result<Timer, SendError> {
         assert!(!period.is_zero(), "`send_every` needs a period above zero");
+        self.refuse_if_invalid()?;
         self.refuse_if_stopped()?;
         let method = self.message.method();
         assert!(
@@ -333,6 +373,7 @@ impl<R: 'static, H: Handle> Call<R, H> {
                     timeout: None,
                     guard: self.guard,
                     undo: None,
+                    decided: Decided::Nothing,
                 };
                 // A refused tick is skipped (its refusal recorded an event
                 // if it was the mailbox's); only a stop for good ends it.
@@ -341,6 +382,19 @@ impl<R: 'static, H: Handle> Call<R, H> {
                 }
             }
         }))
+    }
+
+    /// [`SendError::Invalid`] if the method's validator refused the
+    /// arguments.
+    fn refuse_if_invalid(&self) -> Result<(), SendError> {
+        if let Decided::Invalid(reason) = &self.decided {
+            return Err(SendError::Invalid {
+                process: self.addr.core().name.clone(),
+                method: self.message.method(),
+                reason: reason.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// [`SendError::Stopped`] if the process has stopped for good.
@@ -453,12 +507,27 @@ impl<R: 'static, H: Handle> IntoFuture for Call<R, H> {
     type Output = Result<R, CallError>;
     type IntoFuture = Ask<R, H>;
 
-    fn into_future(self) -> Ask<R, H> {
+    fn into_future(mut self) -> Ask<R, H> {
+        let method = self.message.method();
+        let (state, fill) = match std::mem::replace(&mut self.decided, Decided::Nothing) {
+            Decided::Nothing => (AskState::Unsent(self), None),
+            Decided::Miss(fill) => (AskState::Unsent(self), Some(fill)),
+            Decided::Hit(reply) => (AskState::Answered(reply.into_inner()), None),
+            Decided::Invalid(reason) => (
+                AskState::Failed(CallError::Invalid {
+                    process: self.addr.core().name.clone(),
+                    method,
+                    reason,
+                }),
+                None,
+            ),
+        };
         Ask {
-            method: self.message.method(),
-            state: AskState::Unsent(self),
+            method,
+            state,
             deadline: None,
             breaker: None,
+            fill,
         }
     }
 }
@@ -489,6 +558,8 @@ pub struct Ask<R, H: Handle> {
     state: AskState<R, H>,
     deadline: Option<Deadline>,
     breaker: Option<BreakerPass<R, H>>,
+    /// Where a `#[cache]` method's reply goes once it comes.
+    fill: Option<Fill<R>>,
 }
 
 struct Deadline {
@@ -515,6 +586,8 @@ enum AskState<R, H: Handle> {
     ),
     Queued(Addr<H::Message>, oneshot::Receiver<Result<Sent<R>, NoReply>>),
     Failed(CallError),
+    /// Answered at the caller, by the method's cache.
+    Answered(R),
     Done,
 }
 
@@ -582,7 +655,13 @@ impl<R: 'static, H: Handle> Ask<R, H> {
                     Poll::Pending => AskState::WaitingForRoom(addr, waiting, reply),
                 },
                 AskState::Queued(addr, mut reply) => match Pin::new(&mut reply).poll(cx) {
-                    Poll::Ready(Ok(Ok(value))) => return Poll::Ready(Ok(value.into_inner())),
+                    Poll::Ready(Ok(Ok(value))) => {
+                        let value = value.into_inner();
+                        if let Some(fill) = self.fill.take() {
+                            fill.store(&value, addr.core().system.clock.now());
+                        }
+                        return Poll::Ready(Ok(value));
+                    }
                     Poll::Ready(Ok(Err(why))) => return Poll::Ready(Err(addr.call_error(self.method, why))),
                     // The message was dropped unhandled: the process stopped.
                     Poll::Ready(Err(_)) => {
@@ -591,6 +670,7 @@ impl<R: 'static, H: Handle> Ask<R, H> {
                     Poll::Pending => AskState::Queued(addr, reply),
                 },
                 AskState::Failed(error) => return Poll::Ready(Err(error)),
+                AskState::Answered(reply) => return Poll::Ready(Ok(reply)),
                 AskState::Done => panic!("`Ask` polled after completion"),
             };
             if let Some(deadline) = &mut self.deadline {

@@ -50,6 +50,9 @@ pub(crate) fn remote_addr<M: Message>(
             .guards
             .set(crate::resilience::build(&system.clock, wire.guards));
     }
+    if wire.caches > 0 {
+        let _ = shared.core.caches.set(crate::cache::Caches::new(wire.caches));
+    }
     let link = Link {
         process: name.into(),
         publisher: Publisher::new(&node.client),

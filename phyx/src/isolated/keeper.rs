@@ -154,6 +154,8 @@ impl<T: Remote> Process for Isolated<T> {
     const NAME: &'static str = T::NAME;
     // The handle's calls check `T`'s guards by index, here as anywhere.
     const __GUARDS: &'static [GuardSpec] = T::__GUARDS;
+    // And its caches, as anywhere.
+    const __CACHES: usize = T::__CACHES;
 
     fn options() -> SpawnOptions {
         T::options()

@@ -70,6 +70,18 @@ impl<T> Ctx<T> {
         self.node.core()
     }
 
+    /// Empties the tables of the `#[cache]` methods (by their places among
+    /// the cached methods) that the method about to run invalidates:
+    /// `#[cache(invalidated_by = ...)]`.
+    #[doc(hidden)]
+    pub fn __invalidate(&self, cached: &[usize]) {
+        if let Some(caches) = self.core().caches.get() {
+            for &index in cached {
+                caches.clear(index);
+            }
+        }
+    }
+
     /// This process's id.
     pub fn id(&self) -> ProcessId {
         self.core().id

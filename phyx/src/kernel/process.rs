@@ -34,6 +34,10 @@ pub trait Process: Sized + Send + 'static {
     #[doc(hidden)]
     const __GUARDS: &'static [GuardSpec] = &[];
 
+    /// How many of its methods are `#[cache]`d.
+    #[doc(hidden)]
+    const __CACHES: usize = 0;
+
     /// The options written in `#[process(...)]`.
     fn options() -> SpawnOptions {
         SpawnOptions::new()

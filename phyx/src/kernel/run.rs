@@ -52,6 +52,11 @@ pub(crate) async fn run<T: Process>(
             // fresh state, and watches again if it wants to. Every instance
             // ends here, so no watch outlives its watcher.
             core.watching.clear(core.id);
+            // Replies this instance gave may not be the next one's: the
+            // cache empties now, not at the restart after the backoff.
+            if let Some(caches) = core.caches.get() {
+                caches.clear_all();
+            }
             reason
         };
         if core.stop_requested() {

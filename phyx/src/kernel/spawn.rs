@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::cache::Caches;
 use crate::event::EventKind;
 use crate::kernel::addr::{Addr, Shared};
 use crate::kernel::process::{Handle, Message, Process};
@@ -29,11 +30,14 @@ pub(crate) fn spawn<T: Process>(
     T::Ref::__from_addr(Addr::new(shared))
 }
 
-/// Builds the rate limits and breakers `T` declares; they live as long as
-/// the process, across its restarts.
+/// Builds the rate limits, breakers and caches `T` declares; they live as
+/// long as the process, across its restarts.
 pub(crate) fn install_guards<T: Process>(system: &Arc<SystemInner>, core: &Core) {
     if !T::__GUARDS.is_empty() {
         let _ = core.guards.set(crate::resilience::build(&system.clock, T::__GUARDS));
+    }
+    if T::__CACHES > 0 {
+        let _ = core.caches.set(Caches::new(T::__CACHES));
     }
 }
 

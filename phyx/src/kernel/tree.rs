@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::cache::Caches;
 use crate::event::EventKind;
 use crate::id::ProcessId;
 use crate::kernel::link::{Link, Supervise};
@@ -65,6 +66,8 @@ pub(crate) struct Core {
     pub(crate) link: OnceLock<Link>,
     /// Rate limits and circuit breakers of its methods.
     pub(crate) guards: OnceLock<Vec<Arc<MethodGuard>>>,
+    /// The replies its `#[cache]` methods keep for its callers.
+    pub(crate) caches: OnceLock<Caches>,
     /// For a supervisor: its children and strategy.
     pub(crate) supervision: OnceLock<Arc<dyn Supervise>>,
     /// For a pool's router: its members, for `Handle::pool_status`.
@@ -100,6 +103,7 @@ impl Core {
             crash: Mutex::new(None),
             link: OnceLock::new(),
             guards: OnceLock::new(),
+            caches: OnceLock::new(),
             supervision: OnceLock::new(),
             pool: OnceLock::new(),
             watchers: Watchers::default(),

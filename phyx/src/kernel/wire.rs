@@ -22,6 +22,9 @@ pub struct Wire<M> {
     /// The process's rate limits and circuit breakers: a handle on
     /// another node applies them at its caller, as a local handle does.
     pub guards: &'static [GuardSpec],
+    /// How many of its methods are `#[cache]`d: a handle on another node
+    /// keeps their replies at its callers, as a local handle does.
+    pub caches: usize,
     /// Writes the message's arguments to `args`, and takes its reply.
     pub encode: fn(M, &mut Vec<u8>) -> Encoded,
     /// Rebuilds a message from its method's number and arguments.

@@ -1,0 +1,98 @@
+//! What a handle method decides before sending: `#[validate]` runs the
+//! validator on the arguments, `#[cache]` looks the call up in the
+//! process's cache. Both run at the caller, on the arguments by
+//! reference, before they move into the message.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::Cx;
+use super::runtime::{duration, private};
+use super::sendable::{Crossing, checked_also, respanned};
+use crate::model::{Handler, Methods};
+
+/// The statements before the call is made, and the builder calls after.
+pub(super) struct Decided {
+    pub(super) before: TokenStream,
+    pub(super) after: TokenStream,
+}
+
+pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, handler: &Handler) -> Decided {
+    let (mut before, mut after) = (TokenStream::new(), TokenStream::new());
+    if let Some(path) = &handler.validate {
+        let fields = handler.fields().map(|(field, _)| field);
+        let krate = respanned(&cx.krate, path.span());
+        let span = path.span();
+        let path = with_self(path, &cx.target.self_ty);
+        // Called as written, so that a parameter may be what its argument
+        // derefs to (`&str` for a `String`); spanned on the path, where
+        // rustc reports parameters that do not fit, and `Verdict` a
+        // return type that does not.
+        let fields = fields.map(|field| quote_spanned!(span=> &#field));
+        before.extend(quote_spanned! {span=>
+            let __phyx_refusal = #krate::__private::Verdict::refusal(#path(#(#fields),*));
+        });
+        after.extend(quote!(.__validated(__phyx_refusal)));
+    }
+    if let (Some(cache), Some(index)) = (&handler.cache, methods.cache_index(handler)) {
+        let krate = &cx.krate;
+        let private = private(krate);
+        let params = cx.generic_params();
+        let (fields, types): (Vec<_>, Vec<_>) = handler
+            .fields()
+            .map(|(field, ty)| {
+                (
+                    field,
+                    checked_also(krate, ty, Crossing::Argument, "CacheArgument", &params),
+                )
+            })
+            .unzip();
+        let reply = checked_also(krate, &handler.output, Crossing::Reply, "CacheReply", &params);
+        let ttl = duration(krate, cache.ttl);
+        let capacity = cache.capacity as usize;
+        let keep = if handler.returns_result() && cache.errors.is_none() {
+            quote!(|__phyx_reply: &#reply| __phyx_reply.is_ok())
+        } else {
+            quote!(|_: &#reply| true)
+        };
+        before.extend(quote! {
+            let __phyx_key: (#(&#types,)*) = (#(&#fields,)*);
+            let __phyx_cached = #private::cache_lookup::<_, _, #reply>(
+                &self.__phyx_addr,
+                #index,
+                #private::CacheSpec { ttl: #ttl, capacity: #capacity },
+                &__phyx_key,
+                #keep,
+            );
+        });
+        after.extend(quote!(.__cached(__phyx_cached)));
+    }
+    Decided { before, after }
+}
+
+/// `Self::check` as the process's `<Counter>::check`: in the handle's
+/// impl, `Self` is the handle.
+fn with_self(path: &syn::Path, self_ty: &syn::Type) -> TokenStream {
+    let mut segments = path.segments.iter();
+    match segments.next() {
+        Some(first) if first.ident == "Self" && path.leading_colon.is_none() && path.segments.len() > 1 => {
+            let rest = segments.collect::<Vec<_>>();
+            quote_spanned!(first.span()=> <#self_ty>::#(#rest)::*)
+        }
+        _ => quote!(#path),
+    }
+}
+
+/// The statement that empties the caches a call of `handler` makes stale,
+/// before it runs; nothing for a method that invalidates none.
+pub(super) fn invalidate(methods: &Methods, handler: &Handler) -> Option<TokenStream> {
+    let cached = methods.invalidated_by(handler);
+    (!cached.is_empty()).then(|| quote!(__phyx_ctx.__invalidate(&[#(#cached),*]);))
+}
+
+/// `const __CACHES`: how many of the process's methods are cached.
+pub(super) fn count(methods: &Methods) -> Option<TokenStream> {
+    let count = methods.cached().count();
+    (count > 0).then(|| quote!(const __CACHES: usize = #count;))
+}
