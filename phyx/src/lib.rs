@@ -969,6 +969,48 @@ pub mod __private {
         }
     }
 
+    /// Which replies a `#[cache]` method keeps, asked where the reply
+    /// type is known (an alias of `Result` is a `Result`):
+    /// `(&Probe::<R>::new()).keep_rule()` is [`KeepOk::keep_rule`] (only
+    /// `Ok`s) for a `Result`, and [`KeepEvery::keep_rule`] otherwise, as
+    /// for [`CloneArgument`].
+    pub trait KeepOk<R> {
+        fn keep_rule(&self) -> fn(&R) -> bool;
+    }
+
+    impl<T, E> KeepOk<Result<T, E>> for Probe<Result<T, E>> {
+        fn keep_rule(&self) -> fn(&Result<T, E>) -> bool {
+            Result::is_ok
+        }
+    }
+
+    /// See [`KeepOk`].
+    pub trait KeepEvery<R> {
+        fn keep_rule(&self) -> fn(&R) -> bool;
+    }
+
+    impl<R> KeepEvery<R> for &Probe<R> {
+        fn keep_rule(&self) -> fn(&R) -> bool {
+            |_| true
+        }
+    }
+
+    /// What `#[cache(errors)]` asks of the reply: a `Result`, whose `Err`s
+    /// it keeps too.
+    #[diagnostic::on_unimplemented(
+        message = "`errors` keeps the `Err` replies of a `#[cache]` method too, and `{Self}` is not a `Result`",
+        label = "not a `Result`",
+        note = "remove `errors`: a cache keeps every reply of a method that does not return a `Result`"
+    )]
+    pub trait CachedResult {
+        /// Keeps every reply, `Err`s too.
+        fn keep_errors() -> fn(&Self) -> bool {
+            |_| true
+        }
+    }
+
+    impl<T, E> CachedResult for Result<T, E> {}
+
     /// Backoff from `#[process(backoff(...))]`, validated by the macro.
     pub fn backoff(initial: Duration, max: Duration, factor: f64, jitter: f64) -> crate::Backoff {
         crate::Backoff::exponential(initial, max).factor(factor).jitter(jitter)

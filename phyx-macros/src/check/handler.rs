@@ -248,7 +248,7 @@ fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, er
             }
             GuardOptions::Cache(cache) => {
                 let Some(cache) = cache.report(errors) else { continue };
-                if cache_fits(handler, method, &guard.attr, &cache, errors) {
+                if cache_fits(handler, method, &guard.attr, errors) {
                     handler.cache = Some(cache);
                 }
             }
@@ -280,14 +280,9 @@ fn arguments(handler: &Handler) -> String {
 }
 
 /// Whether `#[cache]` can answer calls of `handler` in its place: a method
-/// that changes nothing, whose `errors` option has `Err`s to keep.
-fn cache_fits(
-    handler: &Handler,
-    method: &ImplItemFn,
-    attr: &syn::Attribute,
-    cache: &crate::attr::CacheOptions,
-    errors: &mut Errors,
-) -> bool {
+/// that changes nothing. (That `errors` has `Err`s to keep is a type
+/// check: see `expand/decided.rs`.)
+fn cache_fits(handler: &Handler, method: &ImplItemFn, attr: &syn::Attribute, errors: &mut Errors) -> bool {
     let ident = &handler.ident;
     if method
         .sig
@@ -301,15 +296,6 @@ fn cache_fits(
             ),
         );
         return false;
-    }
-    if let Some(span) = cache.errors {
-        if !handler.returns_result() {
-            errors.push(syn::Error::new(
-                span,
-                format!("`errors` keeps `Err` replies too, and `{ident}` does not return a `Result`; remove `errors`"),
-            ));
-            return false;
-        }
     }
     true
 }

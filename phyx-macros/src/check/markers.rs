@@ -42,7 +42,11 @@ pub(super) fn methods<'a>(marked: Vec<Marked<'a>>, errors: &mut Errors) -> Vec<M
             for guard in &guards {
                 errors.spanned(
                     &guard.attr,
-                    "resilience attributes go on `#[public]` methods, not on hooks or children",
+                    format!(
+                        "`#[{}]` goes on `#[public]` methods, not on hooks or children; remove it from `{}`",
+                        guard.name(),
+                        method.sig.ident
+                    ),
                 );
             }
         }

@@ -29,7 +29,13 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, handler: &Handler) -> Decid
         // derefs to (`&str` for a `String`); spanned on the path, where
         // rustc reports parameters that do not fit, and `Verdict` a
         // return type that does not.
-        let fields = fields.map(|field| quote_spanned!(span=> &#field));
+        // The arguments at the path too, or a mismatch would underline
+        // everything from the path to the parameter.
+        let fields = fields.map(|field| {
+            let mut field = field.clone();
+            field.set_span(span);
+            quote_spanned!(span=> &#field)
+        });
         before.extend(quote_spanned! {span=>
             let __phyx_refusal = #krate::__private::Verdict::refusal(#path(#(#fields),*));
         });
@@ -51,10 +57,21 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, handler: &Handler) -> Decid
         let reply = checked_also(krate, &handler.output, Crossing::Reply, "CacheReply", &params);
         let ttl = duration(krate, cache.ttl);
         let capacity = cache.capacity as usize;
-        let keep = if handler.returns_result() && cache.errors.is_none() {
-            quote!(|__phyx_reply: &#reply| __phyx_reply.is_ok())
-        } else {
-            quote!(|_: &#reply| true)
+        // Asked of the type, not its spelling, so that an alias of
+        // `Result` counts; `errors` on one that is not is reported on
+        // `errors`.
+        let keep = match cache.errors {
+            Some(span) => {
+                let reply_span = handler.output.span();
+                let output = &handler.output;
+                let bound = quote_spanned!(reply_span=> <#output as #private::CachedResult>);
+                quote_spanned!(span=> #bound::keep_errors())
+            }
+            None => quote! {{
+                #[allow(unused_imports)]
+                use #private::{KeepEvery as _, KeepOk as _};
+                (&#private::Probe::<#reply>::new()).keep_rule()
+            }},
         };
         before.extend(quote! {
             let __phyx_key: (#(&#types,)*) = (#(&#fields,)*);

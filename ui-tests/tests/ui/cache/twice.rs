@@ -1,0 +1,15 @@
+use phyx::prelude::*;
+
+struct Store;
+
+#[process]
+impl Store {
+    #[public]
+    #[cache(ttl = "1s")]
+    #[cache(ttl = "2s")]
+    fn get(&self, key: u32) -> u32 {
+        key
+    }
+}
+
+fn main() {}

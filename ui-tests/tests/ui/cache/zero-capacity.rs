@@ -1,0 +1,14 @@
+use phyx::prelude::*;
+
+struct Store;
+
+#[process]
+impl Store {
+    #[public]
+    #[cache(ttl = "1s", capacity = 0)]
+    fn get(&self, key: u32) -> u32 {
+        key
+    }
+}
+
+fn main() {}

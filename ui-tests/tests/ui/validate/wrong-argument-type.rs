@@ -1,0 +1,18 @@
+use phyx::prelude::*;
+
+fn positive(cents: &i64) -> Result<(), String> {
+    if *cents > 0 { Ok(()) } else { Err("must be positive".into()) }
+}
+
+struct Account;
+
+#[process]
+impl Account {
+    #[public]
+    #[validate(with = positive)]
+    fn deposit(&mut self, cents: u64) {
+        let _ = cents;
+    }
+}
+
+fn main() {}
