@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 pub mod actix_counter;
 pub mod alloc;
+pub mod decorators;
 #[cfg(feature = "cluster")]
 pub mod durable;
 #[cfg(feature = "journal")]

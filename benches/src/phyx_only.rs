@@ -1,6 +1,6 @@
 //! Scenarios only phyx has: each overflow policy, tells through
-//! `#[circuit_breaker]` and `#[rate_limit]` (neither tripped), and restart
-//! latency.
+//! `#[circuit_breaker]`, `#[rate_limit]` (neither tripped) and
+//! `#[validate]` (accepting), and restart latency.
 
 use std::time::{Duration, Instant};
 
@@ -85,11 +85,24 @@ impl Guarded {
         self.count += by;
     }
 
+    /// Behind a validator that accepts every call.
+    #[public]
+    #[validate(with = nonzero)]
+    pub fn increment_validated(&mut self, by: u64) {
+        self.count += by;
+    }
+
     /// The count.
     #[public]
     pub fn get(&self) -> u64 {
         self.count
     }
+}
+
+/// The validator of [`Guarded::increment_validated`]: as cheap as a check
+/// gets, so that what is measured is phyx's part.
+fn nonzero(by: &u64) -> Result<(), &'static str> {
+    if *by == 0 { Err("an increment of zero") } else { Ok(()) }
 }
 
 /// Which of [`Guarded`]'s increments a tell goes through.
@@ -103,11 +116,19 @@ pub enum Guard {
     RateLimit,
     /// `increment_guarded`: both.
     Both,
+    /// `increment_validated`: `#[validate]`, accepting.
+    Validated,
 }
 
 impl Guard {
     /// Every variant, unguarded first.
-    pub const ALL: [Guard; 4] = [Guard::None, Guard::Breaker, Guard::RateLimit, Guard::Both];
+    pub const ALL: [Guard; 5] = [
+        Guard::None,
+        Guard::Breaker,
+        Guard::RateLimit,
+        Guard::Both,
+        Guard::Validated,
+    ];
 
     /// A label for tables.
     pub fn label(self) -> &'static str {
@@ -116,6 +137,7 @@ impl Guard {
             Guard::Breaker => "tell, #[circuit_breaker]",
             Guard::RateLimit => "tell, #[rate_limit]",
             Guard::Both => "tell, both",
+            Guard::Validated => "tell, #[validate] (accepting)",
         }
     }
 }
@@ -133,6 +155,7 @@ pub fn guarded(flavor: Flavor, guard: Guard, n: u64) -> Run {
                 Guard::Breaker => counter.increment_breaker(1),
                 Guard::RateLimit => counter.increment_limited(1),
                 Guard::Both => counter.increment_guarded(1),
+                Guard::Validated => counter.increment_validated(1),
             };
             call.send_wait().await.expect("queued");
         }

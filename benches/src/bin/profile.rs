@@ -4,7 +4,7 @@
 //! Arguments: scenario (`tell`, `ask`, `spawn`, `fan-in`, `ring`,
 //! `guarded`, `restart`, `pool`), system (`tokio`, `tokio-unbounded`, `phyx`,
 //! `kameo`, `ractor`, `actix`; for `guarded`: `none`, `breaker`, `rate`,
-//! `both`; for `pool`: `direct`, `key`, `least`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
+//! `both`, `validated`; for `pool`: `direct`, `key`, `least`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
 //!
 //! With the `cluster` feature, also `remote-ask` and `remote-tell`, system
 //! `phyx` or `nats` (async-nats alone), on a nats-server it starts:
@@ -52,6 +52,7 @@ fn main() {
                 "breaker" => Guard::Breaker,
                 "rate" => Guard::RateLimit,
                 "both" => Guard::Both,
+                "validated" => Guard::Validated,
                 _ => Guard::None,
             };
             println!("{:?}", phyx_only::guarded(flavor, guard, sizes.tells));

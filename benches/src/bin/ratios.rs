@@ -323,6 +323,9 @@ fn main() {
     if local_wanted() {
         local(sizes);
     }
+    if named("decorators") {
+        decorators::table(sizes, runs());
+    }
     #[cfg(feature = "cluster")]
     if named("remote") {
         remote::tables(sizes, runs());
@@ -346,6 +349,65 @@ fn main() {
     #[cfg(feature = "isolated")]
     if named("isolated") {
         isolated::tables(sizes, runs());
+    }
+}
+
+/// The decorators table: a `#[cache]` hit against a hand-written cache and
+/// against the ask it saves, on both runtimes.
+mod decorators {
+    use std::fmt::Write as _;
+
+    use phyx_benches::decorators::Scenario;
+    use phyx_benches::{Flavor, Sizes};
+
+    use super::{median, spread};
+
+    /// Prints the table: `runs` runs of each scenario, interleaved.
+    pub(super) fn table(sizes: Sizes, runs: usize) {
+        let n = sizes.asks;
+        let mut out = String::new();
+        for flavor in [Flavor::CurrentThread, Flavor::MultiThread] {
+            let mut nanos = vec![Vec::new(); Scenario::ALL.len()];
+            let mut allocations = vec![0.0; Scenario::ALL.len()];
+            for run in 1..=runs {
+                eprintln!("  decorators, {}, run {run} of {runs} ...", flavor.label());
+                for (index, scenario) in Scenario::ALL.into_iter().enumerate() {
+                    let measured = scenario.run(flavor, n);
+                    nanos[index].push(measured.elapsed.as_secs_f64() * 1e9 / n as f64);
+                    allocations[index] = measured.allocations as f64 / n as f64;
+                }
+            }
+            let medians: Vec<f64> = nanos.iter().map(|figures| median(figures.clone())).collect();
+            let (nothing, lookup) = (medians[0], medians[1]);
+            let _ = writeln!(out, "#### decorators, {}\n", flavor.label());
+            let _ = writeln!(
+                out,
+                "| scenario | ns per call | above nothing, ns | allocations per call |"
+            );
+            let _ = writeln!(out, "| --- | --- | --- | --- |");
+            for (index, scenario) in Scenario::ALL.into_iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.1} | {:.2} |",
+                    scenario.label(),
+                    spread(nanos[index].clone(), 1),
+                    medians[index] - nothing,
+                    allocations[index]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\nA hit costs {:.2}x the hand-written lookup above nothing, and saves {:.1}x of the ask.\n",
+                (medians[2] - nothing) / (lookup - nothing),
+                medians[3] / medians[2]
+            );
+        }
+        println!(
+            "Decorators: {n} sequential asks of a `#[cache]`d method cycling over 64 cached keys (`u64` in, \
+             `u64` out), against a `Mutex<HashMap>` lookup of the same keys by hand and against the same ask \
+             uncached. Median of {runs} runs (lowest–highest), interleaved.\n"
+        );
+        println!("{out}");
     }
 }
 

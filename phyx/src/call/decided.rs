@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::cache::{self, CacheSpec, Cached, Fill, KeyRef};
 use crate::kernel::addr::Addr;
-use crate::kernel::process::Message;
+use crate::kernel::process::{Message, Status};
 use crate::kernel::reply::Sent;
 
 /// What a call carries from the caller's checks: nothing for a method
@@ -86,7 +86,8 @@ pub fn cache_lookup<M: Message, Q: KeyRef, R: Clone + Send + 'static>(
     let core = addr.core();
     let caches = core.caches.get()?;
     // A process stopped for good answers nothing, from its cache neither.
-    if addr.is_closed() {
+    // (Its status, not its mailbox: no lock on the hit's path.)
+    if core.status() == Status::Stopped {
         return None;
     }
     cache::lookup(caches, index, spec, key, keep, core.system.clock.now())
