@@ -11,6 +11,7 @@
 mod child;
 mod compensate;
 mod handler;
+mod health;
 mod hook;
 mod journal;
 mod markers;
