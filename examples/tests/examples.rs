@@ -40,6 +40,9 @@ pub mod flaky_worker;
 #[path = "../gossip_cache.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod gossip_cache;
+#[path = "../health.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod health;
 #[path = "../heartbeat.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod heartbeat;
@@ -703,4 +706,83 @@ async fn isolated_crashes_one_worker_and_not_its_neighbour() {
     assert_eq!(steady, [(20_000, 1), (40_000, 2), (50_000, 3), (70_000, 4)]);
     assert!(story.steady.iter().all(|job| job.pid == story.steady[0].pid));
     assert_eq!(story.steady[0].primes, 2262);
+}
+
+/// `GET path` on `addr` with hyper's client: the status and the body.
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("the example listens");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .expect("an HTTP/1 handshake");
+    tokio::spawn(connection);
+    let request = hyper::Request::get(path)
+        .header(hyper::header::HOST, addr.to_string())
+        .body(http_body_util::Empty::<hyper::body::Bytes>::new())
+        .expect("a request");
+    let response = sender.send_request(request).await.expect("a response");
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.expect("a body").to_bytes();
+    (status, String::from_utf8(body.to_vec()).expect("UTF-8"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_serves_the_report_as_json_degraded_then_unhealthy() {
+    // Real time and a real socket: every wait is bounded, never measured.
+    const HUNG: Duration = Duration::from_secs(60);
+    let system = phyx::System::new();
+    let shop = health::start(&system);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = tokio::spawn({
+        let system = system.clone();
+        async move { health::run(&system, listener, 3).await }
+    });
+
+    let (status, body) = tokio::time::timeout(HUNG, get(addr, "/health")).await.expect("hung");
+    assert_eq!(status, 200, "degraded is still serving: {body}");
+    let report: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(report["status"], "degraded");
+    assert_eq!(report["shutting_down"], false);
+    let shop_entry = &report["processes"][0];
+    assert_eq!(shop_entry["name"], "Shop");
+    assert_eq!(shop_entry["kind"], "supervisor");
+    assert_eq!(shop_entry["check"], false);
+    assert_eq!(shop_entry["why"], "payments: 2 declines in a row");
+    let children: Vec<(&str, &str)> = shop_entry["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|child| (child["name"].as_str().unwrap(), child["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        children,
+        [
+            ("inventory", "healthy"),
+            ("payments", "degraded"),
+            ("mailer", "healthy")
+        ]
+    );
+    assert_eq!(shop_entry["children"][0]["detail"], "3 items");
+    assert_eq!(shop_entry["children"][2]["check"], false);
+
+    shop.payments().declined().await.unwrap();
+    let (status, body) = tokio::time::timeout(HUNG, get(addr, "/health")).await.expect("hung");
+    assert_eq!(status, 503, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(report["status"], "unhealthy");
+    assert_eq!(
+        report["processes"][0]["children"][1]["why"],
+        "3 declines in a row: the card network is down"
+    );
+
+    let (status, _) = tokio::time::timeout(HUNG, get(addr, "/metrics")).await.expect("hung");
+    assert_eq!(status, 404);
+    // Its third request answered, it stops serving.
+    tokio::time::timeout(HUNG, serving)
+        .await
+        .expect("hung")
+        .unwrap()
+        .unwrap();
+    system.shutdown().await;
 }

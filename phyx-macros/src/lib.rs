@@ -95,6 +95,12 @@ pub fn on_down(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::misplaced("on_down", input.into(), "#[process]").into()
 }
 
+/// Marks the health check of a `#[process]` impl.
+#[proc_macro_attribute]
+pub fn health_check(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("health_check", input.into(), "#[process]").into()
+}
+
 /// Marks how an event changes the state of a `#[process(journal)]`.
 #[proc_macro_attribute]
 pub fn apply(_args: TokenStream, input: TokenStream) -> TokenStream {

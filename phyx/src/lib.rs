@@ -91,6 +91,9 @@
 //! - [`#[on_down]`](macro@on_down) marks the down hook, run when a process
 //!   this one watches ([`Ctx::watch`]) stops for good: `&self` or `&mut
 //!   self`, optionally `ctx`, and a [`Down`] by value.
+//! - [`#[health_check]`](macro@health_check) marks the method that says
+//!   how the process is, for [`System::health`]: `&self`, optionally
+//!   `ctx`, returning a [`Health`](health::Health).
 //! - [`#[circuit_breaker]`](macro@circuit_breaker) and
 //!   [`#[rate_limit]`](macro@rate_limit) guard a `#[public]` method at the
 //!   caller; [`#[compensate(undo)]`](macro@compensate) names the method
@@ -121,6 +124,7 @@ pub mod cluster;
 mod error;
 pub mod event;
 mod fault;
+pub mod health;
 mod id;
 #[cfg(all(feature = "isolated", unix))]
 #[clippy::msrv = "1.89"]
@@ -342,6 +346,39 @@ pub use phyx_macros::on_stop;
 /// }
 /// ```
 pub use phyx_macros::on_down;
+
+/// Marks the health check of a `#[process]` impl: what
+/// [`System::health`] asks the process, through its mailbox.
+///
+/// `fn` or `async fn`, taking `&self` and optionally `ctx: &mut Ctx<Self>`,
+/// returning a [`Health`](health::Health): healthy, or degraded or
+/// unhealthy with why. At most one per process. It runs as a message of
+/// the process, so a process stuck in a handler does not answer, and is
+/// reported unhealthy once the report's timeout passes; a panic in it is a
+/// crash of the process, as in any handler. It gets no method on the
+/// handle. A supervisor has none: its health is its children's. See
+/// [`health`] for what the report says of each process.
+///
+/// ```
+/// use phyx::prelude::*;
+/// use std::time::Duration;
+///
+/// struct Upstream { failures: u32 }
+///
+/// #[process]
+/// impl Upstream {
+///     #[health_check]
+///     async fn health(&self, ctx: &mut Ctx<Self>) -> Health {
+///         ctx.sleep(Duration::from_millis(1)).await; // a check may wait, within the report's timeout
+///         match self.failures {
+///             0 => Health::healthy(),
+///             1..=3 => Health::degraded(format!("{} failed requests", self.failures)),
+///             n => Health::unhealthy(format!("{n} failed requests in a row")),
+///         }
+///     }
+/// }
+/// ```
+pub use phyx_macros::health_check;
 
 /// Marks how an event changes the state of an event-sourced process, a
 /// `#[process(journal)]` (`phyx::journal`, feature
@@ -720,10 +757,12 @@ struct ReadmeDoctests;
 
 /// What most users import: `use phyx::prelude::*;`.
 pub mod prelude {
+    pub use crate::health::Health;
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
         CallError, Ctx, Down, Handle, Reply, SendError, Supervisor, System, apply, cache, child, circuit_breaker,
-        compensate, on_down, on_start, on_stop, process, public, rate_limit, restore, snapshot, supervisor, validate,
+        compensate, health_check, on_down, on_start, on_stop, process, public, rate_limit, restore, snapshot, supervisor,
+        validate,
     };
 }
 
@@ -776,6 +815,9 @@ pub mod __private {
     pub use crate::call::Undo;
     pub use crate::call::{CacheArgument, CacheReply, Verdict, cache_lookup};
     pub use crate::kernel::addr::Addr;
+    pub use crate::kernel::health::{CheckHealth, HealthReply, IntoHealth, check_health};
+    #[cfg(feature = "cluster")]
+    pub use crate::kernel::health::{HEALTH_METHOD, health_pending, health_wait};
     pub use crate::kernel::later::{HandleLater, handle_later};
     pub use crate::kernel::link::{SupervisorMsg, SupervisorSpec};
     pub use crate::kernel::reply::{

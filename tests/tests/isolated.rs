@@ -11,6 +11,8 @@ mod crashes;
 mod entry;
 #[path = "isolated/fixture.rs"]
 mod fixture;
+#[path = "isolated/health.rs"]
+mod health;
 #[path = "isolated/lifecycle.rs"]
 mod lifecycle;
 #[path = "isolated/supervision.rs"]

@@ -53,6 +53,16 @@ impl<K: Hash + Eq + Clone + Sync, V: Clone + Sync> Cache<K, V> {
     fn flush(&mut self, _ctx: &mut Ctx<Self>, _reason: StopReason) {
         self.entries.clear();
     }
+
+    #[health_check]
+    async fn health(&self, ctx: &mut Ctx<Self>) -> Health {
+        ctx.sleep(Duration::ZERO).await;
+        if self.entries.is_empty() {
+            Health::degraded("empty")
+        } else {
+            Health::healthy()
+        }
+    }
 }
 
 /// A process with no public method at all (as private as its handle).
@@ -86,6 +96,11 @@ impl Tally {
     #[public]
     pub fn get(&self, reply: Reply<u64>) {
         reply.send(self.count);
+    }
+
+    #[health_check]
+    fn health(&self) -> Health {
+        Health::healthy().with_detail(format!("{} counted", self.count))
     }
 
     #[on_down]

@@ -1,5 +1,6 @@
 //! The attributes on the methods of an impl: the markers (`#[public]`,
-//! `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[child]`, and `#[apply]`,
+//! `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[health_check]`,
+//! `#[child]`, and `#[apply]`,
 //! `#[snapshot]`, `#[restore]` of event-sourced processes), which give a
 //! method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
@@ -21,6 +22,8 @@ pub(crate) enum Role {
     OnStart,
     OnStop,
     OnDown,
+    /// `#[health_check]`: what `System::health` asks the process.
+    HealthCheck,
     Child,
     /// `#[apply]`: how an event changes an event-sourced process's state.
     Apply,
@@ -37,6 +40,7 @@ impl Role {
             "on_start" => Some(Self::OnStart),
             "on_stop" => Some(Self::OnStop),
             "on_down" => Some(Self::OnDown),
+            "health_check" => Some(Self::HealthCheck),
             "child" => Some(Self::Child),
             "apply" => Some(Self::Apply),
             "snapshot" => Some(Self::Snapshot),
@@ -51,6 +55,7 @@ impl Role {
             Self::OnStart => "on_start",
             Self::OnStop => "on_stop",
             Self::OnDown => "on_down",
+            Self::HealthCheck => "health_check",
             Self::Child => "child",
             Self::Apply => "apply",
             Self::Snapshot => "snapshot",

@@ -7,7 +7,7 @@ use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
 use super::signature;
 use super::types::ctx_param;
-use crate::attr::ProcessOptions;
+use crate::attr::{ProcessOptions, Role};
 use crate::errors::{Errors, Parsed};
 use crate::model::{ChildMethod, Method, Sibling};
 
@@ -29,6 +29,13 @@ pub(super) fn children(marked: Vec<Method<'_>>, errors: &mut Errors) -> Vec<Chil
     {
         // `child` is `Some` exactly for a `#[child]` marker.
         let Some(options) = child else {
+            if role == Role::HealthCheck {
+                errors.spanned(
+                    marker,
+                    "a `#[supervisor]` has no `#[health_check]`: its health is its children's, which `system.health()` asks each of; move the check to a `#[process]`",
+                );
+                continue;
+            }
             errors.spanned(
                 marker,
                 format!(

@@ -1,10 +1,11 @@
 //! A process's methods: each `#[public]` method becomes a handler (one
-//! message, one handle method) with its guards; the hooks are at most one
-//! of each.
+//! message, one handle method) with its guards; the hooks and the health
+//! check are at most one of each.
 
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
+use super::health;
 use super::hook::hook;
 use super::journal;
 use super::signature;
@@ -42,6 +43,7 @@ pub(super) fn methods(marked: Vec<Method<'_>>, target: &Target, errors: &mut Err
                 }
             }
             Role::Apply | Role::Snapshot | Role::Restore => journal::method(role, &marker, method, &mut methods, errors),
+            Role::HealthCheck => health::method(&marker, method, target, &mut methods, errors),
             Role::Child => errors.spanned(
                 marker,
                 "`#[child]` goes on a method of a `#[supervisor]` impl; in a `#[process]`, spawn children with `ctx.spawn(...)`",

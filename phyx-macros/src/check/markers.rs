@@ -59,13 +59,16 @@ pub(super) fn methods<'a>(marked: Vec<Marked<'a>>, errors: &mut Errors) -> Vec<M
             MarkerArgs::Child(options) => Some(*options),
         };
         for other in markers {
+            let roles = [role, other.role];
             errors.spanned(
                 &other.attr,
                 if other.role == role {
                     format!("duplicate `#[{}]`; write it once", other.role.marker())
+                } else if roles.contains(&Role::Public) && roles.contains(&Role::HealthCheck) {
+                    "a health check is not reachable through the handle: `system.health()` runs it; remove `#[public]` (a `#[public]` method may call the check to share it)".to_owned()
                 } else {
                     format!(
-                        "a method has one role: `#[public]`, `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[child]`, `#[apply]`, `#[snapshot]` or `#[restore]`; remove `#[{}]` or `#[{}]`",
+                        "a method has one role: `#[public]`, `#[on_start]`, `#[on_stop]`, `#[on_down]`, `#[health_check]`, `#[child]`, `#[apply]`, `#[snapshot]` or `#[restore]`; remove `#[{}]` or `#[{}]`",
                         role.marker(),
                         other.role.marker()
                     )

@@ -12,6 +12,7 @@ mod cache;
 mod child;
 mod compensate;
 mod handler;
+mod health;
 mod hook;
 mod journal;
 mod markers;

@@ -104,6 +104,22 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             }
         }
     });
+    // `#[health_check]` runs as a handler would: isolated, a panic a
+    // crash; its answer goes to whoever waits for it.
+    let health_arm = methods.health.as_ref().map(|check| {
+        let call = hook_call(check, quote!(__phyx_unused));
+        // Spanned on the check's return type, where a wrong one is reported.
+        let health = quote_spanned!(check.output_span=> #private::IntoHealth::into_health(__phyx_returned));
+        quote! {
+            #message::__PhyxHealth(__phyx_reply) => {
+                #private::check_health(__phyx_reply, async move {
+                    let __phyx_returned = #call;
+                    #health
+                })
+                .await
+            }
+        }
+    });
     let watcher = methods.on_down.as_ref().map(|_| {
         quote! {
             #[automatically_derived]
@@ -134,6 +150,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             let __phyx_outcome: #private::Result<(), #private::Panic> = match __phyx_message {
                 #(#arms)*
                 #down_arm
+                #health_arm
                 #phantom_arm
             };
             __phyx_outcome

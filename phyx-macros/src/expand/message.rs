@@ -47,6 +47,32 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
         .as_ref()
         .map(|_| quote!(Self::__PhyxDown(_) => #krate::__private::None,));
 
+    // The `#[health_check]`'s message, with where its answer goes.
+    let health = methods.health.as_ref().map(|_| {
+        quote! {
+            #[doc(hidden)]
+            __PhyxHealth(#krate::__private::HealthReply),
+        }
+    });
+    let health_name = methods
+        .health
+        .as_ref()
+        .map(|check| check.ident.to_string())
+        .map(|name| quote!(Self::__PhyxHealth(_) => #name,));
+    let health_no_reply = health.as_ref().map(
+        |_| quote!(Self::__PhyxHealth(__phyx_reply) => #krate::__private::HealthReply::no_answer(__phyx_reply, why),),
+    );
+    let health_rebuild = health
+        .as_ref()
+        .map(|_| quote!(Self::__PhyxHealth(_) => #krate::__private::None,));
+    let health_fn = health.as_ref().map(|_| {
+        quote! {
+            fn __health() -> #krate::__private::Option<fn(#krate::__private::HealthReply) -> Self> {
+                #krate::__private::Some(Self::__PhyxHealth)
+            }
+        }
+    });
+
     let variants = methods.handlers.iter().map(|handler| {
         let variant = &handler.variant;
         let docs = &handler.docs;
@@ -115,6 +141,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
         #vis enum #message #impl_generics #where_clause {
             #(#variants)*
             #down
+            #health
             #phantom
         }
 
@@ -126,6 +153,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                 match *self {
                     #(#method_arms)*
                     #down_name
+                    #health_name
                     #phantom_arm
                 }
             }
@@ -134,6 +162,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                 match self {
                     #(#undeliverable_arms)*
                     #down_no_reply
+                    #health_no_reply
                     #phantom_arm
                 }
             }
@@ -144,9 +173,12 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                 match *self {
                     #(#rebuild_arms)*
                     #down_rebuild
+                    #health_rebuild
                     #phantom_arm
                 }
             }
+
+            #health_fn
 
             #wire
         }
@@ -161,6 +193,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                 f.write_str(match *self {
                     #(#method_arms)*
                     #down_name
+                    #health_name
                     #phantom_arm
                 })
             }

@@ -104,6 +104,29 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
             },
         }
     });
+    // A health check crosses to the child OS process of an isolated
+    // process, where the check runs; its number is past every method's.
+    let health_encode = methods.health.as_ref().map(|_| {
+        quote! {
+            Self::__PhyxHealth(__phyx_reply) => #private::Encoded {
+                method: #private::HEALTH_METHOD,
+                reply: #private::health_pending(__phyx_reply),
+                error: #private::None,
+            },
+        }
+    });
+    let health_decode = methods.health.as_ref().map(|_| {
+        quote! {
+            #private::HEALTH_METHOD => {
+                #private::finish(__phyx_input)?;
+                let (__phyx_reply, __phyx_wait) = #private::health_wait(__phyx_ask);
+                #private::Ok(#private::Decoded {
+                    message: Self::__PhyxHealth(__phyx_reply),
+                    reply: __phyx_wait,
+                })
+            }
+        }
+    });
     let phantom = (!cx.type_params().is_empty()).then(|| quote!(Self::__PhyxPhantom(never, _) => match never {},));
     let envelope_arms = methods.handlers.iter().filter_map(|handler| {
         let variant = &handler.variant;
@@ -127,6 +150,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                         match __phyx_message {
                             #(#encode_arms)*
                             #down
+                            #health_encode
                             #phantom
                         }
                     },
@@ -136,6 +160,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                         let mut __phyx_input = __phyx_args;
                         match __phyx_method {
                             #(#decode_arms)*
+                            #health_decode
                             __phyx_other => #private::Err(::std::format!("no method number {} here", __phyx_other)),
                         }
                     },

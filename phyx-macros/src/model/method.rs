@@ -84,7 +84,8 @@ pub(crate) enum UndoArgs {
     KeyValue,
 }
 
-/// An `#[on_start]`, `#[on_stop]` or `#[on_down]` method.
+/// An `#[on_start]`, `#[on_stop]`, `#[on_down]` or `#[health_check]`
+/// method.
 pub(crate) struct Hook {
     pub(crate) ident: Ident,
     pub(crate) is_async: bool,
@@ -116,6 +117,9 @@ pub(crate) struct Methods {
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
     pub(crate) on_down: Option<Hook>,
+    /// `#[health_check]`: its `params` are its contexts (`true`), at most
+    /// one.
+    pub(crate) health: Option<Hook>,
     pub(crate) apply: Option<Apply>,
     pub(crate) snapshot: Option<SnapshotMethod>,
     pub(crate) restore: Option<SnapshotMethod>,

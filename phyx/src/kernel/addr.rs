@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::{CallError, SendError};
 use crate::event::EventKind;
+use crate::kernel::health::Pending;
 use crate::kernel::process::Message;
 use crate::kernel::reply::{NoReply, Unreachable};
 use crate::kernel::system::SystemInner;
@@ -55,6 +56,23 @@ impl<M: Message> AnyProcess for Shared<M> {
         }
         self.core.raise_stop();
         self.mailbox.interrupt();
+    }
+
+    fn ask_health(&self) -> Option<Arc<Pending>> {
+        let make = M::__health()?;
+        let now = self.core.system.clock.now();
+        Some(self.core.health.ask(now, |reply| {
+            // Past the capacity: a full mailbox must not refuse the check
+            // (nor, under drop-oldest, evict a message for it); its
+            // backlog shows as a check that does not answer in time.
+            if let Err(message) = self.mailbox.requeue(make(reply)) {
+                crate::panic::quietly(|| message.__no_reply(NoReply::Stopped));
+            }
+        }))
+    }
+
+    fn has_health_check(&self) -> bool {
+        M::__health().is_some()
     }
 
     #[cfg(feature = "test-util")]

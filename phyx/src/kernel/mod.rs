@@ -4,8 +4,8 @@
 //! process lives), the replies to its callers (`reply`, and `later` for replies sent
 //! later), what its handlers
 //! see (`ctx`), its task (`run`), how it is made (`spawn`), the link to its
-//! supervisor (`link`), the thread's current process (`current`), the
-//! traits the macros implement (`process`), the system state all of
+//! supervisor (`link`), its health check (`health`), the thread's
+//! current process (`current`), the traits the macros implement (`process`), the system state all of
 //! them share (`system`), who hears of a stop for good (`watch`), the
 //! snapshot of the running tree (`view`) and the functions by which its
 //! messages cross to another node (`wire`).
@@ -17,6 +17,7 @@
 pub(crate) mod addr;
 pub(crate) mod ctx;
 pub(crate) mod current;
+pub(crate) mod health;
 pub(crate) mod later;
 pub(crate) mod link;
 pub(crate) mod process;

@@ -6,6 +6,7 @@ use crate::event::StopReason;
 use crate::id::ProcessId;
 use crate::kernel::addr::Addr;
 use crate::kernel::ctx::Ctx;
+use crate::kernel::health::HealthReply;
 use crate::kernel::link::SupervisorSpec;
 use crate::kernel::reply::{NoReply, Panic};
 use crate::kernel::wire::Wire;
@@ -93,6 +94,17 @@ pub trait Message: Send + 'static {
     /// `Clone`: the next tick of `send_every`.
     #[doc(hidden)]
     fn __rebuild(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// The constructor of the hidden message that runs the process's
+    /// `#[health_check]`; `None` for a process without one, which
+    /// `System::health` then asks nothing.
+    #[doc(hidden)]
+    fn __health() -> Option<fn(HealthReply) -> Self>
     where
         Self: Sized,
     {

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use crate::cache::Caches;
 use crate::event::EventKind;
 use crate::id::ProcessId;
+use crate::kernel::health::{HealthSlot, Pending};
 use crate::kernel::link::{Link, Supervise};
 use crate::kernel::process::{PoolStatus, Status};
 use crate::kernel::system::SystemInner;
@@ -37,6 +38,14 @@ pub(crate) trait AnyProcess: Send + Sync + 'static {
 
     /// Asks the process to stop for good, from outside.
     fn request_stop(&self);
+
+    /// Queues its `#[health_check]`, past the mailbox's capacity, unless
+    /// one is queued already: the check in flight. `None` for a process
+    /// without a check.
+    fn ask_health(&self) -> Option<Arc<Pending>>;
+
+    /// Whether its impl has a `#[health_check]`.
+    fn has_health_check(&self) -> bool;
 
     /// Crashes the process as if a handler had panicked with `message`,
     /// once it is not handling a message.
@@ -76,6 +85,8 @@ pub(crate) struct Core {
     pub(crate) watchers: Watchers,
     /// What its current instance watches; cleared when the instance ends.
     pub(crate) watching: Watching,
+    /// Its health check in flight, for `System::health`.
+    pub(crate) health: HealthSlot,
     /// Instances started so far, for the view of the running system.
     instances: AtomicU32,
     /// When its current instance started serving; `None` when it is not.
@@ -108,6 +119,7 @@ impl Core {
             pool: OnceLock::new(),
             watchers: Watchers::default(),
             watching: Watching::default(),
+            health: HealthSlot::default(),
             instances: AtomicU32::new(0),
             serving_since: Mutex::new(None),
         }

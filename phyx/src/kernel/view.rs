@@ -122,7 +122,9 @@ fn visit(
     }
 }
 
-fn kind(process: &dyn AnyProcess) -> ProcessKind {
+/// A supervisor, a pool's router or a plain process; also what a health
+/// report says.
+pub(crate) fn kind(process: &dyn AnyProcess) -> ProcessKind {
     let core = process.core();
     if core.supervision.get().is_some() {
         ProcessKind::Supervisor

@@ -10,6 +10,7 @@ use crate::clock::{Clock, TokioClock};
 use crate::error::{LookupError, RegisterError};
 use crate::event::{Event, EventStream, Sink};
 use crate::fault::FaultHook;
+use crate::health::Checkup;
 use crate::kernel::process::Handle;
 use crate::kernel::process::Process;
 use crate::kernel::spawn::spawn;
@@ -412,6 +413,41 @@ impl System {
     /// ```
     pub fn processes(&self) -> Vec<crate::ProcessInfo> {
         crate::kernel::view::processes(self.inner())
+    }
+
+    /// The health of every live process: awaited, it asks each process
+    /// that has a `#[health_check]` at once, through its mailbox, and
+    /// waits at most [`Checkup::DEFAULT_TIMEOUT`] (one second on the
+    /// system's clock; [`Checkup::timeout`] sets another) for their
+    /// answers. It never fails and never waits longer: a process that has
+    /// not answered by then is unhealthy in the report. See
+    /// [`phyx::health`](crate::health) for what it says of each process.
+    ///
+    /// ```
+    /// use phyx::prelude::*;
+    /// use phyx::health::HealthStatus;
+    /// use std::time::Duration;
+    ///
+    /// struct Worker;
+    ///
+    /// #[process]
+    /// impl Worker {
+    ///     #[health_check]
+    ///     fn health(&self) -> Health { Health::healthy() }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = System::new();
+    /// system.spawn(|| Worker);
+    /// let report = system.health().timeout(Duration::from_millis(250)).await;
+    /// assert_eq!(report.status(), HealthStatus::Healthy);
+    /// println!("{report}");
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
+    pub fn health(&self) -> Checkup {
+        Checkup::new(self.inner().clone())
     }
 
     /// Whether [`shutdown`](Self::shutdown) has been called.

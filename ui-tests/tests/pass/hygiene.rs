@@ -49,6 +49,12 @@ impl Counter {
     fn down(&mut self, ctx: &mut ::phyx::Ctx<Self>, _down: ::phyx::Down) {
         ctx.watch(&ctx.myself());
     }
+
+    #[health_check]
+    async fn health(&self, ctx: &mut ::phyx::Ctx<Self>) -> ::phyx::health::Health {
+        ctx.sleep(::core::time::Duration::ZERO).await;
+        ::phyx::health::Health::healthy()
+    }
 }
 
 /// The wire form of a remote process names nothing the user could shadow
@@ -73,6 +79,11 @@ impl Remote {
 
     #[on_down]
     fn down(&mut self, _down: ::phyx::Down) {}
+
+    #[health_check]
+    fn health(&self) -> ::phyx::health::Health {
+        ::phyx::health::Health::healthy()
+    }
 }
 
 fn main() {}

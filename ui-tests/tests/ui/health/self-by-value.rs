@@ -1,0 +1,13 @@
+use phyx::prelude::*;
+
+pub struct Service;
+
+#[process]
+impl Service {
+    #[health_check]
+    fn health(self) -> Health {
+        Health::healthy()
+    }
+}
+
+fn main() {}
