@@ -3,14 +3,14 @@
 //! `#[snapshot]`, `#[restore]` of event-sourced processes), which give a
 //! method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
-//! `#[compensate]`), which a `#[public]` method may carry.
+//! `#[compensate]`, `#[idempotent]`), which a `#[public]` method may carry.
 //!
 //! Each is recognized by the last segment of its path, so that
 //! `#[phyx::public]` and a renamed import work alike.
 
 use syn::{Attribute, Ident};
 
-use super::{BreakerOptions, ProcessOptions, RateOptions, child, compensate};
+use super::{BreakerOptions, IdempotentOptions, ProcessOptions, RateOptions, child, compensate};
 use crate::errors::{Errors, Parsed};
 
 /// What a marker makes of a method.
@@ -108,6 +108,7 @@ pub(crate) enum GuardOptions {
     RateLimit(Parsed<Option<RateOptions>>),
     /// The name of the undo.
     Compensate(Parsed<Option<Ident>>),
+    Idempotent(Parsed<Option<IdempotentOptions>>),
 }
 
 impl Guard {
@@ -119,6 +120,7 @@ impl Guard {
             }
             "rate_limit" => GuardOptions::RateLimit(Parsed::parse(|errors| RateOptions::parse(attr, errors))),
             "compensate" => GuardOptions::Compensate(Parsed::parse(|errors| compensate::parse(attr, errors))),
+            "idempotent" => GuardOptions::Idempotent(Parsed::parse(|errors| IdempotentOptions::parse(attr, errors))),
             _ => return None,
         };
         Some(Self {
@@ -133,6 +135,7 @@ impl Guard {
             GuardOptions::CircuitBreaker(_) => "circuit_breaker",
             GuardOptions::RateLimit(_) => "rate_limit",
             GuardOptions::Compensate(_) => "compensate",
+            GuardOptions::Idempotent(_) => "idempotent",
         }
     }
 }

@@ -9,6 +9,7 @@ mod child;
 mod common;
 mod compensate;
 mod duration;
+mod idempotent;
 mod method;
 mod option;
 mod process;
@@ -16,6 +17,7 @@ mod rate_limit;
 mod supervisor;
 
 pub(crate) use breaker::BreakerOptions;
+pub(crate) use idempotent::IdempotentOptions;
 pub(crate) use method::{Guard, GuardOptions, Marker, MarkerArgs, Role};
 pub(crate) use process::ProcessOptions;
 pub(crate) use rate_limit::RateOptions;

@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
 use super::hook::hook;
+use super::idempotent;
 use super::journal;
 use super::signature;
 use super::types::{ctx_param, find_borrow, find_impl_trait, is_envelope, owned, replace_self, reply_param};
@@ -183,6 +184,7 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         rate: None,
         compensate: None,
         undo: None,
+        idempotent: None,
     })
 }
 
@@ -205,14 +207,16 @@ fn reply_type_ok(ty: &Type, errors: &mut Errors) -> bool {
     false
 }
 
-/// Takes `#[circuit_breaker]`, `#[rate_limit]` and `#[compensate]` into the
-/// handler, one of each; a rate limit's `key` must name an argument.
+/// Takes `#[circuit_breaker]`, `#[rate_limit]`, `#[compensate]` and
+/// `#[idempotent]` into the handler, one of each; the `key` of a rate
+/// limit or of an idempotent method must name an argument.
 fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
     for guard in guards {
         let taken = match guard.options {
             GuardOptions::CircuitBreaker(_) => handler.breaker.is_some(),
             GuardOptions::Compensate(_) => handler.compensate.is_some(),
             GuardOptions::RateLimit(_) => handler.rate.is_some(),
+            GuardOptions::Idempotent(_) => handler.idempotent.is_some(),
         };
         if taken {
             errors.spanned(
@@ -224,6 +228,11 @@ fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
         match guard.options {
             GuardOptions::Compensate(undo) => handler.compensate = undo.report(errors),
             GuardOptions::CircuitBreaker(breaker) => handler.breaker = breaker.report(errors),
+            GuardOptions::Idempotent(options) => {
+                handler.idempotent = options
+                    .report(errors)
+                    .and_then(|options| idempotent::keyed(handler, options, errors));
+            }
             GuardOptions::RateLimit(rate) => {
                 let Some(rate) = rate.report(errors) else { continue };
                 if let Some(key) = &rate.key {

@@ -12,6 +12,7 @@ mod child;
 mod compensate;
 mod handler;
 mod hook;
+mod idempotent;
 mod journal;
 mod markers;
 mod signature;

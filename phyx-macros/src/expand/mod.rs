@@ -11,6 +11,7 @@
 
 mod dispatch;
 mod handle;
+mod idempotent;
 mod journal;
 mod message;
 mod options;

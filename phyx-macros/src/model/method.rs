@@ -4,7 +4,7 @@
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Type, Visibility};
 
-use crate::attr::{BreakerOptions, ProcessOptions, RateOptions, Role};
+use crate::attr::{BreakerOptions, IdempotentOptions, ProcessOptions, RateOptions, Role};
 
 /// A `#[public]` method.
 pub(crate) struct Handler {
@@ -22,6 +22,14 @@ pub(crate) struct Handler {
     pub(crate) compensate: Option<Ident>,
     /// How to call it, once checked against the undo's signature.
     pub(crate) undo: Option<UndoArgs>,
+    /// `#[idempotent(...)]`, its key checked to be an argument.
+    pub(crate) idempotent: Option<Idempotent>,
+}
+
+/// An `#[idempotent]` method's options, and its key's type.
+pub(crate) struct Idempotent {
+    pub(crate) options: IdempotentOptions,
+    pub(crate) key_ty: Type,
 }
 
 pub(crate) enum Param {
@@ -124,6 +132,13 @@ impl Methods {
     /// to `__guarded`: both come from [`Methods::guarded`], so they agree.
     pub(crate) fn guard_index(&self, handler: &Handler) -> Option<usize> {
         self.guarded().position(|guarded| guarded.ident == handler.ident)
+    }
+
+    /// The `#[idempotent]` handlers, in the order of their tables.
+    pub(crate) fn idempotent(&self) -> impl Iterator<Item = (&Handler, &Idempotent)> {
+        self.handlers
+            .iter()
+            .filter_map(|handler| Some((handler, handler.idempotent.as_ref()?)))
     }
 }
 
