@@ -31,7 +31,12 @@ impl Runs {
     }
 
     fn of(&self, key: &str) -> u32 {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(key).copied().unwrap_or(0)
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
