@@ -24,7 +24,7 @@ use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
 
 use super::table::{Entries, Seen, Waiter};
-use super::{IdempotentKey, IdempotentReply, IdempotentSpec};
+use super::{IdempotentSpec, Key, Shared};
 use crate::clock::Clock;
 use crate::kernel::ctx::Ctx;
 use crate::kernel::reply::{NoReply, Panic, ReplyTo, Sent};
@@ -55,7 +55,7 @@ struct Tables {
     slots: Box<[OnceLock<Arc<dyn Any + Send + Sync>>]>,
 }
 
-impl<K: IdempotentKey, R: IdempotentReply> Table<K, R> {
+impl<K: Key, R: Shared> Table<K, R> {
     pub(super) fn new(core: &Core, spec: IdempotentSpec, entries: Entries<K, R>) -> Self {
         Self {
             entries: Mutex::new(entries),
@@ -81,7 +81,9 @@ impl<K: IdempotentKey, R: IdempotentReply> Table<K, R> {
             .downcast::<Self>()
             .unwrap_or_else(|_| unreachable!("the table of `{}` has another key or reply type", spec.method))
     }
+}
 
+impl<K, R> Table<K, R> {
     pub(super) fn lock(&self) -> MutexGuard<'_, Entries<K, R>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -109,26 +111,29 @@ pub(super) fn slot(core: &Core, spec: IdempotentSpec) -> &OnceLock<Arc<dyn Any +
     &tables.slots[spec.slot]
 }
 
-/// What a call of an idempotent method does next.
+/// What a call of an idempotent method does next: `Run` carries the
+/// [`First`] and the caller's end. Generic over them, and without bounds,
+/// so that the generated `match` on it adds no error of its own to one
+/// about the key's type.
 #[doc(hidden)]
-pub enum Admit<K: IdempotentKey, R: IdempotentReply> {
+pub enum Admit<F, To> {
     /// A duplicate: it was answered from the table, or waits there for the
     /// first call (a tell, with nobody to answer, just ends).
     Answered,
     /// The first call with its key: run the handler, and share its reply
-    /// through `First`.
-    Run(First<K, R>, ReplyTo<R>),
+    /// through the `First`.
+    Run(F, To),
 }
 
 /// Admits a call of `spec`'s method with `key`, whose caller waits at
 /// `reply_to`.
 #[doc(hidden)]
-pub fn idempotent<K: IdempotentKey, R: IdempotentReply, T>(
+pub fn idempotent<K: Key, R: Shared, T>(
     ctx: &Ctx<T>,
     spec: IdempotentSpec,
     key: &K,
     reply_to: ReplyTo<R>,
-) -> Admit<K, R> {
+) -> Admit<First<K, R>, ReplyTo<R>> {
     let core = ctx.node().core();
     let table = Table::of(core, spec, || {
         Table::new(core, spec, Entries::new(spec.window, spec.capacity))
@@ -138,13 +143,7 @@ pub fn idempotent<K: IdempotentKey, R: IdempotentReply, T>(
     match entries.admit(key, now) {
         Seen::First => {
             drop(entries);
-            return Admit::Run(
-                First {
-                    table,
-                    key: Some(key.clone()),
-                },
-                reply_to,
-            );
+            return Admit::Run(First::new(table, key.clone()), reply_to);
         }
         Seen::Running(waiters) => waiters.extend(reply_to),
         Seen::Done(reply) => {
@@ -164,14 +163,40 @@ pub fn idempotent<K: IdempotentKey, R: IdempotentReply, T>(
 /// The first call with a key, while it runs: done, it shares its reply
 /// with every duplicate; dropped undone (a cancelled handler), it forgets
 /// its key, and the duplicates that waited hear `Stopped`.
+///
+/// Without bounds, so that the key of a generic process that is not a
+/// key is reported once, where [`idempotent`] is called, and not again by
+/// every step of the dispatch that holds this: what needs the key's
+/// bounds goes through functions made where they hold.
 #[doc(hidden)]
-pub struct First<K: IdempotentKey, R: IdempotentReply> {
+pub struct First<K, R> {
     table: Arc<Table<K, R>>,
     /// `None` once done.
     key: Option<K>,
+    /// The key replied: done in the table, its waiters answered.
+    complete: fn(&Table<K, R>, K, &R),
+    /// The key ended without a reply: forgotten, its waiters told why.
+    forget: fn(&Table<K, R>, &K, &NoReply),
 }
 
-impl<K: IdempotentKey, R: IdempotentReply> First<K, R> {
+impl<K: Key, R: Shared> First<K, R> {
+    fn new(table: Arc<Table<K, R>>, key: K) -> Self {
+        Self {
+            table,
+            key: Some(key),
+            complete: |table, key, reply| {
+                let now = table.now();
+                let waiters = table.lock().complete(&key, reply.clone(), now);
+                for waiter in waiters {
+                    let _ = waiter.send(Ok(Sent::trusted(reply.clone())));
+                }
+            },
+            forget: |table, key, why| tell(table.lock().forget(key), why),
+        }
+    }
+}
+
+impl<K, R> First<K, R> {
     /// The record of `reply`, for a journaled process: to await before
     /// anyone hears the reply.
     fn record(&self, reply: &R) -> Option<Recording> {
@@ -182,11 +207,8 @@ impl<K: IdempotentKey, R: IdempotentReply> First<K, R> {
     /// The call replied `reply`: duplicates get it from now until the
     /// window has passed; those that waited get it now.
     fn complete(mut self, reply: &R) {
-        let Some(key) = self.key.take() else { return };
-        let now = self.table.now();
-        let waiters = self.table.lock().complete(&key, reply.clone(), now);
-        for waiter in waiters {
-            let _ = waiter.send(Ok(Sent::trusted(reply.clone())));
+        if let Some(key) = self.key.take() {
+            (self.complete)(&self.table, key, reply);
         }
     }
 
@@ -195,15 +217,15 @@ impl<K: IdempotentKey, R: IdempotentReply> First<K, R> {
     /// told `why`.
     fn fail(mut self, why: &NoReply) {
         if let Some(key) = self.key.take() {
-            tell(self.table.lock().forget(&key), why);
+            (self.forget)(&self.table, &key, why);
         }
     }
 }
 
-impl<K: IdempotentKey, R: IdempotentReply> Drop for First<K, R> {
+impl<K, R> Drop for First<K, R> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            tell(self.table.lock().forget(&key), &NoReply::Stopped);
+            (self.forget)(&self.table, &key, &NoReply::Stopped);
         }
     }
 }
@@ -219,7 +241,7 @@ fn tell<R>(waiters: Vec<Waiter<R>>, why: &NoReply) {
 /// caller, to the duplicates that waited, and crashes the process, as
 /// [`handle_and_reply`](crate::kernel::reply::handle_and_reply)'s.
 #[doc(hidden)]
-pub fn handle_idempotent<K: IdempotentKey, R: IdempotentReply, F: Future<Output = Sent<R>>>(
+pub fn handle_idempotent<K, R, F: Future<Output = Sent<R>>>(
     first: First<K, R>,
     reply_to: ReplyTo<R>,
     handler: F,
@@ -236,7 +258,7 @@ pin_project! {
     /// The future of [`handle_idempotent`]: the handler's future is stored
     /// once, in place (see `HandleAndReply`).
     #[doc(hidden)]
-    pub struct HandleIdempotent<K: IdempotentKey, R: IdempotentReply, F> {
+    pub struct HandleIdempotent<K, R, F> {
         first: Option<First<K, R>>,
         reply_to: ReplyTo<R>,
         #[pin]
@@ -246,7 +268,7 @@ pin_project! {
     }
 }
 
-impl<K: IdempotentKey, R: IdempotentReply, F: Future<Output = Sent<R>>> Future for HandleIdempotent<K, R, F> {
+impl<K, R, F: Future<Output = Sent<R>>> Future for HandleIdempotent<K, R, F> {
     type Output = Result<(), Panic>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -285,11 +307,7 @@ impl<K: IdempotentKey, R: IdempotentReply, F: Future<Output = Sent<R>>> Future f
 /// The first call crashed with `message`: its caller and the duplicates
 /// that waited hear it, and its key is forgotten. Returns the panic, for
 /// a handler's process to crash with.
-fn crashed<K: IdempotentKey, R: IdempotentReply>(
-    first: Option<First<K, R>>,
-    reply_to: ReplyTo<R>,
-    message: Arc<str>,
-) -> Panic {
+fn crashed<K, R>(first: Option<First<K, R>>, reply_to: ReplyTo<R>, message: Arc<str>) -> Panic {
     let why = NoReply::Panicked(message.clone());
     if let Some(first) = first {
         first.fail(&why);
@@ -302,7 +320,7 @@ fn crashed<K: IdempotentKey, R: IdempotentReply>(
 
 /// Shares `value` with the table and the duplicates, then gives it to the
 /// first call's caller.
-fn answer<K: IdempotentKey, R: IdempotentReply>(first: Option<First<K, R>>, reply_to: ReplyTo<R>, value: Sent<R>) {
+fn answer<K, R>(first: Option<First<K, R>>, reply_to: ReplyTo<R>, value: Sent<R>) {
     if let Some(first) = first {
         first.complete(value.get());
     }
@@ -319,7 +337,7 @@ fn answer<K: IdempotentKey, R: IdempotentReply>(first: Option<First<K, R>>, repl
 /// unsent (or by a panic) fails the first caller and the duplicates that
 /// waited alike, and forgets the key.
 #[doc(hidden)]
-pub fn idempotent_later<K: IdempotentKey, R: IdempotentReply, T>(
+pub fn idempotent_later<K: Send + 'static, R: Send + 'static, T>(
     ctx: &Ctx<T>,
     first: First<K, R>,
     reply_to: ReplyTo<R>,

@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 
 use super::call::{Record, Recording, Table, slot};
 use super::table::Entries;
-use super::{IdempotentKey, IdempotentReply, IdempotentSpec};
+use super::{IdempotentSpec, Key, Shared};
 use crate::journal::{Journal, JournalError, Journals, RESERVED, Snapshot, decode, encode};
 use crate::kernel::ctx::Ctx;
 
@@ -57,7 +57,7 @@ const ATTEMPTS: u32 = 16;
     label = "not `Serialize + DeserializeOwned`",
     note = "derive `Serialize` and `Deserialize` for `{Self}` (serde's derives), so that a reply outlives the OS process"
 )]
-pub trait Recorded: Serialize + DeserializeOwned {
+pub trait Recorded {
     const OK: usize = 1;
 }
 
@@ -85,8 +85,8 @@ struct Journaled<K, R> {
 
 impl<K, R> Record<K, R> for Journaled<K, R>
 where
-    K: IdempotentKey + Recorded,
-    R: IdempotentReply + Recorded,
+    K: Key + Serialize + DeserializeOwned,
+    R: Shared + Serialize + DeserializeOwned,
 {
     fn record(&self, table: &Arc<Table<K, R>>, key: &K, reply: &R) -> Recording {
         let encoded = encode(&(key, reply));
@@ -113,8 +113,8 @@ impl Records {
     /// the store is reported, not returned (see the module's docs).
     async fn append<K, R>(&self, table: &Table<K, R>, record: Vec<u8>)
     where
-        K: IdempotentKey + Recorded,
-        R: IdempotentReply + Recorded,
+        K: Key + Serialize + DeserializeOwned,
+        R: Shared + Serialize + DeserializeOwned,
     {
         let store = self.journals.store();
         let mut position = self.position.lock().await;
@@ -193,8 +193,8 @@ pub fn recover_idempotent<K, R, T>(
     spec: IdempotentSpec,
 ) -> impl Future<Output = Result<(), String>> + Send + 'static
 where
-    K: IdempotentKey + Recorded,
-    R: IdempotentReply + Recorded,
+    K: Key + Serialize + DeserializeOwned,
+    R: Shared + Serialize + DeserializeOwned,
 {
     let node = ctx.node().clone();
     async move {
@@ -264,8 +264,8 @@ where
 /// decodes is passed over (see the module's docs).
 fn restore<K, R>(entries: &mut Entries<K, R>, journal: &str, position: u64, record: &[u8], now: std::time::Instant)
 where
-    K: IdempotentKey + Recorded,
-    R: IdempotentReply + Recorded,
+    K: Key + Serialize + DeserializeOwned,
+    R: Shared + Serialize + DeserializeOwned,
 {
     match decode::<(K, R)>(journal, position, record) {
         Ok((key, reply)) => entries.restore(key, reply, now),

@@ -61,7 +61,7 @@ pub struct IdempotentSpec {
     label = "not `Hash + Eq + Clone`",
     note = "the method remembers every key it has seen: key it by an argument whose type derives `Hash, PartialEq, Eq, Clone` (a `String`, an integer, an id of your own)"
 )]
-pub trait IdempotentKey: std::hash::Hash + Eq + Clone + Send + 'static {
+pub trait IdempotentKey {
     const OK: usize = 1;
 }
 
@@ -75,8 +75,21 @@ impl<T: std::hash::Hash + Eq + Clone + Send + 'static> IdempotentKey for T {}
     label = "not `Clone`",
     note = "derive `Clone` for `{Self}`, or reply with an `Arc` of it"
 )]
-pub trait IdempotentReply: Clone + Send + 'static {
+pub trait IdempotentReply {
     const OK: usize = 1;
 }
 
 impl<T: Clone + Send + 'static> IdempotentReply for T {}
+
+/// What a table needs of its keys: the bounds [`IdempotentKey`] checks
+/// where the user wrote the key's type. (The checks themselves have no
+/// supertraits: a bound of the impl that fails is reported in the check's
+/// words, a supertrait that fails in rustc's own.)
+pub trait Key: std::hash::Hash + Eq + Clone + Send + 'static {}
+
+impl<T: std::hash::Hash + Eq + Clone + Send + 'static> Key for T {}
+
+/// What a table needs of its replies; see [`Key`].
+pub trait Shared: Clone + Send + 'static {}
+
+impl<T: Clone + Send + 'static> Shared for T {}
