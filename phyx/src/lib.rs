@@ -591,7 +591,9 @@ pub use phyx_macros::rate_limit;
 /// no second side effect.
 ///
 /// - **What duplicates get.** The first call's reply, whatever it is: an
-///   `Err` reply too. The window starts when the first call replies, on
+///   `Err` reply too, so a caller that retries on `Err` gets the same
+///   `Err` until the window ends (reply `Err` for what a retry would not
+///   change). The window starts when the first call replies, on
 ///   the system's clock (virtual under `phyx-testkit`); a call with the
 ///   key at or after its end runs the handler again. A tell is
 ///   deduplicated as an ask is (a tell with a key seen is not handled,
@@ -620,8 +622,11 @@ pub use phyx_macros::rate_limit;
 ///   `Ctx::persist` and before the record is stored leaves the events
 ///   without the record, and a retry after the restart runs the handler
 ///   again: to close that gap, carry the key in the event and have the
-///   handler answer from its state when `#[apply]` has seen the key.
-///   The module docs of `phyx::journal` say more.
+///   handler answer from its state when `#[apply]` has seen the key
+///   (`phyx::journal`'s documentation says more). A process in an OS
+///   process of its own (`System::spawn_isolated`) keeps its table there:
+///   its restart is a new OS process, which remembers what its journal
+///   recorded, and nothing without one.
 /// - **Across nodes**, with `#[process(remote)]`: the table is on the
 ///   node that serves the process, so duplicates from every node are
 ///   deduplicated together.

@@ -45,8 +45,6 @@ pub(super) type Recording = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub(super) struct Table<K, R> {
     entries: Mutex<Entries<K, R>>,
     clock: Arc<dyn Clock>,
-    process: Arc<str>,
-    method: &'static str,
     journal: Option<Box<dyn Record<K, R>>>,
 }
 
@@ -56,16 +54,18 @@ struct Tables {
 }
 
 impl<K: Key, R: Shared> Table<K, R> {
-    pub(super) fn new(core: &Core, spec: IdempotentSpec, entries: Entries<K, R>) -> Self {
+    pub(super) fn new(core: &Core, entries: Entries<K, R>) -> Self {
         Self {
             entries: Mutex::new(entries),
             clock: core.system.clock.clone(),
-            process: core.name.clone(),
-            method: spec.method,
             journal: None,
         }
     }
 
+    #[cfg_attr(
+        not(feature = "journal"),
+        allow(dead_code, reason = "only a journaled table records its replies")
+    )]
     pub(super) fn journaled(mut self, journal: Box<dyn Record<K, R>>) -> Self {
         self.journal = Some(journal);
         self
@@ -90,11 +90,6 @@ impl<K, R> Table<K, R> {
 
     pub(super) fn now(&self) -> std::time::Instant {
         self.clock.now()
-    }
-
-    /// Where its records go, for messages.
-    pub(super) fn names(&self) -> (&str, &'static str) {
-        (&self.process, self.method)
     }
 }
 
@@ -136,7 +131,7 @@ pub fn idempotent<K: Key, R: Shared, T>(
 ) -> Admit<First<K, R>, ReplyTo<R>> {
     let core = ctx.node().core();
     let table = Table::of(core, spec, || {
-        Table::new(core, spec, Entries::new(spec.window, spec.capacity))
+        Table::new(core, Entries::new(spec.window, spec.capacity))
     });
     let now = table.now();
     let mut entries = table.lock();

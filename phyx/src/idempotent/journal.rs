@@ -95,9 +95,8 @@ where
             let record = match encoded {
                 Ok(record) => record,
                 Err(error) => {
-                    let (process, method) = table.names();
                     tracing::warn!(
-                        target: "phyx", process, method,
+                        target: "phyx", journal = %records.key,
                         "the reply is not recorded ({error}): a retry after a restart of the OS process runs the handler again"
                     );
                     return;
@@ -255,7 +254,7 @@ where
             records: Arc::new(records),
             types: PhantomData,
         };
-        let _ = slot(core, spec).set(Arc::new(Table::new(core, spec, entries).journaled(Box::new(journal))));
+        let _ = slot(core, spec).set(Arc::new(Table::new(core, entries).journaled(Box::new(journal))));
         Ok(())
     }
 }

@@ -110,6 +110,10 @@ impl<K: Hash + Eq + Clone, R: Clone> Entries<K, R> {
 
     /// A record of `key`'s reply, read back from a journal at `now`: it
     /// counts as seen then, so that its window is never shortened.
+    #[cfg_attr(
+        not(feature = "journal"),
+        allow(dead_code, reason = "only a journaled table restores and snapshots")
+    )]
     pub(super) fn restore(&mut self, key: K, reply: R, now: Instant) {
         if let Some(Entry::Done { .. }) = self.map.remove(&key) {
             self.done -= 1;
@@ -134,6 +138,10 @@ impl<K: Hash + Eq + Clone, R: Clone> Entries<K, R> {
 
     /// The completed keys whose window has not ended, with their replies:
     /// what a snapshot of the table keeps.
+    #[cfg_attr(
+        not(feature = "journal"),
+        allow(dead_code, reason = "only a journaled table restores and snapshots")
+    )]
     pub(super) fn live(&self, now: Instant) -> Vec<(&K, &R)> {
         self.map
             .iter()
@@ -145,6 +153,10 @@ impl<K: Hash + Eq + Clone, R: Clone> Entries<K, R> {
     }
 
     /// How many keys the table holds, running or done.
+    #[cfg_attr(
+        not(feature = "journal"),
+        allow(dead_code, reason = "only a journaled table restores and snapshots")
+    )]
     pub(super) fn len(&self) -> usize {
         self.map.len()
     }
