@@ -51,6 +51,13 @@ pub fn rate_limit(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::misplaced("rate_limit", input.into(), "#[process]").into()
 }
 
+/// Makes a `#[public]` method of a `#[process]` impl idempotent: a call
+/// whose key was seen within the window gets the first call's reply.
+#[proc_macro_attribute]
+pub fn idempotent(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("idempotent", input.into(), "#[process]").into()
+}
+
 /// The undo of a `#[public]` method of a `#[process]` impl, for sagas.
 #[proc_macro_attribute]
 pub fn compensate(_args: TokenStream, input: TokenStream) -> TokenStream {

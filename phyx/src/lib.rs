@@ -98,6 +98,9 @@
 //!   [`#[rate_limit]`](macro@rate_limit) guard a `#[public]` method at the
 //!   caller; [`#[compensate(undo)]`](macro@compensate) names the method
 //!   that undoes it when a later step of a [`Saga`](saga::Saga) fails.
+//! - [`#[idempotent(key = arg, window = "10m")]`](macro@idempotent) gives
+//!   a call whose key was seen within the window the first call's reply,
+//!   without running the handler again.
 //!
 //! # Defaults
 //!
@@ -126,6 +129,7 @@ pub mod event;
 mod fault;
 pub mod health;
 mod id;
+mod idempotent;
 #[cfg(all(feature = "isolated", unix))]
 #[clippy::msrv = "1.89"]
 pub mod isolated;
@@ -618,6 +622,94 @@ pub use phyx_macros::circuit_breaker;
 /// ```
 pub use phyx_macros::rate_limit;
 
+/// Makes a `#[public]` method idempotent:
+/// `#[idempotent(key = order_id, window = "10m")]`. A call whose key (the
+/// value of the argument `order_id`) was seen within the window gets the
+/// first call's reply, a clone of it, and the handler does not run again:
+/// no second side effect.
+///
+/// - **What duplicates get.** The first call's reply, whatever it is: an
+///   `Err` reply too, so a caller that retries on `Err` gets the same
+///   `Err` until the window ends (reply `Err` for what a retry would not
+///   change). The window starts when the first call replies, on
+///   the system's clock (virtual under `phyx-testkit`); a call with the
+///   key at or after its end runs the handler again. A tell is
+///   deduplicated as an ask is (a tell with a key seen is not handled,
+///   and an ask after a first tell gets its reply).
+/// - **Duplicates racing the first.** A process handles one message at a
+///   time, so a duplicate sent while the first runs waits in the mailbox
+///   and then finds its reply. A handler that replies later
+///   ([`Reply<R>`](Reply)) may still owe its reply when the duplicate is
+///   handled: the duplicate's caller then waits for that reply, without
+///   running the handler, and gets a clone of it.
+/// - **Crashes.** The table lives with the process, not in its state: it
+///   survives restarts. If the first call's handler panics, its caller
+///   gets [`CallError::Panicked`], so do the duplicates that waited for it
+///   (reply later), and the key is forgotten: the process restarted with
+///   fresh state, so the effect may not have happened, and the next call
+///   with the key (a retry, or a duplicate still queued) runs the handler.
+///   A `Reply` dropped unsent forgets the key the same way.
+/// - **Across restarts of the OS process**, with `#[process(journal)]`:
+///   each reply is appended to the journal `phyx/idempotent/<process>/<method>`
+///   before anyone hears it, and loaded when the process recovers, so a
+///   caller that got a reply and retries after the OS process restarted
+///   gets the same reply. The key and the reply must then be
+///   `Serialize + DeserializeOwned`. A record read back counts as seen
+///   when it is read (phyx's clock does not cross OS processes): a window
+///   is never shortened. A crash after the handler's own
+///   `Ctx::persist` and before the record is stored leaves the events
+///   without the record, and a retry after the restart runs the handler
+///   again: to close that gap, carry the key in the event and have the
+///   handler answer from its state when `#[apply]` has seen the key
+///   (`phyx::journal`'s documentation says more). A process in an OS
+///   process of its own (`System::spawn_isolated`) keeps its table there:
+///   its restart is a new OS process, which remembers what its journal
+///   recorded, and nothing without one.
+/// - **Across nodes**, with `#[process(remote)]`: the table is on the
+///   node that serves the process, so duplicates from every node are
+///   deduplicated together.
+/// - **Memory.** One entry per key seen within one window (with its
+///   reply); an entry is forgotten when its window ends, swept as calls
+///   come. `capacity = N` keeps at most `N` replies, forgetting the oldest
+///   first (its key then runs again). In a pool, each member keeps its
+///   own table: route by the key ([`pool::Routing::by_key`]) so that one
+///   key's calls meet on one member.
+///
+/// The key must be one of the method's arguments, of a type that is
+/// `Hash + Eq + Clone`; the reply must be `Clone`. Each misuse is a
+/// compile error saying what to write. Methods without the attribute pay
+/// nothing for it.
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Payments { charged: u64 }
+///
+/// #[process]
+/// impl Payments {
+///     /// Charges once per order, however often the caller retries.
+///     #[public]
+///     #[idempotent(key = order, window = "10m")]
+///     fn charge(&mut self, order: String, cents: u64) -> u64 {
+///         self.charged += cents;
+///         self.charged
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), phyx::CallError> {
+/// let system = System::new();
+/// let payments = system.spawn(Payments::default);
+/// assert_eq!(payments.charge("order-1".into(), 500).await?, 500);
+/// assert_eq!(payments.charge("order-1".into(), 500).await?, 500); // not charged twice
+/// assert_eq!(payments.charge("order-2".into(), 100).await?, 600);
+/// # system.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub use phyx_macros::idempotent;
+
 /// Names the `#[public]` method of the same process that undoes this one
 /// when a later step of a [`Saga`](saga::Saga) fails.
 ///
@@ -761,8 +853,8 @@ pub mod prelude {
     pub use crate::saga::{SagaError, StepKey};
     pub use crate::{
         CallError, Ctx, Down, Handle, Reply, SendError, Supervisor, System, apply, cache, child, circuit_breaker,
-        compensate, health_check, on_down, on_start, on_stop, process, public, rate_limit, restore, snapshot, supervisor,
-        validate,
+        compensate, health_check, idempotent, on_down, on_start, on_stop, process, public, rate_limit, restore,
+        snapshot, supervisor, validate,
     };
 }
 
@@ -814,6 +906,12 @@ pub mod __private {
     pub use crate::cache::{CacheSpec, Cached, Fill, KeyRef};
     pub use crate::call::Undo;
     pub use crate::call::{CacheArgument, CacheReply, Verdict, cache_lookup};
+    pub use crate::idempotent::{
+        Admit, First, HandleIdempotent, IdempotentKey, IdempotentReply, IdempotentSpec, handle_idempotent, idempotent,
+        idempotent_later,
+    };
+    #[cfg(feature = "journal")]
+    pub use crate::idempotent::{Recorded, recover_idempotent};
     pub use crate::kernel::addr::Addr;
     pub use crate::kernel::health::{CheckHealth, HealthReply, IntoHealth, check_health};
     #[cfg(feature = "cluster")]

@@ -13,6 +13,8 @@ mod durable;
 mod faults;
 #[path = "cluster/fixture.rs"]
 mod fixture;
+#[path = "cluster/idempotent.rs"]
+mod idempotent;
 #[path = "cluster/joining.rs"]
 mod joining;
 #[path = "cluster/journal.rs"]

@@ -37,6 +37,20 @@ impl<K: Hash + Eq + Clone + Sync, V: Clone + Sync> Cache<K, V> {
         reply.send(self.entries.len());
     }
 
+    /// Stores `value` under `key`, once a minute.
+    #[public]
+    #[idempotent(key = key, window = "1m", capacity = 1000)]
+    pub fn put_once(&mut self, key: K, value: V) -> Option<V> {
+        self.entries.insert(key, value)
+    }
+
+    /// How many entries, through a `Reply`, once per `request`.
+    #[public]
+    #[idempotent(key = request, window = "1m")]
+    pub fn len_once(&self, request: u64, reply: Reply<usize>) {
+        reply.send(self.entries.len() + usize::from(request == u64::MAX));
+    }
+
     /// Forgets everything.
     #[public]
     pub fn clear(&mut self) {

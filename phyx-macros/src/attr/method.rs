@@ -4,15 +4,17 @@
 //! `#[snapshot]`, `#[restore]` of event-sourced processes), which give a
 //! method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
-//! `#[compensate]`, `#[cache]`, `#[validate]`), which a `#[public]` method
-//! may carry.
+//! `#[compensate]`, `#[cache]`, `#[validate]`, `#[idempotent]`), which a
+//! `#[public]` method may carry.
 //!
 //! Each is recognized by the last segment of its path, so that
 //! `#[phyx::public]` and a renamed import work alike.
 
 use syn::{Attribute, Ident};
 
-use super::{BreakerOptions, CacheOptions, ProcessOptions, RateOptions, child, compensate, validate};
+use super::{
+    BreakerOptions, CacheOptions, IdempotentOptions, ProcessOptions, RateOptions, child, compensate, validate,
+};
 use crate::errors::{Errors, Parsed};
 
 /// What a marker makes of a method.
@@ -117,6 +119,7 @@ pub(crate) enum GuardOptions {
     Cache(Parsed<Option<CacheOptions>>),
     /// The path of the validator.
     Validate(Parsed<Option<syn::Path>>),
+    Idempotent(Parsed<Option<IdempotentOptions>>),
 }
 
 impl Guard {
@@ -130,6 +133,7 @@ impl Guard {
             "compensate" => GuardOptions::Compensate(Parsed::parse(|errors| compensate::parse(attr, errors))),
             "cache" => GuardOptions::Cache(Parsed::parse(|errors| CacheOptions::parse(attr, errors))),
             "validate" => GuardOptions::Validate(Parsed::parse(|errors| validate::parse(attr, errors))),
+            "idempotent" => GuardOptions::Idempotent(Parsed::parse(|errors| IdempotentOptions::parse(attr, errors))),
             _ => return None,
         };
         Some(Self {
@@ -146,6 +150,7 @@ impl Guard {
             GuardOptions::Compensate(_) => "compensate",
             GuardOptions::Cache(_) => "cache",
             GuardOptions::Validate(_) => "validate",
+            GuardOptions::Idempotent(_) => "idempotent",
         }
     }
 }

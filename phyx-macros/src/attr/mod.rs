@@ -10,6 +10,7 @@ mod child;
 mod common;
 mod compensate;
 mod duration;
+mod idempotent;
 mod method;
 mod option;
 mod process;
@@ -19,6 +20,7 @@ mod validate;
 
 pub(crate) use breaker::BreakerOptions;
 pub(crate) use cache::CacheOptions;
+pub(crate) use idempotent::IdempotentOptions;
 pub(crate) use method::{Guard, GuardOptions, Marker, MarkerArgs, Role};
 pub(crate) use process::ProcessOptions;
 pub(crate) use rate_limit::RateOptions;

@@ -7,6 +7,7 @@ use syn::{FnArg, Ident, ImplItemFn, Pat, ReturnType, Type};
 
 use super::health;
 use super::hook::hook;
+use super::idempotent;
 use super::journal;
 use super::signature;
 use super::types::{ctx_param, find_borrow, find_impl_trait, is_envelope, owned, replace_self, reply_param};
@@ -187,6 +188,7 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         undo: None,
         cache: None,
         validate: None,
+        idempotent: None,
     })
 }
 
@@ -210,8 +212,9 @@ fn reply_type_ok(ty: &Type, errors: &mut Errors) -> bool {
 }
 
 /// Takes `#[circuit_breaker]`, `#[rate_limit]`, `#[compensate]`,
-/// `#[cache]` and `#[validate]` into the handler, one of each; a rate
-/// limit's `key` must name an argument.
+/// `#[cache]`, `#[validate]` and `#[idempotent]` into the handler, one of
+/// each; the `key` of a rate limit or of an idempotent method must name an
+/// argument.
 fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, errors: &mut Errors) {
     for guard in guards {
         let taken = match guard.options {
@@ -220,6 +223,7 @@ fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, er
             GuardOptions::RateLimit(_) => handler.rate.is_some(),
             GuardOptions::Cache(_) => handler.cache.is_some(),
             GuardOptions::Validate(_) => handler.validate.is_some(),
+            GuardOptions::Idempotent(_) => handler.idempotent.is_some(),
         };
         if taken {
             errors.spanned(
@@ -231,6 +235,11 @@ fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, er
         match guard.options {
             GuardOptions::Compensate(undo) => handler.compensate = undo.report(errors),
             GuardOptions::CircuitBreaker(breaker) => handler.breaker = breaker.report(errors),
+            GuardOptions::Idempotent(options) => {
+                handler.idempotent = options
+                    .report(errors)
+                    .and_then(|options| idempotent::keyed(handler, options, errors));
+            }
             GuardOptions::RateLimit(rate) => {
                 let Some(rate) = rate.report(errors) else { continue };
                 if let Some(key) = &rate.key {

@@ -14,6 +14,7 @@ mod compensate;
 mod handler;
 mod health;
 mod hook;
+mod idempotent;
 mod journal;
 mod markers;
 mod signature;

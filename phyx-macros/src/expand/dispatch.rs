@@ -4,6 +4,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::idempotent::{self, Run};
 use super::runtime::{duration, handle_fn, on_start_fn, on_stop_fn, private};
 use super::sendable::{Crossing, checked, respanned, sent};
 use super::{Cx, decided, journal, options};
@@ -52,12 +53,20 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             let checked = checked(krate, output, Crossing::Reply, &params);
             let reply_krate = respanned(krate, output.span());
             let later = quote_spanned!(output.span()=> #reply_krate::Reply::<#checked>::__new(__phyx_reply));
+            let run = idempotent::arm(
+                cx,
+                methods,
+                handler,
+                Run::Later(quote! {
+                    let __phyx_later = #later;
+                    #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
+                }),
+            );
             return quote! {
                 #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
                     #invalidate
                     #(#opened)*
-                    let __phyx_later = #later;
-                    #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
+                    #run
                 }
             };
         }
@@ -68,11 +77,12 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             &params,
             quote!(Self::#ident(self, #(#args),*) #awaited),
         );
+        let run = idempotent::arm(cx, methods, handler, Run::Reply(quote!(async move { #reply })));
         quote! {
             #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
                 #invalidate
                 #(#opened)*
-                #private::handle_and_reply(__phyx_reply, async move { #reply }).await
+                #run
             }
         }
     });
@@ -142,7 +152,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             }
         }
     });
-    let recover = journal::recover_fn(krate, process_options, methods);
+    let recover = journal::recover_fn(cx, process_options, methods);
     let event_sourced = journal::event_sourced(cx, process_options, methods);
     let run = handle_fn(
         krate,

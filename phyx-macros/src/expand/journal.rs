@@ -7,9 +7,9 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::Cx;
 use super::runtime::private;
 use super::sendable::respanned;
+use super::{Cx, idempotent};
 use crate::attr::ProcessOptions;
 use crate::model::Methods;
 
@@ -79,21 +79,35 @@ pub(super) fn event_sourced(cx: &Cx<'_>, options: &ProcessOptions, methods: &Met
     })
 }
 
-/// `fn __recover`, inside the `Process` impl.
-pub(super) fn recover_fn(krate: &syn::Path, options: &ProcessOptions, methods: &Methods) -> Option<TokenStream> {
+/// `fn __recover`, inside the `Process` impl: the events, then the
+/// records of the `#[idempotent]` methods, if it has any.
+pub(super) fn recover_fn(cx: &Cx<'_>, options: &ProcessOptions, methods: &Methods) -> Option<TokenStream> {
     let journal: Span = options.journal?;
     // Without a well-formed `#[apply]` there is no `EventSourced` impl to
     // recover with; its error is reported already.
     methods.apply.as_ref()?;
+    let krate = &cx.krate;
     let private = private(krate);
     let journal_macro = respanned(krate, journal);
+    let idempotent = idempotent::recoveries(cx, methods);
+    let body = if idempotent.is_empty() {
+        quote!(#private::recover::<Self>(self, __phyx_ctx))
+    } else {
+        quote! {
+            async move {
+                #private::recover::<Self>(self, __phyx_ctx).await?;
+                #(#idempotent)*
+                #private::Ok(())
+            }
+        }
+    };
     Some(quote! {
         #journal_macro::__private::journal_items! {
             fn __recover<'__phyx>(
                 &'__phyx mut self,
                 __phyx_ctx: &'__phyx mut #krate::Ctx<Self>,
             ) -> impl #private::Future<Output = #private::Result<(), #private::String>> + #private::Send + '__phyx {
-                #private::recover::<Self>(self, __phyx_ctx)
+                #body
             }
         }
     })

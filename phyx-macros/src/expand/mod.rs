@@ -12,6 +12,7 @@
 mod decided;
 mod dispatch;
 mod handle;
+mod idempotent;
 mod journal;
 mod message;
 mod options;

@@ -94,7 +94,7 @@ pub(super) fn checked_also(
 }
 
 /// The spans of the first and the last token of `ty`.
-fn ends(ty: &Type) -> (Span, Span) {
+pub(super) fn ends(ty: &Type) -> (Span, Span) {
     let mut tokens = ty.to_token_stream().into_iter();
     let first = tokens.next().map_or_else(Span::call_site, |token| token.span());
     let last = tokens.last().map_or(first, |token| token.span());

@@ -4,7 +4,7 @@
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Type, Visibility};
 
-use crate::attr::{BreakerOptions, CacheOptions, ProcessOptions, RateOptions, Role};
+use crate::attr::{BreakerOptions, CacheOptions, IdempotentOptions, ProcessOptions, RateOptions, Role};
 
 /// A `#[public]` method.
 pub(crate) struct Handler {
@@ -27,6 +27,14 @@ pub(crate) struct Handler {
     /// `#[validate(with = path)]`: the function that checks its arguments
     /// at the caller.
     pub(crate) validate: Option<syn::Path>,
+    /// `#[idempotent(...)]`, its key checked to be an argument.
+    pub(crate) idempotent: Option<Idempotent>,
+}
+
+/// An `#[idempotent]` method's options, and its key's type.
+pub(crate) struct Idempotent {
+    pub(crate) options: IdempotentOptions,
+    pub(crate) key_ty: Type,
 }
 
 pub(crate) enum Param {
@@ -161,6 +169,13 @@ impl Methods {
             .filter(|(_, (_, cache))| cache.invalidated_by.contains(&handler.ident))
             .map(|(index, _)| index)
             .collect()
+    }
+
+    /// The `#[idempotent]` handlers, in the order of their tables.
+    pub(crate) fn idempotent(&self) -> impl Iterator<Item = (&Handler, &Idempotent)> {
+        self.handlers
+            .iter()
+            .filter_map(|handler| Some((handler, handler.idempotent.as_ref()?)))
     }
 }
 

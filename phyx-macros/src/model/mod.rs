@@ -7,7 +7,9 @@ mod marked;
 mod method;
 
 pub(crate) use marked::{Marked, Method, marked, take_markers};
-pub(crate) use method::{Apply, ChildMethod, Handler, Hook, Methods, Param, Sibling, SnapshotMethod, UndoArgs};
+pub(crate) use method::{
+    Apply, ChildMethod, Handler, Hook, Idempotent, Methods, Param, Sibling, SnapshotMethod, UndoArgs,
+};
 
 use syn::{Ident, ItemImpl, Type};
 

@@ -78,6 +78,32 @@
 //! [`MemoryJournal`] for tests, [`FileJournal`] for a machine, or any
 //! [`Journal`].
 //!
+//! # Idempotent methods
+//!
+//! An `#[idempotent]` method of a `#[process(journal)]` records each
+//! reply in a journal of its own, `phyx/idempotent/<process>/<method>`
+//! (its key and its reply, postcard, so both must be serde), after the
+//! handler returns and before anyone hears the reply; the first start of
+//! the process in a system loads those records, after its events. So a
+//! caller that got a reply and retries after the OS process restarted
+//! gets the same reply, and the handler does not run again.
+//!
+//! - A record read back counts as seen when it is read (instants do not
+//!   cross OS processes): a window is never shortened, and the downtime
+//!   lengthens it. Every so many records a snapshot keeps only the
+//!   replies still within their window, and loading starts there; the
+//!   records since the snapshot are loaded too, so the oldest of those
+//!   may count again for a window.
+//! - A record that does not encode or that the store refuses is logged
+//!   (WARN) and the reply still goes out: this OS process remembers it,
+//!   a restarted one would run the handler again. A record that no
+//!   longer decodes (its types changed) is passed over with a warning.
+//! - The gap: a crash after the handler's last `persist` and before its
+//!   record is stored leaves the events and no record, and the retry
+//!   runs the handler again. Close it in the handler: carry the key in
+//!   the event (`Charged { order, cents }`), remember it in `#[apply]`,
+//!   and answer a key the state has seen from the state.
+//!
 //! # In a cluster
 //!
 //! A system that joined a cluster (`SystemBuilder::connect`, with the

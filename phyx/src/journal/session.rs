@@ -20,7 +20,8 @@ use crate::panic::panic_message;
 const REPLAY_BATCH: usize = 4096;
 
 /// Where the names of phyx's own journals start (a saga's, the index of
-/// sagas): no event-sourced process may take such a name.
+/// sagas, the replies of an idempotent method): no event-sourced process
+/// may take such a name.
 pub(crate) const RESERVED: &str = "phyx/";
 
 /// Attempts to append to a shared journal while other writers keep

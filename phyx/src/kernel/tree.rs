@@ -81,6 +81,10 @@ pub(crate) struct Core {
     pub(crate) supervision: OnceLock<Arc<dyn Supervise>>,
     /// For a pool's router: its members, for `Handle::pool_status`.
     pub(crate) pool: OnceLock<Arc<dyn PoolView>>,
+    /// The calls its `#[idempotent]` methods have seen, kept across
+    /// restarts; set at the first such call (or recovery). Typed in
+    /// `idempotent/`; the kernel does not know it.
+    pub(crate) idempotency: OnceLock<Arc<dyn Any + Send + Sync>>,
     /// Who hears of its stop for good; read only then.
     pub(crate) watchers: Watchers,
     /// What its current instance watches; cleared when the instance ends.
@@ -117,6 +121,7 @@ impl Core {
             caches: OnceLock::new(),
             supervision: OnceLock::new(),
             pool: OnceLock::new(),
+            idempotency: OnceLock::new(),
             watchers: Watchers::default(),
             watching: Watching::default(),
             health: HealthSlot::default(),

@@ -37,6 +37,13 @@ impl Counter {
         self.count
     }
 
+    #[public]
+    #[idempotent(key = id, window = "1m")]
+    pub fn increment_once(&mut self, id: u64, by: u64) -> ::core::option::Option<u64> {
+        self.count += by;
+        ::core::option::Option::Some(id)
+    }
+
     #[on_start]
     fn start(&mut self) -> ::core::result::Result<(), &'static str> {
         ::core::result::Result::Ok(())

@@ -1,0 +1,14 @@
+use phyx::prelude::*;
+
+struct Payments;
+
+#[process]
+impl Payments {
+    #[public]
+    #[idempotent]
+    fn charge(&mut self, order: String) {
+        let _ = order;
+    }
+}
+
+fn main() {}

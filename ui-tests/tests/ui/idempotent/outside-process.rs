@@ -1,0 +1,12 @@
+use phyx::prelude::*;
+
+struct Payments;
+
+impl Payments {
+    #[idempotent(key = order, window = "10m")]
+    fn charge(&mut self, order: String) {
+        let _ = order;
+    }
+}
+
+fn main() {}

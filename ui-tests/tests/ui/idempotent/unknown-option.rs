@@ -1,0 +1,14 @@
+use phyx::prelude::*;
+
+struct Payments;
+
+#[process]
+impl Payments {
+    #[public]
+    #[idempotent(key = order, windw = "10m")]
+    fn charge(&mut self, order: String) {
+        let _ = order;
+    }
+}
+
+fn main() {}
