@@ -427,6 +427,7 @@ async fn a_pool_is_as_healthy_as_its_members_and_its_router_is_not_asked() {
     );
     let pool_entry = report.get(pool.id()).unwrap();
     assert_eq!(pool_entry.kind(), ProcessKind::Pool);
+    assert!(!pool_entry.has_check(), "the router is not asked");
     assert_eq!(pool_entry.children().len(), 3);
     assert!(pool_entry.children().iter().all(ProcessHealth::has_check));
 }

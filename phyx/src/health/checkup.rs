@@ -204,7 +204,9 @@ impl Planned {
 
     fn settle(self, late: &Late) -> ProcessHealth {
         let core = self.process.core();
-        let has_check = self.process.has_health_check();
+        // A pool's router shares its members' messages, check and all, but
+        // is never asked: the members are.
+        let has_check = self.kind != ProcessKind::Pool && self.process.has_health_check();
         let health = match self.own {
             Own::Known(health) => health,
             Own::Asked(pending) => match pending.answer() {

@@ -361,6 +361,8 @@ mod crossing {
     /// future of its answer in bytes.
     #[doc(hidden)]
     pub fn health_wait(ask: bool) -> (HealthReply, Option<ReplyWait>) {
+        // No walk ever sees this check, so when it was asked is never
+        // read: any instant does.
         let pending = Arc::new(Pending::new(crate::clock::Clock::now(&crate::TokioClock)));
         let reply = HealthReply {
             pending: pending.clone(),
