@@ -3,7 +3,7 @@
 //! `#[snapshot]`, `#[restore]` of event-sourced processes), which give a
 //! method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
-//! `#[compensate]`), which a `#[public]` method may carry.
+//! `#[compensate]`, `#[trace]`), which a `#[public]` method may carry.
 //!
 //! Each is recognized by the last segment of its path, so that
 //! `#[phyx::public]` and a renamed import work alike.
@@ -108,6 +108,8 @@ pub(crate) enum GuardOptions {
     RateLimit(Parsed<Option<RateOptions>>),
     /// The name of the undo.
     Compensate(Parsed<Option<Ident>>),
+    /// `#[trace]`, which takes no options.
+    Trace(Parsed<()>),
 }
 
 impl Guard {
@@ -119,6 +121,7 @@ impl Guard {
             }
             "rate_limit" => GuardOptions::RateLimit(Parsed::parse(|errors| RateOptions::parse(attr, errors))),
             "compensate" => GuardOptions::Compensate(Parsed::parse(|errors| compensate::parse(attr, errors))),
+            "trace" => GuardOptions::Trace(Parsed::parse(|errors| bare(attr, "trace", errors))),
             _ => return None,
         };
         Some(Self {
@@ -133,6 +136,7 @@ impl Guard {
             GuardOptions::CircuitBreaker(_) => "circuit_breaker",
             GuardOptions::RateLimit(_) => "rate_limit",
             GuardOptions::Compensate(_) => "compensate",
+            GuardOptions::Trace(_) => "trace",
         }
     }
 }

@@ -183,6 +183,8 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         rate: None,
         compensate: None,
         undo: None,
+        trace: None,
+        traced: false,
     })
 }
 
@@ -205,14 +207,16 @@ fn reply_type_ok(ty: &Type, errors: &mut Errors) -> bool {
     false
 }
 
-/// Takes `#[circuit_breaker]`, `#[rate_limit]` and `#[compensate]` into the
-/// handler, one of each; a rate limit's `key` must name an argument.
+/// Takes `#[circuit_breaker]`, `#[rate_limit]`, `#[compensate]` and
+/// `#[trace]` into the handler, one of each; a rate limit's `key` must
+/// name an argument.
 fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
     for guard in guards {
         let taken = match guard.options {
             GuardOptions::CircuitBreaker(_) => handler.breaker.is_some(),
             GuardOptions::Compensate(_) => handler.compensate.is_some(),
             GuardOptions::RateLimit(_) => handler.rate.is_some(),
+            GuardOptions::Trace(_) => handler.trace.is_some(),
         };
         if taken {
             errors.spanned(
@@ -224,6 +228,10 @@ fn resilience(handler: &mut Handler, guards: Vec<Guard>, errors: &mut Errors) {
         match guard.options {
             GuardOptions::Compensate(undo) => handler.compensate = undo.report(errors),
             GuardOptions::CircuitBreaker(breaker) => handler.breaker = breaker.report(errors),
+            GuardOptions::Trace(bare) => {
+                bare.report(errors);
+                handler.trace = Some(guard.attr);
+            }
             GuardOptions::RateLimit(rate) => {
                 let Some(rate) = rate.report(errors) else { continue };
                 if let Some(key) = &rate.key {

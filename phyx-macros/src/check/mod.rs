@@ -16,6 +16,7 @@ mod journal;
 mod markers;
 mod signature;
 mod target;
+mod trace;
 mod types;
 
 pub(crate) use target::not_an_impl;
@@ -46,6 +47,7 @@ pub(crate) fn check<'a>(
             let mut methods = handler::methods(methods, &target, errors);
             compensate::link(&mut methods.handlers, &public, item, errors);
             journal::link(&options, &methods, errors);
+            trace::link(&options, &mut methods.handlers, errors);
             Body::Process {
                 options: Box::new(options),
                 methods: Box::new(methods),

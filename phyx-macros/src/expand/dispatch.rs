@@ -41,6 +41,8 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         });
         let awaited = handler.is_async.then(|| quote!(.await));
         let envelope = handler.envelope_field();
+        // Taken by the kernel before the handler runs (see `phyx::trace`).
+        let trace = handler.trace_field().map(|field| quote!(#field: _,));
         if handler.replies_later() {
             // In: `fn fetch(&mut self, url: String, reply: Reply<String>)`.
             // Out: the caller's end moved into a `Reply` (checked `Send`
@@ -51,7 +53,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             let reply_krate = respanned(krate, output.span());
             let later = quote_spanned!(output.span()=> #reply_krate::Reply::<#checked>::__new(__phyx_reply));
             return quote! {
-                #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
+                #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                     #(#opened)*
                     let __phyx_later = #later;
                     #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
@@ -66,7 +68,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             quote!(Self::#ident(self, #(#args),*) #awaited),
         );
         quote! {
-            #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
+            #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                 #(#opened)*
                 #private::handle_and_reply(__phyx_reply, async move { #reply }).await
             }

@@ -22,6 +22,11 @@ pub(crate) struct Handler {
     pub(crate) compensate: Option<Ident>,
     /// How to call it, once checked against the undo's signature.
     pub(crate) undo: Option<UndoArgs>,
+    /// The `#[trace]` written on it, if one was.
+    pub(crate) trace: Option<Attribute>,
+    /// Whether its calls carry their caller's trace: `#[trace]` on it, or
+    /// `#[process(trace)]` on the impl (see `check::trace`).
+    pub(crate) traced: bool,
 }
 
 pub(crate) enum Param {
@@ -55,6 +60,11 @@ impl Handler {
     /// Whether it takes a `Reply<R>` and so replies later.
     pub(crate) fn replies_later(&self) -> bool {
         self.params.iter().any(|param| matches!(param, Param::Reply))
+    }
+
+    /// The message's field for the caller's trace, if the method is traced.
+    pub(crate) fn trace_field(&self) -> Option<proc_macro2::TokenStream> {
+        self.traced.then(|| quote::quote!(__phyx_trace))
     }
 
     /// Whether calls pass the process's guards (`__GUARDS`) first.
@@ -115,6 +125,11 @@ pub(crate) struct Methods {
 }
 
 impl Methods {
+    /// Whether any handler is traced (its message then has a trace slot).
+    pub(crate) fn any_traced(&self) -> bool {
+        self.handlers.iter().any(|handler| handler.traced)
+    }
+
     /// The guarded handlers, in the order of `__GUARDS`.
     pub(crate) fn guarded(&self) -> impl Iterator<Item = &Handler> {
         self.handlers.iter().filter(|handler| handler.is_guarded())
