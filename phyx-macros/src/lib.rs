@@ -78,6 +78,13 @@ pub fn validate(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::misplaced("validate", input.into(), "#[process]").into()
 }
 
+/// Traces a `#[public]` method of a `#[process]` impl across processes
+/// and nodes.
+#[proc_macro_attribute]
+pub fn trace(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::misplaced("trace", input.into(), "#[process]").into()
+}
+
 /// Marks a method of a `#[process]` impl as reachable through the handle.
 #[proc_macro_attribute]
 pub fn public(_args: TokenStream, input: TokenStream) -> TokenStream {

@@ -145,6 +145,15 @@ pub enum EventKind {
         /// Why, in a sentence.
         reason: Arc<str>,
     },
+    /// A call of a traced method (`#[trace]`) arrived from the cluster
+    /// with a W3C `traceparent` header that does not read: it was
+    /// ignored, as the W3C asks, and the handler started a new trace (the
+    /// message was handled). Counted here, never a crash (feature
+    /// `cluster`).
+    TraceparentIgnored {
+        /// The traced method called.
+        method: &'static str,
+    },
     /// A durable tell (`#[process(remote, durable)]`) is delivered again:
     /// its handler may have run before, on a node that died before the
     /// stream heard it had (feature `cluster`).
@@ -340,6 +349,10 @@ impl fmt::Display for Event {
             EventKind::Escalated { reason } => write!(f, "escalated: {reason}"),
             EventKind::ChildRemoved { child } => write!(f, "removed child {child}"),
             EventKind::WireRejected { reason } => write!(f, "dropped a message from the cluster: {reason}"),
+            EventKind::TraceparentIgnored { method } => write!(
+                f,
+                "ignored a `traceparent` header that does not read, on a call of `{method}`: its handler started a new trace"
+            ),
             EventKind::Redelivered { id, delivery } => {
                 write!(f, "durable tell {id} delivered again (delivery {delivery})")
             }
@@ -457,7 +470,10 @@ fn trace(event: &Event) {
         } => {
             tracing::warn!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
         }
-        EventKind::MessageDropped { .. } | EventKind::MessageRejected { .. } | EventKind::RateLimited { .. } => {
+        EventKind::MessageDropped { .. }
+        | EventKind::MessageRejected { .. }
+        | EventKind::RateLimited { .. }
+        | EventKind::TraceparentIgnored { .. } => {
             tracing::debug!(target: "phyx", process = %event.name, id = event.process.get(), "{event}");
         }
         _ => tracing::info!(target: "phyx", process = %event.name, id = event.process.get(), "{event}"),

@@ -101,6 +101,9 @@
 //! - [`#[idempotent(key = arg, window = "10m")]`](macro@idempotent) gives
 //!   a call whose key was seen within the window the first call's reply,
 //!   without running the handler again.
+//! - [`#[trace]`](macro@trace) on a `#[public]` method (or
+//!   `#[process(trace)]` on the impl) makes its handler's span continue
+//!   its caller's trace, across processes and nodes ([`mod@trace`]).
 //!
 //! # Defaults
 //!
@@ -151,6 +154,7 @@ mod rng;
 pub mod saga;
 mod supervisor;
 mod system;
+pub mod trace;
 
 pub use crate::call::{Ask, Call, Flatten, Timer};
 pub use crate::clock::{Clock, Sleep, TokioClock};
@@ -201,6 +205,7 @@ pub use crate::system::{System, SystemBuilder};
 /// | `name = "cache"` | process name in events and errors (default: the type's name) |
 /// | `remote` | other nodes of a cluster can call it (feature `cluster`), and it can run in an OS process of its own (feature `isolated`, `System::spawn_isolated`): its arguments and replies must be `Serialize + DeserializeOwned`, and type parameters they carry bounded by `phyx::cluster::Wire` |
 /// | `durable` | with `remote`: its tells go through a JetStream stream and are handled at least once, surviving the crash of the node that serves it; methods may take an [`Envelope`] with each durable tell's message id |
+/// | `trace` | every `#[public]` method is traced, as if each had [`#[trace]`](macro@trace): its handler's span continues its caller's trace ([`mod@trace`]) |
 /// | `crate = ::my_crate::phyx` | path to phyx, for crates that re-export it |
 ///
 /// # Examples
@@ -266,6 +271,44 @@ pub use phyx_macros::process;
 /// Methods without `#[public]` stay private to the process. Outside a
 /// `#[process]` impl, `#[public]` is a compile error.
 pub use phyx_macros::public;
+
+/// Traces a `#[public]` method: its handler's span continues its caller's
+/// trace, on this node and across nodes ([`mod@trace`] says how).
+///
+/// A call of the method carries, from where it is made, the caller's
+/// [`trace::current`] context and its `tracing` span. The handler runs in
+/// an INFO `phyx.handle` span whose parent is the caller's span, with
+/// `trace_id`, `span_id` and `parent_span_id` fields (W3C hex), and
+/// while it runs (across `.await`s), [`trace::current`] is its context,
+/// so the traced calls it makes continue the trace. A call made outside
+/// any trace starts one. To a `#[process(remote)]` process the context
+/// travels as a W3C `traceparent` header.
+///
+/// `#[trace]` takes no options. `#[process(trace)]` traces every
+/// `#[public]` method of the impl instead (a `#[trace]` there is an
+/// error: it would add nothing). Methods without it pay nothing: their
+/// calls carry no trace and their spans stay as they were (DEBUG, the
+/// caller's span not their parent). Inside a `#[process]` impl it needs
+/// no import; it is not in the prelude, where it would clash with
+/// `tracing::trace!`.
+///
+/// ```
+/// use phyx::prelude::*;
+///
+/// struct Payments;
+///
+/// #[process]
+/// impl Payments {
+///     #[public]
+///     #[trace]
+///     async fn charge(&self, cents: u64) -> Result<u64, String> {
+///         let trace = phyx::trace::current().expect("a traced handler has a context");
+///         tracing::info!(trace_id = %format!("{:032x}", trace.trace_id()), cents, "charged");
+///         Ok(cents)
+///     }
+/// }
+/// ```
+pub use phyx_macros::trace;
 
 /// Marks the start hook of a `#[process]` impl.
 ///
@@ -922,6 +965,7 @@ pub mod __private {
         HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, Unreachable, handle_and_reply, no_reply,
     };
     pub use crate::kernel::wire::{Decode, Decoded, Encoded, PendingReply, ReplyWait, Wire};
+    pub use crate::trace::carry::Traced;
 
     #[cfg(feature = "cluster")]
     pub use crate::cluster::private::*;

@@ -32,3 +32,7 @@ mod pools;
 mod security;
 #[path = "cluster/tls.rs"]
 mod tls;
+#[path = "trace/sink.rs"]
+mod trace_sink;
+#[path = "cluster/trace.rs"]
+mod traces;

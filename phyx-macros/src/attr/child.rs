@@ -33,6 +33,12 @@ pub(super) fn options(marker: &Attribute, errors: &mut Errors) -> ProcessOptions
                     "`journal` goes on the child's own `#[process(journal)]`, not on `#[child]`",
                 ));
             }
+            if let Some(trace) = options.trace {
+                errors.push(syn::Error::new(
+                    trace,
+                    "`trace` goes on the child's own `#[process(trace)]` (or `#[trace]` on its methods), not on `#[child]`",
+                ));
+            }
             if let Some((_, every)) = options.snapshot_every {
                 errors.push(syn::Error::new(
                     every,

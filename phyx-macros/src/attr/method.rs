@@ -4,8 +4,8 @@
 //! `#[snapshot]`, `#[restore]` of event-sourced processes), which give a
 //! method its role,
 //! and the guards (`#[circuit_breaker]`, `#[rate_limit]`,
-//! `#[compensate]`, `#[cache]`, `#[validate]`, `#[idempotent]`), which a
-//! `#[public]` method may carry.
+//! `#[compensate]`, `#[cache]`, `#[validate]`, `#[idempotent]`,
+//! `#[trace]`), which a `#[public]` method may carry.
 //!
 //! Each is recognized by the last segment of its path, so that
 //! `#[phyx::public]` and a renamed import work alike.
@@ -120,6 +120,8 @@ pub(crate) enum GuardOptions {
     /// The path of the validator.
     Validate(Parsed<Option<syn::Path>>),
     Idempotent(Parsed<Option<IdempotentOptions>>),
+    /// `#[trace]`, which takes no options.
+    Trace(Parsed<()>),
 }
 
 impl Guard {
@@ -134,6 +136,7 @@ impl Guard {
             "cache" => GuardOptions::Cache(Parsed::parse(|errors| CacheOptions::parse(attr, errors))),
             "validate" => GuardOptions::Validate(Parsed::parse(|errors| validate::parse(attr, errors))),
             "idempotent" => GuardOptions::Idempotent(Parsed::parse(|errors| IdempotentOptions::parse(attr, errors))),
+            "trace" => GuardOptions::Trace(Parsed::parse(|errors| bare(attr, "trace", errors))),
             _ => return None,
         };
         Some(Self {
@@ -151,6 +154,7 @@ impl Guard {
             GuardOptions::Cache(_) => "cache",
             GuardOptions::Validate(_) => "validate",
             GuardOptions::Idempotent(_) => "idempotent",
+            GuardOptions::Trace(_) => "trace",
         }
     }
 }

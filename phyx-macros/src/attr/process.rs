@@ -35,6 +35,8 @@ pub(crate) struct ProcessOptions {
     pub(crate) journal: Option<Span>,
     /// `snapshot_every = N` (with `journal`), and where it was written.
     pub(crate) snapshot_every: Option<(u64, Span)>,
+    /// `trace`: every `#[public]` method is traced; where it was written.
+    pub(crate) trace: Option<Span>,
 }
 
 /// `backoff(initial = "100ms", max = "10s", factor = 2.0, jitter = 0.1)`.
@@ -58,10 +60,11 @@ const KEYS: &[&str] = &[
     "durable",
     "journal",
     "snapshot_every",
+    "trace",
     "crate",
 ];
 
-const EXPECTED: &str = "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `remote`, `durable`, `journal`, `snapshot_every`, `crate`";
+const EXPECTED: &str = "`mailbox`, `overflow`, `restart`, `backoff(...)`, `max_restarts`, `within`, `shutdown`, `name`, `remote`, `durable`, `journal`, `snapshot_every`, `trace`, `crate`";
 
 const EXAMPLES: Examples = Examples {
     name: "a string, e.g. `name = \"cache\"`",
@@ -82,6 +85,7 @@ impl ProcessOptions {
         let mut durable = Slot::new("durable");
         let mut journal = Slot::new("journal");
         let mut snapshot_every = Slot::new("snapshot_every");
+        let mut trace = Slot::new("trace");
         common.parse_each(args, errors, &EXAMPLES, |meta, key, span, errors| {
             match key {
                 "mailbox" => {
@@ -142,6 +146,11 @@ impl ProcessOptions {
                         journal.set(Some(span), span, errors);
                     }
                 }
+                "trace" => {
+                    if trace_value(meta, errors)? {
+                        trace.set(Some(span), span, errors);
+                    }
+                }
                 "snapshot_every" => {
                     let lit = value(meta, errors, "a whole number of events, e.g. `snapshot_every = 1000`", lit_int)?;
                     let every = lit.and_then(|lit| match lit.base10_parse::<u64>() {
@@ -177,6 +186,7 @@ impl ProcessOptions {
             durable,
             journal,
             snapshot_every,
+            trace: trace.get(),
         }
     }
 }
@@ -221,6 +231,16 @@ fn journal_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result
         errors,
         "`#[process(journal)]`",
         "a process starts from its factory's state unless it says `journal`: remove `journal = false`",
+    )
+}
+
+/// Whether `trace` is written bare; otherwise the error for its value.
+fn trace_value(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<bool> {
+    flag_value(
+        meta,
+        errors,
+        "`#[process(trace)]` (or `#[trace]` on the methods to trace)",
+        "a process's methods are untraced unless it says `trace`: remove `trace = false`",
     )
 }
 

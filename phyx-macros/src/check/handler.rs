@@ -189,6 +189,8 @@ fn handler(method: &ImplItemFn, target: &Target, errors: &mut Errors) -> Option<
         cache: None,
         validate: None,
         idempotent: None,
+        trace: None,
+        traced: false,
     })
 }
 
@@ -212,9 +214,9 @@ fn reply_type_ok(ty: &Type, errors: &mut Errors) -> bool {
 }
 
 /// Takes `#[circuit_breaker]`, `#[rate_limit]`, `#[compensate]`,
-/// `#[cache]`, `#[validate]` and `#[idempotent]` into the handler, one of
-/// each; the `key` of a rate limit or of an idempotent method must name an
-/// argument.
+/// `#[cache]`, `#[validate]`, `#[idempotent]` and `#[trace]` into the
+/// handler, one of each; the `key` of a rate limit or of an idempotent
+/// method must name an argument.
 fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, errors: &mut Errors) {
     for guard in guards {
         let taken = match guard.options {
@@ -224,6 +226,7 @@ fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, er
             GuardOptions::Cache(_) => handler.cache.is_some(),
             GuardOptions::Validate(_) => handler.validate.is_some(),
             GuardOptions::Idempotent(_) => handler.idempotent.is_some(),
+            GuardOptions::Trace(_) => handler.trace.is_some(),
         };
         if taken {
             errors.spanned(
@@ -239,6 +242,10 @@ fn resilience(handler: &mut Handler, method: &ImplItemFn, guards: Vec<Guard>, er
                 handler.idempotent = options
                     .report(errors)
                     .and_then(|options| idempotent::keyed(handler, options, errors));
+            }
+            GuardOptions::Trace(bare) => {
+                bare.report(errors);
+                handler.trace = Some(guard.attr);
             }
             GuardOptions::RateLimit(rate) => {
                 let Some(rate) = rate.report(errors) else { continue };

@@ -1,7 +1,7 @@
 //! Where markers and guards may go: markers on methods, one per method;
-//! guards on `#[public]` methods.
+//! guards (`#[trace]` too) on `#[public]` methods.
 
-use crate::attr::{Marker, MarkerArgs, Role};
+use crate::attr::{GuardOptions, Marker, MarkerArgs, Role};
 use crate::errors::Errors;
 use crate::model::{Marked, Method};
 
@@ -16,13 +16,14 @@ pub(super) fn methods<'a>(marked: Vec<Marked<'a>>, errors: &mut Errors) -> Vec<M
     } in marked
     {
         let Some(method) = method else {
-            for marker in markers {
+            let names = markers
+                .iter()
+                .map(|marker| (&marker.attr, marker.role.marker()))
+                .chain(guards.iter().map(|guard| (&guard.attr, guard.name())));
+            for (attr, name) in names {
                 errors.spanned(
-                    &marker.attr,
-                    format!(
-                        "`#[{}]` goes on a method (`fn`) of the impl; remove it from this item",
-                        marker.role.marker()
-                    ),
+                    attr,
+                    format!("`#[{name}]` goes on a method (`fn`) of the impl; remove it from this item"),
                 );
             }
             continue;
@@ -40,14 +41,24 @@ pub(super) fn methods<'a>(marked: Vec<Marked<'a>>, errors: &mut Errors) -> Vec<M
         };
         if role != Role::Public {
             for guard in &guards {
-                errors.spanned(
-                    &guard.attr,
-                    format!(
-                        "`#[{}]` goes on `#[public]` methods, not on hooks or children; remove it from `{}`",
-                        guard.name(),
-                        method.sig.ident
-                    ),
-                );
+                if let GuardOptions::Trace(_) = guard.options {
+                    errors.spanned(
+                        &guard.attr,
+                        format!(
+                            "`#[trace]` goes on `#[public]` methods, which callers reach through the handle; `#[{}]` has no caller whose trace it could continue: remove `#[trace]`",
+                            role.marker()
+                        ),
+                    );
+                } else {
+                    errors.spanned(
+                        &guard.attr,
+                        format!(
+                            "`#[{}]` goes on `#[public]` methods, not on hooks or children; remove it from `{}`",
+                            guard.name(),
+                            method.sig.ident
+                        ),
+                    );
+                }
             }
         }
         let child = match args {

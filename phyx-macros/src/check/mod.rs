@@ -19,6 +19,7 @@ mod journal;
 mod markers;
 mod signature;
 mod target;
+mod trace;
 mod types;
 
 pub(crate) use target::not_an_impl;
@@ -50,6 +51,7 @@ pub(crate) fn check<'a>(
             compensate::link(&mut methods.handlers, &public, item, errors);
             cache::link(&mut methods.handlers, &public, item, errors);
             journal::link(&options, &methods, errors);
+            trace::link(&options, &mut methods.handlers, errors);
             Body::Process {
                 options: Box::new(options),
                 methods: Box::new(methods),

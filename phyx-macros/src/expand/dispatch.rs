@@ -44,6 +44,8 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         let awaited = handler.is_async.then(|| quote!(.await));
         let envelope = handler.envelope_field();
         let invalidate = decided::invalidate(methods, handler);
+        // Taken by the kernel before the handler runs (see `phyx::trace`).
+        let trace = handler.trace_field().map(|field| quote!(#field: _,));
         if handler.replies_later() {
             // In: `fn fetch(&mut self, url: String, reply: Reply<String>)`.
             // Out: the caller's end moved into a `Reply` (checked `Send`
@@ -63,7 +65,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
                 }),
             );
             return quote! {
-                #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
+                #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                     #invalidate
                     #(#opened)*
                     #run
@@ -79,7 +81,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         );
         let run = idempotent::arm(cx, methods, handler, Run::Reply(quote!(async move { #reply })));
         quote! {
-            #message::#variant { #(#fields,)* __phyx_reply, #envelope } => {
+            #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                 #invalidate
                 #(#opened)*
                 #run

@@ -43,6 +43,10 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
         let envelope = handler
             .envelope_field()
             .map(|field| quote!(#field: #krate::__private::None));
+        // Filled with the caller's trace as the call goes (see `Call`).
+        let trace = handler
+            .trace_field()
+            .map(|field| quote!(#field: #krate::__private::None,));
         let guarded = methods.guard_index(handler).map(|index| guarded(handler, index));
         let compensated = compensated(krate, handler);
         let decided::Decided { before, after } = decided::expand(cx, methods, handler);
@@ -58,7 +62,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods) -> TokenStream {
                 #before
                 let __phyx_call = #krate::Call::<#output, #handle_ty>::__new(
                     #krate::__private::Clone::clone(&self.__phyx_addr),
-                    #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None, #envelope },
+                    #message::#variant { #(#fields,)* __phyx_reply: #krate::__private::None, #trace #envelope },
                     |__phyx_message: &mut #message_ty, __phyx_reply_to| match __phyx_message {
                         #message::#variant { __phyx_reply, .. } => *__phyx_reply = __phyx_reply_to,
                         #[allow(unreachable_patterns)]

@@ -86,6 +86,9 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
         let envelope = handler
             .envelope_field()
             .map(|field| quote!(#[doc(hidden)] #field: #krate::__private::Option<#krate::Envelope>,));
+        let trace = handler
+            .trace_field()
+            .map(|field| quote!(#[doc(hidden)] #field: #krate::__private::Option<#krate::__private::Traced>,));
         quote! {
             #(#docs)*
             #variant {
@@ -93,6 +96,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
                 #[doc(hidden)]
                 __phyx_reply: #krate::__private::ReplyTo<#output>,
                 #envelope
+                #trace
             },
         }
     });
@@ -122,16 +126,21 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
         let envelope = handler
             .envelope_field()
             .map(|field| quote!(#field: #krate::__private::None,));
+        // A tick of `send_every` is made by the timer, in no trace: its
+        // handler starts one.
+        let trace = handler.trace_field().map(|field| quote!(#field: #krate::__private::None,));
         quote! {
             Self::#variant { #(ref #fields,)* .. } => #krate::__private::Some(Self::#variant {
                 #(#copies)*
                 __phyx_reply: #krate::__private::None,
                 #envelope
+                #trace
             }),
         }
     });
 
     let wire = remote::expand(cx, methods, remote, durable);
+    let trace = trace_slot(krate, methods);
 
     quote! {
         #[doc = #doc]
@@ -181,6 +190,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
             #health_fn
 
             #wire
+            #trace
         }
 
         #[automatically_derived]
@@ -199,4 +209,27 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
             }
         }
     }
+}
+
+/// `Message::__trace`, for a process with traced methods: the slot of a
+/// traced method's message; `None` for the others. A process without any
+/// keeps the default, which is `None` at no cost.
+fn trace_slot(krate: &syn::Path, methods: &Methods) -> Option<TokenStream> {
+    if !methods.any_traced() {
+        return None;
+    }
+    let arms = methods.handlers.iter().filter_map(|handler| {
+        let variant = &handler.variant;
+        let field = handler.trace_field()?;
+        Some(quote!(Self::#variant { #field, .. } => #krate::__private::Some(#field),))
+    });
+    Some(quote! {
+        fn __trace(&mut self) -> #krate::__private::Option<&mut #krate::__private::Option<#krate::__private::Traced>> {
+            match self {
+                #(#arms)*
+                #[allow(unreachable_patterns)]
+                _ => #krate::__private::None,
+            }
+        }
+    })
 }

@@ -82,13 +82,15 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, remote: Option<Span>, durab
         });
         let (reply, codec) = reply(krate, &handler.output, &params);
         let envelope = handler.envelope_field().map(|field| quote!(#field: #private::None));
+        // Filled from the frame's `traceparent` header, if it has one.
+        let trace = handler.trace_field().map(|field| quote!(#field: #private::None,));
         quote! {
             #method => {
                 #(#reads)*
                 #private::finish(__phyx_input)?;
                 let (__phyx_reply, __phyx_wait) = #private::reply_wait::<#reply>(__phyx_ask, #codec);
                 #private::Ok(#private::Decoded {
-                    message: Self::#variant { #(#fields,)* __phyx_reply, #envelope },
+                    message: Self::#variant { #(#fields,)* __phyx_reply, #trace #envelope },
                     reply: __phyx_wait,
                 })
             }

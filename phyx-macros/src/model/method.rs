@@ -29,6 +29,11 @@ pub(crate) struct Handler {
     pub(crate) validate: Option<syn::Path>,
     /// `#[idempotent(...)]`, its key checked to be an argument.
     pub(crate) idempotent: Option<Idempotent>,
+    /// The `#[trace]` written on it, if one was.
+    pub(crate) trace: Option<Attribute>,
+    /// Whether its calls carry their caller's trace: `#[trace]` on it, or
+    /// `#[process(trace)]` on the impl (see `check::trace`).
+    pub(crate) traced: bool,
 }
 
 /// An `#[idempotent]` method's options, and its key's type.
@@ -74,6 +79,11 @@ impl Handler {
     /// whose `Err` a breaker counts as a failure and a cache does not keep.
     pub(crate) fn returns_result(&self) -> bool {
         matches!(&self.output, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Result"))
+    }
+
+    /// The message's field for the caller's trace, if the method is traced.
+    pub(crate) fn trace_field(&self) -> Option<proc_macro2::TokenStream> {
+        self.traced.then(|| quote::quote!(__phyx_trace))
     }
 
     /// Whether calls pass the process's guards (`__GUARDS`) first.
@@ -138,6 +148,11 @@ pub(crate) struct Methods {
 }
 
 impl Methods {
+    /// Whether any handler is traced (its message then has a trace slot).
+    pub(crate) fn any_traced(&self) -> bool {
+        self.handlers.iter().any(|handler| handler.traced)
+    }
+
     /// The guarded handlers, in the order of `__GUARDS`.
     pub(crate) fn guarded(&self) -> impl Iterator<Item = &Handler> {
         self.handlers.iter().filter(|handler| handler.is_guarded())

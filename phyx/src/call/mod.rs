@@ -33,6 +33,7 @@ use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::{Handle, Message};
 use crate::kernel::reply::{NoReply, ReplyTo, Sent};
 use crate::resilience::{Limiter, MethodGuard, Permit};
+use crate::trace::Traced;
 
 /// A call of a `#[public]` method, returned by the handle's method of the
 /// same name. `R` is the method's return type, `H` the handle it was made
@@ -192,7 +193,8 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// [`SendError::Invalid`] if its validator refuses the arguments. A
     /// tell of a `#[cache]` method is always sent: only asks are answered
     /// from the cache.
-    pub fn send(self) -> Result<(), SendError> {
+    pub fn send(mut self) -> Result<(), SendError> {
+        capture_trace(&mut self.message);
         let method = self.message.method();
         self.refuse_if_invalid()?;
         if self.guard.is_some() {
@@ -218,7 +220,8 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// # Cancel safety
     ///
     /// Dropping the future before it completes drops the message unsent.
-    pub async fn send_wait(self) -> Result<(), SendError> {
+    pub async fn send_wait(mut self) -> Result<(), SendError> {
+        capture_trace(&mut self.message);
         let method = self.message.method();
         self.refuse_if_invalid()?;
         // A method without guards, the common case, skips admission.
@@ -290,9 +293,11 @@ impl<R: 'static, H: Handle> Call<R, H> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn send_after(self, delay: Duration) -> Result<Timer, SendError> {
+    pub fn send_after(mut self, delay: Duration) -> Result<Timer, SendError> {
         self.refuse_if_invalid()?;
         self.refuse_if_stopped()?;
+        // The trace of who set the timer, not of the timer's task.
+        capture_trace(&mut self.message);
         let sleep = self.addr.core().system.clock.sleep(delay);
         let addr = self.addr.clone();
         Ok(timer::start(&addr, async move {
@@ -618,7 +623,8 @@ impl<R: 'static, H: Handle> Ask<R, H> {
     fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, CallError>> {
         loop {
             let pending = match std::mem::replace(&mut self.state, AskState::Done) {
-                AskState::Unsent(call) => {
+                AskState::Unsent(mut call) => {
+                    capture_trace(&mut call.message);
                     if crate::kernel::current::is(call.addr.core()) {
                         let process = call.addr.core().name.clone();
                         return Poll::Ready(Err(CallError::SelfCall {
@@ -764,6 +770,17 @@ fn enqueue<R: 'static, H: Handle>(call: Call<R, H>) -> AskState<R, H> {
             AskState::WaitingForRoom(addr, waiting, receiver)
         }
         Err(refused) => AskState::Failed(addr.send_error(method, refused).into()),
+    }
+}
+
+/// Gives a traced method's message the trace its call is made in (see
+/// `phyx::trace`): as it is sent, set on a timer or first polled, so that
+/// a call made outside a scope and awaited in it joins the scope's trace.
+/// Once: a timer's later send keeps its setter's. Any other message has
+/// no slot (for a process without traced methods, at no cost).
+fn capture_trace<M: Message>(message: &mut M) {
+    if let Some(slot @ None) = message.__trace() {
+        *slot = Some(Traced::capture());
     }
 }
 

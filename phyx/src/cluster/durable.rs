@@ -30,12 +30,14 @@ use crate::clock::Clock;
 use crate::cluster::frame::Kind;
 use crate::cluster::node::Node;
 use crate::cluster::serve::{decode, read_checked};
+use crate::cluster::traceparent;
 use crate::event::EventKind;
 use crate::id::Envelope;
 use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
 use crate::kernel::reply::{NoReply, Unreachable};
 use crate::kernel::wire::{ReplyWait, Wire};
+use crate::trace::TraceContext;
 
 /// Messages of one durable process handed to it and not yet acknowledged,
 /// at most: past it, the server waits.
@@ -48,11 +50,15 @@ const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// name (one per stream).
 const CONSUMER: &str = "process";
 
-/// The headers of a durable tell: its message id.
-pub(crate) fn headers(id: &str) -> HeaderMap {
+/// The headers of a durable tell: its message id, and the `traceparent`
+/// of a traced method's.
+pub(crate) fn headers(id: &str, trace: Option<TraceContext>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
-    headers
+    match trace {
+        Some(trace) => traceparent::with(headers, trace),
+        None => headers,
+    }
 }
 
 /// What the server's answer to a durable tell says: stored, or why not.
@@ -218,6 +224,7 @@ async fn take<M: Message>(
         }
     };
     (wire.deliver)(&mut decoded.message, Envelope::durable(id, attempt));
+    traceparent::fill(addr, &mut decoded.message, message.headers.as_ref());
     let Some(reply) = decoded.reply else {
         let _ = message.ack().await;
         return Taken::Done;

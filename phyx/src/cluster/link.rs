@@ -7,14 +7,15 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use async_nats::Subject;
 use async_nats::message::OutboundMessage;
+use async_nats::{HeaderMap, Subject};
 use tokio::sync::oneshot;
 
 use crate::cluster::durable;
 use crate::cluster::frame::{self, Kind, Request};
 use crate::cluster::node::{Expect, Node, Peer, Proxy};
 use crate::cluster::publish::{Busy, Publisher};
+use crate::cluster::traceparent;
 use crate::event::StopReason;
 use crate::kernel::addr::{Addr, Divert, Diverted, Refused, Shared, WaitForRoom};
 use crate::kernel::process::{Message, Status};
@@ -24,6 +25,7 @@ use crate::kernel::system::SystemInner;
 use crate::kernel::wire::{Encoded, PendingReply, Wire};
 use crate::mailbox::Overflow;
 use crate::options::SpawnOptions;
+use crate::trace::TraceContext;
 
 /// The address of process `name`, served on `subject` by `peer` (`None`:
 /// a pool across nodes, served by its members).
@@ -195,14 +197,15 @@ impl<M: Message> Link<M> {
     fn frame(
         &self,
         node: &Node,
-        message: M,
+        mut message: M,
         ack: Option<Box<dyn PendingReply>>,
     ) -> Result<OutboundMessage, Unreachable> {
+        let trace = traceparent::take(&mut message);
         let (mut payload, encoded) = self.encode(node, message)?;
         // A durable process's tells go to its stream, whichever node
         // serves it and whether one does now; its asks go to the process.
         if let (Some(stream), None) = (&self.durable, &encoded.reply) {
-            return Ok(self.durable_frame(node, stream, payload, encoded.method));
+            return Ok(self.durable_frame(node, stream, payload, encoded.method, trace));
         }
         if let Some(peer) = self.peer.as_ref().filter(|peer| peer.is_down()) {
             let why = Unreachable::NodeDown(peer.name.clone());
@@ -242,7 +245,7 @@ impl<M: Message> Link<M> {
             subject: self.subject.clone(),
             reply,
             payload: frame::freeze(payload),
-            headers: None,
+            headers: trace.map(|trace| traceparent::with(HeaderMap::new(), trace)),
         })
     }
 
@@ -269,7 +272,8 @@ impl<M: Message> Link<M> {
     /// A `send_wait` to a durable process: back once the server stored
     /// the tell in `stream`, its acknowledgement taken by the NATS
     /// client's own request handling (no task of phyx's between).
-    async fn store(&self, node: &Node, stream: &Subject, message: M) -> Result<(), Unreachable> {
+    async fn store(&self, node: &Node, stream: &Subject, mut message: M) -> Result<(), Unreachable> {
+        let trace = traceparent::take(&mut message);
         let (mut payload, encoded) = self.encode(node, message)?;
         frame::write_request(
             &mut payload,
@@ -286,7 +290,7 @@ impl<M: Message> Link<M> {
             .js
             .publish_with_headers(
                 stream.clone(),
-                durable::headers(&node.message_id()),
+                durable::headers(&node.message_id(), trace),
                 frame::freeze(payload),
             )
             .await
@@ -297,7 +301,14 @@ impl<M: Message> Link<M> {
     /// A `send()` into the durable process's `stream`, with a message id;
     /// the server's acknowledgement that it stored it moves the window on.
     /// (A `send_wait` goes through [`store`](Self::store).)
-    fn durable_frame(&self, node: &Node, stream: &Subject, mut payload: Vec<u8>, method: u16) -> OutboundMessage {
+    fn durable_frame(
+        &self,
+        node: &Node,
+        stream: &Subject,
+        mut payload: Vec<u8>,
+        method: u16,
+        trace: Option<TraceContext>,
+    ) -> OutboundMessage {
         frame::write_request(
             &mut payload,
             Request {
@@ -322,7 +333,7 @@ impl<M: Message> Link<M> {
             subject: stream.clone(),
             reply,
             payload: frame::freeze(payload),
-            headers: Some(durable::headers(&node.message_id())),
+            headers: Some(durable::headers(&node.message_id(), trace)),
         }
     }
 

@@ -47,6 +47,7 @@ mod publish;
 mod remote;
 mod serve;
 mod subjects;
+mod traceparent;
 
 pub use self::codec::Wire;
 pub use self::config::Credentials;

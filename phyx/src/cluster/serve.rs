@@ -17,6 +17,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::oneshot;
 
 use crate::cluster::frame::{self, Kind};
+use crate::cluster::traceparent;
 use crate::event::EventKind;
 use crate::kernel::addr::{Addr, Refused};
 use crate::kernel::process::Message;
@@ -118,7 +119,7 @@ impl<M: Message> Serving<M> {
     /// Delivers one message; the reply to wait for, if it asked.
     async fn take(&self, message: async_nats::Message) -> Option<Replying> {
         let addr = &self.addr;
-        let reply_to = message.reply;
+        let (reply_to, headers) = (message.reply, message.headers);
         let immediate = |bytes: Vec<u8>| -> Option<Replying> {
             let to = reply_to.clone()?;
             Some(Box::pin(async move { (to, bytes) }))
@@ -133,7 +134,7 @@ impl<M: Message> Serving<M> {
                 return immediate(frame::failure_reply(&why));
             }
         };
-        let (kind, Decoded { message, reply }) = match decoded {
+        let (kind, Decoded { mut message, reply }) = match decoded {
             Incoming::Stop if self.taken.is_some() => {
                 let reason = "a member of a pool across nodes is not stopped from another node";
                 addr.publish(EventKind::WireRejected { reason: reason.into() });
@@ -154,6 +155,7 @@ impl<M: Message> Serving<M> {
         if let (Some(taken), Some(to), true) = (&self.taken, &reply_to, kind != Kind::Tell) {
             let _ = self.client.publish(to.clone(), taken.clone().into()).await;
         }
+        traceparent::fill(addr, &mut message, headers.as_ref());
         let method = message.method();
         // Under backpressure every message waits for room here, tells
         // too: their senders' windows (`link.rs`) bound what piles up

@@ -12,6 +12,7 @@ use crate::kernel::reply::{NoReply, Panic};
 use crate::kernel::wire::Wire;
 use crate::options::SpawnOptions;
 use crate::resilience::GuardSpec;
+use crate::trace::Traced;
 
 /// A type whose `impl` block carries `#[phyx::process]`.
 ///
@@ -108,6 +109,16 @@ pub trait Message: Send + 'static {
     where
         Self: Sized,
     {
+        None
+    }
+
+    /// The slot of what a traced method's message carries from its
+    /// caller (`phyx::trace`): taken before the handler runs, filled from
+    /// a `traceparent` header on a message from another node. `None` for
+    /// a method without `#[trace]`, and for every message of a process
+    /// without traced methods (this default, which costs nothing).
+    #[doc(hidden)]
+    fn __trace(&mut self) -> Option<&mut Option<Traced>> {
         None
     }
 

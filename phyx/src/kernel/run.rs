@@ -210,7 +210,7 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
     let core = addr.core();
     let mailbox = &addr.shared().mailbox;
     loop {
-        let Some(message) = mailbox.recv().await else {
+        let Some(mut message) = mailbox.recv().await else {
             // Woken without a message: stopped, or crashed from outside.
             return match core.take_crash() {
                 Some(message) => crash(addr, None, message),
@@ -236,16 +236,29 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
                 };
             }
         }
-        let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
+        // A traced method's message carries its caller's trace; any other
+        // (all of them, in a process without `#[trace]`) has none.
+        let traced = message.__trace().map(|slot| slot.take().unwrap_or_default());
         #[cfg(feature = "metrics")]
         let started = core.system.clock.now();
         core.set_busy(true);
-        // With no subscriber interested the span is a no-op; not wrapping
-        // the handler in it spares entering and leaving it at every poll.
-        let handled = if span.is_disabled() {
-            within_grace(core, grace, pin!(state.__handle(ctx, message))).await
-        } else {
-            within_grace(core, grace, pin!(state.__handle(ctx, message).instrument(span))).await
+        let handled = match traced {
+            None => {
+                let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
+                // With no subscriber interested the span is a no-op; not
+                // wrapping the handler in it spares entering and leaving
+                // it at every poll.
+                if span.is_disabled() {
+                    within_grace(core, grace, pin!(state.__handle(ctx, message))).await
+                } else {
+                    within_grace(core, grace, pin!(state.__handle(ctx, message).instrument(span))).await
+                }
+            }
+            Some(traced) => {
+                let (context, span) = traced.open(&core.name, method);
+                let handler = context.in_scope(state.__handle(ctx, message));
+                within_grace(core, grace, pin!(handler.instrument(span))).await
+            }
         };
         core.set_busy(false);
         match handled {
