@@ -21,9 +21,12 @@ use tracing::Instrument as _;
 
 use sink::{Kept, Sink};
 
+/// A hop's name and the context its traced handler saw.
+type Sighting = (&'static str, Option<TraceContext>);
+
 /// What each hop's traced handler saw as its context, by hop.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(&'static str, Option<TraceContext>)>>>);
+struct Seen(Arc<Mutex<Vec<Sighting>>>);
 
 impl Seen {
     fn push(&self, hop: &'static str, context: Option<TraceContext>) {
