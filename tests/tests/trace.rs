@@ -21,16 +21,19 @@ use tracing::Instrument as _;
 
 use sink::{Kept, Sink};
 
-/// What each hop's traced handler saw as its context, by hop.
+/// A hop's name, and the context its traced handler saw.
+type Sighting = (&'static str, Option<TraceContext>);
+
+/// What each hop's traced handler saw, in order.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(&'static str, Option<TraceContext>)>>>);
+struct Seen(Arc<Mutex<Vec<Sighting>>>);
 
 impl Seen {
     fn push(&self, hop: &'static str, context: Option<TraceContext>) {
         self.0.lock().unwrap().push((hop, context));
     }
 
-    fn all(&self) -> Vec<(&'static str, Option<TraceContext>)> {
+    fn all(&self) -> Vec<Sighting> {
         self.0.lock().unwrap().clone()
     }
 }
