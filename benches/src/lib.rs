@@ -45,6 +45,7 @@ pub mod ractor_counter;
 #[cfg(feature = "cluster")]
 pub mod remote;
 pub mod tokio_baseline;
+pub mod traced;
 
 /// Counts every allocation of the benchmark binaries, to report
 /// allocations per tell and per ask and bytes per idle process.

@@ -79,6 +79,9 @@ pub mod task_manager;
 #[path = "../telemetry.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod telemetry;
+#[path = "../traces.rs"]
+#[allow(dead_code, reason = "`main` is for `cargo run`")]
+pub mod traces;
 #[path = "../worker_pool.rs"]
 #[allow(dead_code, reason = "`main` is for `cargo run`")]
 pub mod worker_pool;
@@ -785,4 +788,52 @@ async fn health_serves_the_report_as_json_degraded_then_unhealthy() {
         .unwrap()
         .unwrap();
     system.shutdown().await;
+}
+
+#[tokio::test]
+async fn traces_prints_one_tree_from_the_incoming_traceparent() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let sink = traces::SpanSink::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(sink.clone()));
+    let t = TestSystem::new();
+    let upstream = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    assert_eq!(traces::run(t.system(), Some(upstream)).await, Ok(450));
+    let tree = sink.tree();
+    // One trace, the upstream's; the edge under the upstream's span, the
+    // order under the edge, the reservation and the charge under it.
+    let shape: Vec<String> = tree
+        .iter()
+        .map(|line| line.split("  span").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            "trace 4bf92f3577b34da6a3ce929d0e0e4736",
+            "  http.request",
+            "    Orders.order",
+            "      Inventory.reserve",
+            "      Billing.charge",
+        ],
+        "{tree:#?}"
+    );
+    assert!(tree[1].ends_with("(parent 00f067aa0ba902b7)"), "{tree:#?}");
+    let spans = sink.spans();
+    assert!(
+        spans
+            .iter()
+            .all(|span| span.fields["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736")
+    );
+
+    // Without a header (or with one that does not read): a trace of its own.
+    let before = sink.spans().len();
+    assert_eq!(traces::run(t.system(), Some("00-garbage")).await, Ok(450));
+    let fresh = &sink.spans()[before..];
+    assert_eq!(fresh.len(), 4);
+    assert!(
+        fresh
+            .iter()
+            .all(|span| span.fields["trace_id"] == fresh[0].fields["trace_id"])
+    );
+    assert_ne!(fresh[0].fields["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
 }

@@ -14,6 +14,10 @@ pub struct SplitMix64 {
 }
 
 impl SplitMix64 {
+    /// What each draw adds to the state (the golden ratio's bits): the
+    /// state after a draw is the state before plus this.
+    pub(crate) const STEP: u64 = 0x9E37_79B9_7F4A_7C15;
+
     /// A generator whose draws are fixed by `seed`.
     pub fn new(seed: u64) -> Self {
         Self { state: seed }
@@ -21,7 +25,7 @@ impl SplitMix64 {
 
     /// The next draw, uniform over `u64`.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state = self.state.wrapping_add(Self::STEP);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

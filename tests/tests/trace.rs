@@ -21,10 +21,10 @@ use tracing::Instrument as _;
 
 use sink::{Kept, Sink};
 
-/// A hop's name and the context its traced handler saw.
+/// A hop's name, and the context its traced handler saw.
 type Sighting = (&'static str, Option<TraceContext>);
 
-/// What each hop's traced handler saw as its context, by hop.
+/// What each hop's traced handler saw, in order.
 #[derive(Clone, Default)]
 struct Seen(Arc<Mutex<Vec<Sighting>>>);
 
@@ -33,7 +33,7 @@ impl Seen {
         self.0.lock().unwrap().push((hop, context));
     }
 
-    fn all(&self) -> Vec<(&'static str, Option<TraceContext>)> {
+    fn all(&self) -> Vec<Sighting> {
         self.0.lock().unwrap().clone()
     }
 }

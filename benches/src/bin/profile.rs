@@ -2,9 +2,11 @@
 //! `valgrind --tool=callgrind target/release/profile tell phyx current`.
 //!
 //! Arguments: scenario (`tell`, `ask`, `spawn`, `fan-in`, `ring`,
-//! `guarded`, `restart`, `pool`), system (`tokio`, `tokio-unbounded`, `phyx`,
+//! `guarded`, `restart`, `pool`, `traced`), system (`tokio`, `tokio-unbounded`, `phyx`,
 //! `kameo`, `ractor`, `actix`; for `guarded`: `none`, `breaker`, `rate`,
-//! `both`, `validated`; for `pool`: `direct`, `key`, `least`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
+//! `both`, `validated`; for `pool`: `direct`, `key`, `least`; for `traced`:
+//! `plain`, `traced` or `traced-in-trace`, each optionally `-registry`;
+//! always current-thread), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
 //!
 //! With the `cluster` feature, also `remote-ask` and `remote-tell`, system
 //! `phyx` or `nats` (async-nats alone), on a nats-server it starts:
@@ -64,6 +66,15 @@ fn main() {
                 _ => PoolTarget::Direct,
             };
             println!("mean {:?}", phyx_only::pool_ask(flavor, target, sizes.asks).mean());
+        }
+        ("traced", case) => {
+            use phyx_benches::traced::{Case, tells};
+            let case = Case {
+                traced: case.starts_with("traced"),
+                in_trace: case.contains("-in-trace"),
+                subscriber: case.ends_with("-registry"),
+            };
+            println!("{:?}", tells(case, sizes.tells));
         }
         ("restart", _) => println!("mean {:?}", phyx_only::restart(flavor, sizes.restarts).mean()),
         (scenario, "tokio") => run::<Tokio<true>>(scenario, flavor, sizes),

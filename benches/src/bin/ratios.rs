@@ -10,7 +10,9 @@
 //! `PHYX_BENCH_QUICK=1` shrinks the scenarios for a smoke run;
 //! `PHYX_BENCH_ONLY=phyx,tokio` limits the systems (the baselines always
 //! run); `remote` in that list names the remote tables, `durable` the
-//! durable ones, `journal-jetstream` the JetStream journal store's.
+//! durable ones, `journal-jetstream` the JetStream journal store's,
+//! `trace` the traced-tell table (`#[trace]` against no attribute, without
+//! and with a subscriber).
 //!
 //! With the `cluster` feature (on by default) it then starts a nats-server
 //! and prints the remote tables: asks and tells from one node to a counter
@@ -296,6 +298,50 @@ fn phyx_table(flavor: Flavor, sizes: Sizes, results: &[Results]) -> String {
     out
 }
 
+/// The traced-tell table (`trace` in `PHYX_BENCH_ONLY`): tells of a
+/// `#[trace]` method against the same method untraced, without and with a
+/// subscriber, on the current-thread runtime; the cases interleaved, each
+/// the best of its runs.
+fn trace_table(sizes: Sizes) {
+    use phyx_benches::traced::{Case, tells};
+
+    let runs = runs();
+    let mut best: Vec<Option<Run>> = vec![None; Case::ALL.len()];
+    for run in 1..=runs {
+        eprintln!("  trace, run {run} of {runs} ...");
+        for (slot, case) in best.iter_mut().zip(Case::ALL) {
+            let measured = tells(case, sizes.tells);
+            if slot.as_ref().is_none_or(|kept| measured.elapsed < kept.elapsed) {
+                *slot = Some(measured);
+            }
+        }
+    }
+    let best: Vec<Run> = best.into_iter().map(|run| run.expect("at least one run")).collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "#### phyx, traced tells, current-thread\n");
+    let _ = writeln!(out, "| scenario | figure | against | allocations / tell |");
+    let _ = writeln!(out, "| --- | --- | --- | --- |");
+    for (case, run) in Case::ALL.iter().zip(&best) {
+        // Against the untraced tell under the same subscriber (or none).
+        let baseline = case.baseline();
+        let untraced = Case::ALL
+            .iter()
+            .zip(&best)
+            .find_map(|(other, run)| (*other == baseline).then_some(run))
+            .expect("every baseline runs");
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} M msg/s ({:.2}x the time) | {} | {:.3} |",
+            case.label(),
+            rate(sizes.tells, run.elapsed),
+            run.elapsed.as_secs_f64() / untraced.elapsed.as_secs_f64(),
+            baseline.label(),
+            per(run.allocations, sizes.tells)
+        );
+    }
+    println!("{out}");
+}
+
 /// A nats-server for the `what` tables, or `None` after saying, on both
 /// outputs, that they were skipped and how to enable them.
 #[cfg(feature = "cluster")]
@@ -325,6 +371,9 @@ fn main() {
     }
     if named("decorators") {
         decorators::table(sizes, runs());
+    }
+    if named("trace") {
+        trace_table(sizes);
     }
     #[cfg(feature = "cluster")]
     if named("remote") {

@@ -21,6 +21,7 @@ use crate::kernel::tree::Core;
 use crate::kernel::watch::Down;
 use crate::options::{RestartLimit, Settings};
 use crate::panic::{catch_panics, panic_message, quietly};
+use crate::trace::InScope;
 
 pub(crate) async fn run<T: Process>(
     shared: Arc<Shared<T::Message>>,
@@ -255,9 +256,17 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
                 }
             }
             Some(traced) => {
-                let (context, span) = traced.open(&core.name, method);
-                let handler = context.in_scope(state.__handle(ctx, message));
-                within_grace(core, grace, pin!(handler.instrument(span))).await
+                let (scope, span) = traced.open(&core.name, method);
+                // The scope is kept whether or not anyone listens (the
+                // handler's calls continue it); the span only if someone
+                // does, as above. (Each future is made inside `pin!`, so
+                // that it is built where it stays.)
+                if span.is_disabled() {
+                    within_grace(core, grace, pin!(InScope::new(scope, state.__handle(ctx, message)))).await
+                } else {
+                    let handler = pin!(InScope::new(scope, state.__handle(ctx, message)).instrument(span));
+                    within_grace(core, grace, handler).await
+                }
             }
         };
         core.set_busy(false);

@@ -4,12 +4,13 @@
 //! ```text
 //! caller:  Traced::capture()     = { parent: trace::current(), span: Span::current() }
 //!          (as the call is sent or first polled: `call/mod.rs`)
-//! handler: traced.open("A", "m") = (parent.child() or a new trace,
+//! handler: traced.open("A", "m") = (a child of parent, or a new trace's first span,
 //!                                   info_span!(parent: span, "phyx.handle", trace_id, span_id, parent_span_id))
 //! ```
 
 use std::fmt;
 
+use crate::trace::scope::Scope;
 use crate::trace::{TraceContext, current};
 
 /// The hidden field of a traced method's message: the caller's trace
@@ -19,16 +20,27 @@ use crate::trace::{TraceContext, current};
 #[doc(hidden)]
 pub struct Traced {
     parent: Option<TraceContext>,
-    span: tracing::Span,
+    // Boxed, and there only when a subscriber wants INFO spans: every
+    // message of a process with traced methods has room for a `Traced`,
+    // and a bare `Span` would make that room 40 bytes larger.
+    span: Option<Box<tracing::Span>>,
 }
 
 impl Traced {
     /// Where the caller is now: taken as a traced method's call is sent,
     /// set on a timer or first polled.
+    #[inline]
     pub(crate) fn capture() -> Self {
         Self {
             parent: current(),
-            span: tracing::Span::current(),
+            // The handler's span is at INFO: with nothing listening at
+            // INFO (no subscriber at all, say), it will not be made, and
+            // its parent is not worth looking up.
+            span: if tracing::level_enabled!(tracing::Level::INFO) {
+                caller_span()
+            } else {
+                None
+            },
         }
     }
 
@@ -37,10 +49,7 @@ impl Traced {
     /// read).
     #[cfg(feature = "cluster")]
     pub(crate) fn remote(parent: Option<TraceContext>) -> Self {
-        Self {
-            parent,
-            span: tracing::Span::none(),
-        }
+        Self { parent, span: None }
     }
 
     /// The caller's context: what goes on the wire as `traceparent`.
@@ -49,15 +58,30 @@ impl Traced {
         self.parent
     }
 
-    /// The handler's context (a child of the caller's, or the first span
-    /// of a new trace) and its `phyx.handle` span, at INFO: a method
-    /// marked `#[trace]` asked to be seen.
+    /// The handler's scope (a child of the caller's context, or the
+    /// first span of a new trace) and its `phyx.handle` span, at INFO: a
+    /// method marked `#[trace]` asked to be seen. With nothing listening
+    /// at INFO there is no span, and the scope's ids are drawn only if the
+    /// handler asks for them.
     ///
     /// The span is made by the caller's span's subscriber, whichever this
     /// thread's is: a parent's id means nothing to another subscriber
     /// (tracing-subscriber's `Registry` panics on an id it does not know).
-    pub(crate) fn open(self, process: &str, method: &'static str) -> (TraceContext, tracing::Span) {
-        let context = self.parent.map_or_else(TraceContext::start, |parent| parent.child());
+    #[inline]
+    pub(crate) fn open(self, process: &str, method: &'static str) -> (Scope, tracing::Span) {
+        let scope = self.parent.map_or(Scope::Root, Scope::ChildOf);
+        if !tracing::level_enabled!(tracing::Level::INFO) {
+            return (scope, tracing::Span::none());
+        }
+        self.open_span(scope, process, method)
+    }
+
+    /// [`open`](Self::open) for a subscriber that may want the span.
+    #[inline(never)]
+    fn open_span(self, mut scope: Scope, process: &str, method: &'static str) -> (Scope, tracing::Span) {
+        let Some(context) = scope.resolve() else {
+            return (scope, tracing::Span::none());
+        };
         let parent_span_id = self
             .parent
             .map(|parent| tracing::field::display(SpanId(parent.span_id())));
@@ -73,15 +97,25 @@ impl Traced {
                 parent_span_id,
             )
         };
+        // Borrowed, not taken: the caller's span must stay open until its
+        // child is made (a closed parent's id is gone from its registry).
         let caller = self
             .span
-            .with_subscriber(|(id, dispatch)| (id.clone(), dispatch.clone()));
+            .as_deref()
+            .and_then(|span| span.with_subscriber(|(id, dispatch)| (id.clone(), dispatch.clone())));
         let span = match caller {
             Some((id, dispatch)) => tracing::dispatcher::with_default(&dispatch, || span(Some(id))),
             None => span(None),
         };
-        (context, span)
+        (scope, span)
     }
+}
+
+/// The caller's span, boxed; `None` outside any span.
+#[inline(never)]
+fn caller_span() -> Option<Box<tracing::Span>> {
+    let span = tracing::Span::current();
+    (!span.is_none()).then(|| Box::new(span))
 }
 
 impl Default for Traced {
@@ -91,7 +125,7 @@ impl Default for Traced {
     fn default() -> Self {
         Self {
             parent: None,
-            span: tracing::Span::none(),
+            span: None,
         }
     }
 }

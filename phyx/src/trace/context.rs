@@ -68,6 +68,7 @@ impl TraceContext {
     /// the jitter a seeded system replays, and two nodes seeded alike
     /// still make different ids); they are unique in practice, not
     /// unguessable.
+    #[inline]
     pub fn start() -> Self {
         let (trace_high, trace_low) = ids::trace_id();
         Self {
@@ -80,6 +81,7 @@ impl TraceContext {
 
     /// A span called from this one: the same trace and sampling, a fresh
     /// span id.
+    #[inline]
     #[must_use]
     pub fn child(&self) -> Self {
         Self {

@@ -1,6 +1,11 @@
 //! The trace context of the code running on this thread: set around each
 //! poll of a traced handler (or of a future put `in_scope`), so that it
 //! holds across `.await`s and never leaks into another task's polls.
+//!
+//! A handler's span id (and, for the first span of a trace, the trace id)
+//! is drawn when something first asks for it: its span, when a
+//! subscriber wants the span; otherwise [`current`], or a traced call
+//! made from the handler. A handler that does neither draws nothing.
 
 use std::cell::Cell;
 use std::future::{Future, IntoFuture};
@@ -11,9 +16,37 @@ use pin_project_lite::pin_project;
 
 use crate::trace::TraceContext;
 
+/// The context of the code running now, its ids drawn when first asked
+/// for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Not in a traced handler, nor in a future put in scope.
+    Outside,
+    /// A traced handler that is the first span of a trace.
+    Root,
+    /// A traced handler called from this context.
+    ChildOf(TraceContext),
+    /// Drawn, or given.
+    Ready(TraceContext),
+}
+
+impl Scope {
+    /// The context, drawing its ids if they are not yet.
+    pub(crate) fn resolve(&mut self) -> Option<TraceContext> {
+        let context = match *self {
+            Self::Outside => return None,
+            Self::Ready(context) => return Some(context),
+            Self::Root => TraceContext::start(),
+            Self::ChildOf(parent) => parent.child(),
+        };
+        *self = Self::Ready(context);
+        Some(context)
+    }
+}
+
 thread_local! {
     // `Copy` and without a destructor: reading it is a load.
-    static CURRENT: Cell<Option<TraceContext>> = const { Cell::new(None) };
+    static CURRENT: Cell<Scope> = const { Cell::new(Scope::Outside) };
 }
 
 /// The trace context of the traced handler running now (or of the
@@ -58,8 +91,20 @@ thread_local! {
 /// # Ok(())
 /// # }
 /// ```
+#[inline]
 pub fn current() -> Option<TraceContext> {
-    CURRENT.try_with(Cell::get).ok().flatten()
+    CURRENT
+        .try_with(|current| match current.get() {
+            Scope::Outside => None,
+            Scope::Ready(context) => Some(context),
+            mut pending => {
+                let context = pending.resolve();
+                current.set(pending);
+                context
+            }
+        })
+        .ok()
+        .flatten()
 }
 
 impl TraceContext {
@@ -75,10 +120,7 @@ impl TraceContext {
     /// run the handling as it is, and the first traced handler starts a
     /// trace.
     pub fn in_scope<F: IntoFuture>(self, future: F) -> InScope<F::IntoFuture> {
-        InScope {
-            context: self,
-            future: future.into_future(),
-        }
+        InScope::new(Scope::Ready(self), future.into_future())
     }
 }
 
@@ -87,9 +129,17 @@ pin_project! {
     #[must_use = "futures do nothing unless polled"]
     #[derive(Debug)]
     pub struct InScope<F> {
-        context: TraceContext,
+        scope: Scope,
         #[pin]
         future: F,
+    }
+}
+
+impl<F> InScope<F> {
+    /// `future` in `scope`: a traced handler's, its ids perhaps not drawn
+    /// yet.
+    pub(crate) fn new(scope: Scope, future: F) -> Self {
+        Self { scope, future }
     }
 }
 
@@ -98,26 +148,34 @@ impl<F: Future> Future for InScope<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _restore = enter(*this.context);
+        let _restore = Restore::enter(this.scope);
         this.future.poll(cx)
     }
 }
 
-/// Makes `context` the current one until the guard drops, which puts back
-/// the one before (also when the poll panics).
-fn enter(context: TraceContext) -> Restore {
-    Restore(
-        CURRENT
-            .try_with(|current| current.replace(Some(context)))
-            .ok()
-            .flatten(),
-    )
+/// The scope of an [`InScope`] made the current one for a poll; once the
+/// poll is over (also when it panics), the ids drawn meanwhile are kept in
+/// the future's scope and the one before is current again.
+struct Restore<'a> {
+    scope: &'a mut Scope,
+    previous: Scope,
 }
 
-struct Restore(Option<TraceContext>);
+impl<'a> Restore<'a> {
+    #[inline]
+    fn enter(scope: &'a mut Scope) -> Self {
+        let previous = CURRENT
+            .try_with(|current| current.replace(*scope))
+            .unwrap_or(Scope::Outside);
+        Self { scope, previous }
+    }
+}
 
-impl Drop for Restore {
+impl Drop for Restore<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|current| current.set(self.0));
+        if let Ok(now) = CURRENT.try_with(|current| current.replace(self.previous)) {
+            *self.scope = now;
+        }
     }
 }
