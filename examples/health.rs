@@ -3,9 +3,10 @@
 //! `GET /health` answering `system.health()` (200 while healthy or
 //! degraded, 503 when unhealthy, as a load balancer expects).
 //!
-//! Run with `cargo run --example health`, then
-//! `curl http://127.0.0.1:<port>/health`. It serves for five minutes, or
-//! until it has answered as many requests as its first argument says
+//! `cargo run --example health` prints the report's JSON once and exits.
+//! `cargo run --example health -- serve` serves it: then
+//! `curl http://127.0.0.1:<port>/health`, for five minutes, or until it
+//! has answered as many requests as a number argument says
 //! (`cargo run --example health -- 3`).
 
 use std::convert::Infallible;
@@ -209,11 +210,15 @@ pub async fn run(system: &System, listener: TcpListener, requests: usize) -> std
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let requests = match std::env::args().nth(1) {
-        Some(count) => count.parse().map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "the argument is a number of requests")
-        })?,
-        None => usize::MAX,
+    let requests = match std::env::args().nth(1).as_deref() {
+        None => None,
+        Some("serve") => Some(usize::MAX),
+        Some(count) => Some(count.parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the argument is `serve` or a number of requests",
+            )
+        })?),
     };
     let system = System::new();
     let shop = start(&system);
@@ -222,6 +227,13 @@ async fn main() -> std::io::Result<()> {
         .send("ada@example.com".into())
         .await
         .expect("the mailer answers");
+    let Some(requests) = requests else {
+        // Run as every example is, on its own: the report once, no server.
+        println!("{:#}", json(&system.health().await));
+        println!("(run with `-- serve` to serve it on GET /health)");
+        system.shutdown().await;
+        return Ok(());
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("serving http://{}/health", listener.local_addr()?);
     match tokio::time::timeout(Duration::from_secs(300), run(&system, listener, requests)).await {
