@@ -41,8 +41,20 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         });
         let awaited = handler.is_async.then(|| quote!(.await));
         let envelope = handler.envelope_field();
-        // Taken by the kernel before the handler runs (see `phyx::trace`).
-        let trace = handler.trace_field().map(|field| quote!(#field: _,));
+        let trace = handler.trace_field().map(|field| quote!(#field,));
+        // A traced method's handler runs in its own scope and span (see
+        // `phyx::trace`), opened before its future borrows the context.
+        let name = handler.ident.to_string();
+        let open = handler.traced.then(
+            || quote!(let __phyx_opened = #private::open_trace(__phyx_trace, #krate::Ctx::name(__phyx_ctx), #name);),
+        );
+        let wrap = |future: TokenStream| {
+            if handler.traced {
+                quote!(#private::traced(__phyx_opened, #future))
+            } else {
+                future
+            }
+        };
         if handler.replies_later() {
             // In: `fn fetch(&mut self, url: String, reply: Reply<String>)`.
             // Out: the caller's end moved into a `Reply` (checked `Send`
@@ -52,11 +64,13 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             let checked = checked(krate, output, Crossing::Reply, &params);
             let reply_krate = respanned(krate, output.span());
             let later = quote_spanned!(output.span()=> #reply_krate::Reply::<#checked>::__new(__phyx_reply));
+            let run = wrap(quote!(#private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; })));
             return quote! {
                 #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                     #(#opened)*
+                    #open
                     let __phyx_later = #later;
-                    #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
+                    #run.await
                 }
             };
         }
@@ -67,10 +81,12 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             &params,
             quote!(Self::#ident(self, #(#args),*) #awaited),
         );
+        let run = wrap(quote!(#private::handle_and_reply(__phyx_reply, async move { #reply })));
         quote! {
             #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                 #(#opened)*
-                #private::handle_and_reply(__phyx_reply, async move { #reply }).await
+                #open
+                #run.await
             }
         }
     });

@@ -9,9 +9,13 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
+
+use tracing::Instrument as _;
+use tracing::instrument::Instrumented;
 
 use crate::trace::scope::Scope;
-use crate::trace::{TraceContext, current};
+use crate::trace::{InScope, TraceContext, current};
 
 /// The hidden field of a traced method's message: the caller's trace
 /// context (`None`: the handler starts a trace) and the caller's
@@ -116,6 +120,34 @@ impl Traced {
 fn caller_span() -> Option<Box<tracing::Span>> {
     let span = tracing::Span::current();
     (!span.is_none()).then(|| Box::new(span))
+}
+
+/// A traced handler's scope and span, opened before its future is made
+/// (which borrows the context the process's name is read from).
+#[doc(hidden)]
+pub struct Opened {
+    scope: Scope,
+    span: tracing::Span,
+}
+
+/// Opens the scope and span of a handler of `process`'s traced `method`,
+/// from what its message carried (`None`: nothing, as a `send_every`
+/// tick's: a new trace).
+#[doc(hidden)]
+#[inline]
+pub fn open_trace(traced: Option<Traced>, process: &str, method: &'static str) -> Opened {
+    let (scope, span) = traced.unwrap_or_default().open(process, method);
+    Opened { scope, span }
+}
+
+/// Runs a traced handler in the scope and span `opened`: the scope
+/// current around each poll, the span entered (a no-op when no one wants
+/// it). The generated `__handle` wraps only traced methods' handlers, so
+/// a process without any has none of this in its futures.
+#[doc(hidden)]
+#[inline]
+pub fn traced<F: Future>(opened: Opened, handler: F) -> Instrumented<InScope<F>> {
+    InScope::new(opened.scope, handler).instrument(opened.span)
 }
 
 impl Default for Traced {
