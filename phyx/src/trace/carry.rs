@@ -1,11 +1,11 @@
 //! What a traced call carries from its caller to its handler, and the
-//! handler's span made from it.
+//! handler's scope and span made from it.
 //!
 //! ```text
-//! caller:  Traced::capture()     = { parent: trace::current(), span: Span::current() }
-//!          (as the call is sent or first polled: `call/mod.rs`)
-//! handler: traced.open("A", "m") = (a child of parent, or a new trace's first span,
-//!                                   info_span!(parent: span, "phyx.handle", trace_id, span_id, parent_span_id))
+//! caller:    Traced::capture() = { parent: trace::current(), span: the caller's Span, if INFO is listened to }
+//!            (as the call is sent, set on a timer or first polled: `call/mod.rs`)
+//! generated: let opened = open_trace(__phyx_trace, ctx.name(), "m");   // a child of parent, or a trace's first span
+//!            traced(opened, handle_and_reply(..)).await                 // InScope + the INFO `phyx.handle` span
 //! ```
 
 use std::fmt;
