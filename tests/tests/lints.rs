@@ -57,6 +57,21 @@ impl<K: Hash + Eq + Clone + Sync, V: Clone + Sync> Cache<K, V> {
         self.entries.clear();
     }
 
+    /// How many entries, traced.
+    #[public]
+    #[trace]
+    pub async fn traced_len(&self, ctx: &mut Ctx<Self>) -> usize {
+        ctx.sleep(Duration::ZERO).await;
+        self.entries.len()
+    }
+
+    /// How many entries, traced, through a `Reply`.
+    #[public]
+    #[trace]
+    pub fn traced_len_later(&self, reply: Reply<usize>) {
+        reply.send(self.entries.len());
+    }
+
     #[on_start]
     async fn warm_up(&mut self, ctx: &mut Ctx<Self>) -> Result<(), String> {
         ctx.sleep(Duration::ZERO).await;
@@ -130,6 +145,8 @@ async fn a_pedantic_process_works() {
     assert_eq!(cache.put("a".into(), 1).await, Ok(None));
     assert_eq!(cache.get("a".into(), Duration::ZERO).await, Ok(Some(1)));
     assert_eq!(cache.len_later().await, Ok(1));
+    assert_eq!(cache.traced_len().await, Ok(1));
+    assert_eq!(cache.traced_len_later().await, Ok(1));
     cache.clear().send().unwrap();
     cache.clear().send_every(Duration::from_secs(1)).unwrap().cancel();
     let tally: TallyRef = system.spawn(Tally::default);

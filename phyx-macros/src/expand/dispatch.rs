@@ -44,8 +44,20 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         let awaited = handler.is_async.then(|| quote!(.await));
         let envelope = handler.envelope_field();
         let invalidate = decided::invalidate(methods, handler);
-        // Taken by the kernel before the handler runs (see `phyx::trace`).
-        let trace = handler.trace_field().map(|field| quote!(#field: _,));
+        let trace = handler.trace_field().map(|field| quote!(#field,));
+        // A traced method's handler runs in its own scope and span (see
+        // `phyx::trace`), opened before its future borrows the context.
+        let name = handler.ident.to_string();
+        let open = handler.traced.then(
+            || quote!(let __phyx_opened = #private::open_trace(__phyx_trace, #krate::Ctx::name(__phyx_ctx), #name);),
+        );
+        let wrap = |future: TokenStream| {
+            if handler.traced {
+                quote!(#private::traced(__phyx_opened, #future))
+            } else {
+                future
+            }
+        };
         if handler.replies_later() {
             // In: `fn fetch(&mut self, url: String, reply: Reply<String>)`.
             // Out: the caller's end moved into a `Reply` (checked `Send`
@@ -55,19 +67,22 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             let checked = checked(krate, output, Crossing::Reply, &params);
             let reply_krate = respanned(krate, output.span());
             let later = quote_spanned!(output.span()=> #reply_krate::Reply::<#checked>::__new(__phyx_reply));
+            let handler_future =
+                wrap(quote!(#private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; })));
             let run = idempotent::arm(
                 cx,
                 methods,
                 handler,
                 Run::Later(quote! {
                     let __phyx_later = #later;
-                    #private::handle_later(async move { Self::#ident(self, #(#args),*) #awaited; }).await
+                    #handler_future.await
                 }),
             );
             return quote! {
                 #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                     #invalidate
                     #(#opened)*
+                    #open
                     #run
                 }
             };
@@ -79,11 +94,12 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
             &params,
             quote!(Self::#ident(self, #(#args),*) #awaited),
         );
-        let run = idempotent::arm(cx, methods, handler, Run::Reply(quote!(async move { #reply })));
+        let run = idempotent::arm(cx, methods, handler, Run::Reply(wrap(quote!(async move { #reply }))));
         quote! {
             #message::#variant { #(#fields,)* __phyx_reply, #trace #envelope } => {
                 #invalidate
                 #(#opened)*
+                #open
                 #run
             }
         }

@@ -113,10 +113,11 @@ pub trait Message: Send + 'static {
     }
 
     /// The slot of what a traced method's message carries from its
-    /// caller (`phyx::trace`): taken before the handler runs, filled from
-    /// a `traceparent` header on a message from another node. `None` for
-    /// a method without `#[trace]`, and for every message of a process
-    /// without traced methods (this default, which costs nothing).
+    /// caller (`phyx::trace`): filled as the call goes, or from a
+    /// `traceparent` header on a message from another node; the generated
+    /// handler opens its scope and span from it. `None` for a method
+    /// without `#[trace]`, and for every message of a process without
+    /// traced methods (this default, which costs nothing).
     #[doc(hidden)]
     fn __trace(&mut self) -> Option<&mut Option<Traced>> {
         None

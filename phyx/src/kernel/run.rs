@@ -21,7 +21,6 @@ use crate::kernel::tree::Core;
 use crate::kernel::watch::Down;
 use crate::options::{RestartLimit, Settings};
 use crate::panic::{catch_panics, panic_message, quietly};
-use crate::trace::InScope;
 
 pub(crate) async fn run<T: Process>(
     shared: Arc<Shared<T::Message>>,
@@ -237,37 +236,23 @@ async fn serve<T: Process>(state: &mut T, ctx: &mut Ctx<T>, addr: &Addr<T::Messa
                 };
             }
         }
-        // A traced method's message carries its caller's trace; any other
-        // (all of them, in a process without `#[trace]`) has none.
-        let traced = message.__trace().map(|slot| slot.take().unwrap_or_default());
+        // A traced method's handler makes its own span (`phyx::trace`);
+        // in a process without traced methods, `__trace` is `None` here
+        // and this is the one span of every message.
+        let span = if message.__trace().is_some() {
+            tracing::Span::none()
+        } else {
+            tracing::debug_span!("phyx.handle", process = %core.name, method)
+        };
         #[cfg(feature = "metrics")]
         let started = core.system.clock.now();
         core.set_busy(true);
-        let handled = match traced {
-            None => {
-                let span = tracing::debug_span!("phyx.handle", process = %core.name, method);
-                // With no subscriber interested the span is a no-op; not
-                // wrapping the handler in it spares entering and leaving
-                // it at every poll.
-                if span.is_disabled() {
-                    within_grace(core, grace, pin!(state.__handle(ctx, message))).await
-                } else {
-                    within_grace(core, grace, pin!(state.__handle(ctx, message).instrument(span))).await
-                }
-            }
-            Some(traced) => {
-                let (scope, span) = traced.open(&core.name, method);
-                // The scope is kept whether or not anyone listens (the
-                // handler's calls continue it); the span only if someone
-                // does, as above. (Each future is made inside `pin!`, so
-                // that it is built where it stays.)
-                if span.is_disabled() {
-                    within_grace(core, grace, pin!(InScope::new(scope, state.__handle(ctx, message)))).await
-                } else {
-                    let handler = pin!(InScope::new(scope, state.__handle(ctx, message)).instrument(span));
-                    within_grace(core, grace, handler).await
-                }
-            }
+        // With no subscriber interested the span is a no-op; not wrapping
+        // the handler in it spares entering and leaving it at every poll.
+        let handled = if span.is_disabled() {
+            within_grace(core, grace, pin!(state.__handle(ctx, message))).await
+        } else {
+            within_grace(core, grace, pin!(state.__handle(ctx, message).instrument(span))).await
         };
         core.set_busy(false);
         match handled {

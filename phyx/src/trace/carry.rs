@@ -1,17 +1,21 @@
 //! What a traced call carries from its caller to its handler, and the
-//! handler's span made from it.
+//! handler's scope and span made from it.
 //!
 //! ```text
-//! caller:  Traced::capture()     = { parent: trace::current(), span: Span::current() }
-//!          (as the call is sent or first polled: `call/mod.rs`)
-//! handler: traced.open("A", "m") = (a child of parent, or a new trace's first span,
-//!                                   info_span!(parent: span, "phyx.handle", trace_id, span_id, parent_span_id))
+//! caller:    Traced::capture() = { parent: trace::current(), span: the caller's Span, if INFO is listened to }
+//!            (as the call is sent, set on a timer or first polled: `call/mod.rs`)
+//! generated: let opened = open_trace(__phyx_trace, ctx.name(), "m");   // a child of parent, or a trace's first span
+//!            traced(opened, handle_and_reply(..)).await                 // InScope + the INFO `phyx.handle` span
 //! ```
 
 use std::fmt;
+use std::future::Future;
+
+use tracing::Instrument as _;
+use tracing::instrument::Instrumented;
 
 use crate::trace::scope::Scope;
-use crate::trace::{TraceContext, current};
+use crate::trace::{InScope, TraceContext, current};
 
 /// The hidden field of a traced method's message: the caller's trace
 /// context (`None`: the handler starts a trace) and the caller's
@@ -116,6 +120,34 @@ impl Traced {
 fn caller_span() -> Option<Box<tracing::Span>> {
     let span = tracing::Span::current();
     (!span.is_none()).then(|| Box::new(span))
+}
+
+/// A traced handler's scope and span, opened before its future is made
+/// (which borrows the context the process's name is read from).
+#[doc(hidden)]
+pub struct Opened {
+    scope: Scope,
+    span: tracing::Span,
+}
+
+/// Opens the scope and span of a handler of `process`'s traced `method`,
+/// from what its message carried (`None`: nothing, as a `send_every`
+/// tick's: a new trace).
+#[doc(hidden)]
+#[inline]
+pub fn open_trace(traced: Option<Traced>, process: &str, method: &'static str) -> Opened {
+    let (scope, span) = traced.unwrap_or_default().open(process, method);
+    Opened { scope, span }
+}
+
+/// Runs a traced handler in the scope and span `opened`: the scope
+/// current around each poll, the span entered (a no-op when no one wants
+/// it). The generated `__handle` wraps only traced methods' handlers, so
+/// a process without any has none of this in its futures.
+#[doc(hidden)]
+#[inline]
+pub fn traced<F: Future>(opened: Opened, handler: F) -> Instrumented<InScope<F>> {
+    InScope::new(opened.scope, handler).instrument(opened.span)
 }
 
 impl Default for Traced {
