@@ -401,3 +401,44 @@ async fn process_trace_traces_every_public_method() {
         assert!(sink.one("Everything", method).1.field("trace_id").is_some());
     }
 }
+
+/// Traced methods that are also idempotent, or reply later: the handler
+/// still runs in its caller's trace.
+#[derive(Default)]
+struct Charges {
+    runs: u32,
+}
+
+#[process]
+impl Charges {
+    #[public]
+    #[trace]
+    #[idempotent(key = order, window = "1m")]
+    fn charge(&mut self, order: u64) -> (u32, Option<TraceContext>) {
+        let _ = order;
+        self.runs += 1;
+        (self.runs, trace::current())
+    }
+
+    #[public]
+    #[trace]
+    #[idempotent(key = order, window = "1m")]
+    fn charge_later(&mut self, order: u64, reply: Reply<Option<TraceContext>>) {
+        let _ = order;
+        reply.send(trace::current());
+    }
+}
+
+#[tokio::test]
+async fn an_idempotent_or_reply_later_traced_handler_continues_the_trace() {
+    let t = TestSystem::new();
+    let charges = t.system().spawn(Charges::default);
+    let edge = TraceContext::start();
+    let (runs, seen) = edge.in_scope(charges.charge(7)).await.unwrap();
+    assert_eq!(runs, 1);
+    assert_eq!(seen.map(|context| context.trace_id()), Some(edge.trace_id()));
+    let (again, _) = edge.in_scope(charges.charge(7)).await.unwrap();
+    assert_eq!(again, 1, "the duplicate got the first reply without running");
+    let later = edge.in_scope(charges.charge_later(8)).await.unwrap();
+    assert_eq!(later.map(|context| context.trace_id()), Some(edge.trace_id()));
+}
