@@ -27,7 +27,9 @@
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 /// A cached method's options, as `#[cache(...)]` writes them.
@@ -179,7 +181,7 @@ pub(crate) fn lookup<Q: KeyRef, V: Clone + Send + 'static>(
     let cache: &MethodCache<Q::Owned, V> = slot.as_any().downcast_ref()?;
     let hash = cache.hasher.hash_one(key);
     let generation = {
-        let table = cache.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let table = cache.table.lock();
         if let Some(entry) = table.entries.get(&hash) {
             if entry.expires > now && key.matches(&entry.key) {
                 return Some(Cached::Hit(entry.value.clone()));
@@ -234,7 +236,7 @@ impl<K: Send + 'static, V: Clone + Send + 'static> MethodCache<K, V> {
     }
 
     fn insert(&self, hash: u64, key: K, value: V, generation: u64, now: Instant) {
-        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = self.table.lock();
         if table.generation != generation {
             return;
         }
@@ -298,7 +300,7 @@ impl<K, V> Table<K, V> {
 
 impl<K: Send + 'static, V: Clone + Send + 'static> AnyCache for MethodCache<K, V> {
     fn clear(&self) {
-        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = self.table.lock();
         table.entries.clear();
         table.order.clear();
         table.generation += 1;
@@ -502,7 +504,7 @@ mod tests {
         }
         let slot = caches.slots[0].get().expect("made at the first lookup");
         let cache: &MethodCache<(u32,), String> = slot.as_any().downcast_ref().expect("its type");
-        let table = cache.table.lock().unwrap();
+        let table = cache.table.lock();
         assert_eq!(table.entries.len(), 1);
         assert!(table.order.len() <= 16, "{} records for one entry", table.order.len());
     }

@@ -16,6 +16,15 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The current instant on this clock.
     fn now(&self) -> Instant;
 
+    /// The current instant to within a few milliseconds, for what reads
+    /// the clock on every call and needs no finer: a `#[cache]` entry's
+    /// freshness. Never behind an instant it returned before; it may be
+    /// a few milliseconds off [`now`](Self::now), either way. The default
+    /// is `now`, which is what a virtual clock should keep.
+    fn now_coarse(&self) -> Instant {
+        self.now()
+    }
+
     /// A future that completes once this clock reaches `deadline`.
     fn sleep_until(&self, deadline: Instant) -> Sleep;
 
@@ -71,7 +80,70 @@ impl Clock for TokioClock {
         tokio::time::Instant::now().into_std()
     }
 
+    /// On Linux the kernel's coarse monotonic clock (its last tick, 1 to
+    /// 10 ms old), which costs a third of a precise read; elsewhere
+    /// [`now`](Clock::now). Unlike `now`, it does not stop with a paused
+    /// tokio runtime: a test of cache expiry runs on `phyx-testkit`'s
+    /// virtual clock, which keeps both reads on virtual time.
+    fn now_coarse(&self) -> Instant {
+        coarse::now()
+    }
+
     fn sleep_until(&self, deadline: Instant) -> Sleep {
         Sleep::new(tokio::time::sleep_until(deadline.into()))
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod coarse {
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    /// The kernel's coarse monotonic clock, as an `Instant`: the instant
+    /// of a first precise read, plus how far the coarse clock has moved
+    /// since then. (Both clocks are the same monotonic time; the coarse
+    /// one only lags, by less than a tick.)
+    pub(super) fn now() -> Instant {
+        static ANCHOR: OnceLock<(Instant, u64)> = OnceLock::new();
+        let (instant, coarse) = ANCHOR.get_or_init(|| (Instant::now(), nanos()));
+        *instant + Duration::from_nanos(nanos().saturating_sub(*coarse))
+    }
+
+    /// The coarse clock, in nanoseconds since some fixed point.
+    #[allow(unsafe_code)]
+    fn nanos() -> u64 {
+        let mut time = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `time` is a valid, writable `timespec`, and
+        // CLOCK_MONOTONIC_COARSE exists on every Linux since 2.6.32; it
+        // cannot fail then, and a failure would leave the zero time, which
+        // `now` saturates into the anchor's instant.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut time) };
+        (time.tv_sec as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(time.tv_nsec as u64)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod coarse {
+    use std::time::Instant;
+
+    pub(super) fn now() -> Instant {
+        tokio::time::Instant::now().into_std()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Clock, TokioClock};
+
+    #[test]
+    fn the_coarse_clock_never_goes_back() {
+        let mut last = TokioClock.now_coarse();
+        for _ in 0..100_000 {
+            let now = TokioClock.now_coarse();
+            assert!(now >= last, "the coarse clock went back");
+            last = now;
+        }
     }
 }

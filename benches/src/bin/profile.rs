@@ -2,11 +2,12 @@
 //! `valgrind --tool=callgrind target/release/profile tell phyx current`.
 //!
 //! Arguments: scenario (`tell`, `ask`, `spawn`, `fan-in`, `ring`,
-//! `guarded`, `restart`, `pool`, `traced`), system (`tokio`, `tokio-unbounded`, `phyx`,
+//! `guarded`, `restart`, `pool`, `traced`, `decorators`), system (`tokio`, `tokio-unbounded`, `phyx`,
 //! `kameo`, `ractor`, `actix`; for `guarded`: `none`, `breaker`, `rate`,
 //! `both`, `validated`; for `pool`: `direct`, `key`, `least`; for `traced`:
 //! `plain`, `traced` or `traced-in-trace`, each optionally `-registry`;
-//! always current-thread), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
+//! always current-thread; for `decorators`: `nothing`, `lookup`, `hit`,
+//! `uncached`), flavor (`current` or `multi`). Sizes as `PHYX_BENCH_QUICK` says.
 //!
 //! With the `cluster` feature, also `remote-ask` and `remote-tell`, system
 //! `phyx` or `nats` (async-nats alone), on a nats-server it starts:
@@ -75,6 +76,16 @@ fn main() {
                 subscriber: case.ends_with("-registry"),
             };
             println!("{:?}", tells(case, sizes.tells));
+        }
+        ("decorators", scenario) => {
+            use phyx_benches::decorators::Scenario;
+            let scenario = match scenario {
+                "lookup" => Scenario::HashLookup,
+                "hit" => Scenario::CacheHit,
+                "uncached" => Scenario::UncachedAsk,
+                _ => Scenario::Nothing,
+            };
+            println!("{:?}", scenario.run(flavor, sizes.asks));
         }
         ("restart", _) => println!("mean {:?}", phyx_only::restart(flavor, sizes.restarts).mean()),
         (scenario, "tokio") => run::<Tokio<true>>(scenario, flavor, sizes),

@@ -1,7 +1,8 @@
 //! What a handle method decides before sending: `#[validate]` runs the
 //! validator on the arguments, `#[cache]` looks the call up in the
 //! process's cache. Both run at the caller, on the arguments by
-//! reference, before they move into the message.
+//! reference: the validator before they move into the message, the cache
+//! lookup when an ask of the call is awaited.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -73,17 +74,29 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, handler: &Handler) -> Decid
                 (&#private::Probe::<#reply>::new()).keep_rule()
             }},
         };
-        before.extend(quote! {
-            let __phyx_key: (#(&#types,)*) = (#(&#fields,)*);
-            let __phyx_cached = #private::cache_lookup::<_, _, #reply>(
-                &self.__phyx_addr,
-                #index,
-                #private::CacheSpec { ttl: #ttl, capacity: #capacity },
-                &__phyx_key,
-                #keep,
-            );
+        let message = &cx.message;
+        let (_, ty_generics, _) = cx.generics.split_for_impl();
+        let variant = &handler.variant;
+        // Looked up when the call is awaited, not when it is made: a tell
+        // of a cached method is always sent, and pays nothing for it.
+        after.extend(quote! {
+            .__cached(|__phyx_addr: &#private::Addr<#message #ty_generics>, __phyx_message: &#message #ty_generics| {
+                match __phyx_message {
+                    #message::#variant { #(#fields,)* .. } => {
+                        let __phyx_key: (#(&#types,)*) = (#(#private::Sent::get(#fields),)*);
+                        #private::cache_lookup::<_, _, #reply>(
+                            __phyx_addr,
+                            #index,
+                            #private::CacheSpec { ttl: #ttl, capacity: #capacity },
+                            &__phyx_key,
+                            #keep,
+                        )
+                    }
+                    #[allow(unreachable_patterns)]
+                    _ => #private::None,
+                }
+            })
         });
-        after.extend(quote!(.__cached(__phyx_cached)));
     }
     Decided { before, after }
 }

@@ -5,23 +5,24 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
-use crate::cache::{self, CacheSpec, Cached, Fill, KeyRef};
+use crate::cache::{self, CacheSpec, Cached, KeyRef};
 use crate::kernel::addr::Addr;
 use crate::kernel::process::{Message, Status};
-use crate::kernel::reply::Sent;
 
 /// What a call carries from the caller's checks: nothing for a method
 /// with neither attribute, which is every call's common case.
-pub(crate) enum Decided<R> {
+pub(crate) enum Decided<R, M: Message> {
     Nothing,
     /// Refused by the method's validator, in its words.
     Invalid(Arc<str>),
-    /// Answered by the method's cache. (`Sent`: a call is `Send` whatever
-    /// its reply type, as its message is.)
-    Hit(Sent<R>),
-    /// Not in the cache: the reply is offered to it.
-    Miss(Fill<R>),
+    /// A `#[cache]` method's call: how to look it up in the cache, once
+    /// it is awaited (a tell is always sent).
+    Cached(Probe<R, M>),
 }
+
+/// Looks a call up in its method's cache, from its message: `None` when
+/// there is no cache to ask (the process stopped for good).
+pub(crate) type Probe<R, M> = fn(&Addr<M>, &M) -> Option<Cached<R>>;
 
 /// What a validator returns: `Ok(())` to let the call through, or an
 /// `Err` whose text refuses it. The validator itself is called as written
@@ -90,5 +91,5 @@ pub fn cache_lookup<M: Message, Q: KeyRef, R: Clone + Send + 'static>(
     if core.status() == Status::Stopped {
         return None;
     }
-    cache::lookup(caches, index, spec, key, keep, core.system.clock.now())
+    cache::lookup(caches, index, spec, key, keep, core.system.clock.now_coarse())
 }

@@ -21,7 +21,7 @@ pub use crate::call::decided::{CacheArgument, CacheReply, Verdict, cache_lookup}
 pub use crate::call::flatten::Flatten;
 
 use crate::cache::{Cached, Fill};
-use crate::call::decided::Decided;
+use crate::call::decided::{Decided, Probe};
 pub use crate::call::outcome::{Rejection, SagaReply};
 pub use crate::call::timer::Timer;
 pub use crate::call::undo::Undo;
@@ -68,7 +68,7 @@ pub struct Call<R, H: Handle> {
     timeout: Option<Duration>,
     guard: Option<Guard<R>>,
     undo: Option<UndoOf<R, H>>,
-    decided: Decided<R>,
+    decided: Decided<R, H::Message>,
 }
 
 /// Builds the compensation of a successful call from its reply: see
@@ -116,19 +116,14 @@ impl<R: 'static, H: Handle> Call<R, H> {
         self
     }
 
-    /// Answers the call from its method's cache on a hit, or offers the
-    /// reply to the cache on a miss: `#[cache]`. A call its validator
-    /// refused stays refused.
+    /// Puts an ask of the call under its method's cache (`#[cache]`):
+    /// `probe` looks it up when it is awaited; a hit is answered at once,
+    /// a miss offers its reply to the cache. A call its validator refused
+    /// stays refused.
     #[doc(hidden)]
-    pub fn __cached(mut self, cached: Option<Cached<R>>) -> Self
-    where
-        R: Send,
-    {
-        if let (Decided::Nothing, Some(cached)) = (&self.decided, cached) {
-            self.decided = match cached {
-                Cached::Hit(reply) => Decided::Hit(Sent::new(reply)),
-                Cached::Miss(fill) => Decided::Miss(fill),
-            };
+    pub fn __cached(mut self, probe: Probe<R, H::Message>) -> Self {
+        if let Decided::Nothing = self.decided {
+            self.decided = Decided::Cached(probe);
         }
         self
     }
@@ -514,25 +509,30 @@ impl<R: 'static, H: Handle> IntoFuture for Call<R, H> {
 
     fn into_future(mut self) -> Ask<R, H> {
         let method = self.message.method();
-        let (state, fill) = match std::mem::replace(&mut self.decided, Decided::Nothing) {
-            Decided::Nothing => (AskState::Unsent(self), None),
-            Decided::Miss(fill) => (AskState::Unsent(self), Some(fill)),
-            Decided::Hit(reply) => (AskState::Answered(reply.into_inner()), None),
-            Decided::Invalid(reason) => (
-                AskState::Failed(CallError::Invalid {
+        let fill = match std::mem::replace(&mut self.decided, Decided::Nothing) {
+            Decided::Nothing => None,
+            Decided::Cached(probe) => match probe(&self.addr, &self.message) {
+                // Answered here: the message is dropped unsent.
+                Some(Cached::Hit(reply)) => return Ask::ready(Ok(reply)),
+                Some(Cached::Miss(fill)) => Some(fill),
+                None => None,
+            },
+            Decided::Invalid(reason) => {
+                return Ask::ready(Err(CallError::Invalid {
                     process: self.addr.core().name.clone(),
                     method,
                     reason,
-                }),
-                None,
-            ),
+                }));
+            }
         };
         Ask {
-            method,
-            state,
-            deadline: None,
-            breaker: None,
-            fill,
+            inner: AskInner::Asking(Asking {
+                method,
+                state: AskState::Unsent(self),
+                deadline: None,
+                breaker: None,
+                fill,
+            }),
         }
     }
 }
@@ -559,6 +559,18 @@ type WaitForRoom<M> = Pin<Box<dyn Future<Output = Result<(), Refused<M>>> + Send
 /// discarded.
 #[must_use = "futures do nothing unless polled"]
 pub struct Ask<R, H: Handle> {
+    inner: AskInner<R, H>,
+}
+
+enum AskInner<R, H: Handle> {
+    /// Decided at the caller (a cache hit, a refused validation): no
+    /// message, and nothing else to keep or drop. `None` once taken.
+    Ready(Option<Result<R, CallError>>),
+    Asking(Asking<R, H>),
+}
+
+/// An ask on its way to the process.
+struct Asking<R, H: Handle> {
     method: &'static str,
     state: AskState<R, H>,
     deadline: Option<Deadline>,
@@ -591,21 +603,35 @@ enum AskState<R, H: Handle> {
     ),
     Queued(Addr<H::Message>, oneshot::Receiver<Result<Sent<R>, NoReply>>),
     Failed(CallError),
-    /// Answered at the caller, by the method's cache.
-    Answered(R),
     Done,
 }
 
 // The message is only ever moved, never pinned, so `Ask` need not be.
 impl<R, H: Handle> Unpin for Ask<R, H> {}
 
+impl<R, H: Handle> Ask<R, H> {
+    fn ready(result: Result<R, CallError>) -> Self {
+        Self {
+            inner: AskInner::Ready(Some(result)),
+        }
+    }
+}
+
 impl<R: 'static, H: Handle> Future for Ask<R, H> {
     type Output = Result<R, CallError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let result = std::task::ready!(this.poll_reply(cx));
-        if let Some(pass) = &mut this.breaker {
+        match &mut self.inner {
+            AskInner::Ready(result) => Poll::Ready(result.take().expect("`Ask` polled after completion")),
+            AskInner::Asking(asking) => asking.poll(cx),
+        }
+    }
+}
+
+impl<R: 'static, H: Handle> Asking<R, H> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, CallError>> {
+        let result = std::task::ready!(self.poll_reply(cx));
+        if let Some(pass) = &mut self.breaker {
             let success = match &result {
                 Ok(value) => Some((pass.is_ok)(value)),
                 Err(CallError::Panicked { .. } | CallError::Timeout { .. } | CallError::ReplyDropped { .. }) => {
@@ -617,9 +643,7 @@ impl<R: 'static, H: Handle> Future for Ask<R, H> {
         }
         Poll::Ready(result)
     }
-}
 
-impl<R: 'static, H: Handle> Ask<R, H> {
     fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, CallError>> {
         loop {
             let pending = match std::mem::replace(&mut self.state, AskState::Done) {
@@ -664,7 +688,7 @@ impl<R: 'static, H: Handle> Ask<R, H> {
                     Poll::Ready(Ok(Ok(value))) => {
                         let value = value.into_inner();
                         if let Some(fill) = self.fill.take() {
-                            fill.store(&value, addr.core().system.clock.now());
+                            fill.store(&value, addr.core().system.clock.now_coarse());
                         }
                         return Poll::Ready(Ok(value));
                     }
@@ -676,7 +700,6 @@ impl<R: 'static, H: Handle> Ask<R, H> {
                     Poll::Pending => AskState::Queued(addr, reply),
                 },
                 AskState::Failed(error) => return Poll::Ready(Err(error)),
-                AskState::Answered(reply) => return Poll::Ready(Ok(reply)),
                 AskState::Done => panic!("`Ask` polled after completion"),
             };
             if let Some(deadline) = &mut self.deadline {
