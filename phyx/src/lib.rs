@@ -965,7 +965,7 @@ pub mod __private {
         HandleAndReply, NoReply, Panic, ReplyTo, Sent, StartOutcome, Unreachable, handle_and_reply, no_reply,
     };
     pub use crate::kernel::wire::{Decode, Decoded, Encoded, PendingReply, ReplyWait, Wire};
-    pub use crate::trace::carry::{Opened, Traced, open_trace, traced};
+    pub use crate::trace::carry::{InTrace, Opened, Traced, TracedHandler, enter_trace, open_trace, traced};
 
     #[cfg(feature = "cluster")]
     pub use crate::cluster::private::*;

@@ -31,6 +31,7 @@ pin_project! {
 impl<F: Future> Future for CatchPanics<F> {
     type Output = Result<F::Output, Arc<str>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut future = self.project().future;
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| match future.as_mut().as_pin_mut() {

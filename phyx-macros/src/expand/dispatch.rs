@@ -46,13 +46,21 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
         let invalidate = decided::invalidate(methods, handler);
         let trace = handler.trace_field().map(|field| quote!(#field,));
         // A traced method's handler runs in its own scope and span (see
-        // `phyx::trace`), opened before its future borrows the context.
+        // `phyx::trace`). An async one's are opened before its future
+        // borrows the context, and made current around each of its polls;
+        // a synchronous one's future ends in the poll that starts it, under
+        // a guard made before it (so that the future holds nothing more
+        // than an untraced one's).
         let name = handler.ident.to_string();
-        let open = handler.traced.then(
+        let traced_async = handler.traced && handler.is_async;
+        let open = traced_async.then(
             || quote!(let __phyx_opened = #private::open_trace(__phyx_trace, #krate::Ctx::name(__phyx_ctx), #name);),
         );
+        let enter = (handler.traced && !handler.is_async).then(|| {
+            quote!(let __phyx_in_trace = #private::enter_trace(__phyx_trace, || #krate::Ctx::name(__phyx_ctx), #name);)
+        });
         let wrap = |future: TokenStream| {
-            if handler.traced {
+            if traced_async {
                 quote!(#private::traced(__phyx_opened, #future))
             } else {
                 future
@@ -83,6 +91,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
                     #invalidate
                     #(#opened)*
                     #open
+                    #enter
                     #run
                 }
             };
@@ -100,6 +109,7 @@ pub(super) fn expand(cx: &Cx<'_>, methods: &Methods, process_options: &ProcessOp
                 #invalidate
                 #(#opened)*
                 #open
+                #enter
                 #run
             }
         }

@@ -803,7 +803,7 @@ fn enqueue<R: 'static, H: Handle>(call: Call<R, H>) -> AskState<R, H> {
 /// no slot (for a process without traced methods, at no cost).
 fn capture_trace<M: Message>(message: &mut M) {
     if let Some(slot @ None) = message.__trace() {
-        *slot = Some(Traced::capture());
+        *slot = Traced::capture();
     }
 }
 

@@ -44,5 +44,5 @@ pub(crate) fn fill<M: Message>(addr: &Addr<M>, message: &mut M, headers: Option<
         }
         parent
     });
-    *slot = Some(Traced::remote(parent));
+    *slot = Traced::remote(parent);
 }

@@ -133,6 +133,7 @@ pin_project! {
 impl<R, F: Future<Output = Sent<R>>> Future for HandleAndReply<R, F> {
     type Output = Result<(), Panic>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let outcome = std::task::ready!(this.handler.poll(cx));

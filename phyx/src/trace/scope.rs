@@ -153,6 +153,23 @@ impl<F: Future> Future for InScope<F> {
     }
 }
 
+/// Whether the code running now is outside any trace scope.
+#[inline]
+pub(crate) fn outside() -> bool {
+    CURRENT
+        .try_with(|current| matches!(current.get(), Scope::Outside))
+        .unwrap_or(true)
+}
+
+/// Makes `scope` the current one, returning the one it replaces (which
+/// the caller puts back).
+#[inline]
+pub(crate) fn swap(scope: Scope) -> Scope {
+    CURRENT
+        .try_with(|current| current.replace(scope))
+        .unwrap_or(Scope::Outside)
+}
+
 /// The scope of an [`InScope`] made the current one for a poll; once the
 /// poll is over (also when it panics), the ids drawn meanwhile are kept in
 /// the future's scope and the one before is current again.
