@@ -442,3 +442,35 @@ async fn an_idempotent_or_reply_later_traced_handler_continues_the_trace() {
     let later = edge.in_scope(charges.charge_later(8)).await.unwrap();
     assert_eq!(later.map(|context| context.trace_id()), Some(edge.trace_id()));
 }
+
+/// A synchronous traced handler that panics.
+struct Fragile;
+
+#[process]
+impl Fragile {
+    #[public]
+    #[trace]
+    fn fail(&self) -> Option<TraceContext> {
+        panic!("a traced handler fails")
+    }
+
+    #[public]
+    #[trace]
+    fn context(&self) -> Option<TraceContext> {
+        trace::current()
+    }
+}
+
+#[tokio::test]
+async fn a_synchronous_traced_handler_leaves_no_scope_behind_even_when_it_panics() {
+    // The process runs on this test's thread (a current-thread runtime):
+    // a scope its handler left set would be this thread's current one.
+    let t = TestSystem::new();
+    let fragile = t.system().spawn(|| Fragile);
+    let first = fragile.context().await.unwrap().expect("traced");
+    assert_eq!(trace::current(), None, "the handler's scope ended with it");
+    assert!(matches!(fragile.fail().await, Err(CallError::Panicked { .. })));
+    assert_eq!(trace::current(), None, "the panicking handler's scope ended with it");
+    let after = fragile.context().await.unwrap().expect("traced");
+    assert_ne!(after.trace_id(), first.trace_id(), "each call from no trace starts its own");
+}
