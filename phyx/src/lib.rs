@@ -822,7 +822,10 @@ pub use phyx_macros::compensate;
 ///   says what happened to one call, not what the process answers.
 ///
 /// A restart empties the cache: the fresh state may answer differently.
-/// A tell ([`Call::send`]) of a cached method is always sent. The method
+/// A tell ([`Call::send`]) of a cached method is always sent: the cache is
+/// looked up when an ask is awaited. Freshness is read on the clock's
+/// coarse reading ([`Clock::now_coarse`](crate::Clock::now_coarse)),
+/// a few milliseconds on Linux. The method
 /// must take `&self` (a cached call does not run it), its arguments must be
 /// `Hash + Eq + Clone` and its reply `Clone`: the compiler says so on the
 /// type that is not. For a process on another node the cache is at each

@@ -472,5 +472,9 @@ async fn a_synchronous_traced_handler_leaves_no_scope_behind_even_when_it_panics
     assert!(matches!(fragile.fail().await, Err(CallError::Panicked { .. })));
     assert_eq!(trace::current(), None, "the panicking handler's scope ended with it");
     let after = fragile.context().await.unwrap().expect("traced");
-    assert_ne!(after.trace_id(), first.trace_id(), "each call from no trace starts its own");
+    assert_ne!(
+        after.trace_id(),
+        first.trace_id(),
+        "each call from no trace starts its own"
+    );
 }
