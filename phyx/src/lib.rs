@@ -824,7 +824,7 @@ pub use phyx_macros::compensate;
 /// A restart empties the cache: the fresh state may answer differently.
 /// A tell ([`Call::send`]) of a cached method is always sent: the cache is
 /// looked up when an ask is awaited. Freshness is read on the clock's
-/// coarse reading ([`Clock::now_coarse`](crate::Clock::now_coarse)),
+/// coarse reading ([`Clock::now_coarse`]),
 /// a few milliseconds on Linux. The method
 /// must take `&self` (a cached call does not run it), its arguments must be
 /// `Hash + Eq + Clone` and its reply `Clone`: the compiler says so on the
