@@ -478,3 +478,18 @@ async fn a_synchronous_traced_handler_leaves_no_scope_behind_even_when_it_panics
         "each call from no trace starts its own"
     );
 }
+
+#[tokio::test]
+async fn a_panicking_synchronous_traced_handler_leaves_its_span() {
+    // Its span was entered on this thread (a current-thread runtime): a
+    // span left entered would be the current one here, and the parent of
+    // every span made after it.
+    let (sink, _guard) = Sink::install();
+    let t = TestSystem::new();
+    let fragile = t.system().spawn(|| Fragile);
+    assert!(matches!(fragile.fail().await, Err(CallError::Panicked { .. })));
+    assert!(tracing::Span::current().is_none(), "the handler's span was left");
+    fragile.context().await.unwrap();
+    let (_, failed) = sink.one("Fragile", "fail");
+    assert!(failed.field("trace_id").is_some(), "the panicking handler had its span");
+}
