@@ -735,6 +735,13 @@ async fn health_serves_the_report_as_json_degraded_then_unhealthy() {
     const HUNG: Duration = Duration::from_secs(60);
     let system = phyx::System::new();
     let shop = health::start(&system);
+    // Children start in order: once the last one answers, none is still
+    // starting (which the report would blame instead of the declines).
+    let mailed = tokio::time::timeout(HUNG, shop.mailer().send("ada@example.com".into())).await;
+    assert_eq!(
+        mailed.expect("hung").expect("the mailer answers"),
+        "mailed ada@example.com"
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let serving = tokio::spawn({
