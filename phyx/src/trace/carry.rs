@@ -4,8 +4,12 @@
 //! ```text
 //! caller:    Traced::capture() = None, or a box of { parent: trace::current(), span: the caller's Span, if INFO is listened to }
 //!            (as the call is sent, set on a timer or first polled: `call/mod.rs`)
-//! generated: let opened = open_trace(__phyx_trace, ctx.name(), "m");   // a child of parent, or a trace's first span
-//!            traced(opened, handle_and_reply(..)).await                 // InScope + the INFO `phyx.handle` span
+//! generated, a synchronous handler (it ends in the poll that starts it):
+//!            let guard = enter_trace(__phyx_trace, || ctx.name(), "m");  // scope set, span entered, until the arm ends
+//!            handle_and_reply(..).await
+//! generated, an async handler:
+//!            let opened = open_trace(__phyx_trace, ctx.name(), "m");    // a child of parent, or a trace's first span
+//!            traced(opened, handle_and_reply(..)).await                  // the scope around each poll, the span if wanted
 //! ```
 
 use std::fmt;
