@@ -198,6 +198,14 @@ pub fn enter_trace<'a>(traced: Option<Traced>, process: impl FnOnce() -> &'a str
 
 #[inline(never)]
 fn enter_spanned(traced: Option<Traced>, process: &str, method: &'static str) -> InTrace {
+    // A call from inside a trace, with nobody listening: its context only.
+    if !tracing::level_enabled!(tracing::Level::INFO) {
+        let parent = traced.and_then(|Traced(carried)| carried.parent);
+        return InTrace {
+            previous: scope::swap(parent.map_or(Scope::Root, Scope::ChildOf)),
+            spanned: false,
+        };
+    }
     let Opened { scope, span } = open_trace(traced, process, method);
     let spanned = !span.is_disabled();
     if spanned {
