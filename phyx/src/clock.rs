@@ -75,8 +75,9 @@ pub struct TokioClock;
 
 impl Clock for TokioClock {
     fn now(&self) -> Instant {
-        // The single place where the runtime reads real time; tokio's own
-        // clock so that a paused tokio runtime stops it as well.
+        // Where the runtime reads real time (with `coarse` below, for
+        // `now_coarse`); tokio's own clock so that a paused tokio runtime
+        // stops it as well.
         tokio::time::Instant::now().into_std()
     }
 
@@ -85,6 +86,7 @@ impl Clock for TokioClock {
     /// [`now`](Clock::now). Unlike `now`, it does not stop with a paused
     /// tokio runtime: a test of cache expiry runs on `phyx-testkit`'s
     /// virtual clock, which keeps both reads on virtual time.
+    #[cfg(target_os = "linux")]
     fn now_coarse(&self) -> Instant {
         coarse::now()
     }
@@ -121,15 +123,6 @@ mod coarse {
         (time.tv_sec as u64)
             .wrapping_mul(1_000_000_000)
             .wrapping_add(time.tv_nsec as u64)
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-mod coarse {
-    use std::time::Instant;
-
-    pub(super) fn now() -> Instant {
-        tokio::time::Instant::now().into_std()
     }
 }
 
