@@ -156,7 +156,7 @@ pub fn open_trace(traced: Option<Traced>, process: &str, method: &'static str) -
             (parent, span)
         }
     };
-    let mut scope = parent.map_or(Scope::Root, Scope::ChildOf);
+    let mut scope = Scope::handler_of(parent);
     let span = if tracing::level_enabled!(tracing::Level::INFO) {
         open_span(parent, caller.as_ref(), &mut scope, process, method)
     } else {
@@ -202,7 +202,7 @@ fn enter_spanned(traced: Option<Traced>, process: &str, method: &'static str) ->
     if !tracing::level_enabled!(tracing::Level::INFO) {
         let parent = traced.and_then(|Traced(carried)| carried.parent);
         return InTrace {
-            previous: scope::swap(parent.map_or(Scope::Root, Scope::ChildOf)),
+            previous: scope::swap(Scope::handler_of(parent)),
             spanned: false,
         };
     }

@@ -31,6 +31,13 @@ pub(crate) enum Scope {
 }
 
 impl Scope {
+    /// The scope of a traced handler called from `parent`: its child, or
+    /// a trace's first span.
+    #[inline]
+    pub(crate) fn handler_of(parent: Option<TraceContext>) -> Self {
+        parent.map_or(Self::Root, Self::ChildOf)
+    }
+
     /// The context, drawing its ids if they are not yet.
     pub(crate) fn resolve(&mut self) -> Option<TraceContext> {
         let context = match *self {
@@ -181,9 +188,7 @@ struct Restore<'a> {
 impl<'a> Restore<'a> {
     #[inline]
     fn enter(scope: &'a mut Scope) -> Self {
-        let previous = CURRENT
-            .try_with(|current| current.replace(*scope))
-            .unwrap_or(Scope::Outside);
+        let previous = swap(*scope);
         Self { scope, previous }
     }
 }
